@@ -1,0 +1,54 @@
+//! `obscura`: privacy-safe, encrypted, signed exports of surveillance footage.
+//!
+//! Exit codes: 0 success, 1 findings (a check that ran and failed, such as `verify` on a
+//! tampered export), 2 error (bad input, missing file, I/O failure).
+
+mod cmd_models;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Obscura turns surveillance footage into privacy-safe, encrypted, signed exports for GDPR
+/// access (Art. 15) and erasure (Art. 17) requests. Everything runs offline.
+#[derive(Parser, Debug)]
+#[command(name = "obscura", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// Silence progress bars (errors and results are still printed).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Manage the sha256-pinned detection models (fetch, list).
+    #[command(subcommand)]
+    Models(cmd_models::ModelsCommand),
+}
+
+/// Outcome of a command that ran without error.
+pub enum Outcome {
+    /// Everything checked out (exit 0).
+    Ok,
+    /// A check ran and found a problem, already reported (exit 1).
+    Findings,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let quiet = cli.quiet;
+    let result = match cli.command {
+        Command::Models(c) => cmd_models::run(c, quiet),
+    };
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Findings) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("obscura: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

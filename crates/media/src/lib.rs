@@ -1,0 +1,1 @@
+//! obscura-media (in progress).

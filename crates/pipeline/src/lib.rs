@@ -1,0 +1,1 @@
+//! obscura-pipeline (in progress).

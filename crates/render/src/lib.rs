@@ -1,0 +1,1 @@
+//! obscura-render (in progress).

@@ -1,0 +1,1 @@
+//! obscura-seal (in progress).

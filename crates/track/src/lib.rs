@@ -1,0 +1,1 @@
+//! obscura-track (in progress).
