@@ -1,8 +1,36 @@
-//! Person and face detection for Obscura over ONNX Runtime.
+//! Person and face detection for Obscura over ONNX Runtime (`ort`).
+//!
+//! - [`runtime::init`] finds and loads `libonnxruntime.so` once per process.
+//! - [`Detector`] is the trait every detector implements: a frame in, [`Detection`]s in
+//!   source-frame pixels out (any letterbox is undone inside this crate).
+//! - [`YoloxDetector`] (persons, `yolox_nano_416`), [`FaceDetector`] (faces + 5 landmarks,
+//!   `yunet_n_dynamic`) and [`PersonFaceDetector`] (persons, then faces on upper-body crops
+//!   plus a downscaled full frame) are the built-in detectors.
+//! - [`letterbox`] (pre-processing), [`layout`] (output layouts described as data, one
+//!   decoder for many exports) and [`nms`] are public so partners can reuse them for their
+//!   own ONNX exports.
+//! - [`models::ModelStore`] gives sha256-verified model paths.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
+pub mod composite;
+pub mod layout;
+pub mod letterbox;
 pub mod models;
+pub mod nms;
+pub mod runtime;
+pub mod session;
+pub mod yolox;
+pub mod yunet;
 
+pub use composite::{PersonFaceConfig, PersonFaceDetector};
+pub use obscura_core::{Detection, ObjectClass};
+pub use session::{OptimizationLevel, SessionConfig};
+pub use yolox::{PersonDetector, YoloxConfig, YoloxDetector};
+pub use yunet::{FaceConfig, FaceDetector};
+
+use obscura_core::Frame;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Errors of the detection crate.
@@ -17,4 +45,62 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The ONNX Runtime library cannot be found or loaded.
+    #[error("ONNX Runtime: {reason}")]
+    Runtime {
+        /// What went wrong, naming the paths tried.
+        reason: String,
+    },
+    /// Running a model failed or its output has an unexpected shape.
+    #[error("inference with {model} failed: {reason}")]
+    Inference {
+        /// Model name.
+        model: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A frame or a setting is unusable.
+    #[error("invalid input: {reason}")]
+    InvalidInput {
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// A model used by a detector, for manifests: registry name and pinned sha256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// Registry name (`yolox_nano_416`).
+    pub name: String,
+    /// sha256 of the weights, lower-case hex.
+    pub sha256: String,
+}
+
+/// A detector: a frame in, detections in source-frame pixels out.
+///
+/// Implement it to plug another detector into the pipeline; [`YoloxDetector::from_entry`]
+/// covers other YOLOX-layout ONNX exports without new code.
+pub trait Detector: Send {
+    /// Detects objects in `frame` (Yuv420p, Rgb24 or Rgba). Boxes are in the frame's pixels.
+    fn detect(&mut self, frame: &Frame) -> Result<Vec<Detection>, Error>;
+
+    /// The models this detector runs (name and sha256), for manifests.
+    fn models(&self) -> Vec<ModelInfo>;
+
+    /// A short name for logs and manifests.
+    fn name(&self) -> String {
+        self.models().iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join("+")
+    }
+}
+
+impl<D: Detector + ?Sized> Detector for Box<D> {
+    fn detect(&mut self, frame: &Frame) -> Result<Vec<Detection>, Error> {
+        (**self).detect(frame)
+    }
+    fn models(&self) -> Vec<ModelInfo> {
+        (**self).models()
+    }
+    fn name(&self) -> String {
+        (**self).name()
+    }
 }

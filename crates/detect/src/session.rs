@@ -1,0 +1,97 @@
+//! ONNX Runtime sessions: options, creation from the model store, running one input.
+
+use std::collections::HashMap;
+
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::value::TensorRef;
+
+use crate::models::ModelStore;
+use crate::{Error, ModelInfo, runtime};
+
+/// Graph optimisation level of a session (ONNX Runtime's levels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OptimizationLevel {
+    /// No graph optimisation.
+    Disable,
+    /// Constant folding and redundant-node elimination.
+    Basic,
+    /// Basic plus node fusions.
+    Extended,
+    /// Everything, including layout optimisations (the default).
+    #[default]
+    All,
+}
+
+/// Options of an inference session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// Intra-op threads; 0 lets ONNX Runtime choose (one per core).
+    pub intra_threads: usize,
+    /// Graph optimisation level.
+    pub graph_optimization_level: OptimizationLevel,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self { intra_threads: 0, graph_optimization_level: OptimizationLevel::All }
+    }
+}
+
+/// A model loaded once into a session that is reused for every call.
+pub struct OnnxModel {
+    session: Session,
+    info: ModelInfo,
+}
+
+impl std::fmt::Debug for OnnxModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnnxModel").field("info", &self.info).finish_non_exhaustive()
+    }
+}
+
+impl OnnxModel {
+    /// Loads registry model `name` from `store` (sha256 verified) with `config`. Initialises
+    /// the runtime with [`runtime::init`]`(None)` if nothing did before.
+    pub fn load(store: &ModelStore, name: &str, config: &SessionConfig) -> Result<Self, Error> {
+        let path = store.path(name)?;
+        let sha256 = store.entry(name)?.sha256.clone();
+        let env = runtime::environment()?;
+        let fail = |e: String| Error::Model { name: name.into(), reason: e };
+        let level = match config.graph_optimization_level {
+            OptimizationLevel::Disable => GraphOptimizationLevel::Disable,
+            OptimizationLevel::Basic => GraphOptimizationLevel::Level1,
+            OptimizationLevel::Extended => GraphOptimizationLevel::Level2,
+            OptimizationLevel::All => GraphOptimizationLevel::Level3,
+        };
+        let mut builder = Session::builder(&env).map_err(|e| fail(e.to_string()))?;
+        builder = builder.with_optimization_level(level).map_err(|e| fail(e.to_string()))?;
+        if config.intra_threads > 0 {
+            builder = builder.with_intra_threads(config.intra_threads).map_err(|e| fail(e.to_string()))?;
+        }
+        let session = builder.commit_from_file(&path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
+        Ok(Self { session, info: ModelInfo { name: name.into(), sha256 } })
+    }
+
+    /// Name and sha256 of the model.
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// Runs the model on one f32 input `data` of `shape` and returns the named outputs as
+    /// flat vectors.
+    pub fn run(&mut self, input: &str, shape: [usize; 4], data: &[f32], outputs: &[String]) -> Result<HashMap<String, Vec<f32>>, Error> {
+        let fail = |e: String| Error::Inference { model: self.info.name.clone(), reason: e };
+        let view = ndarray::ArrayView4::from_shape(shape, data).map_err(|e| fail(e.to_string()))?;
+        let tensor = TensorRef::from_array_view(view).map_err(|e| fail(e.to_string()))?;
+        let name = self.info.name.clone();
+        let result = self.session.run(ort::inputs![input => tensor]).map_err(|e| Error::Inference { model: name.clone(), reason: e.to_string() })?;
+        let mut map = HashMap::with_capacity(outputs.len());
+        for o in outputs {
+            let v = result.get(o).ok_or_else(|| Error::Inference { model: name.clone(), reason: format!("no output named {o}") })?;
+            let (_, vals) = v.try_extract_tensor::<f32>().map_err(|e| Error::Inference { model: name.clone(), reason: e.to_string() })?;
+            map.insert(o.clone(), vals.to_vec());
+        }
+        Ok(map)
+    }
+}

@@ -1,0 +1,110 @@
+//! YOLOX detectors (persons with `yolox_nano_416`, or any YOLOX-layout export).
+
+use obscura_core::{Detection, Frame, ObjectClass, PixelRect};
+
+use crate::layout::{OutputLayout, decode};
+use crate::letterbox::{Letterbox, fill_bgr, full_region};
+use crate::models::ModelStore;
+use crate::nms::nms;
+use crate::session::{OnnxModel, SessionConfig};
+use crate::{Detector, Error, ModelInfo};
+
+/// The registry name of the built-in person model.
+pub const PERSON_MODEL: &str = "yolox_nano_416";
+
+/// Settings of a YOLOX detector.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct YoloxConfig {
+    /// Minimum `objectness * class` score kept. The default 0.25 is low on purpose: a missed
+    /// person is a data breach while a false box only masks some background, and the tracker
+    /// smooths short false positives (they never become confirmed tracks when isolated).
+    pub score_threshold: f32,
+    /// IoU above which a lower-scored box of the same class is suppressed (0.45, YOLOX's value).
+    pub nms_iou: f32,
+    /// Session options.
+    pub session: SessionConfig,
+}
+
+impl Default for YoloxConfig {
+    fn default() -> Self {
+        Self { score_threshold: 0.25, nms_iou: 0.45, session: SessionConfig::default() }
+    }
+}
+
+/// A YOLOX-layout detector: letterbox top-left with pad 114, BGR raw 0-255, packed output.
+#[derive(Debug)]
+pub struct YoloxDetector {
+    model: OnnxModel,
+    input_name: String,
+    input_w: u32,
+    input_h: u32,
+    layout: OutputLayout,
+    classes: Vec<(usize, ObjectClass)>,
+    config: YoloxConfig,
+}
+
+/// The person detector: [`YoloxDetector`] over `yolox_nano_416`, COCO class 0.
+pub type PersonDetector = YoloxDetector;
+
+impl YoloxDetector {
+    /// The built-in person detector (`yolox_nano_416`, COCO class 0 -> person).
+    pub fn person(store: &ModelStore, config: YoloxConfig) -> Result<Self, Error> {
+        Self::from_entry(store, PERSON_MODEL, vec![(0, ObjectClass::Person)], 80, config)
+    }
+
+    /// Any YOLOX export listed in the store: `class_map` maps model class indexes to classes
+    /// (others are ignored), `num_classes` is the export's class count. The input name and
+    /// size come from the entry's `input` table (`name`, `size = [w, h]`), defaulting to
+    /// `images` and 416x416.
+    pub fn from_entry(store: &ModelStore, name: &str, class_map: Vec<(usize, ObjectClass)>, num_classes: usize, config: YoloxConfig) -> Result<Self, Error> {
+        if !(0.0..=1.0).contains(&config.score_threshold) || !(0.0..=1.0).contains(&config.nms_iou) {
+            return Err(Error::InvalidInput { reason: format!("thresholds must lie in [0, 1]: {config:?}") });
+        }
+        let entry = store.entry(name)?;
+        let input_name = entry.input.get("name").and_then(|v| v.as_str()).unwrap_or("images").to_string();
+        let size: Vec<u32> = entry
+            .input
+            .get("size")
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|x| x.as_integer()).map(|x| x as u32).collect())
+            .unwrap_or_default();
+        let (input_w, input_h) = match size[..] {
+            [w, h] if w % 32 == 0 && h % 32 == 0 && w > 0 && h > 0 => (w, h),
+            [] => (416, 416),
+            _ => return Err(Error::Model { name: name.into(), reason: format!("input size {size:?} is not [w, h] in multiples of 32") }),
+        };
+        let model = OnnxModel::load(store, name, &config.session)?;
+        Ok(Self { model, input_name, input_w, input_h, layout: OutputLayout::yolox(num_classes), classes: class_map, config })
+    }
+
+    /// Detects within `region` of `frame` only (boxes still in frame pixels).
+    pub fn detect_region(&mut self, frame: &Frame, region: PixelRect) -> Result<Vec<Detection>, Error> {
+        let lb = Letterbox::fit(region, self.input_w, self.input_h);
+        let mut input = vec![0f32; lb.tensor_len()];
+        fill_bgr(frame, &lb, &mut input, 114.0)?;
+        let shape = [1, 3, self.input_h as usize, self.input_w as usize];
+        let outputs = self.model.run(&self.input_name, shape, &input, &self.layout.output_names())?;
+        let cands = decode(&self.layout, &outputs, 0, self.input_w, self.input_h, &self.classes, self.config.score_threshold)?;
+        let dets = cands
+            .into_iter()
+            .map(|c| Detection::new(lb.rect_to_source(&c.rect), c.score, c.class))
+            .filter(|d| d.rect.w > 0.0 && d.rect.h > 0.0)
+            .collect();
+        Ok(nms(dets, self.config.nms_iou))
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &YoloxConfig {
+        &self.config
+    }
+}
+
+impl Detector for YoloxDetector {
+    fn detect(&mut self, frame: &Frame) -> Result<Vec<Detection>, Error> {
+        self.detect_region(frame, full_region(frame))
+    }
+
+    fn models(&self) -> Vec<ModelInfo> {
+        vec![self.model.info().clone()]
+    }
+}

@@ -1,0 +1,101 @@
+//! Real-model tests on frames of ../shared/footage (skipped with a message when absent).
+
+use std::path::Path;
+use std::process::Command;
+
+use obscura_core::{Frame, ObjectClass, PixelFormat, Plane, Timestamp};
+use obscura_detect::models::ModelStore;
+use obscura_detect::{Detector, FaceConfig, FaceDetector, PersonFaceConfig, PersonFaceDetector, YoloxConfig, YoloxDetector};
+use obscura_testkit::{model_file, shared_file};
+
+/// Frame `n` of `video`, extracted with the ffmpeg CLI (an independent decoder) as RGB.
+fn frame_of(video: &Path, n: u32) -> Frame {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("f.png");
+    let st = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(video)
+        .args(["-vf", &format!("select=eq(n\\,{n})"), "-frames:v", "1"])
+        .arg(&png)
+        .status()
+        .expect("ffmpeg CLI");
+    assert!(st.success());
+    let img = image::open(&png).unwrap().to_rgb8();
+    let (w, h) = img.dimensions();
+    Frame {
+        index: u64::from(n),
+        pts: Timestamp::zero(),
+        width: w,
+        height: h,
+        format: PixelFormat::Rgb24,
+        planes: vec![Plane { data: img.into_raw(), stride: w as usize * 3, row_bytes: w as usize * 3, height: h as usize }],
+    }
+}
+
+fn store() -> Option<ModelStore> {
+    let m = model_file("yolox_nano_416.onnx")?;
+    model_file("yunet_n_dynamic.onnx")?;
+    Some(ModelStore::new(m.parent().unwrap()).unwrap())
+}
+
+#[test]
+fn yolox_finds_all_walkers_in_vtest_frame_200_from_rgb_and_yuv() {
+    let (Some(store), Some(video)) = (store(), shared_file("footage/vtest.avi")) else { return };
+    let rgb = frame_of(&video, 200);
+    let yuv = Frame::from_rgb24_to_yuv420(&rgb.to_rgb24(), rgb.width, rgb.height, 200, Timestamp::zero()).unwrap();
+    let mut det = YoloxDetector::person(&store, YoloxConfig::default()).unwrap();
+    for frame in [&rgb, &yuv] {
+        let persons = det.detect(frame).unwrap();
+        let strong = persons.iter().filter(|d| d.score >= 0.4).count();
+        eprintln!("{:?}: {} persons ({} >= 0.4): {:?}", frame.format, persons.len(), strong, persons.iter().map(|d| (d.rect.x as i32, d.rect.y as i32, d.rect.h as i32, d.score)).collect::<Vec<_>>());
+        assert!(persons.len() >= 8, "expected the ~8 walkers, got {}", persons.len());
+        assert!(persons.iter().all(|d| d.class == ObjectClass::Person));
+        // Boxes are in source pixels (letterbox undone): inside the 768x576 frame, walker-sized.
+        for d in &persons {
+            assert!(d.rect.x > -10.0 && d.rect.right() < 778.0 && d.rect.y > -10.0 && d.rect.bottom() < 586.0, "{d:?}");
+            assert!(d.rect.h > 20.0 && d.rect.h < 300.0 && d.rect.h > d.rect.w, "{d:?}");
+        }
+    }
+}
+
+#[test]
+fn yunet_finds_frontal_faces_in_the_gif_and_person_face_composite_agrees() {
+    let (Some(store), Some(gif)) = (store(), shared_file("footage/intel_face-demographics-walking.gif")) else { return };
+    let frame = frame_of(&gif, 20);
+    let mut faces = FaceDetector::new(&store, FaceConfig::default()).unwrap();
+    let found = faces.detect(&frame).unwrap();
+    eprintln!("faces: {:?}", found.iter().map(|d| (d.rect, d.score)).collect::<Vec<_>>());
+    assert!(!found.is_empty(), "YuNet found no face in a frame of walkers facing the camera");
+    for f in &found {
+        let lm = f.landmarks.expect("YuNet gives five landmarks");
+        // Eyes (landmarks 0 and 1) lie inside the face box.
+        for p in &lm[..2] {
+            assert!(f.rect.dilate(0.1, 1.0).contains_point(p[0], p[1]), "{f:?}");
+        }
+        assert!(f.rect.w >= 8.0 && f.rect.w < 200.0, "{f:?}");
+    }
+    let mut both = PersonFaceDetector::new(&store, PersonFaceConfig::default()).unwrap();
+    let dets = both.detect(&frame).unwrap();
+    let persons: Vec<_> = dets.iter().filter(|d| d.class == ObjectClass::Person).collect();
+    let crop_faces: Vec<_> = dets.iter().filter(|d| d.class == ObjectClass::Face).collect();
+    assert!(!persons.is_empty());
+    assert!(crop_faces.len() >= found.len(), "composite found {} faces, full frame alone {}", crop_faces.len(), found.len());
+    assert_eq!(both.models().iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["yolox_nano_416", "yunet_n_dynamic"]);
+    assert!(both.models().iter().all(|m| m.sha256.len() == 64));
+}
+
+#[test]
+fn faces_on_upper_body_crops_only() {
+    let (Some(store), Some(gif)) = (store(), shared_file("footage/intel_face-demographics-walking.gif")) else { return };
+    let frame = frame_of(&gif, 20);
+    let cfg = PersonFaceConfig { full_frame_faces: false, ..PersonFaceConfig::default() };
+    let mut both = PersonFaceDetector::new(&store, cfg).unwrap();
+    let dets = both.detect(&frame).unwrap();
+    let persons: Vec<_> = dets.iter().filter(|d| d.class == ObjectClass::Person).collect();
+    let faces: Vec<_> = dets.iter().filter(|d| d.class == ObjectClass::Face).collect();
+    eprintln!("{} persons, {} faces from crops", persons.len(), faces.len());
+    assert!(!faces.is_empty(), "no face found on upper-body crops");
+    for f in faces {
+        assert!(persons.iter().any(|p| PersonFaceDetector::face_region(&p.rect, 0.5).coverage_of(&f.rect) > 0.5), "{f:?} outside every crop");
+    }
+}
