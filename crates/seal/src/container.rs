@@ -1,0 +1,344 @@
+//! Reading exports: structural parsing, signature and hash verification, opening.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use hkdf::Hkdf;
+use obscura_core::atomic::PendingFile;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::canonical::{from_canonical, hex, unhex, unhex_vec};
+use crate::keys::{KdfParams, unwrap_key};
+use crate::manifest::{Header, RecipientEntry, Stanza, check_payload_name};
+use crate::stream::{PassError, ciphertext_size, decryptor, hash_exact, pass, payload_stream};
+use crate::{Date, Error, Identity, Manifest, SignerPublicKey};
+
+/// File magic (FORMAT.md section 1).
+pub(crate) const MAGIC: [u8; 8] = *b"\x89OBX\r\n\x1a\n";
+/// Trailer end marker.
+pub(crate) const END_MAGIC: [u8; 8] = *b"OBX-END\n";
+/// Domain separation prefix of the signed message.
+pub(crate) const SIG_CONTEXT: &[u8] = b"obscura-export-manifest-v1\0";
+pub(crate) const PREAMBLE_LEN: u64 = 14;
+pub(crate) const TRAILER_LEN: u64 = 64 + 4 + 8;
+pub(crate) const MAX_HEADER: u64 = 1 << 20;
+pub(crate) const MAX_MANIFEST: u64 = 16 << 20;
+pub(crate) const MAX_PAYLOADS: usize = 65_536;
+pub(crate) const MAX_RECIPIENTS: usize = 256;
+
+/// An export whose signature and every ciphertext hash checked out.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct VerifiedExport {
+    /// The signed manifest.
+    pub manifest: Manifest,
+    /// The key that signed it.
+    pub signer: SignerPublicKey,
+    /// True when the caller required this signer (otherwise only self-consistency is shown).
+    pub signer_pinned: bool,
+    /// File size in bytes.
+    pub file_size: u64,
+}
+
+/// A structurally valid export (nothing cryptographic checked yet).
+pub(crate) struct Parsed {
+    pub header: Header,
+    pub manifest: Manifest,
+    pub manifest_bytes: Vec<u8>,
+    pub signature: [u8; 64],
+    pub export_id: [u8; 16],
+    pub payload_offset: u64,
+}
+
+fn read_at<R: Read + Seek>(r: &mut R, offset: u64, len: usize) -> Result<Vec<u8>, Error> {
+    let mut buf = vec![0u8; len];
+    r.seek(SeekFrom::Start(offset)).and_then(|_| r.read_exact(&mut buf)).map_err(|_| Error::damaged("truncated"))?;
+    Ok(buf)
+}
+
+/// Parses and cross-checks everything but signature and payload hashes.
+pub(crate) fn parse<R: Read + Seek>(r: &mut R, file_len: u64) -> Result<Parsed, Error> {
+    if file_len < PREAMBLE_LEN + 2 + 2 + TRAILER_LEN {
+        if file_len >= 8 && read_at(r, 0, 8)? != MAGIC {
+            return Err(Error::damaged("not an Obscura export (bad magic)"));
+        }
+        return Err(Error::damaged("truncated (too short)"));
+    }
+    let pre = read_at(r, 0, PREAMBLE_LEN as usize)?;
+    if pre[..8] != MAGIC {
+        return Err(Error::damaged("not an Obscura export (bad magic)"));
+    }
+    let version = u16::from_be_bytes([pre[8], pre[9]]);
+    if version != 1 {
+        return Err(Error::damaged(format!("unsupported format version {version}")));
+    }
+    let h_len = u32::from_be_bytes([pre[10], pre[11], pre[12], pre[13]]) as u64;
+    if !(2..=MAX_HEADER).contains(&h_len) || PREAMBLE_LEN + h_len + 2 + TRAILER_LEN > file_len {
+        return Err(Error::damaged("header length out of bounds (truncated?)"));
+    }
+    let tail = read_at(r, file_len - 12, 12)?;
+    if tail[4..] != END_MAGIC {
+        return Err(Error::damaged("truncated or extended (no end marker)"));
+    }
+    let m_len = u32::from_be_bytes([tail[0], tail[1], tail[2], tail[3]]) as u64;
+    if !(2..=MAX_MANIFEST).contains(&m_len) || PREAMBLE_LEN + h_len + m_len + TRAILER_LEN > file_len {
+        return Err(Error::damaged("manifest length out of bounds (truncated?)"));
+    }
+    let header_bytes = read_at(r, PREAMBLE_LEN, h_len as usize)?;
+    let header: Header = from_canonical(&header_bytes, "header")?;
+    let m_off = file_len - TRAILER_LEN - m_len;
+    let mut ms = read_at(r, m_off, (m_len + 64) as usize)?;
+    let signature: [u8; 64] = ms[m_len as usize..].try_into().map_err(|_| Error::damaged("truncated"))?;
+    ms.truncate(m_len as usize);
+    let manifest = Manifest::from_canonical_bytes(&ms)?;
+    let export_id = check_structure(&header, &header_bytes, &manifest)?;
+
+    let mut payload_total: u64 = 0;
+    for p in &manifest.payloads {
+        payload_total = payload_total.checked_add(p.ciphertext_size).ok_or_else(|| Error::damaged("payload sizes overflow"))?;
+    }
+    let expected = PREAMBLE_LEN + h_len + m_len + TRAILER_LEN;
+    if expected.checked_add(payload_total) != Some(file_len) {
+        return Err(Error::damaged(format!(
+            "file is {file_len} bytes but its manifest describes {} (truncated, extended or spliced)",
+            expected.saturating_add(payload_total)
+        )));
+    }
+    Ok(Parsed { header, manifest, manifest_bytes: ms, signature, export_id, payload_offset: PREAMBLE_LEN + h_len })
+}
+
+fn is_hex(s: &str, bytes: usize) -> bool {
+    s.len() == 2 * bytes && unhex_vec(s).is_some()
+}
+
+fn check_structure(header: &Header, header_bytes: &[u8], m: &Manifest) -> Result<[u8; 16], Error> {
+    let d = |s: &str| Err(Error::damaged(s.to_string()));
+    if header.version != 1 || m.format_version != 1 {
+        return d("header or manifest version is not 1");
+    }
+    let Some(export_id) = unhex::<16>(&header.export_id) else { return d("malformed export id") };
+    if m.export_id != header.export_id {
+        return d("manifest belongs to another export (export id differs)");
+    }
+    if hex(&Sha256::digest(header_bytes)) != m.header_sha256 {
+        return d("manifest belongs to another header (header hash differs)");
+    }
+    if !header.chunk_size.is_power_of_two() || !(64..=16 << 20).contains(&header.chunk_size) {
+        return d("invalid chunk size");
+    }
+    if header.payload_count as usize != m.payloads.len() || m.payloads.is_empty() || m.payloads.len() > MAX_PAYLOADS {
+        return d("payload count differs between header and manifest");
+    }
+    if header.recipients.is_empty() || header.recipients.len() > MAX_RECIPIENTS || header.recipients.len() != m.recipients.len() {
+        return d("recipient count differs between header and manifest");
+    }
+    for (s, e) in header.recipients.iter().zip(&m.recipients) {
+        let ok = match (s, e) {
+            (Stanza::X25519 { ephemeral, wrapped_key }, RecipientEntry::X25519 { fingerprint }) => {
+                is_hex(ephemeral, 32) && is_hex(wrapped_key, 48) && is_hex(fingerprint, 32)
+            }
+            (Stanza::Argon2id { m_kib, p, salt, t, wrapped_key }, RecipientEntry::Argon2id {}) => {
+                is_hex(salt, 16) && is_hex(wrapped_key, 48) && KdfParams { m_kib: *m_kib, t: *t, p: *p }.check_reader_limits().is_ok()
+            }
+            _ => false,
+        };
+        if !ok {
+            return d("malformed recipient stanza");
+        }
+    }
+    let mut names = HashSet::new();
+    for p in &m.payloads {
+        check_payload_name(&p.name).map_err(|_| Error::damaged("unsafe payload name"))?;
+        if !names.insert(p.name.as_str()) {
+            return d("duplicate payload name");
+        }
+        if p.media_type.is_empty() || p.media_type.len() > 255 || p.media_type.chars().any(char::is_control) {
+            return d("invalid media type");
+        }
+        if p.plaintext_size > u64::MAX / 2 || ciphertext_size(p.plaintext_size, header.chunk_size as u64) != p.ciphertext_size {
+            return d("payload sizes inconsistent");
+        }
+        if !is_hex(&p.plaintext_sha256, 32) || !is_hex(&p.ciphertext_sha256, 32) {
+            return d("malformed payload hash");
+        }
+    }
+    let Some(pk) = unhex::<32>(&m.signer.public_key) else { return d("malformed signer key") };
+    if m.signer.algorithm != "ed25519" || SignerPublicKey::from_bytes(&pk).is_err() || m.signer.fingerprint != crate::keys::fingerprint(&pk) {
+        return d("malformed signer entry");
+    }
+    if let Some(e) = &m.expires {
+        Date::parse(e).map_err(|_| Error::damaged("malformed expiry date"))?;
+    }
+    Ok(export_id)
+}
+
+fn check_signature(p: &Parsed, pinned: Option<&SignerPublicKey>) -> Result<SignerPublicKey, Error> {
+    let pk_bytes = unhex::<32>(&p.manifest.signer.public_key).ok_or(Error::BadSignature)?;
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(&pk_bytes).map_err(|_| Error::BadSignature)?;
+    let sig = ed25519_dalek::Signature::from_bytes(&p.signature);
+    let mut msg = Vec::with_capacity(SIG_CONTEXT.len() + p.manifest_bytes.len());
+    msg.extend_from_slice(SIG_CONTEXT);
+    msg.extend_from_slice(&p.manifest_bytes);
+    vk.verify_strict(&msg, &sig).map_err(|_| Error::BadSignature)?;
+    let signer = SignerPublicKey(pk_bytes);
+    if let Some(want) = pinned
+        && *want != signer
+    {
+        return Err(Error::UnknownSigner { fingerprint: signer.fingerprint() });
+    }
+    Ok(signer)
+}
+
+fn check_expiry(m: &Manifest) -> Result<(), Error> {
+    if let Some(e) = &m.expires
+        && Date::parse(e)? < Date::today_utc()
+    {
+        return Err(Error::Expired { expires: e.clone() });
+    }
+    Ok(())
+}
+
+fn open_file(path: &Path) -> Result<(File, u64), Error> {
+    let f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
+    Ok((f, len))
+}
+
+/// Verifies an export without any decryption key: structure, canonical forms, the Ed25519
+/// signature over the manifest (made by `signer` when given), every payload's ciphertext
+/// hash, and the retention expiry ([`Error::Expired`] is returned only when everything else
+/// is valid).
+pub fn verify(path: &Path, signer: Option<&SignerPublicKey>) -> Result<VerifiedExport, VerifyError> {
+    let (mut f, len) = open_file(path)?;
+    let p = parse(&mut f, len)?;
+    let signer_key = check_signature(&p, signer)?;
+    f.seek(SeekFrom::Start(p.payload_offset)).map_err(|e| Error::io(path, e))?;
+    for (i, e) in p.manifest.payloads.iter().enumerate() {
+        let h = hash_exact(&mut f, e.ciphertext_size).map_err(|_| Error::damaged("truncated"))?;
+        if hex(&h) != e.ciphertext_sha256 {
+            return Err(Error::damaged(format!("payload {} ({:?}) does not match its signed hash", i + 1, e.name)));
+        }
+    }
+    check_expiry(&p.manifest)?;
+    Ok(VerifiedExport { manifest: p.manifest, signer: signer_key, signer_pinned: signer.is_some(), file_size: len })
+}
+
+use crate::VerifyError;
+
+/// Reads the manifest without decrypting or verifying anything cryptographic (structure and
+/// canonical form are still checked). Use [`verify`] before trusting it.
+pub fn inspect(path: &Path) -> Result<Manifest, Error> {
+    let (mut f, len) = open_file(path)?;
+    Ok(parse(&mut f, len)?.manifest)
+}
+
+/// [`inspect`] on bytes in memory (used by the fuzz targets).
+pub fn inspect_bytes(bytes: &[u8]) -> Result<Manifest, Error> {
+    let mut c = std::io::Cursor::new(bytes);
+    Ok(parse(&mut c, bytes.len() as u64)?.manifest)
+}
+
+/// The content key from the first stanza `identity` unwraps.
+fn unwrap_content_key(p: &Parsed, identity: &Identity) -> Result<Zeroizing<[u8; 32]>, Error> {
+    let id = &p.export_id;
+    for s in &p.header.recipients {
+        match (s, identity) {
+            (Stanza::X25519 { ephemeral, wrapped_key }, Identity::Recipient(sk)) => {
+                let (Some(e), Some(w)) = (unhex::<32>(ephemeral), unhex_vec(wrapped_key)) else { continue };
+                let shared = sk.0.diffie_hellman(&x25519_dalek::PublicKey::from(e));
+                if !shared.was_contributory() {
+                    continue;
+                }
+                let r = sk.public_key().to_bytes();
+                let kek = x25519_kek(shared.as_bytes(), &e, &r, id);
+                if let Some(k) = unwrap_key(&kek, id, &w) {
+                    return Ok(k);
+                }
+            }
+            (Stanza::Argon2id { m_kib, p: lanes, salt, t, wrapped_key }, Identity::Passphrase(pass)) => {
+                let (Some(salt), Some(w)) = (unhex::<16>(salt), unhex_vec(wrapped_key)) else { continue };
+                let params = KdfParams { m_kib: *m_kib, t: *t, p: *lanes };
+                let Ok(kek) = params.derive(pass, &salt) else { continue };
+                if let Some(k) = unwrap_key(&kek, id, &w) {
+                    return Ok(k);
+                }
+            }
+            _ => {}
+        }
+    }
+    Err(Error::NoMatchingIdentity)
+}
+
+/// The X25519 stanza key-encryption key (FORMAT.md 2.3).
+pub(crate) fn x25519_kek(shared: &[u8; 32], eph: &[u8; 32], recipient: &[u8; 32], export_id: &[u8; 16]) -> Zeroizing<[u8; 32]> {
+    let mut salt = [0u8; 64];
+    salt[..32].copy_from_slice(eph);
+    salt[32..].copy_from_slice(recipient);
+    let hk = Hkdf::<Sha256>::new(Some(&salt), shared);
+    let mut out = Zeroizing::new([0u8; 32]);
+    let _ = hk.expand_multi_info(&[b"obscura/v1/x25519", export_id], out.as_mut());
+    out
+}
+
+/// Verifies, then decrypts every payload into `out_dir` (which must exist). Each payload is
+/// decrypted into a temporary file and checked (every chunk authenticated, ciphertext and
+/// plaintext hashes and sizes equal to the signed manifest); only when all payloads check
+/// out are they renamed into place. On any failure nothing of this export is left in
+/// `out_dir`. Existing files are never overwritten. Refuses an expired export unless
+/// `allow_expired`. Returns the written paths in manifest order.
+pub fn open(path: &Path, identity: &Identity, out_dir: &Path, allow_expired: bool) -> Result<Vec<PathBuf>, Error> {
+    let (mut f, len) = open_file(path)?;
+    let p = parse(&mut f, len)?;
+    check_signature(&p, None)?;
+    if !allow_expired {
+        check_expiry(&p.manifest)?;
+    }
+    if !out_dir.is_dir() {
+        return Err(Error::invalid(format!("output folder {}", out_dir.display()), "does not exist"));
+    }
+    let dests: Vec<PathBuf> = p.manifest.payloads.iter().map(|e| out_dir.join(&e.name)).collect();
+    for d in &dests {
+        if d.symlink_metadata().is_ok() {
+            return Err(Error::invalid(format!("output file {}", d.display()), "already exists (not overwritten)"));
+        }
+    }
+    let key = unwrap_content_key(&p, identity)?;
+    let chunk = p.header.chunk_size as usize;
+    f.seek(SeekFrom::Start(p.payload_offset)).map_err(|e| Error::io(path, e))?;
+    let mut pending = Vec::with_capacity(dests.len());
+    for (i, (e, dest)) in p.manifest.payloads.iter().zip(&dests).enumerate() {
+        let pf = PendingFile::new(dest).map_err(|err| Error::io(dest, err))?;
+        let out = pf.create().map_err(|err| Error::io(pf.temp_path(), err))?;
+        let st = pass((&mut f).take(e.ciphertext_size), out, chunk, decryptor(payload_stream(&key, &p.export_id, i as u32)));
+        let st = match st {
+            Ok(st) => st,
+            Err(PassError::Write(err)) => return Err(Error::io(pf.temp_path(), err)),
+            Err(PassError::Read(_)) | Err(PassError::Crypto) => return Err(Error::damaged("payload failed authentication")),
+        };
+        if st.in_bytes != e.ciphertext_size
+            || hex(&st.in_sha256) != e.ciphertext_sha256
+            || st.out_bytes != e.plaintext_size
+            || hex(&st.out_sha256) != e.plaintext_sha256
+        {
+            return Err(Error::damaged("payload does not match its signed hashes"));
+        }
+        pending.push(pf);
+    }
+    let mut done: Vec<PathBuf> = Vec::with_capacity(pending.len());
+    for pf in pending {
+        let dest = pf.dest().to_path_buf();
+        match pf.commit() {
+            Ok(d) => done.push(d),
+            Err(err) => {
+                for d in &done {
+                    let _ = std::fs::remove_file(d);
+                }
+                return Err(Error::io(dest, err));
+            }
+        }
+    }
+    Ok(done)
+}
