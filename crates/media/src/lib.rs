@@ -1,1 +1,32 @@
-//! obscura-media (in progress).
+//! Media I/O for Obscura over FFmpeg (ffmpeg-next 9, FFmpeg 5.1+).
+//!
+//! * [`Decoder`]: any FFmpeg input (MP4/MKV/AVI/MOV; H.264, H.265, MPEG-4, MS-MPEG4,
+//!   MJPEG; animated GIF; single JPEG/PNG stills) to YUV420P [`obscura_core::Frame`]s
+//!   with exact PTS in the stream time base.
+//! * [`probe`]: container and stream facts ([`MediaInfo`], `Serialize` for JSON).
+//! * [`Encoder`]: H.264 (libx264) in MP4, written atomically (a dropped or failed
+//!   encoder leaves no file), no source metadata copied, optional audio
+//!   ([`AudioMode`]).
+//! * [`cut`]: the frame-exact erasure export (keep only frames whose PTS lies in an
+//!   [`obscura_core::IntervalSet`]; one file per kept period).
+//! * [`Limits`]: resource limits for untrusted media.
+//!
+//! Decoder and Encoder are `Send`, so a pipeline can decode, infer and encode on
+//! different threads. All errors are one [`Error`] enum whose messages name the file.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod convert;
+pub mod cut;
+pub mod decode;
+pub mod encode;
+mod error;
+pub mod limits;
+pub mod probe;
+
+pub use cut::{CutPart, cut, part_path};
+pub use decode::{DecodeOptions, Decoder, VideoInfo};
+pub use encode::{AudioMode, AudioSource, Encoder, EncoderSettings, EncoderSettingsBuilder, Preset, VideoSpec};
+pub use error::{Error, LimitKind};
+pub use limits::Limits;
+pub use probe::{CountSource, MediaInfo, StreamInfo, StreamKind, probe};

@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+pub mod clips;
+
 /// The folder with shared test data: `$OBSCURA_SHARED_DIR`, else `../shared` beside the
 /// workspace root.
 pub fn shared_dir() -> PathBuf {
