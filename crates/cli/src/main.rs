@@ -3,7 +3,12 @@
 //! Exit codes: 0 success, 1 findings (a check that ran and failed, such as `verify` on a
 //! tampered export), 2 error (bad input, missing file, I/O failure).
 
+mod cmd_inspect;
+mod cmd_keygen;
 mod cmd_models;
+mod cmd_open;
+mod cmd_seal;
+mod cmd_verify;
 mod progress;
 
 use std::process::ExitCode;
@@ -27,6 +32,16 @@ enum Command {
     /// Manage the sha256-pinned detection models (fetch, list).
     #[command(subcommand)]
     Models(cmd_models::ModelsCommand),
+    /// Create a signing key pair and a recipient key pair (text files; secrets mode 0600).
+    Keygen(cmd_keygen::KeygenArgs),
+    /// Encrypt and sign files into one export (.obx) for recipients and/or a passphrase.
+    Seal(cmd_seal::SealArgs),
+    /// Check an export's signature and hashes without any key (exit 1 when it fails).
+    Verify(cmd_verify::VerifyArgs),
+    /// Verify, then decrypt an export's payloads into a folder.
+    Open(cmd_open::OpenArgs),
+    /// Show an export's manifest without decrypting.
+    Inspect(cmd_inspect::InspectArgs),
 }
 
 /// Outcome of a command that ran without error.
@@ -42,6 +57,11 @@ fn main() -> ExitCode {
     let quiet = cli.quiet;
     let result = match cli.command {
         Command::Models(c) => cmd_models::run(c, quiet),
+        Command::Keygen(a) => cmd_keygen::run(a, quiet),
+        Command::Seal(a) => cmd_seal::run(a, quiet),
+        Command::Verify(a) => cmd_verify::run(a, quiet),
+        Command::Open(a) => cmd_open::run(a, quiet),
+        Command::Inspect(a) => cmd_inspect::run(a, quiet),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

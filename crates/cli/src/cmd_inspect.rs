@@ -1,0 +1,46 @@
+//! `obscura inspect`: show an export's manifest without decrypting anything.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+use crate::Outcome;
+
+/// Arguments of `obscura inspect`.
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// The export to show.
+    #[arg(value_name = "FILE.obx")]
+    pub file: PathBuf,
+    /// Print the manifest as (pretty) JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `obscura inspect`.
+pub fn run(args: InspectArgs, _quiet: bool) -> Result<Outcome> {
+    match obscura_seal::inspect(&args.file) {
+        Ok(m) => {
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&m)?);
+            } else {
+                println!("{} (manifest NOT verified; run `obscura verify`)", args.file.display());
+                println!("  signer:     {}", m.signer.fingerprint);
+                crate::cmd_verify::print_summary(&m);
+                for s in &m.sources {
+                    println!("  source:     {} sha256 {}", s.name, s.sha256);
+                }
+                for c in &m.cameras {
+                    println!("  camera {}: {} included, {} excluded interval(s)", c.camera, c.included.len(), c.excluded.len());
+                }
+            }
+            Ok(Outcome::Ok)
+        }
+        Err(e) if e.is_finding() => {
+            println!("FAILED: {}: {e}", args.file.display());
+            Ok(Outcome::Findings)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,70 @@
+//! `obscura keygen`: a signing key pair and a recipient key pair as text files.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use obscura_seal::{KdfParams, Passphrase, RecipientSecretKey, Signer, SigningKey, create_key_file};
+
+use crate::Outcome;
+
+/// Arguments of `obscura keygen`.
+#[derive(Args, Debug)]
+pub struct KeygenArgs {
+    /// Folder to write the key files into (created if missing).
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Base name of the files: NAME.sign.key, NAME.sign.pub, NAME.recipient.key, NAME.recipient.pub.
+    #[arg(long, default_value = "obscura")]
+    pub name: String,
+    /// Protect the two secret files with the passphrase on the first line of this file
+    /// (Argon2id, 64 MiB, t=3, then AES-256-GCM).
+    #[arg(long, value_name = "FILE")]
+    pub protect_with_passphrase_file: Option<PathBuf>,
+}
+
+/// Runs `obscura keygen`.
+pub fn run(args: KeygenArgs, _quiet: bool) -> Result<Outcome> {
+    if args.name.is_empty() || args.name.contains(['/', '\\']) || args.name.starts_with('.') {
+        bail!("invalid --name {:?}: must be a plain file name", args.name);
+    }
+    let protect = match &args.protect_with_passphrase_file {
+        Some(f) => Some(Passphrase::read_file(f)?),
+        None => None,
+    };
+    std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create folder", args.out.display()))?;
+    let path = |ext: &str| args.out.join(format!("{}.{ext}", args.name));
+    let files = [path("sign.key"), path("sign.pub"), path("recipient.key"), path("recipient.pub")];
+    for f in &files {
+        if f.symlink_metadata().is_ok() {
+            bail!("{}: already exists (key files are never overwritten)", f.display());
+        }
+    }
+    let sk = SigningKey::generate()?;
+    let rk = RecipientSecretKey::generate()?;
+    let p = protect.as_ref().map(|p| (p, KdfParams::default()));
+    let texts = [
+        (sk.to_key_text(p.clone())?.to_string(), true),
+        (sk.public_key().to_key_text(), false),
+        (rk.to_key_text(p)?.to_string(), true),
+        (rk.public_key().to_key_text(), false),
+    ];
+    let mut written: Vec<&Path> = Vec::new();
+    for (f, (text, secret)) in files.iter().zip(&texts) {
+        if let Err(e) = create_key_file(f, text, *secret) {
+            for w in &written {
+                let _ = std::fs::remove_file(w);
+            }
+            return Err(e.into());
+        }
+        written.push(f);
+    }
+    println!("signing key:   {} (secret, mode 0600)", files[0].display());
+    println!("               {} (public, fingerprint {})", files[1].display(), sk.public_key().fingerprint());
+    println!("recipient key: {} (secret, mode 0600)", files[2].display());
+    println!("               {} (public, fingerprint {})", files[3].display(), rk.public_key().fingerprint());
+    if protect.is_some() {
+        println!("secret files are passphrase-protected");
+    }
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,66 @@
+//! `obscura open`: verify, then decrypt every payload atomically into a folder.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use obscura_seal::Identity;
+
+use crate::Outcome;
+use crate::cmd_seal::{read_passphrase, recipient_secret};
+
+/// Arguments of `obscura open`.
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("id").required(true).args(["identity", "passphrase_file"])))]
+pub struct OpenArgs {
+    /// The export to open.
+    #[arg(value_name = "FILE.obx")]
+    pub file: PathBuf,
+    /// Recipient secret key file (NAME.recipient.key).
+    #[arg(long, value_name = "RECIPIENT_KEY")]
+    pub identity: Option<PathBuf>,
+    /// File whose first line is the export's passphrase.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Output folder (created if missing; existing files are never overwritten).
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Open even if the retention expiry date has passed.
+    #[arg(long)]
+    pub allow_expired: bool,
+    /// Passphrase file unlocking a passphrase-protected recipient key.
+    #[arg(long, value_name = "FILE")]
+    pub key_passphrase_file: Option<PathBuf>,
+}
+
+/// Runs `obscura open`.
+pub fn run(args: OpenArgs, _quiet: bool) -> Result<Outcome> {
+    let identity = match (&args.identity, &args.passphrase_file) {
+        (Some(k), _) => {
+            let kp = read_passphrase(args.key_passphrase_file.as_ref())?;
+            Identity::Recipient(recipient_secret(k, kp.as_ref())?)
+        }
+        (None, Some(p)) => Identity::Passphrase(read_passphrase(Some(p))?.context("no passphrase")?),
+        (None, None) => unreachable!("clap requires one"),
+    };
+    let created = !args.out.exists();
+    std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create folder", args.out.display()))?;
+    let result = obscura_seal::open(&args.file, &identity, &args.out, args.allow_expired);
+    if result.is_err() && created {
+        let _ = std::fs::remove_dir(&args.out); // only succeeds when empty
+    }
+    match result {
+        Ok(files) => {
+            println!("opened {}: {} payload(s) verified and decrypted", args.file.display(), files.len());
+            for f in files {
+                println!("  {}", f.display());
+            }
+            Ok(Outcome::Ok)
+        }
+        Err(e) if e.is_finding() => {
+            eprintln!("obscura: cannot open {}: {e}", args.file.display());
+            Ok(Outcome::Findings)
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(format!("{}", args.file.display()))),
+    }
+}

@@ -1,0 +1,132 @@
+//! `obscura seal`: encrypt and sign files into one export. Also the key-loading helpers
+//! shared by `verify` and `open`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use obscura_seal::{Date, Passphrase, RecipientPublicKey, RecipientSecretKey, SealBuilder, SignerPublicKey, SigningKey};
+
+use crate::Outcome;
+
+/// Arguments of `obscura seal`.
+#[derive(Args, Debug)]
+pub struct SealArgs {
+    /// Files to seal (each becomes a payload named after its file name).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output export (written atomically).
+    #[arg(short = 'o', long = "out", value_name = "OUT.obx")]
+    pub out: PathBuf,
+    /// Signing secret key file (NAME.sign.key).
+    #[arg(long, value_name = "SIGNING_KEY")]
+    pub sign: PathBuf,
+    /// Recipient public key file (NAME.recipient.pub) or key line; repeatable.
+    #[arg(long = "to", value_name = "RECIPIENT_PUB")]
+    pub to: Vec<String>,
+    /// Also (or only) encrypt to the passphrase on the first line of this file (Argon2id 64 MiB, t=3).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Retention expiry: last day (UTC) the export may be opened, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub expires: Option<String>,
+    /// Request reference (case number) recorded in the manifest.
+    #[arg(long, value_name = "REF")]
+    pub reference: Option<String>,
+    /// Pseudonymous operator id recorded in the manifest (not a person's name).
+    #[arg(long, value_name = "ID")]
+    pub operator: Option<String>,
+    /// Passphrase file unlocking a passphrase-protected signing key.
+    #[arg(long, value_name = "FILE")]
+    pub key_passphrase_file: Option<PathBuf>,
+}
+
+/// Media type from a file extension (payload metadata only).
+pub fn media_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("mp4" | "m4v") => "video/mp4",
+        Some("mkv") => "video/x-matroska",
+        Some("webm") => "video/webm",
+        Some("avi") => "video/x-msvideo",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("json") => "application/json",
+        Some("pdf") => "application/pdf",
+        Some("txt" | "md") => "text/plain",
+        Some("csv") => "text/csv",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Reads an optional passphrase file.
+pub fn read_passphrase(path: Option<&PathBuf>) -> Result<Option<Passphrase>> {
+    Ok(match path {
+        Some(p) => Some(Passphrase::read_file(p)?),
+        None => None,
+    })
+}
+
+/// A recipient public key from a file path or a literal key line.
+pub fn recipient_public(arg: &str) -> Result<RecipientPublicKey> {
+    if arg.starts_with("obscura-") && arg.contains(':') && !Path::new(arg).exists() {
+        return Ok(RecipientPublicKey::from_key_text(arg)?);
+    }
+    Ok(RecipientPublicKey::read_file(Path::new(arg))?)
+}
+
+/// A signer public key from a file path or a literal key line.
+pub fn signer_public(arg: &str) -> Result<SignerPublicKey> {
+    if arg.starts_with("obscura-") && arg.contains(':') && !Path::new(arg).exists() {
+        return Ok(SignerPublicKey::from_key_text(arg)?);
+    }
+    Ok(SignerPublicKey::read_file(Path::new(arg))?)
+}
+
+/// A recipient secret key from a key file (never from the command line).
+pub fn recipient_secret(path: &Path, key_pass: Option<&Passphrase>) -> Result<RecipientSecretKey> {
+    Ok(RecipientSecretKey::read_file(path, key_pass)?)
+}
+
+/// Runs `obscura seal`.
+pub fn run(args: SealArgs, _quiet: bool) -> Result<Outcome> {
+    if args.to.is_empty() && args.passphrase_file.is_none() {
+        bail!("give at least one --to RECIPIENT_PUB or --passphrase-file");
+    }
+    let key_pass = read_passphrase(args.key_passphrase_file.as_ref())?;
+    let signer = SigningKey::read_file(&args.sign, key_pass.as_ref())?;
+    let mut b = SealBuilder::new(&signer);
+    for t in &args.to {
+        b = b.recipient(recipient_public(t)?);
+    }
+    if let Some(p) = read_passphrase(args.passphrase_file.as_ref())? {
+        b = b.passphrase(p);
+    }
+    if let Some(e) = &args.expires {
+        let d = Date::parse(e)?;
+        if d < Date::today_utc() {
+            bail!("--expires {e} is in the past");
+        }
+        b = b.expires(d);
+    }
+    if let Some(r) = &args.reference {
+        b = b.reference(r);
+    }
+    if let Some(o) = &args.operator {
+        b = b.operator(o);
+    }
+    for f in &args.files {
+        let meta = std::fs::metadata(f).with_context(|| format!("{}: cannot read", f.display()))?;
+        if !meta.is_file() {
+            bail!("{}: not a regular file", f.display());
+        }
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        b = b.add_payload_file(name, media_type(f), f);
+    }
+    let m = b.write_to(&args.out)?;
+    let size = std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0);
+    println!("sealed {} payload(s) into {} ({size} bytes)", m.payloads.len(), args.out.display());
+    println!("  export id: {}", m.export_id);
+    println!("  signer:    {}", m.signer.fingerprint);
+    println!("  recipients: {}", m.recipients.len());
+    Ok(Outcome::Ok)
+}
