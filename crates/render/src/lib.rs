@@ -6,8 +6,9 @@
 //!
 //! # Styles, and which to use
 //! - [`Style::Fill`]: solid colour (black by default). Nothing of the source survives.
-//! - [`Style::Pixelate`] (the default): a mosaic of block means, at most 8 blocks across
-//!   the region's width whatever its size.
+//! - [`Style::Pixelate`] (the default): a mosaic of block means, at most
+//!   [`DEFAULT_MAX_BLOCKS_ACROSS`] (3) blocks across the region's width whatever its size
+//!   (8 blocks across a face-sized region is still detected as a face by YuNet).
 //! - [`Style::Blur`]: three box passes each way (Gaussian quality), radius scaled to the
 //!   region with a floor ([`MIN_BLUR_RADIUS`]).
 //!
@@ -25,6 +26,9 @@
 //!   frame** in its style: the compositor fails closed rather than skipping it. Invalid
 //!   parameters (negative or non-finite margins, zero blocks, blur strength below 1) are
 //!   rejected with [`Error::InvalidRegion`] before any pixel is written.
+//! - Face boxes need a margin: masking exactly a detector's tight face box leaves hair, ears
+//!   and chin, and YuNet still finds a head-shaped face there after any style. Use the
+//!   pipeline's default 10% + 4 px (or more).
 //! - Feathering blends the style in over `feather_px` pixels *outside* the covered area;
 //!   the covered area itself is always masked in full.
 //!

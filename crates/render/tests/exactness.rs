@@ -284,13 +284,22 @@ fn an_invalid_frame_is_an_error() {
 }
 
 #[test]
-fn pixelate_renders_at_most_eight_uniform_blocks_across_whatever_the_size() {
+fn pixelate_renders_at_most_max_blocks_across_uniform_blocks_whatever_the_size() {
     for (w, rw) in [(64u32, 40.0f32), (300, 200.0), (1000, 900.0)] {
-        let mut f = random_frame(PixelFormat::Yuv420p, w, 60, 0, 11);
-        let src = f.clone();
-        apply(&mut f, &Mask::new().with(Region::rect(Rect::new(10.0, 0.0, rw, 60.0), Style::pixelate()))).unwrap();
-        let row = f.planes[0].row(30);
-        let runs = row[10..10 + rw as usize].windows(2).filter(|p| p[0] != p[1]).count() + 1;
+        let f0 = random_frame(PixelFormat::Yuv420p, w, 60, 0, 11);
+        let runs_of = |f: &Frame| {
+            let row = f.planes[0].row(30);
+            row[10..10 + rw as usize].windows(2).filter(|p| p[0] != p[1]).count() + 1
+        };
+        // The default: at most 3 blocks across.
+        let mut d = f0.clone();
+        apply(&mut d, &Mask::new().with(Region::rect(Rect::new(10.0, 0.0, rw, 60.0), Style::pixelate()))).unwrap();
+        assert!(runs_of(&d) <= 3, "width {rw}: {} blocks across by default", runs_of(&d));
+        let (mut f, src) = (f0.clone(), f0);
+        let eight = Style::Pixelate { max_blocks_across: 8, min_block: 4 };
+        apply(&mut f, &Mask::new().with(Region::rect(Rect::new(10.0, 0.0, rw, 60.0), eight))).unwrap();
+        let runs = runs_of(&f);
+        // 8 whole blocks, plus at most one partial block from the even grid on YUV.
         assert!(runs <= 9, "width {rw}: {runs} blocks across");
         // Every block is the rounded mean of its source block (check the first full one).
         let b = (rw / 8.0).ceil() as usize;
