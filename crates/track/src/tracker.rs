@@ -58,6 +58,13 @@ pub struct TrackerConfig {
     pub match_iou: f32,
     /// Minimum IoU of a second-stage (low-score) match (0.5).
     pub low_match_iou: f32,
+    /// Buffer of the buffered IoU used for matching (C-BIoU): both boxes are widened by this
+    /// fraction of their size on each side before the IoU, so fast or low-frame-rate motion
+    /// still overlaps (0.3).
+    pub iou_buffer: f32,
+    /// Extra buffer per frame since the track was last matched, for detection every Nth frame
+    /// and re-finding lost tracks (0.05); the total buffer is capped at 1.0.
+    pub iou_buffer_per_frame: f32,
     /// Frames a track that lost its detection keeps being reported with its predicted box,
     /// so a mask never blinks off across short misses (15).
     pub hold_frames: u32,
@@ -68,7 +75,7 @@ pub struct TrackerConfig {
 
 impl Default for TrackerConfig {
     fn default() -> Self {
-        Self { high_score: 0.5, low_score: 0.1, new_track_score: 0.25, match_iou: 0.2, low_match_iou: 0.5, hold_frames: 15, max_lost_frames: 30 }
+        Self { high_score: 0.5, low_score: 0.1, new_track_score: 0.25, match_iou: 0.2, low_match_iou: 0.5, iou_buffer: 0.3, iou_buffer_per_frame: 0.05, hold_frames: 15, max_lost_frames: 30 }
     }
 }
 
@@ -78,6 +85,9 @@ impl TrackerConfig {
         let unit = |v: f32| (0.0..=1.0).contains(&v);
         if !(unit(self.high_score) && unit(self.low_score) && unit(self.new_track_score) && unit(self.match_iou) && unit(self.low_match_iou)) {
             return Err(Error::InvalidConfig { reason: format!("scores and IoUs must lie in [0, 1]: {self:?}") });
+        }
+        if !(self.iou_buffer >= 0.0 && self.iou_buffer <= 1.0 && self.iou_buffer_per_frame >= 0.0 && self.iou_buffer_per_frame <= 1.0) {
+            return Err(Error::InvalidConfig { reason: format!("iou buffers must lie in [0, 1]: {self:?}") });
         }
         if self.low_score > self.high_score {
             return Err(Error::InvalidConfig { reason: format!("low_score {} exceeds high_score {}", self.low_score, self.high_score) });
@@ -195,14 +205,21 @@ impl Tracker {
                 .filter(|&i| dets[i].score >= self.config.low_score && dets[i].score.is_finite())
                 .partition(|&i| dets[i].score >= self.config.high_score);
             let all_tracks: Vec<usize> = (0..self.tracks.len()).collect();
-            let first = self.associate(&all_tracks, &high, dets, self.config.match_iou);
+            let first = self.associate(frame, &all_tracks, &high, dets, self.config.match_iou);
             let left_tracks: Vec<usize> = all_tracks.iter().copied().filter(|t| !first.iter().any(|m| m.0 == *t)).collect();
             // Second stage: only tracks matched on the previous detection frame (ByteTrack
             // pairs low-score boxes with tracked, not lost, tracks).
             let recent: Vec<usize> = left_tracks.iter().copied().filter(|&t| self.tracks[t].matched_last_detection).collect();
-            let second = self.associate(&recent, &low, dets, self.config.low_match_iou);
+            let second = self.associate(frame, &recent, &low, dets, self.config.low_match_iou);
             matched.extend(first);
             matched.extend(second);
+            // Third stage: a lost track may take an unmatched low-score detection that would
+            // otherwise start a new track (it is confident enough to be masked anyway), so a
+            // person re-detected weakly after an occlusion keeps their id.
+            let lost: Vec<usize> = left_tracks.iter().copied().filter(|t| !matched.iter().any(|m| m.0 == *t)).collect();
+            let spare: Vec<usize> = low.iter().copied().filter(|&d| dets[d].score >= self.config.new_track_score && !matched.iter().any(|m| m.1 == d)).collect();
+            let third = self.associate(frame, &lost, &spare, dets, self.config.match_iou);
+            matched.extend(third);
             for t in &mut self.tracks {
                 t.matched_last_detection = false;
             }
@@ -258,17 +275,19 @@ impl Tracker {
         Ok(TrackUpdate { frame, tracks: out })
     }
 
-    /// Greedy IoU matching of `tracks` x `dets` (same class only, IoU >= `min_iou`).
-    fn associate(&self, tracks: &[usize], dets_idx: &[usize], dets: &[Detection], min_iou: f32) -> Vec<(usize, usize)> {
+    /// Greedy buffered-IoU matching of `tracks` x `dets` (same class only, IoU >= `min_iou`).
+    fn associate(&self, frame: u64, tracks: &[usize], dets_idx: &[usize], dets: &[Detection], min_iou: f32) -> Vec<(usize, usize)> {
         let mut pairs: Vec<(f32, TrackId, usize, usize)> = Vec::new();
         for &t in tracks {
             let tr = &self.tracks[t];
-            let pred = tr.kf.rect();
+            let gap = frame.saturating_sub(tr.last_matched).saturating_sub(1).min(100) as f32;
+            let b = (self.config.iou_buffer + self.config.iou_buffer_per_frame * gap).min(1.0);
+            let pred = tr.kf.rect().dilate(b, 0.0);
             for &d in dets_idx {
                 if dets[d].class != tr.class {
                     continue;
                 }
-                let iou = pred.iou(&dets[d].rect);
+                let iou = pred.iou(&dets[d].rect.dilate(b, 0.0));
                 if iou >= min_iou && iou > 0.0 {
                     pairs.push((iou, tr.id, t, d));
                 }

@@ -82,6 +82,27 @@ fn low_score_detections_extend_tracks_but_do_not_start_them() {
 }
 
 #[test]
+fn a_lost_track_is_re_found_by_a_weaker_detection_under_its_old_id() {
+    // Strong for 10 frames, missed for 4, then back at a score below high_score (0.35).
+    let ups = run(TrackerConfig::default(), 20, |f| {
+        Some(match f {
+            0..=9 => vec![person(2.0 * f as f32, 50.0, 0.9)],
+            10..=13 => vec![],
+            _ => vec![person(2.0 * f as f32, 50.0, 0.35)],
+        })
+    });
+    assert!(ups.iter().all(|u| u.tracks.len() == 1 && u.tracks[0].id == 1), "{:?}", ups.last());
+    assert_eq!(ups[15].tracks[0].source, BoxSource::Detected);
+}
+
+#[test]
+fn every_fifth_frame_fast_walker_keeps_one_id() {
+    // 6 px/frame, 30 px wide: detections 30 px apart do not overlap without the buffer.
+    let ups = run(TrackerConfig::default(), 60, |f| (f % 5 == 0).then(|| vec![person(6.0 * f as f32, 50.0, 0.8)]));
+    assert!(ups.iter().all(|u| u.tracks.len() == 1 && u.tracks[0].id == 1));
+}
+
+#[test]
 fn faces_are_linked_to_the_person_that_contains_them() {
     let face = |x: f32| Detection::new(Rect::new(x + 8.0, 102.0, 14.0, 16.0), 0.8, ObjectClass::Face);
     let ups = run(TrackerConfig::default(), 3, |_| Some(vec![person(0.0, 100.0, 0.9), person(200.0, 100.0, 0.9), face(200.0), face(0.0)]));
