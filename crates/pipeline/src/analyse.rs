@@ -1,0 +1,209 @@
+//! Analysis: decode a whole file, detect persons/faces on every Nth frame, track, and
+//! return a [`TrackSet`] with the box of every live track on every frame (detected,
+//! predicted between detections, or held after a miss), so a renderer can mask each
+//! frame from the TrackSet alone.
+//!
+//! Decoding runs on its own thread and feeds frames through a bounded channel while this
+//! thread runs inference and tracking.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use obscura_core::{Detection, Frame, ObjectClass, Timestamp};
+use obscura_detect::models::{ModelStore, sha256_file};
+use obscura_detect::{Detector, FaceDetector, PersonFaceConfig, PersonFaceDetector, YoloxDetector};
+use obscura_media::{DecodeOptions, Decoder};
+use obscura_track::{AnalysisSettings, ModelRecord, SourceInfo, TrackSet, TrackSetBuilder, Tracker, TrackerConfig};
+
+use crate::error::{At, Error, Stage};
+
+/// What to look for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Targets {
+    /// Whole persons (the primary mask).
+    pub person: bool,
+    /// Faces (an extra layer; linked to their person track).
+    pub face: bool,
+}
+
+impl Targets {
+    /// Persons and faces.
+    pub const ALL: Targets = Targets { person: true, face: true };
+
+    /// Parses `person,face` (either or both).
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        let mut t = Targets { person: false, face: false };
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part {
+                "person" | "persons" => t.person = true,
+                "face" | "faces" => t.face = true,
+                other => return Err(Error::InvalidSetting { name: "targets", value: other.into(), reason: "expected person and/or face".into() }),
+            }
+        }
+        if !t.person && !t.face {
+            return Err(Error::InvalidSetting { name: "targets", value: s.into(), reason: "name at least one of person, face".into() });
+        }
+        Ok(t)
+    }
+
+    /// The classes, in order.
+    pub fn classes(&self) -> Vec<ObjectClass> {
+        let mut v = Vec::new();
+        if self.person {
+            v.push(ObjectClass::Person);
+        }
+        if self.face {
+            v.push(ObjectClass::Face);
+        }
+        v
+    }
+
+    /// Whether `c` is one of the targets.
+    pub fn includes(&self, c: ObjectClass) -> bool {
+        match c {
+            ObjectClass::Person => self.person,
+            ObjectClass::Face => self.face,
+            ObjectClass::Other(_) => false,
+        }
+    }
+}
+
+/// Settings of an analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalyseOptions {
+    /// Run the detector on every `every`-th frame (1 = every frame); frames between get
+    /// predicted boxes, replaced by interpolation between detections in the result.
+    pub every: u32,
+    /// Classes to keep.
+    pub targets: Targets,
+    /// Tracker settings. `hold_frames` and `max_lost_frames` are replaced when
+    /// `hold_seconds` is set.
+    pub tracker: TrackerConfig,
+    /// How long a lost track keeps its predicted box, in seconds of video (1.0): converted
+    /// with the stream's frame rate, at least `2 * every` frames; tracks can be re-found
+    /// under the same id for twice that.
+    pub hold_seconds: Option<f64>,
+    /// Detector settings, recorded in the result (the detector itself is passed in).
+    pub detector: PersonFaceConfig,
+    /// Compute the sha256 of the input for the result (true).
+    pub hash_source: bool,
+}
+
+impl Default for AnalyseOptions {
+    fn default() -> Self {
+        Self { every: 1, targets: Targets::ALL, tracker: TrackerConfig::default(), hold_seconds: Some(1.0), detector: PersonFaceConfig::default(), hash_source: true }
+    }
+}
+
+/// The built-in detector for `targets`: YOLOX persons, YuNet faces on the downscaled frame,
+/// or both together (faces on person upper-body crops plus the downscaled frame).
+pub fn builtin_detector(store: &ModelStore, targets: Targets, config: &PersonFaceConfig) -> Result<Box<dyn Detector>, obscura_detect::Error> {
+    Ok(match (targets.person, targets.face) {
+        (true, true) => Box::new(PersonFaceDetector::new(store, *config)?),
+        (true, false) => Box::new(YoloxDetector::person(store, config.person)?),
+        _ => Box::new(FaceDetector::new(store, config.face)?),
+    })
+}
+
+/// Analyses `input` with `detector` and returns every track. `progress(done, total)` is
+/// called after each frame (`total` is the container's frame count when known).
+pub fn analyse(
+    input: &Path,
+    detector: &mut dyn Detector,
+    options: &AnalyseOptions,
+    mut progress: impl FnMut(u64, Option<u64>),
+) -> Result<TrackSet, Error> {
+    if options.every == 0 {
+        return Err(Error::InvalidSetting { name: "every", value: "0".into(), reason: "must be at least 1".into() });
+    }
+    if let Some(h) = options.hold_seconds {
+        if !(h.is_finite() && (0.0..=3600.0).contains(&h)) {
+            return Err(Error::InvalidSetting { name: "hold_seconds", value: h.to_string(), reason: "must lie in [0, 3600]".into() });
+        }
+    }
+    let path = input.to_path_buf();
+    let fail = |stage: Stage, at: At, e: Box<dyn std::error::Error + Send + Sync>| Error::stage(path.clone(), stage, at, e);
+    let decoder = Decoder::open(input, &DecodeOptions::default()).map_err(|e| fail(Stage::Decode, At::NONE, e.into()))?;
+    let info = decoder.info().clone();
+    let fps = info.frame_rate.map(|r| r.as_f64()).filter(|f| *f > 0.0);
+    let every = u64::from(options.every);
+    let mut tracker_cfg = options.tracker;
+    if let Some(h) = options.hold_seconds {
+        let hold = ((h * fps.unwrap_or(25.0)).ceil() as u32).max(2 * options.every);
+        tracker_cfg.hold_frames = hold;
+        tracker_cfg.max_lost_frames = tracker_cfg.max_lost_frames.max(2 * hold);
+    }
+    let mut tracker = Tracker::new(tracker_cfg).map_err(|e| Error::InvalidSetting { name: "tracker", value: format!("{tracker_cfg:?}"), reason: e.to_string() })?;
+
+    let sha256 = if options.hash_source { Some(sha256_file(input).map_err(|e| fail(Stage::Decode, At::NONE, e.into()))?) } else { None };
+
+    let (tx, rx) = crossbeam_channel::bounded::<Result<Frame, obscura_media::Error>>(4);
+    let total = info.frame_count;
+    let mut builder = TrackSetBuilder::new();
+    let mut frames = 0u64;
+    let mut last_pts: Option<Timestamp> = None;
+    let result = std::thread::scope(|s| -> Result<(), Error> {
+        s.spawn(move || {
+            let mut decoder = decoder;
+            loop {
+                match decoder.next_frame() {
+                    Ok(Some(f)) => {
+                        if tx.send(Ok(f)).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => return,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+            }
+        });
+        let rx = rx; // owned here: dropped on early return, which stops the decoding thread
+        for item in rx.iter() {
+            let frame = item.map_err(|e| fail(Stage::Decode, At { frame: Some(frames), time: last_pts }, e.into()))?;
+            let at = At::frame(frame.index, frame.pts);
+            let dets: Option<Vec<Detection>> = if frame.index % every == 0 {
+                let all = detector.detect(&frame).map_err(|e| fail(Stage::Detect, at, e.into()))?;
+                Some(all.into_iter().filter(|d| options.targets.includes(d.class)).collect())
+            } else {
+                None
+            };
+            let update = tracker.step(frame.index, dets.as_deref()).map_err(|e| fail(Stage::Track, at, e.into()))?;
+            builder.push(&update, frame.pts);
+            frames += 1;
+            last_pts = Some(frame.pts);
+            progress(frames, total);
+        }
+        Ok(())
+    });
+    result?;
+    if frames == 0 {
+        return Err(fail(Stage::Decode, At::NONE, "the file has no video frames".into()));
+    }
+    let source = SourceInfo {
+        path: path.display().to_string(),
+        sha256,
+        width: info.width,
+        height: info.height,
+        frames,
+        time_base: info.time_base.to_string(),
+        fps: fps.unwrap_or(0.0),
+    };
+    let c = &options.detector;
+    let thresholds = BTreeMap::from([
+        ("person_score".to_string(), c.person.score_threshold),
+        ("person_nms_iou".to_string(), c.person.nms_iou),
+        ("face_score".to_string(), c.face.score_threshold),
+        ("face_nms_iou".to_string(), c.face.nms_iou),
+    ]);
+    let settings = AnalysisSettings {
+        every: options.every,
+        targets: options.targets.classes(),
+        tracker: tracker_cfg,
+        thresholds,
+        models: detector.models().into_iter().map(|m| ModelRecord { name: m.name, sha256: m.sha256 }).collect(),
+    };
+    Ok(builder.finish(source, settings, info.time_base))
+}
