@@ -166,6 +166,9 @@ impl Decoder {
         let input = open_input(&path)?;
         let limits = options.limits;
         let p = || path.clone();
+        if input.streams().count() == 0 {
+            return Err(Error::Unreadable { path: p(), reason: "no streams found: the file is truncated or not a media file".into() });
+        }
         let has_audio = input.streams().best(ff::media::Type::Audio).is_some();
         let stream = input.streams().best(ff::media::Type::Video).ok_or_else(|| Error::NoVideo { path: p() })?;
         let stream_index = stream.index();

@@ -453,6 +453,12 @@ impl Encoder {
         drop(audio);
         drop(video);
         drop(octx); // closes the file
+        // FFmpeg created the file with the default mode; exports are private (0600).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(pending.temp_path(), std::fs::Permissions::from_mode(0o600));
+        }
         Ok(pending)
     }
 
