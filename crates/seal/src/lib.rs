@@ -30,6 +30,7 @@ mod keys;
 mod manifest;
 mod seal;
 mod stream;
+pub mod testing;
 
 pub use container::{VerifiedExport, inspect, inspect_bytes, open, verify};
 pub use date::Date;
