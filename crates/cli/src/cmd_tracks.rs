@@ -1,0 +1,269 @@
+//! `obscura tracks`: find and track every person (and face) in a video, write the tracks as
+//! JSON (docs/TRACKS-JSON.md) and a contact sheet PNG with one labelled thumbnail per person
+//! track, so an operator can name the data subject ("keep 7").
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use image::{Rgb, RgbImage, imageops};
+use obscura_core::{ObjectClass, atomic::write_atomically};
+use obscura_detect::models::{ModelStore, default_model_dir};
+use obscura_media::{DecodeOptions, Decoder};
+use obscura_pipeline::{AnalyseOptions, Targets, analyse, builtin_detector};
+use obscura_track::{TrackRecord, TrackSet};
+
+use crate::{Outcome, progress};
+
+/// Arguments of `obscura tracks`.
+#[derive(Args, Debug)]
+pub struct TracksArgs {
+    /// The video to analyse (never modified).
+    pub input: PathBuf,
+    /// Write the tracks as JSON to this file, or `-` for standard output.
+    #[arg(long, value_name = "OUT.json|-")]
+    pub json: Option<String>,
+    /// Write a contact sheet PNG: one thumbnail per person track, labelled with its id and
+    /// time range.
+    #[arg(long, value_name = "OUT.png")]
+    pub sheet: Option<PathBuf>,
+    /// Run detection on every Nth frame (boxes in between are interpolated).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub every: u32,
+    /// What to track: `person`, `face` or `person,face`.
+    #[arg(long, default_value = "person,face")]
+    pub targets: String,
+    /// Seconds a lost track keeps its predicted box (so a mask never blinks off).
+    #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
+    pub hold: f64,
+    /// Path of libonnxruntime.so (default: $OBSCURA_ORT_LIB, $ORT_DYLIB_PATH, lib/ beside
+    /// the executable, the build default, /usr/local/lib/obscura).
+    #[arg(long, value_name = "PATH")]
+    pub ort_lib: Option<PathBuf>,
+    /// Folder holding the model files (default: $OBSCURA_MODEL_DIR, else the built-in one).
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+    /// Inference threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// Runs `obscura tracks`.
+pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
+    let input = &args.input;
+    if !input.is_file() {
+        bail!("{}: no such file", input.display());
+    }
+    let targets = Targets::parse(&args.targets)?;
+    let lib = obscura_detect::runtime::init(args.ort_lib.as_deref())?;
+    let store = ModelStore::new(args.models.clone().unwrap_or_else(default_model_dir))?;
+    let mut options = AnalyseOptions { every: args.every, targets, hold_seconds: Some(args.hold), ..AnalyseOptions::default() };
+    options.detector.person.session.intra_threads = args.threads;
+    options.detector.face.session.intra_threads = args.threads;
+    let mut detector = builtin_detector(&store, targets, &options.detector)?;
+
+    let pb = progress::bar(None, quiet, "analysing");
+    let started = Instant::now();
+    let set = analyse(input, detector.as_mut(), &options, |done, total| {
+        if let Some(t) = total {
+            if pb.length() != Some(t.max(done)) {
+                pb.set_length(t.max(done));
+                pb.set_style(
+                    indicatif::ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, ETA {eta})").expect("static template").progress_chars("=> "),
+                );
+            }
+        }
+        pb.set_position(done);
+    })?;
+    pb.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+
+    if let Some(sheet) = &args.sheet {
+        let png = contact_sheet(input, &set)?;
+        write_atomically(sheet, &png).with_context(|| format!("{}: cannot write the contact sheet", sheet.display()))?;
+    }
+    let json = serde_json::to_vec(&set)?;
+    let to_stdout = args.json.as_deref() == Some("-");
+    match args.json.as_deref() {
+        Some("-") => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&json)?;
+            out.write_all(b"\n")?;
+        }
+        Some(path) => {
+            write_atomically(path, &json).with_context(|| format!("{path}: cannot write the tracks"))?;
+        }
+        None => {}
+    }
+    let summary = summarise(&set, secs, &lib);
+    if to_stdout {
+        if !quiet {
+            eprint!("{summary}");
+        }
+    } else {
+        print!("{summary}");
+    }
+    Ok(Outcome::Ok)
+}
+
+fn summarise(set: &TrackSet, secs: f64, lib: &Path) -> String {
+    let persons: Vec<&TrackRecord> = set.tracks.iter().filter(|t| t.class == ObjectClass::Person).collect();
+    let faces = set.tracks.iter().filter(|t| t.class == ObjectClass::Face).count();
+    let mut s = format!(
+        "{}: {} frames, {} person tracks, {} face tracks (detection every {} frame(s)); {:.1} frames/s end to end (ONNX Runtime {})\n",
+        set.source.path,
+        set.source.frames,
+        persons.len(),
+        faces,
+        set.settings.every,
+        set.source.frames as f64 / secs.max(1e-9),
+        lib.display()
+    );
+    for t in persons {
+        s.push_str(&format!("  person #{:<4} {} - {}  ({} detections)\n", t.id, clock(t.first_pts), clock(t.last_pts), t.detections()));
+    }
+    s
+}
+
+/// `M:SS.s` (or `H:MM:SS.s`).
+fn clock(secs: f64) -> String {
+    let tenths = (secs.max(0.0) * 10.0).round() as u64;
+    let (h, m, s, d) = (tenths / 36000, tenths / 600 % 60, tenths / 10 % 60, tenths % 10);
+    if h > 0 { format!("{h}:{m:02}:{s:02}.{d}") } else { format!("{m}:{s:02}.{d}") }
+}
+
+const THUMB_W: u32 = 150;
+const THUMB_H: u32 = 200;
+const LABEL_H: u32 = 48;
+const COLUMNS: u32 = 6;
+
+/// One cell per person track (ordered by id): its best-scored detected crop, the id and the
+/// time range. Decodes the input a second time to fetch the crops.
+fn contact_sheet(input: &Path, set: &TrackSet) -> anyhow::Result<Vec<u8>> {
+    let persons: Vec<&TrackRecord> = set.tracks.iter().filter(|t| t.class == ObjectClass::Person).collect();
+    let mut wanted: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    for (i, t) in persons.iter().enumerate() {
+        if let Some(b) = t.best_box() {
+            wanted.entry(b.frame).or_default().push(i);
+        }
+    }
+    let mut thumbs: Vec<Option<RgbImage>> = vec![None; persons.len()];
+    if let Some(&last) = wanted.keys().last() {
+        let mut dec = Decoder::open(input, &DecodeOptions::default())?;
+        while let Some(frame) = dec.next_frame()? {
+            if let Some(list) = wanted.get(&frame.index) {
+                let rgb = RgbImage::from_raw(frame.width, frame.height, frame.to_rgb24()).context("frame size")?;
+                for &i in list {
+                    let b = persons[i].best_box().expect("wanted only with a best box");
+                    thumbs[i] = thumbnail(&rgb, &b.rect());
+                }
+            }
+            if frame.index >= last {
+                break;
+            }
+        }
+    }
+    let cols = COLUMNS.min(persons.len().max(1) as u32);
+    let rows = (persons.len() as u32).div_ceil(cols).max(1);
+    let (cw, ch) = (THUMB_W + 8, THUMB_H + LABEL_H + 8);
+    let mut sheet = RgbImage::from_pixel(cols * cw + 8, rows * ch + 8, Rgb([40, 40, 40]));
+    if persons.is_empty() {
+        draw_text(&mut sheet, 16, 16, "-", 3, Rgb([255, 255, 255]));
+    }
+    for (i, t) in persons.iter().enumerate() {
+        let (cx, cy) = (8 + (i as u32 % cols) * cw, 8 + (i as u32 / cols) * ch);
+        for y in 0..THUMB_H {
+            for x in 0..THUMB_W {
+                sheet.put_pixel(cx + x, cy + y, Rgb([0, 0, 0]));
+            }
+        }
+        if let Some(th) = &thumbs[i] {
+            let (ox, oy) = (cx + (THUMB_W - th.width()) / 2, cy + (THUMB_H - th.height()) / 2);
+            imageops::overlay(&mut sheet, th, i64::from(ox), i64::from(oy));
+        }
+        draw_text(&mut sheet, cx + 2, cy + THUMB_H + 4, &format!("#{}", t.id), 3, Rgb([255, 255, 80]));
+        draw_text(&mut sheet, cx + 2, cy + THUMB_H + 30, &format!("{}-{}", clock(t.first_pts), clock(t.last_pts)), 2, Rgb([230, 230, 230]));
+    }
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(sheet).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
+    Ok(png)
+}
+
+/// The box widened by 10%, clipped, scaled to fit the thumbnail area (at most 4x up).
+fn thumbnail(frame: &RgbImage, rect: &obscura_core::Rect) -> Option<RgbImage> {
+    let p = rect.dilate(0.1, 2.0).to_pixels(frame.width(), frame.height())?;
+    let crop = imageops::crop_imm(frame, p.x, p.y, p.w, p.h).to_image();
+    let s = (THUMB_W as f32 / p.w as f32).min(THUMB_H as f32 / p.h as f32).min(4.0);
+    let (w, h) = (((p.w as f32 * s) as u32).clamp(1, THUMB_W), ((p.h as f32 * s) as u32).clamp(1, THUMB_H));
+    Some(imageops::resize(&crop, w, h, imageops::FilterType::Triangle))
+}
+
+/// 5x7 glyphs for the characters the labels use; each row's low 5 bits, leftmost = bit 4.
+fn glyph(c: char) -> [u8; 7] {
+    match c {
+        '0' => [0b01110, 0b10001, 0b10011, 0b10101, 0b11001, 0b10001, 0b01110],
+        '1' => [0b00100, 0b01100, 0b00100, 0b00100, 0b00100, 0b00100, 0b01110],
+        '2' => [0b01110, 0b10001, 0b00001, 0b00010, 0b00100, 0b01000, 0b11111],
+        '3' => [0b11110, 0b00001, 0b00001, 0b01110, 0b00001, 0b00001, 0b11110],
+        '4' => [0b00010, 0b00110, 0b01010, 0b10010, 0b11111, 0b00010, 0b00010],
+        '5' => [0b11111, 0b10000, 0b11110, 0b00001, 0b00001, 0b10001, 0b01110],
+        '6' => [0b00110, 0b01000, 0b10000, 0b11110, 0b10001, 0b10001, 0b01110],
+        '7' => [0b11111, 0b00001, 0b00010, 0b00100, 0b01000, 0b01000, 0b01000],
+        '8' => [0b01110, 0b10001, 0b10001, 0b01110, 0b10001, 0b10001, 0b01110],
+        '9' => [0b01110, 0b10001, 0b10001, 0b01111, 0b00001, 0b00010, 0b01100],
+        '#' => [0b01010, 0b01010, 0b11111, 0b01010, 0b11111, 0b01010, 0b01010],
+        ':' => [0b00000, 0b01100, 0b01100, 0b00000, 0b01100, 0b01100, 0b00000],
+        '.' => [0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b01100, 0b01100],
+        '-' => [0b00000, 0b00000, 0b00000, 0b11111, 0b00000, 0b00000, 0b00000],
+        _ => [0; 7],
+    }
+}
+
+/// Draws `text` at `(x, y)` with each font pixel a `scale x scale` square; clipped to the image.
+fn draw_text(img: &mut RgbImage, x: u32, y: u32, text: &str, scale: u32, colour: Rgb<u8>) {
+    for (i, c) in text.chars().enumerate() {
+        let gx = x + i as u32 * 6 * scale;
+        for (row, bits) in glyph(c).iter().enumerate() {
+            for col in 0..5u32 {
+                if bits >> (4 - col) & 1 == 1 {
+                    for dy in 0..scale {
+                        for dx in 0..scale {
+                            let (px, py) = (gx + col * scale + dx, y + row as u32 * scale + dy);
+                            if px < img.width() && py < img.height() {
+                                img.put_pixel(px, py, colour);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_formats_minutes_and_hours() {
+        assert_eq!(clock(0.0), "0:00.0");
+        assert_eq!(clock(75.26), "1:15.3");
+        assert_eq!(clock(3725.0), "1:02:05.0");
+    }
+
+    #[test]
+    fn glyphs_draw_where_expected() {
+        let mut img = RgbImage::new(40, 10);
+        draw_text(&mut img, 0, 0, "1-", 1, Rgb([255, 0, 0]));
+        // '1' has its stem at column 2 on every row but the last row's serif.
+        assert!((0..7).all(|y| img.get_pixel(2, y)[0] == 255));
+        // '-' is row 3 of the second cell (x 6..11).
+        assert!((6..11).all(|x| img.get_pixel(x, 3)[0] == 255));
+        assert_eq!(img.get_pixel(6, 2)[0], 0);
+        // Every label character has a glyph.
+        assert!("#0123456789:.-".chars().all(|c| glyph(c) != [0; 7]));
+    }
+}
