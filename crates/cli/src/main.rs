@@ -5,7 +5,9 @@
 
 mod cmd_inspect;
 mod cmd_keygen;
+mod cmd_cut;
 mod cmd_models;
+mod cmd_probe;
 mod cmd_open;
 mod cmd_seal;
 mod cmd_verify;
@@ -33,6 +35,10 @@ enum Command {
     /// Manage the sha256-pinned detection models (fetch, list).
     #[command(subcommand)]
     Models(cmd_models::ModelsCommand),
+    /// Show what a media file holds: streams, codec, size, frame rate, duration, frames.
+    Probe(cmd_probe::ProbeArgs),
+    /// Erasure export: keep only chosen time ranges, frame-exact, one MP4 per period.
+    Cut(cmd_cut::CutArgs),
     /// Find and track every person and face; write tracks JSON and a contact sheet.
     Tracks(cmd_tracks::TracksArgs),
     /// Create a signing key pair and a recipient key pair (text files; secrets mode 0600).
@@ -60,6 +66,8 @@ fn main() -> ExitCode {
     let quiet = cli.quiet;
     let result = match cli.command {
         Command::Models(c) => cmd_models::run(c, quiet),
+        Command::Probe(a) => cmd_probe::run(a, quiet),
+        Command::Cut(a) => cmd_cut::run(a, quiet),
         Command::Tracks(a) => cmd_tracks::run(a, quiet),
         Command::Keygen(a) => cmd_keygen::run(a, quiet),
         Command::Seal(a) => cmd_seal::run(a, quiet),
