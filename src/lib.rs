@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub use obscura_audit as audit;
 pub use obscura_core as core;
 pub use obscura_detect as detect;
 pub use obscura_media as media;

@@ -31,6 +31,10 @@ pub struct OpenArgs {
     /// Passphrase file unlocking a passphrase-protected recipient key.
     #[arg(long, value_name = "FILE")]
     pub key_passphrase_file: Option<PathBuf>,
+    /// Audit log to append the opening to (default: $OBSCURA_AUDIT_LOG or
+    /// ~/.local/state/obscura/audit.jsonl; see docs/REQUESTS.md).
+    #[arg(long, value_name = "PATH")]
+    pub audit_log: Option<PathBuf>,
 }
 
 /// Runs `obscura open`.
@@ -49,6 +53,11 @@ pub fn run(args: OpenArgs, _quiet: bool) -> Result<Outcome> {
     if result.is_err() && created {
         let _ = std::fs::remove_dir(&args.out); // only succeeds when empty
     }
+    let outcome = match &result {
+        Ok(files) => format!("ok: {} payload(s) decrypted", files.len()),
+        Err(e) => format!("failed: {e}"),
+    };
+    crate::cmd_audit::append(args.audit_log.as_deref(), crate::cmd_audit::package_entry(obscura_audit::Action::Open, &args.file, outcome))?;
     match result {
         Ok(files) => {
             println!("opened {}: {} payload(s) verified and decrypted", args.file.display(), files.len());

@@ -23,6 +23,10 @@ pub struct VerifyArgs {
     /// Print the result as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Audit log to append the verification to (default: $OBSCURA_AUDIT_LOG or
+    /// ~/.local/state/obscura/audit.jsonl; see docs/REQUESTS.md).
+    #[arg(long, value_name = "PATH")]
+    pub audit_log: Option<PathBuf>,
 }
 
 /// Prints the human summary of a manifest (shared with `inspect`).
@@ -49,7 +53,17 @@ pub fn run(args: VerifyArgs, _quiet: bool) -> Result<Outcome> {
         Some(s) => Some(signer_public(s)?),
         None => None,
     };
-    match obscura_seal::verify(&args.file, pinned.as_ref()) {
+    let result = obscura_seal::verify(&args.file, pinned.as_ref());
+    let outcome = match &result {
+        Ok(_) => "ok".to_string(),
+        Err(e) if e.is_finding() => format!("failed: {e}"),
+        Err(e) => format!("error: {e}"),
+    };
+    // Best effort: a verification anyone may run is not refused for want of a log.
+    if let Err(e) = crate::cmd_audit::append(args.audit_log.as_deref(), crate::cmd_audit::package_entry(obscura_audit::Action::Verify, &args.file, outcome)) {
+        eprintln!("obscura: warning: {e:#}");
+    }
+    match result {
         Ok(v) => {
             report_ok(&args, &v);
             Ok(Outcome::Ok)

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 findings (a check that ran and failed, such as `verify` on a
 //! tampered export), 2 error (bad input, missing file, I/O failure).
 
+mod cmd_audit;
 mod cmd_inspect;
 mod cmd_keygen;
 mod cmd_cut;
@@ -51,6 +52,9 @@ enum Command {
     Open(cmd_open::OpenArgs),
     /// Show an export's manifest without decrypting.
     Inspect(cmd_inspect::InspectArgs),
+    /// Audit log: `obscura audit verify LOG` checks its hash chain.
+    #[command(subcommand)]
+    Audit(cmd_audit::AuditCommand),
 }
 
 /// Outcome of a command that ran without error.
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
         Command::Verify(a) => cmd_verify::run(a, quiet),
         Command::Open(a) => cmd_open::run(a, quiet),
         Command::Inspect(a) => cmd_inspect::run(a, quiet),
+        Command::Audit(c) => cmd_audit::run(c, quiet),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
