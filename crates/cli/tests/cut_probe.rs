@@ -201,3 +201,21 @@ fn real_footage_cut_keeps_ten_fps() {
     assert_eq!(ffprobe_video_entry(&out, "r_frame_rate"), "10/1");
     assert_eq!(obscura_testkit::clips::ffprobe_frame_count(&out), 20);
 }
+
+/// Times on the command line count from the start of the clip, even when the stream's
+/// timestamps do not start at zero (MPEG-TS starts at 1.4 s).
+#[test]
+fn times_count_from_the_clip_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let ts = IndexedClip::write_with(dir.path(), "cam.ts", 30, 10, &["-c:v", "libx264", "-preset", "ultrafast", "-crf", "16"]);
+    let out = dir.path().join("ts.mp4");
+    let assert = obscura().args(["cut", "-q", "--preset", "ultrafast", "--json"]).arg(&ts).arg("-o").arg(&out).args(["--include", "1..2"]).assert().success();
+    let json: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    assert_eq!(decode_indices_with_ffmpeg(&out), (10..20).collect::<Vec<_>>());
+    let part = &json["parts"][0];
+    assert!((part["source_start_secs"].as_f64().unwrap() - 1.0).abs() < 1e-9, "{part}");
+    // The exact ticks are absolute stream time: 1.4 s later.
+    let ticks = part["source_start"]["ticks"].as_i64().unwrap();
+    assert_eq!(part["source_start"]["time_base"], "1/90000");
+    assert_eq!(ticks, 216_000, "2.4 s at 90 kHz");
+}
