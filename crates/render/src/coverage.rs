@@ -66,7 +66,7 @@ fn pixel_range(a: f64, b: f64, limit: usize) -> Option<(usize, usize)> {
     }
     let lo = lo.max(0.0);
     let hi = hi.min(limit as f64);
-    (hi > lo).then(|| (lo as usize, hi as usize))
+    (hi > lo).then_some((lo as usize, hi as usize))
 }
 
 /// Rasterises `region` on a `width` x `height` frame. `None` when it covers no pixel.
@@ -92,7 +92,7 @@ pub(crate) fn rasterize(region: &Region, width: usize, height: usize) -> Option<
     let (x0, y0, x1, y1) = (bx - dx, by - dy, bx + bw + dx, by + bh + dy);
     let size = ((x1 - x0) as f32, (y1 - y0) as f32);
     let polygon_line = matches!(&region.shape, Shape::Polygon(_)) && (dx > 0.0 || dy > 0.0);
-    if !polygon_line && !(x1 > x0 && y1 > y0) {
+    if !polygon_line && (x1 <= x0 || y1 <= y0) {
         return None;
     }
     let (hx0, hx1) = pixel_range(x0, x1, width)?;

@@ -154,7 +154,10 @@ fn box3_vertical(src: &mut [u8], dst: &mut [u8], rows: usize, cols: usize, radiu
 }
 
 /// Transposes `rows` x `cols` elements of `bps` bytes from `src` into `dst` (`cols` x `rows`).
-fn transpose(src: &[u8], dst: &mut [u8], rows: usize, cols: usize, bps: usize) {
+fn transpose(src: &[u8], dst: &mut [u8], rows: usize, cols: usize, bps: usize, k: &Kernels) {
+    if bps == 1 {
+        return (k.transpose)(src, cols, dst, rows, rows, cols);
+    }
     const T: usize = 16;
     for rb in (0..rows).step_by(T) {
         for cb in (0..cols).step_by(T) {
@@ -186,9 +189,9 @@ fn blur(plane: &mut PlaneBuf<'_>, cov: &Cov, radius: usize, k: &Kernels, s: &mut
     // Vertical: a -> b.
     box3_vertical(&mut s.a, &mut s.b, h, cols, radius, k, &mut s.acc);
     // Horizontal as vertical on the transpose: b -> a (w rows of h samples) -> b -> a.
-    transpose(&s.b, &mut s.a, h, w, bps);
+    transpose(&s.b, &mut s.a, h, w, bps, k);
     box3_vertical(&mut s.a, &mut s.b, w, h * bps, radius, k, &mut s.acc);
-    transpose(&s.b, &mut s.a, w, h, bps);
+    transpose(&s.b, &mut s.a, w, h, bps, k);
     let styled = std::mem::take(&mut s.a);
     for r in 0..h {
         write_row(plane, cov, r, &styled[r * cols..(r + 1) * cols], k, &mut s.alpha);
@@ -206,9 +209,10 @@ mod tests {
         let src: Vec<u8> = (0..r * c * bps).map(|i| (i * 31 % 251) as u8).collect();
         let mut t = vec![0; src.len()];
         let mut back = vec![0; src.len()];
-        transpose(&src, &mut t, r, c, bps);
+        let k = Kernels::scalar();
+        transpose(&src, &mut t, r, c, bps, &k);
         assert_eq!(&t[(4 * r + 2) * bps..(4 * r + 2) * bps + 3], &src[(2 * c + 4) * bps..(2 * c + 4) * bps + 3]);
-        transpose(&t, &mut back, c, r, bps);
+        transpose(&t, &mut back, c, r, bps, &k);
         assert_eq!(back, src);
     }
 

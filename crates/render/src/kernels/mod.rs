@@ -11,6 +11,12 @@ pub(crate) mod scalar;
 #[allow(unsafe_code)]
 mod x86;
 
+/// Signature of [`Kernels::box_row`]: `(acc, out, add, sub, mul)`.
+pub(crate) type BoxRowFn = fn(&mut [u32], &mut [u8], &[u8], &[u8], u32);
+
+/// Signature of [`Kernels::transpose`]: `(src, src_stride, dst, dst_stride, rows, cols)`.
+pub(crate) type TransposeFn = fn(&[u8], usize, &mut [u8], usize, usize, usize);
+
 /// The kernels, as plain safe function pointers. Every function requires its slices to have
 /// equal lengths (the SIMD versions assert it).
 #[derive(Clone, Copy)]
@@ -20,15 +26,23 @@ pub(crate) struct Kernels {
     /// `acc[i] += row[i]`.
     pub accumulate: fn(&mut [u32], &[u8]),
     /// `out[i] = min(255, (acc[i] * mul + 2^22) >> 23); acc[i] += add[i] - sub[i]` (wrapping).
-    pub box_row: fn(&mut [u32], &mut [u8], &[u8], &[u8], u32),
+    pub box_row: BoxRowFn,
     /// `dst[i] = round((dst[i] * (255 - a[i]) + src[i] * a[i]) / 255)`.
     pub blend: fn(&mut [u8], &[u8], &[u8]),
+    /// Byte transpose of `rows` x `cols` (strided) into `cols` x `rows` (strided).
+    pub transpose: TransposeFn,
 }
 
 impl Kernels {
     /// The scalar reference.
     pub fn scalar() -> Kernels {
-        Kernels { name: "scalar", accumulate: scalar::accumulate, box_row: scalar::box_row, blend: scalar::blend }
+        Kernels {
+            name: "scalar",
+            accumulate: scalar::accumulate,
+            box_row: scalar::box_row,
+            blend: scalar::blend,
+            transpose: scalar::transpose,
+        }
     }
 
     /// Every level this CPU supports, best first, scalar last.
@@ -126,6 +140,27 @@ mod tests {
                 let mut got = base.clone();
                 (k.blend)(&mut got, &src[off..], &alpha);
                 prop_assert_eq!(&got, &want, "{}", k.name);
+            }
+        }
+    }
+
+    #[test]
+    fn simd_transpose_matches_scalar_on_odd_shapes_and_strides() {
+        for (rows, cols, pad_s, pad_d) in [(1, 1, 0, 0), (16, 16, 0, 0), (17, 33, 3, 5), (40, 7, 1, 0), (5, 61, 0, 9), (48, 32, 16, 16), (31, 47, 2, 2)] {
+            let (ss, ds) = (cols + pad_s, rows + pad_d);
+            let src = bytes(rows * ss, (rows * 1000 + cols) as u64);
+            let base = bytes(cols * ds, 99);
+            let mut want = base.clone();
+            scalar::transpose(&src, ss, &mut want, ds, rows, cols);
+            for r in 0..rows {
+                for c in 0..cols {
+                    assert_eq!(want[c * ds + r], src[r * ss + c]);
+                }
+            }
+            for k in Kernels::available() {
+                let mut got = base.clone();
+                (k.transpose)(&src, ss, &mut got, ds, rows, cols);
+                assert_eq!(got, want, "{} {rows}x{cols}", k.name);
             }
         }
     }

@@ -27,3 +27,23 @@ pub(crate) fn blend(dst: &mut [u8], src: &[u8], alpha: &[u8]) {
         dst[i] = ((x + (x >> 8)) >> 8) as u8;
     }
 }
+
+/// Transposes `rows` x `cols` bytes (rows `src_stride` apart) into `cols` x `rows` bytes
+/// (rows `dst_stride` apart).
+pub(crate) fn transpose(src: &[u8], src_stride: usize, dst: &mut [u8], dst_stride: usize, rows: usize, cols: usize) {
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    assert!(src_stride >= cols && dst_stride >= rows);
+    assert!(src.len() >= (rows - 1) * src_stride + cols && dst.len() >= (cols - 1) * dst_stride + rows);
+    const T: usize = 16;
+    for rb in (0..rows).step_by(T) {
+        for cb in (0..cols).step_by(T) {
+            for r in rb..(rb + T).min(rows) {
+                for c in cb..(cb + T).min(cols) {
+                    dst[c * dst_stride + r] = src[r * src_stride + c];
+                }
+            }
+        }
+    }
+}

@@ -19,6 +19,7 @@ pub(super) fn avx2() -> Option<Kernels> {
         accumulate: accumulate_avx2_entry,
         box_row: box_row_avx2_entry,
         blend: blend_avx2_entry,
+        transpose: transpose_sse41_entry,
     })
 }
 
@@ -29,6 +30,7 @@ pub(super) fn sse41() -> Option<Kernels> {
         accumulate: accumulate_sse41_entry,
         box_row: box_row_sse41_entry,
         blend: blend_sse41_entry,
+        transpose: transpose_sse41_entry,
     })
 }
 
@@ -61,6 +63,17 @@ fn blend_sse41_entry(dst: &mut [u8], src: &[u8], alpha: &[u8]) {
     assert!(dst.len() == src.len() && dst.len() == alpha.len());
     // SAFETY: only handed out by `sse41()`, after SSE4.1 was detected.
     unsafe { blend_sse41(dst, src, alpha) }
+}
+
+fn transpose_sse41_entry(src: &[u8], src_stride: usize, dst: &mut [u8], dst_stride: usize, rows: usize, cols: usize) {
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    assert!(src_stride >= cols && dst_stride >= rows);
+    assert!(src.len() >= (rows - 1) * src_stride + cols && dst.len() >= (cols - 1) * dst_stride + rows);
+    // SAFETY: only handed out by `sse41()` or `avx2()`, after SSE4.1 was detected; bounds
+    // checked just above.
+    unsafe { transpose_sse41(src, src_stride, dst, dst_stride, rows, cols) }
 }
 
 /// Loads 8 bytes (unaligned) into the low half of a vector.
@@ -210,4 +223,59 @@ unsafe fn blend_sse41(dst: &mut [u8], src: &[u8], alpha: &[u8]) {
         i += 8;
     }
     scalar::blend(&mut dst[i..], &src[i..], &alpha[i..]);
+}
+
+/// 16x16 byte tiles transposed with four rounds of unpacks; the ragged right and bottom
+/// edges go through the scalar kernel.
+#[target_feature(enable = "sse4.1")]
+unsafe fn transpose_sse41(src: &[u8], ss: usize, dst: &mut [u8], ds: usize, rows: usize, cols: usize) {
+    let (rt, ct) = (rows / 16 * 16, cols / 16 * 16);
+    for rb in (0..rt).step_by(16) {
+        for cb in (0..ct).step_by(16) {
+            let mut a = [_mm_setzero_si128(); 16];
+            for (i, v) in a.iter_mut().enumerate() {
+                // SAFETY: row rb + i < rows and columns cb..cb + 16 <= cols, so the 16 bytes
+                // at (rb + i) * ss + cb are inside `src` (length checked by the entry).
+                *v = unsafe { _mm_loadu_si128(src.as_ptr().add((rb + i) * ss + cb).cast()) };
+            }
+            let mut b = [_mm_setzero_si128(); 16];
+            for i in 0..8 {
+                b[2 * i] = _mm_unpacklo_epi8(a[2 * i], a[2 * i + 1]);
+                b[2 * i + 1] = _mm_unpackhi_epi8(a[2 * i], a[2 * i + 1]);
+            }
+            // c[4j + k]: columns 4k..4k+4 of rows 4j..4j+4.
+            let mut c = [_mm_setzero_si128(); 16];
+            for j in 0..4 {
+                c[4 * j] = _mm_unpacklo_epi16(b[4 * j], b[4 * j + 2]);
+                c[4 * j + 1] = _mm_unpackhi_epi16(b[4 * j], b[4 * j + 2]);
+                c[4 * j + 2] = _mm_unpacklo_epi16(b[4 * j + 1], b[4 * j + 3]);
+                c[4 * j + 3] = _mm_unpackhi_epi16(b[4 * j + 1], b[4 * j + 3]);
+            }
+            // d[h][2k + m]: columns 4k+2m, 4k+2m+1 of rows 8h..8h+8.
+            let mut d = [[_mm_setzero_si128(); 8]; 2];
+            for (h, dh) in d.iter_mut().enumerate() {
+                for k in 0..4 {
+                    dh[2 * k] = _mm_unpacklo_epi32(c[8 * h + k], c[8 * h + 4 + k]);
+                    dh[2 * k + 1] = _mm_unpackhi_epi32(c[8 * h + k], c[8 * h + 4 + k]);
+                }
+            }
+            for q in 0..8 {
+                let lo = _mm_unpacklo_epi64(d[0][q], d[1][q]);
+                let hi = _mm_unpackhi_epi64(d[0][q], d[1][q]);
+                // SAFETY: columns cb + 2q, cb + 2q + 1 < cols and rows rb..rb + 16 <= rows, so
+                // the 16 bytes at (cb + 2q [+1]) * ds + rb are inside `dst`.
+                unsafe {
+                    _mm_storeu_si128(dst.as_mut_ptr().add((cb + 2 * q) * ds + rb).cast(), lo);
+                    _mm_storeu_si128(dst.as_mut_ptr().add((cb + 2 * q + 1) * ds + rb).cast(), hi);
+                }
+            }
+        }
+    }
+    // Ragged edges: the right strip (all rows) and the bottom strip (tiled columns).
+    if ct < cols {
+        scalar::transpose(&src[ct..], ss, &mut dst[ct * ds..], ds, rows, cols - ct);
+    }
+    if rt < rows && ct > 0 {
+        scalar::transpose(&src[rt * ss..], ss, &mut dst[rt..], ds, rows - rt, ct);
+    }
 }
