@@ -39,14 +39,21 @@ pub(crate) fn frame_from_yuv420p(src: &ff::frame::Video, index: u64, pts: Timest
     Frame { index, pts, width: w, height: h, format: PixelFormat::Yuv420p, planes }
 }
 
-/// Copies a YUV420P [`Frame`] into an FFmpeg frame of the same size (allocated by the caller).
+/// Copies a YUV420P [`Frame`] into an FFmpeg frame of the same size or one pixel wider
+/// and/or taller (allocated by the caller); the extra column and row repeat the edge.
 pub(crate) fn fill_yuv420p(dst: &mut ff::frame::Video, frame: &Frame) {
+    let (dw, dh) = (dst.width() as usize, dst.height() as usize);
     for i in 0..3 {
         let plane = &frame.planes[i];
+        let (pw, ph, _) = PixelFormat::Yuv420p.plane_dims(i, dw, dh);
         let stride = dst.stride(i);
         let data = dst.data_mut(i);
-        for y in 0..plane.height {
-            data[y * stride..y * stride + plane.row_bytes].copy_from_slice(plane.row(y));
+        for y in 0..ph {
+            let src = plane.row(y.min(plane.height - 1));
+            let row = &mut data[y * stride..y * stride + pw];
+            row[..src.len()].copy_from_slice(src);
+            let edge = src[src.len() - 1];
+            row[src.len()..].fill(edge);
         }
     }
 }
@@ -77,5 +84,12 @@ mod tests {
         fill_yuv420p(&mut v, &f);
         let back = frame_from_yuv420p(&v, 7, Timestamp::new(7, tb));
         assert_eq!(back, f);
+        // Padded to 6x4: the extra column and row repeat the edge pixels.
+        let mut padded = ff::frame::Video::new(ff::format::Pixel::YUV420P, 6, 4);
+        fill_yuv420p(&mut padded, &f);
+        let p = frame_from_yuv420p(&padded, 7, Timestamp::new(7, tb));
+        assert_eq!(p.planes[0].row(0), &[0, 1, 2, 3, 4, 4]);
+        assert_eq!(p.planes[0].row(3), &[10, 11, 12, 13, 14, 14]);
+        assert_eq!(p.planes[1].row(1), f.planes[1].row(1));
     }
 }

@@ -200,9 +200,10 @@ impl EncoderSettingsBuilder {
 /// The video stream to encode: size, time base of the frames' PTS, nominal frame rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VideoSpec {
-    /// Width in pixels (even: x264's 4:2:0 needs even sizes).
+    /// Width in pixels of the frames that will be written. 4:2:0 H.264 needs even sizes,
+    /// so an odd width is encoded one pixel wider, the last column repeated.
     pub width: u32,
-    /// Height in pixels (even).
+    /// Height in pixels (an odd height gets the last row repeated, as for the width).
     pub height: u32,
     /// Time base of the PTS of the frames that will be written.
     pub time_base: Rational,
@@ -285,10 +286,12 @@ impl Encoder {
         init();
         let dest = dest.as_ref().to_path_buf();
         for (name, v) in [("width", spec.width), ("height", spec.height)] {
-            if v == 0 || v % 2 != 0 {
-                return Err(Error::InvalidSetting { name, value: v.to_string(), reason: "H.264 4:2:0 needs a positive even size".into() });
+            if v == 0 || v > 16384 {
+                return Err(Error::InvalidSetting { name, value: v.to_string(), reason: "must be 1..=16384 pixels".into() });
             }
         }
+        // 4:2:0 H.264 needs even sizes: odd ones are padded by one pixel (edge repeated).
+        let (enc_w, enc_h) = (spec.width.next_multiple_of(2), spec.height.next_multiple_of(2));
         if settings.audio == AudioMode::Keep && audio.is_none() {
             return Err(Error::InvalidSetting { name: "audio", value: "keep".into(), reason: "needs an AudioSource to take the audio from".into() });
         }
@@ -301,8 +304,8 @@ impl Encoder {
             .ok_or_else(|| Error::Encode { path: dest.clone(), reason: "libx264 is not available in this FFmpeg build".into() })?;
         let enc_tb = ff_rational(spec.time_base);
         let mut enc = ff::codec::context::Context::new_with_codec(codec).encoder().video().map_err(enc_err)?;
-        enc.set_width(spec.width);
-        enc.set_height(spec.height);
+        enc.set_width(enc_w);
+        enc.set_height(enc_h);
         enc.set_format(ff::format::Pixel::YUV420P);
         enc.set_time_base(enc_tb);
         enc.set_frame_rate(spec.frame_rate.map(ff_rational));
@@ -347,7 +350,7 @@ impl Encoder {
             enc_tb,
             stream_tb,
             spec: *spec,
-            picture: ff::frame::Video::new(ff::format::Pixel::YUV420P, spec.width, spec.height),
+            picture: ff::frame::Video::new(ff::format::Pixel::YUV420P, enc_w, enc_h),
             written: 0,
             last_pts: None,
             prev_pts: None,
@@ -789,14 +792,15 @@ mod tests {
     }
 
     #[test]
-    fn odd_sizes_and_keep_without_source_are_refused_and_leave_nothing() {
+    fn bad_sizes_and_keep_without_source_are_refused_and_leave_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("out.mp4");
         let tb = Rational::new(1, 10).unwrap();
         let spec = VideoSpec { width: 33, height: 20, time_base: tb, frame_rate: Some(Rational::new(10, 1).unwrap()) };
-        let e = Encoder::create(&dest, &spec, &EncoderSettings::default()).unwrap_err();
-        assert!(matches!(&e, Error::InvalidSetting { name: "width", value, .. } if value == "33"));
-        let spec = VideoSpec { width: 32, ..spec };
+        let e = Encoder::create(&dest, &VideoSpec { width: 0, ..spec }, &EncoderSettings::default()).unwrap_err();
+        assert!(matches!(&e, Error::InvalidSetting { name: "width", value, .. } if value == "0"));
+        let e = Encoder::create(&dest, &VideoSpec { height: 20_000, ..spec }, &EncoderSettings::default()).unwrap_err();
+        assert!(matches!(&e, Error::InvalidSetting { name: "height", value, .. } if value == "20000"));
         let keep = EncoderSettings::builder().audio(AudioMode::Keep).build().unwrap();
         assert!(matches!(Encoder::create(&dest, &spec, &keep), Err(Error::InvalidSetting { name: "audio", .. })));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);

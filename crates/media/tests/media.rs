@@ -217,6 +217,32 @@ fn encoder_round_trip_keeps_frames_timing_and_rate() {
 }
 
 #[test]
+fn variable_frame_rate_survives_encoding() {
+    let Some(gif) = obscura_testkit::shared_file("footage/intel_face-demographics-walking.gif") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("gif.mp4");
+    let parts = cut(&gif, &out, &IntervalSet::single(secs("0", "100")), &fast(), |_, _| {}).unwrap();
+    assert_eq!(parts[0].frames, 35);
+    let src = ffprobe_frame_times(&gif);
+    let ours = ffprobe_frame_times(&out);
+    assert_eq!(src.len(), ours.len());
+    for (a, b) in src.iter().zip(&ours) {
+        assert!((a - b).abs() < 1e-3, "source {a} s, output {b} s");
+    }
+}
+
+#[test]
+fn odd_sizes_are_padded_to_even() {
+    let dir = tempfile::tempdir().unwrap();
+    let still = dir.path().join("odd.png");
+    run_ffmpeg(&["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=1", "-vf", "scale=65:47", "-frames:v", "1", still.to_str().unwrap()], None);
+    let out = dir.path().join("odd.mp4");
+    let parts = cut(&still, &out, &IntervalSet::single(secs("0", "1")), &fast(), |_, _| {}).unwrap();
+    assert_eq!(parts[0].frames, 1);
+    assert_eq!(ffprobe_video_entry(&out, "width,height"), "66,48");
+}
+
+#[test]
 fn decode_and_encode_run_on_different_threads() {
     let dir = tempfile::tempdir().unwrap();
     let clip = MovingBoxesClip::new(3, 96, 64, 15, 10, 2).write(dir.path(), "boxes.mp4");
