@@ -9,6 +9,7 @@ mod cmd_keygen;
 mod cmd_cut;
 mod cmd_models;
 mod cmd_probe;
+mod cmd_redact;
 mod cmd_open;
 mod cmd_seal;
 mod cmd_verify;
@@ -42,6 +43,8 @@ enum Command {
     Cut(cmd_cut::CutArgs),
     /// Find and track every person and face; write tracks JSON and a contact sheet.
     Tracks(cmd_tracks::TracksArgs),
+    /// Mask everyone but the data subject in videos, stills and folders of them.
+    Redact(cmd_redact::RedactArgs),
     /// Create a signing key pair and a recipient key pair (text files; secrets mode 0600).
     Keygen(cmd_keygen::KeygenArgs),
     /// Encrypt and sign files into one export (.obx) for recipients and/or a passphrase.
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
         Command::Probe(a) => cmd_probe::run(a, quiet),
         Command::Cut(a) => cmd_cut::run(a, quiet),
         Command::Tracks(a) => cmd_tracks::run(a, quiet),
+        Command::Redact(a) => cmd_redact::run(a, quiet),
         Command::Keygen(a) => cmd_keygen::run(a, quiet),
         Command::Seal(a) => cmd_seal::run(a, quiet),
         Command::Verify(a) => cmd_verify::run(a, quiet),

@@ -10,6 +10,16 @@
 
 pub mod analyse;
 mod error;
+pub mod policy;
+pub mod redact;
+pub mod sheet;
+pub mod still;
+pub mod subject;
 
 pub use analyse::{AnalyseOptions, Targets, analyse, builtin_detector};
 pub use error::{At, Cause, Error, Stage};
+pub use policy::{Candidate, Decision, Policy, PolicyBuilder};
+pub use redact::{CancelToken, KeepAt, KeepLike, Mode, Pass, Progress, ProgressFn, RedactReport, Redactor, RedactorBuilder};
+pub use sheet::contact_sheet;
+pub use still::is_still;
+pub use subject::SubjectMatch;

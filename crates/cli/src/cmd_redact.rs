@@ -1,0 +1,446 @@
+//! `obscura redact`: mask every person who is not the data subject, in videos, stills
+//! (JPEG/PNG) and batches of them.
+//!
+//! One input: `-o` is the output file. Several inputs or a folder: `-o` is a folder; files
+//! run in parallel (`--jobs`, default one per core, inference threads split so the total
+//! stays within the cores), one overall progress bar plus one per file, and a result table
+//! at the end. A file that fails does not stop the others; the exit code is then 2.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use obscura_core::atomic::sweep_stale_temps;
+use obscura_detect::models::{ModelStore, default_model_dir};
+use obscura_detect::reid::ReidEmbedder;
+use obscura_detect::SessionConfig;
+use obscura_media::{AudioMode, DecodeOptions, Decoder, EncoderSettings, Preset};
+use obscura_pipeline::policy::{parse_style, parse_zone};
+use obscura_pipeline::subject::frame_from_image;
+use obscura_pipeline::{AnalyseOptions, KeepAt, KeepLike, Mode, Policy, Progress, RedactReport, Redactor, Targets, builtin_detector, contact_sheet, is_still};
+use serde::Serialize;
+
+use crate::Outcome;
+
+/// Arguments of `obscura redact`.
+#[derive(Args, Debug)]
+pub struct RedactArgs {
+    /// Videos, JPEG/PNG stills, or folders of them (never modified).
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Output file (one input) or folder (several inputs or a folder; created if missing).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+    /// Keep (leave visible) this track id, as listed by `obscura tracks` on the same input
+    /// with the same --every, --targets and --hold. Repeatable. One input only.
+    #[arg(long, value_name = "ID")]
+    pub keep: Vec<u64>,
+    /// Keep the person whose box contains pixel X,Y at TIME (seconds or HH:MM:SS.fff; the
+    /// nearest frame), e.g. `12.5@320,240`. Repeatable. One input only.
+    #[arg(long, value_name = "TIME@X,Y")]
+    pub keep_at: Vec<String>,
+    /// Keep the tracks that look like the person in this photo (re-identification), across
+    /// the whole clip; prints which tracks matched and their similarity.
+    #[arg(long, value_name = "PHOTO")]
+    pub keep_like: Option<PathBuf>,
+    /// Cosine similarity at or above which a track counts as the person of --keep-like.
+    #[arg(long, default_value_t = 0.6, value_name = "0..1")]
+    pub similarity: f32,
+    /// What to mask: `person`, `face` or `person,face` (whole bodies; faces too where no
+    /// body box covers them).
+    #[arg(long, default_value = "person,face")]
+    pub targets: String,
+    /// Masking style: `pixelate` (default) or `fill` are recommended for access exports;
+    /// `blur` can be partly reversed.
+    #[arg(long, default_value = "pixelate", value_name = "fill|pixelate|blur")]
+    pub style: String,
+    /// A static privacy zone masked on every frame: a polygon in fractions of the frame,
+    /// `x1,y1;x2,y2;x3,y3[;...]`. Repeatable.
+    #[arg(long, value_name = "POLYGON")]
+    pub zone: Vec<String>,
+    /// Run detection on every Nth frame (boxes predicted and interpolated in between).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub every: u32,
+    /// Seconds a lost track keeps its predicted box.
+    #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
+    pub hold: f64,
+    /// Audio: `drop` (default; speech is personal data), `keep` or `mute`.
+    #[arg(long, default_value = "drop", value_name = "drop|keep|mute")]
+    pub audio: String,
+    /// x264 constant rate factor (0..51).
+    #[arg(long, value_name = "CRF")]
+    pub crf: Option<i64>,
+    /// x264 preset (ultrafast .. veryslow).
+    #[arg(long, value_name = "PRESET")]
+    pub preset: Option<String>,
+    /// Write a contact sheet of 12 evenly spaced OUTPUT frames to this PNG (a folder for
+    /// several inputs), to check the result without playing the video.
+    #[arg(long, value_name = "OUT.png")]
+    pub dry_run_sheet: Option<PathBuf>,
+    /// Print a JSON summary on standard output.
+    #[arg(long)]
+    pub json: bool,
+    /// Only the first N frames of each video are redacted and written.
+    #[arg(long, value_name = "N")]
+    pub frames: Option<u64>,
+    /// Always analyse first, then mask (the default does one streaming pass unless
+    /// --keep-at or --keep-like need the tracks first).
+    #[arg(long)]
+    pub two_pass: bool,
+    /// Files processed at the same time (default: one per core, at most the file count).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Inference threads per file (default: the cores divided by the jobs).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Path of libonnxruntime.so.
+    #[arg(long, value_name = "PATH")]
+    pub ort_lib: Option<PathBuf>,
+    /// Folder holding the model files (default: $OBSCURA_MODEL_DIR, else the built-in one).
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+}
+
+const VIDEO_EXTENSIONS: &[&str] = &["mp4", "m4v", "mov", "mkv", "avi", "webm", "ts", "mts", "mpg", "mpeg", "wmv", "flv", "gif"];
+
+/// One unit of work.
+#[derive(Debug, Clone)]
+struct Job {
+    input: PathBuf,
+    output: PathBuf,
+    sheet: Option<PathBuf>,
+}
+
+/// How one file ended.
+#[derive(Debug, Serialize)]
+struct FileResult {
+    input: PathBuf,
+    output: PathBuf,
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report: Option<RedactReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sheet: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// Settings shared by every file of a run.
+struct Shared {
+    store: ModelStore,
+    options: AnalyseOptions,
+    policy: Policy,
+    keep_at: Vec<KeepAt>,
+    keep_like: Option<(obscura_core::Frame, f32)>,
+    encoder: EncoderSettings,
+    frames: Option<u64>,
+    mode: Mode,
+    threads: usize,
+}
+
+fn has_ext(p: &Path, list: &[&str]) -> bool {
+    p.extension().and_then(|e| e.to_str()).is_some_and(|e| list.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+fn plan(args: &RedactArgs) -> anyhow::Result<(Vec<Job>, bool)> {
+    let mut files = Vec::new();
+    let mut folder_given = false;
+    for p in &args.inputs {
+        if p.is_dir() {
+            folder_given = true;
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("{}: cannot list the folder", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file() && (is_still(f) || has_ext(f, VIDEO_EXTENSIONS)))
+                .filter(|f| !f.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                bail!("{}: no videos or JPEG/PNG stills in the folder", p.display());
+            }
+            files.extend(found);
+        } else if p.is_file() {
+            files.push(p.clone());
+        } else {
+            bail!("{}: no such file", p.display());
+        }
+    }
+    let batch = folder_given || files.len() > 1 || args.output.is_dir();
+    if !batch {
+        let input = files.remove(0);
+        if is_still(&input) && !is_still(&args.output) {
+            bail!("{}: a still image needs a .jpg, .jpeg or .png output, got {}", input.display(), args.output.display());
+        }
+        return Ok((vec![Job { input, output: args.output.clone(), sheet: args.dry_run_sheet.clone() }], false));
+    }
+    if !args.keep.is_empty() || !args.keep_at.is_empty() {
+        bail!("--keep and --keep-at name a track of one video; give one input (or use --keep-like for a batch)");
+    }
+    std::fs::create_dir_all(&args.output).with_context(|| format!("{}: cannot create the output folder", args.output.display()))?;
+    if let Some(s) = &args.dry_run_sheet {
+        std::fs::create_dir_all(s).with_context(|| format!("{}: cannot create the sheet folder", s.display()))?;
+    }
+    let mut seen = BTreeSet::new();
+    let mut jobs = Vec::new();
+    for input in files {
+        let name = if is_still(&input) {
+            input.file_name().map(PathBuf::from).unwrap_or_default()
+        } else {
+            PathBuf::from(input.file_stem().unwrap_or_default()).with_extension("mp4")
+        };
+        if !seen.insert(name.clone()) {
+            bail!("two inputs would both be written to {}; rename one", args.output.join(&name).display());
+        }
+        let output = args.output.join(&name);
+        let sheet = if is_still(&input) { None } else { args.dry_run_sheet.as_ref().map(|d| d.join(name.with_extension("sheet.png"))) };
+        jobs.push(Job { input, output, sheet });
+    }
+    Ok((jobs, true))
+}
+
+fn bar_style(per_file: bool) -> ProgressStyle {
+    let t = if per_file { "  {msg:<32!} [{bar:30}] {pos}/{len} {per_sec}" } else { "{msg:>12} [{bar:40}] {pos}/{len} frames ({per_sec}, ETA {eta})" };
+    ProgressStyle::with_template(t).expect("static template").progress_chars("=> ")
+}
+
+fn frame_estimate(path: &Path, limit: Option<u64>) -> u64 {
+    if is_still(path) {
+        return 1;
+    }
+    let n = Decoder::open(path, &DecodeOptions::default()).ok().and_then(|d| d.info().frame_count).unwrap_or(0);
+    limit.map_or(n, |l| n.min(l))
+}
+
+/// Runs one file with its own detector (and embedder), reporting progress to `bar` and
+/// `overall`.
+fn run_one(job: &Job, shared: &Shared, bar: &ProgressBar, overall: &ProgressBar) -> Result<(RedactReport, Option<PathBuf>), String> {
+    let mut det_cfg = shared.options.detector;
+    det_cfg.person.session.intra_threads = shared.threads;
+    det_cfg.face.session.intra_threads = shared.threads;
+    let detector = builtin_detector(&shared.store, shared.policy.targets(), &det_cfg).map_err(|e| e.to_string())?;
+    let mut options = shared.options.clone();
+    options.detector = det_cfg;
+    let (b, o) = (bar.clone(), overall.clone());
+    let last = Arc::new(Mutex::new((0u32, 0u64)));
+    let mut builder = Redactor::builder()
+        .detector(detector)
+        .analysis(options)
+        .policy(shared.policy.clone())
+        .encoder(shared.encoder.clone())
+        .mode(shared.mode)
+        .progress(move |p: &Progress| {
+            let mut l = last.lock().unwrap_or_else(|e| e.into_inner());
+            let delta = if l.0 == p.pass_number { p.frames_done.saturating_sub(l.1) } else { p.frames_done };
+            *l = (p.pass_number, p.frames_done);
+            if let Some(t) = p.frames_total {
+                b.set_length(t.max(p.frames_done));
+            }
+            b.set_position(p.frames_done);
+            b.set_message(format!("{} ({}/{} {:?})", b.prefix(), p.pass_number, p.passes, p.pass).to_lowercase());
+            o.inc(delta);
+        });
+    for at in &shared.keep_at {
+        builder = builder.keep_at(*at);
+    }
+    if let Some((photo, threshold)) = &shared.keep_like {
+        let embedder = ReidEmbedder::new(&shared.store, SessionConfig { intra_threads: shared.threads, ..SessionConfig::default() }).map_err(|e| e.to_string())?;
+        builder = builder.keep_like(KeepLike { photo: photo.clone(), embedder: Box::new(embedder), threshold: *threshold, crops_per_track: 4 });
+    }
+    if let Some(n) = shared.frames {
+        builder = builder.max_frames(n);
+    }
+    let mut redactor = builder.build().map_err(|e| e.to_string())?;
+    if is_still(&job.input) {
+        let rep = redactor.redact_still(&job.input, &job.output).map_err(|e| e.to_string())?;
+        overall.inc(1);
+        return Ok((rep, None));
+    }
+    let rep = redactor.redact(&job.input, &job.output).map_err(|e| e.to_string())?;
+    let sheet = match &job.sheet {
+        Some(s) => {
+            contact_sheet(&job.output, rep.frames, s, 12, 320).map_err(|e| e.to_string())?;
+            Some(s.clone())
+        }
+        None => None,
+    };
+    Ok((rep, sheet))
+}
+
+/// Runs `obscura redact`.
+pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
+    let (jobs, batch) = plan(&args)?;
+    let targets = Targets::parse(&args.targets)?;
+    let style = parse_style(&args.style)?;
+    let mut policy = Policy::builder().targets(targets).style(style).keep(args.keep.iter().copied());
+    for z in &args.zone {
+        policy = policy.zone(parse_zone(z, style)?);
+    }
+    let policy = policy.build()?;
+    let keep_at = args.keep_at.iter().map(|s| KeepAt::from_str(s)).collect::<Result<Vec<_>, _>>()?;
+    let mut enc = EncoderSettings::builder().audio(AudioMode::from_str(&args.audio)?);
+    if let Some(c) = args.crf {
+        enc = enc.crf(c);
+    }
+    if let Some(p) = &args.preset {
+        enc = enc.preset(Preset::from_str(p)?);
+    }
+    let encoder = enc.build()?;
+    if !(0.0..=1.0).contains(&args.similarity) {
+        bail!("--similarity {} must lie in 0..1", args.similarity);
+    }
+    let keep_like = match &args.keep_like {
+        Some(p) => {
+            let img = image::open(p).with_context(|| format!("{}: cannot read the reference photo", p.display()))?;
+            Some((frame_from_image(&img), args.similarity))
+        }
+        None => None,
+    };
+    obscura_detect::runtime::init(args.ort_lib.as_deref())?;
+    let store = ModelStore::new(args.models.clone().unwrap_or_else(default_model_dir))?;
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let jobs_n = args.jobs.unwrap_or(cores).clamp(1, jobs.len().max(1));
+    let threads = args.threads.unwrap_or((cores / jobs_n).max(1));
+    let options = AnalyseOptions { every: args.every, targets, hold_seconds: Some(args.hold), hash_source: false, ..AnalyseOptions::default() };
+    let mode = if args.two_pass { Mode::TwoPass } else { Mode::Auto };
+    let shared = Shared { store, options, policy, keep_at, keep_like, encoder, frames: args.frames, mode, threads };
+    for j in &jobs {
+        if let Some(dir) = j.output.parent().filter(|d| d.is_dir()) {
+            let _ = sweep_stale_temps(dir);
+        }
+    }
+
+    let multi = MultiProgress::new();
+    if quiet {
+        multi.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    let total: u64 = jobs.iter().map(|j| frame_estimate(&j.input, args.frames)).sum();
+    let passes = if !shared.keep_at.is_empty() || shared.keep_like.is_some() || args.two_pass { 2 } else { 1 };
+    let overall = multi.add(ProgressBar::new(total * passes));
+    overall.set_style(bar_style(false));
+    overall.set_message("redacting");
+    let started = Instant::now();
+    let queue = Mutex::new(jobs.iter().enumerate().collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>());
+    let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::new());
+    let done = AtomicU64::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..jobs_n {
+            s.spawn(|| {
+                loop {
+                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                    let Some((i, job)) = next else { break };
+                    let bar = if batch { multi.add(ProgressBar::new(0)) } else { multi.add(ProgressBar::hidden()) };
+                    bar.set_style(bar_style(true));
+                    let name = job.input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    bar.set_prefix(name.clone());
+                    bar.set_message(name);
+                    let r = run_one(job, &shared, &bar, &overall);
+                    bar.finish_and_clear();
+                    multi.remove(&bar);
+                    done.fetch_add(1, Ordering::SeqCst);
+                    let fr = match r {
+                        Ok((report, sheet)) => FileResult { input: job.input.clone(), output: job.output.clone(), ok: true, report: Some(report), sheet, error: None },
+                        Err(e) => {
+                            if batch && !quiet {
+                                let _ = multi.println(format!("failed: {e}"));
+                            }
+                            FileResult { input: job.input.clone(), output: job.output.clone(), ok: false, report: None, sheet: None, error: Some(e) }
+                        }
+                    };
+                    results.lock().unwrap_or_else(|e| e.into_inner()).push((i, fr));
+                }
+            });
+        }
+    });
+    overall.finish_and_clear();
+    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    results.sort_by_key(|(i, _)| *i);
+    let results: Vec<FileResult> = results.into_iter().map(|(_, r)| r).collect();
+    let failed = results.iter().filter(|r| !r.ok).count();
+    let secs = started.elapsed().as_secs_f64();
+
+    if !batch {
+        let r = &results[0];
+        if let Some(e) = &r.error {
+            bail!("{e}");
+        }
+    }
+    if args.json {
+        if batch {
+            #[derive(Serialize)]
+            struct Summary<'a> {
+                files: &'a [FileResult],
+                ok: usize,
+                failed: usize,
+                seconds: f64,
+            }
+            println!("{}", serde_json::to_string_pretty(&Summary { files: &results, ok: results.len() - failed, failed, seconds: secs })?);
+        } else {
+            println!("{}", serde_json::to_string_pretty(&results[0])?);
+        }
+    } else {
+        print_table(&results, batch);
+    }
+    if failed > 0 {
+        bail!("{failed} of {} file(s) failed", results.len());
+    }
+    Ok(Outcome::Ok)
+}
+
+fn print_table(results: &[FileResult], batch: bool) {
+    for r in results {
+        if let Some(rep) = &r.report {
+            for m in &rep.matches {
+                println!(
+                    "keep-like: track {:>4} similarity {:.2} (best {:.2}, {} crops){}",
+                    m.track,
+                    m.similarity,
+                    m.best,
+                    m.crops,
+                    if m.matched { "  -> kept" } else { "" }
+                );
+            }
+        }
+    }
+    if batch {
+        println!("{:<6} {:<40} {:>7} {:>7} {:>6} {:>7}  output / error", "status", "input", "frames", "fps", "kept", "masked");
+    }
+    for r in results {
+        match (&r.report, &r.error) {
+            (Some(rep), _) if batch => println!(
+                "{:<6} {:<40} {:>7} {:>7.1} {:>6} {:>7}  {}",
+                "ok",
+                r.input.display().to_string(),
+                rep.frames,
+                rep.fps,
+                rep.kept.len(),
+                rep.masked.len(),
+                r.output.display()
+            ),
+            (Some(rep), _) => {
+                let kept: Vec<String> = rep.kept.iter().map(u64::to_string).collect();
+                println!(
+                    "{} -> {}: {} frames in {:.1} s ({:.1} frames/s), {} pass(es); kept tracks [{}]; masked {} track(s), {} untracked detection(s)",
+                    r.input.display(),
+                    r.output.display(),
+                    rep.frames,
+                    rep.seconds,
+                    rep.fps,
+                    rep.passes,
+                    kept.join(", "),
+                    rep.masked.len(),
+                    rep.untracked_detections
+                );
+                if let Some(s) = &r.sheet {
+                    println!("contact sheet: {}", s.display());
+                }
+            }
+            (None, e) => println!("{:<6} {:<40} {:>7} {:>7} {:>6} {:>7}  {}", "FAILED", r.input.display().to_string(), "-", "-", "-", "-", e.as_deref().unwrap_or("")),
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! The redaction policy: which boxes of a frame are masked, and how. Fail closed.
+//!
+//! Rules, applied to the boxes live on one frame (detected, predicted or held alike):
+//! 1. A box whose class is not a target ([`Targets`]) is left alone.
+//! 2. A person box stays visible only when its track id is kept ([`Policy::keep`]).
+//! 3. A face box stays visible only when it is the subject's own face: its track id is kept,
+//!    or its parent person track is kept, or it lies (by at least [`FACE_INSIDE`] of its area)
+//!    inside a kept person's box; **and** it is not mostly (by [`FACE_INSIDE_OTHER`] or more)
+//!    inside the box of a person who is masked.
+//! 4. Every other box is masked: a detection without a track, a track of unknown class, a
+//!    person not kept. Boxes are grown by the margin before masking.
+//! 5. Visible boxes are never drawn: masking only ever adds pixels, so the subject's box cannot
+//!    unmask a region that another person's mask covers (the other person's mask wins).
+//! 6. Static privacy zones are masked on every frame.
+
+use std::collections::BTreeSet;
+
+use obscura_core::{ObjectClass, Rect};
+use obscura_render::{Mask, PrivacyZone, Region, Style};
+use obscura_track::TrackId;
+
+use crate::error::Error;
+
+/// A face must lie at least this fraction inside a kept person's box to count as theirs.
+pub const FACE_INSIDE: f32 = 0.8;
+/// A face this much (or more) inside a masked person's box is never the subject's.
+pub const FACE_INSIDE_OTHER: f32 = 0.5;
+
+/// Which classes are masked: the analysis [`Targets`] (persons, faces). Boxes of other
+/// classes (a partner detector's) are always masked unless kept: fail closed.
+pub use crate::analyse::Targets;
+
+/// Whether boxes of `class` are masked under `targets`.
+pub fn masks_class(targets: Targets, class: ObjectClass) -> bool {
+    match class {
+        ObjectClass::Person => targets.person,
+        ObjectClass::Face => targets.face,
+        ObjectClass::Other(_) => true,
+    }
+}
+
+/// One box on one frame that the policy decides about.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate {
+    /// Its track, or `None` for a detection the tracker did not take (always masked).
+    pub track: Option<TrackId>,
+    /// Its class.
+    pub class: ObjectClass,
+    /// The box, source pixels.
+    pub rect: Rect,
+    /// For a face: the person track it belongs to, where known.
+    pub parent: Option<TrackId>,
+}
+
+/// What the policy decided for one candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Masked.
+    Mask,
+    /// Left visible: part of a kept subject.
+    Keep,
+    /// Left alone: its class is not a target.
+    Ignore,
+}
+
+/// A validated redaction policy; build with [`Policy::builder`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    targets: Targets,
+    style: Style,
+    margin: f32,
+    margin_px: f32,
+    keep: BTreeSet<TrackId>,
+    zones: Vec<PrivacyZone>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self { targets: Targets::ALL, style: Style::pixelate(), margin: DEFAULT_MARGIN, margin_px: DEFAULT_MARGIN_PX, keep: BTreeSet::new(), zones: Vec::new() }
+    }
+}
+
+/// Default growth of each masked box per side, as a fraction of its size.
+pub const DEFAULT_MARGIN: f32 = 0.1;
+/// Default growth of each masked box per side, in pixels (added to the fraction).
+pub const DEFAULT_MARGIN_PX: f32 = 4.0;
+
+impl Policy {
+    /// A builder starting from the defaults: mask persons, faces and other classes,
+    /// pixelate, 10% + 4 px margin, nobody kept, no zones.
+    pub fn builder() -> PolicyBuilder {
+        PolicyBuilder { policy: Policy::default() }
+    }
+
+    /// Classes masked.
+    pub fn targets(&self) -> Targets {
+        self.targets
+    }
+
+    /// Masking style.
+    pub fn style(&self) -> Style {
+        self.style
+    }
+
+    /// Track ids of the data subject (visible).
+    pub fn keep(&self) -> &BTreeSet<TrackId> {
+        &self.keep
+    }
+
+    /// Static privacy zones.
+    pub fn zones(&self) -> &[PrivacyZone] {
+        &self.zones
+    }
+
+    /// The same policy keeping `keep` instead (used once the subject's tracks are known).
+    pub fn with_keep(&self, keep: impl IntoIterator<Item = TrackId>) -> Policy {
+        Policy { keep: keep.into_iter().collect(), ..self.clone() }
+    }
+
+    /// Decides every candidate of one frame (same order as `boxes`).
+    pub fn decide(&self, boxes: &[Candidate]) -> Vec<Decision> {
+        let kept = |c: &Candidate| c.track.is_some_and(|id| self.keep.contains(&id));
+        let kept_persons: Vec<Rect> = boxes.iter().filter(|c| c.class == ObjectClass::Person && kept(c)).map(|c| c.rect).collect();
+        let masked_persons: Vec<Rect> =
+            boxes.iter().filter(|c| c.class == ObjectClass::Person && !kept(c) && self.targets.person).map(|c| c.rect).collect();
+        boxes
+            .iter()
+            .map(|c| {
+                let subject = match c.class {
+                    ObjectClass::Person => kept(c),
+                    ObjectClass::Face => {
+                        let own = kept(c)
+                            || c.parent.is_some_and(|p| self.keep.contains(&p))
+                            || kept_persons.iter().any(|p| p.coverage_of(&c.rect) >= FACE_INSIDE);
+                        own && !masked_persons.iter().any(|p| p.coverage_of(&c.rect) >= FACE_INSIDE_OTHER)
+                    }
+                    ObjectClass::Other(_) => kept(c),
+                };
+                if subject {
+                    Decision::Keep
+                } else if masks_class(self.targets, c.class) {
+                    Decision::Mask
+                } else {
+                    Decision::Ignore
+                }
+            })
+            .collect()
+    }
+
+    /// The region that hides `rect` (grown by the margin, in the policy's style).
+    pub fn region_for(&self, rect: Rect) -> Region {
+        Region::rect(rect, self.style).with_margin(self.margin, self.margin_px)
+    }
+
+    /// The mask of one `width` x `height` frame: the privacy zones, then every masked box.
+    /// `extra` are boxes masked regardless of the rules (look-ahead boxes of non-kept tracks
+    /// that the caller already decided).
+    pub fn mask(&self, boxes: &[Candidate], width: u32, height: u32) -> Mask {
+        let mut mask = Mask::new();
+        for z in &self.zones {
+            mask.push(z.to_region(width, height));
+        }
+        for (c, d) in boxes.iter().zip(self.decide(boxes)) {
+            if d == Decision::Mask {
+                mask.push(self.region_for(c.rect));
+            }
+        }
+        mask
+    }
+}
+
+/// Builder for [`Policy`]; [`PolicyBuilder::build`] validates and returns
+/// [`Error::InvalidSetting`] carrying the bad value.
+#[derive(Debug, Clone)]
+pub struct PolicyBuilder {
+    policy: Policy,
+}
+
+impl PolicyBuilder {
+    /// Classes to mask.
+    pub fn targets(mut self, targets: Targets) -> Self {
+        self.policy.targets = targets;
+        self
+    }
+
+    /// Masking style (fill or pixelate recommended for access exports; blur can be reversed
+    /// in part).
+    pub fn style(mut self, style: Style) -> Self {
+        self.policy.style = style;
+        self
+    }
+
+    /// Growth of each masked box per side: `fraction` of its size plus `pixels`.
+    pub fn margin(mut self, fraction: f32, pixels: f32) -> Self {
+        self.policy.margin = fraction;
+        self.policy.margin_px = pixels;
+        self
+    }
+
+    /// Keeps (leaves visible) these track ids.
+    pub fn keep(mut self, ids: impl IntoIterator<Item = TrackId>) -> Self {
+        self.policy.keep.extend(ids);
+        self
+    }
+
+    /// Adds a static privacy zone.
+    pub fn zone(mut self, zone: PrivacyZone) -> Self {
+        self.policy.zones.push(zone);
+        self
+    }
+
+    /// Validates and returns the policy.
+    pub fn build(self) -> Result<Policy, Error> {
+        let p = self.policy;
+        if !(p.margin.is_finite() && (0.0..=2.0).contains(&p.margin)) {
+            return Err(Error::InvalidSetting { name: "margin", value: p.margin.to_string(), reason: "must be a fraction in 0..=2".into() });
+        }
+        if !(p.margin_px.is_finite() && (0.0..=1000.0).contains(&p.margin_px)) {
+            return Err(Error::InvalidSetting { name: "margin_px", value: p.margin_px.to_string(), reason: "must be 0..=1000 pixels".into() });
+        }
+        if let Err(e) = p.style.validate() {
+            return Err(Error::InvalidSetting { name: "style", value: format!("{:?}", p.style), reason: e.to_string() });
+        }
+        if !(p.targets.person || p.targets.face) {
+            return Err(Error::InvalidSetting { name: "targets", value: format!("{:?}", p.targets), reason: "name at least one of person, face".into() });
+        }
+        Ok(p)
+    }
+}
+
+/// Parses a style name: `fill` (black), `pixelate` or `blur`.
+pub fn parse_style(s: &str) -> Result<Style, Error> {
+    match s {
+        "fill" => Ok(Style::fill()),
+        "pixelate" => Ok(Style::pixelate()),
+        "blur" => Ok(Style::blur()),
+        _ => Err(Error::InvalidSetting { name: "style", value: s.into(), reason: "expected fill, pixelate or blur".into() }),
+    }
+}
+
+/// Parses a privacy zone polygon in normalised coordinates: `x1,y1;x2,y2;x3,y3[;...]`.
+pub fn parse_zone(s: &str, style: Style) -> Result<PrivacyZone, Error> {
+    let bad = |reason: String| Error::InvalidSetting { name: "zone", value: s.into(), reason };
+    let mut pts = Vec::new();
+    for p in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (x, y) = p.split_once(',').ok_or_else(|| bad(format!("point {p:?} is not x,y")))?;
+        let x: f32 = x.trim().parse().map_err(|_| bad(format!("{x:?} is not a number")))?;
+        let y: f32 = y.trim().parse().map_err(|_| bad(format!("{y:?} is not a number")))?;
+        if !(0.0..=1.0).contains(&x) || !(0.0..=1.0).contains(&y) {
+            return Err(bad(format!("point {x},{y} is outside 0..1 (coordinates are fractions of the frame)")));
+        }
+        pts.push((x, y));
+    }
+    PrivacyZone::new(pts, style).map_err(|e| bad(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(id: TrackId, x: f32, y: f32, w: f32, h: f32) -> Candidate {
+        Candidate { track: Some(id), class: ObjectClass::Person, rect: Rect::new(x, y, w, h), parent: None }
+    }
+
+    fn face(id: Option<TrackId>, parent: Option<TrackId>, x: f32, y: f32) -> Candidate {
+        Candidate { track: id, class: ObjectClass::Face, rect: Rect::new(x, y, 10.0, 10.0), parent }
+    }
+
+    #[test]
+    fn everyone_not_kept_is_masked() {
+        let p = Policy::builder().keep([1]).build().unwrap();
+        let boxes = [person(1, 0.0, 0.0, 40.0, 100.0), person(2, 100.0, 0.0, 40.0, 100.0), person(3, 200.0, 0.0, 40.0, 100.0)];
+        assert_eq!(p.decide(&boxes), vec![Decision::Keep, Decision::Mask, Decision::Mask]);
+        let m = p.mask(&boxes, 320, 240);
+        assert_eq!(m.regions.len(), 2);
+    }
+
+    #[test]
+    fn untracked_detections_are_masked_even_when_an_id_is_kept() {
+        let p = Policy::builder().keep([1]).build().unwrap();
+        let stray = Candidate { track: None, class: ObjectClass::Person, rect: Rect::new(5.0, 5.0, 30.0, 90.0), parent: None };
+        assert_eq!(p.decide(&[person(1, 0.0, 0.0, 40.0, 100.0), stray]), vec![Decision::Keep, Decision::Mask]);
+    }
+
+    #[test]
+    fn subject_face_stays_visible_by_parent_or_by_containment() {
+        let p = Policy::builder().keep([1]).build().unwrap();
+        let subject = person(1, 0.0, 0.0, 40.0, 100.0);
+        let by_parent = face(Some(7), Some(1), 300.0, 300.0);
+        let inside = face(Some(8), None, 10.0, 5.0);
+        let stranger = face(Some(9), None, 200.0, 5.0);
+        assert_eq!(p.decide(&[subject, by_parent, inside, stranger]), vec![Decision::Keep, Decision::Keep, Decision::Keep, Decision::Mask]);
+    }
+
+    #[test]
+    fn a_face_inside_a_masked_person_is_never_the_subjects() {
+        let p = Policy::builder().keep([1]).build().unwrap();
+        // Two people overlap; the face lies inside both boxes.
+        let subject = person(1, 0.0, 0.0, 60.0, 100.0);
+        let other = person(2, 20.0, 0.0, 60.0, 100.0);
+        let f = face(Some(8), Some(1), 30.0, 5.0);
+        assert_eq!(p.decide(&[subject, other, f]), vec![Decision::Keep, Decision::Mask, Decision::Mask]);
+    }
+
+    #[test]
+    fn overlap_of_subject_and_other_is_masked() {
+        let p = Policy::builder().keep([1]).margin(0.0, 0.0).build().unwrap();
+        let boxes = [person(1, 0.0, 0.0, 60.0, 100.0), person(2, 40.0, 0.0, 60.0, 100.0)];
+        let m = p.mask(&boxes, 200, 200);
+        // The only region is the other person's, which covers the overlap x in 40..60.
+        assert_eq!(m.regions.len(), 1);
+        assert_eq!(m.regions[0].shape, obscura_render::Shape::Rect(Rect::new(40.0, 0.0, 60.0, 100.0)));
+    }
+
+    #[test]
+    fn targets_limit_what_is_masked() {
+        let p = Policy::builder().targets(Targets::parse("face").unwrap()).build().unwrap();
+        let boxes = [person(1, 0.0, 0.0, 40.0, 100.0), face(Some(2), Some(1), 10.0, 5.0)];
+        assert_eq!(p.decide(&boxes), vec![Decision::Ignore, Decision::Mask]);
+        let other = Candidate { track: None, class: ObjectClass::Other(3), rect: Rect::new(0.0, 0.0, 5.0, 5.0), parent: None };
+        assert_eq!(Policy::default().decide(&[other]), vec![Decision::Mask], "partner classes are masked by default");
+    }
+
+    #[test]
+    fn margin_is_applied_to_regions() {
+        let p = Policy::builder().margin(0.25, 2.0).style(Style::fill()).build().unwrap();
+        let m = p.mask(&[person(1, 10.0, 10.0, 20.0, 40.0)], 100, 100);
+        assert_eq!((m.regions[0].margin, m.regions[0].margin_px), (0.25, 2.0));
+        assert_eq!(m.regions[0].style, Style::fill());
+    }
+
+    #[test]
+    fn zones_come_first_on_every_frame() {
+        let z = parse_zone("0,0; 0.5,0; 0.5,0.5", Style::fill()).unwrap();
+        let p = Policy::builder().zone(z).build().unwrap();
+        let m = p.mask(&[], 100, 100);
+        assert_eq!(m.regions.len(), 1);
+    }
+
+    #[test]
+    fn builder_and_parsers_reject_bad_values_with_the_value() {
+        let e = Policy::builder().margin(-0.1, 0.0).build().unwrap_err();
+        assert!(e.to_string().contains("-0.1"), "{e}");
+        let e = Policy::builder().targets(Targets { person: false, face: false }).build().unwrap_err();
+        assert!(e.to_string().contains("targets"), "{e}");
+        assert!(parse_style("smudge").unwrap_err().to_string().contains("smudge"));
+        assert!(parse_zone("0,0;1,0", Style::fill()).is_err());
+        assert!(parse_zone("0,0;1.5,0;1,1", Style::fill()).unwrap_err().to_string().contains("1.5"));
+    }
+}

@@ -1,0 +1,344 @@
+//! End-to-end redaction of a generated clip: two bright "people" (rectangles of known luma)
+//! walk across a textured background and cross in the middle. A test detector finds them
+//! by their luma in the decoded pixels (the `Detector` trait is the seam; the real detectors
+//! are tested on real footage in `real_footage.rs`). The output is decoded again and its
+//! pixels checked: the bystander masked in every frame, the subject visible, the background
+//! untouched.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use obscura_core::{Detection, Frame, ObjectClass, PixelFormat, Rational, Rect, Timestamp};
+use obscura_detect::{Detector, ModelInfo};
+use obscura_media::{DecodeOptions, Decoder, Encoder, EncoderSettings, Preset, VideoSpec};
+use obscura_pipeline::{AnalyseOptions, CancelToken, Error, Mode, Policy, Redactor, Stage, analyse};
+use obscura_render::Style;
+
+const W: u32 = 320;
+const H: u32 = 240;
+const FRAMES: u64 = 40;
+const SUBJECT_Y: u8 = 210;
+const BYSTANDER_Y: u8 = 130;
+const SIZE: (f32, f32) = (36.0, 90.0);
+
+/// Where the two people are on frame `i`: the subject walks right, the bystander left;
+/// they overlap around frame 20.
+fn script(i: u64) -> [(u8, Rect); 2] {
+    let t = i as f32;
+    [(SUBJECT_Y, Rect::new(20.0 + 6.0 * t, 60.0, SIZE.0, SIZE.1)), (BYSTANDER_Y, Rect::new(264.0 - 6.0 * t, 80.0, SIZE.0, SIZE.1))]
+}
+
+/// Background luma: a texture between 30 and 80 (never near the people's luma).
+fn background(x: u32, y: u32) -> u8 {
+    30 + ((x * 7 + y * 3) % 50) as u8
+}
+
+fn encoder_settings() -> EncoderSettings {
+    EncoderSettings::builder().crf(4).preset(Preset::Ultrafast).build().unwrap()
+}
+
+fn make_clip(dir: &Path) -> PathBuf {
+    let path = dir.join("walkers.mp4");
+    let tb = Rational::new(1, 10).unwrap();
+    let spec = VideoSpec { width: W, height: H, time_base: tb, frame_rate: Some(Rational::new(10, 1).unwrap()) };
+    let mut enc = Encoder::create(&path, &spec, &encoder_settings()).unwrap();
+    for i in 0..FRAMES {
+        let mut f = Frame::black(PixelFormat::Yuv420p, W, H, i, Timestamp::new(i as i64, tb));
+        for y in 0..H {
+            let row = f.planes[0].row_mut(y as usize);
+            for x in 0..W {
+                row[x as usize] = background(x, y);
+            }
+        }
+        for (luma, r) in script(i) {
+            let p = r.to_pixels(W, H).unwrap();
+            for y in p.y..p.bottom() {
+                f.planes[0].row_mut(y as usize)[p.x as usize..p.right() as usize].fill(luma);
+            }
+        }
+        enc.write(&f).unwrap();
+    }
+    enc.finish().unwrap();
+    path
+}
+
+/// Finds the pixels near each person's luma and reports their bounding box as a person.
+struct LumaDetector {
+    fail_at: Option<u64>,
+    calls: Arc<AtomicU64>,
+}
+
+impl LumaDetector {
+    fn new() -> Self {
+        Self { fail_at: None, calls: Arc::new(AtomicU64::new(0)) }
+    }
+}
+
+impl Detector for LumaDetector {
+    fn detect(&mut self, frame: &Frame) -> Result<Vec<Detection>, obscura_detect::Error> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if Some(frame.index) == self.fail_at {
+            return Err(obscura_detect::Error::Inference { model: "luma".into(), reason: "simulated failure".into() });
+        }
+        let bytes_per_pixel = frame.format.plane_dims(0, 1, 1).2;
+        let mut out = Vec::new();
+        for target in [SUBJECT_Y, BYSTANDER_Y] {
+            let (mut x0, mut y0, mut x1, mut y1, mut n) = (u32::MAX, u32::MAX, 0, 0, 0u32);
+            for y in 0..frame.height {
+                let row = frame.planes[0].row(y as usize);
+                for x in 0..frame.width {
+                    let luma = match frame.format {
+                        PixelFormat::Yuv420p => row[x as usize],
+                        // Grey stills: Y = 16 + 219 * v / 255.
+                        _ => (16.0 + 219.0 * f32::from(row[x as usize * bytes_per_pixel]) / 255.0).round() as u8,
+                    };
+                    if luma.abs_diff(target) <= 12 {
+                        (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+                        n += 1;
+                    }
+                }
+            }
+            if n >= 50 {
+                out.push(Detection::new(Rect::from_corners(x0 as f32, y0 as f32, (x1 + 1) as f32, (y1 + 1) as f32), 0.9, ObjectClass::Person));
+            }
+        }
+        Ok(out)
+    }
+
+    fn models(&self) -> Vec<ModelInfo> {
+        vec![ModelInfo { name: "luma-test".into(), sha256: "0".repeat(64) }]
+    }
+}
+
+fn decode_all(path: &Path) -> Vec<Frame> {
+    Decoder::open(path, &DecodeOptions::default()).unwrap().map(|f| f.unwrap()).collect()
+}
+
+/// Mean, min and max luma over the whole-pixel interior of `r` (shrunk by `inset`).
+fn luma_stats(f: &Frame, r: Rect, inset: f32) -> (f64, u8, u8) {
+    let p = Rect::new(r.x + inset, r.y + inset, r.w - 2.0 * inset, r.h - 2.0 * inset).to_pixels(f.width, f.height).unwrap();
+    let (mut sum, mut n, mut min, mut max) = (0u64, 0u64, 255u8, 0u8);
+    for y in p.y..p.bottom() {
+        for &v in &f.planes[0].row(y as usize)[p.x as usize..p.right() as usize] {
+            sum += u64::from(v);
+            n += 1;
+            min = min.min(v);
+            max = max.max(v);
+        }
+    }
+    (sum as f64 / n as f64, min, max)
+}
+
+fn fill_policy(keep: &[u64]) -> Policy {
+    Policy::builder().style(Style::fill()).keep(keep.iter().copied()).build().unwrap()
+}
+
+/// Checks the output frames: bystander black in every frame, subject visible where the
+/// bystander does not overlap it, the overlap masked, background far from both untouched.
+fn check_output(out: &[Frame], src: &[Frame]) {
+    assert_eq!(out.len(), FRAMES as usize);
+    for (o, s) in out.iter().zip(src) {
+        let [(_, subject), (_, bystander)] = script(o.index);
+        let (mean, _, max) = luma_stats(o, bystander, 1.0);
+        assert!(max <= 24 && mean < 20.0, "frame {}: bystander not masked (mean {mean}, max {max})", o.index);
+        // The part of the subject not overlapped by the bystander's grown box.
+        let grown = bystander.dilate(0.1, 4.0);
+        let visible = if grown.x > subject.right() || grown.right() < subject.x {
+            Some(subject)
+        } else if grown.x > subject.x + 8.0 {
+            Some(Rect::new(subject.x, subject.y, grown.x - subject.x, subject.h))
+        } else if grown.right() < subject.right() - 8.0 {
+            Some(Rect::new(grown.right(), subject.y, subject.right() - grown.right(), subject.h))
+        } else {
+            None
+        };
+        if let Some(v) = visible {
+            let (mean, min, _) = luma_stats(o, v, 1.0);
+            assert!(mean > 195.0 && min > 180, "frame {}: subject masked (mean {mean}, min {min})", o.index);
+        }
+        if let Some(inter) = subject.intersection(&bystander) {
+            let (_, _, max) = luma_stats(o, inter, 0.0);
+            assert!(max <= 24, "frame {}: overlap of subject and bystander not masked", o.index);
+        }
+        // Background rows below both people (y >= 196) are untouched (up to the re-encode's
+        // rounding: CRF 4 leaves a difference of a few levels at most).
+        let p = Rect::new(0.0, 196.0, W as f32, 40.0).to_pixels(W, H).unwrap();
+        let (mut sum, mut n, mut max) = (0u64, 0u64, 0u8);
+        for y in p.y..p.bottom() {
+            for (a, b) in o.planes[0].row(y as usize).iter().zip(s.planes[0].row(y as usize)) {
+                sum += u64::from(a.abs_diff(*b));
+                n += 1;
+                max = max.max(a.abs_diff(*b));
+            }
+        }
+        let mean = sum as f64 / n as f64;
+        assert!(max <= 4 && mean < 0.5, "frame {}: background changed (max {max}, mean {mean})", o.index);
+    }
+}
+
+#[test]
+fn one_pass_masks_the_bystander_keeps_the_subject_and_leaves_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path());
+    let out = dir.path().join("out.mp4");
+    let mut r =
+        Redactor::builder().detector(LumaDetector::new()).policy(fill_policy(&[1])).encoder(encoder_settings()).mode(Mode::OnePass).build().unwrap();
+    let rep = r.redact(&clip, &out).unwrap();
+    assert_eq!(rep.frames, FRAMES);
+    assert_eq!(rep.passes, 1);
+    assert_eq!(rep.kept, vec![1]);
+    assert_eq!(rep.masked, vec![(2, ObjectClass::Person)]);
+    check_output(&decode_all(&out), &decode_all(&clip));
+}
+
+#[test]
+fn detection_every_fourth_frame_still_masks_every_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path());
+    let out = dir.path().join("out.mp4");
+    let det = LumaDetector::new();
+    let calls = det.calls.clone();
+    let mut r = Redactor::builder().detector(det).policy(fill_policy(&[1])).every(4).encoder(encoder_settings()).build().unwrap();
+    r.redact(&clip, &out).unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), FRAMES / 4);
+    // People move 6 px per frame: predicted + interpolated boxes grown by the margin cover them.
+    let out = decode_all(&out);
+    assert_eq!(out.len(), FRAMES as usize);
+    for o in out {
+        let [_, (_, bystander)] = script(o.index);
+        let (mean, _, max) = luma_stats(&o, bystander, 1.0);
+        assert!(max <= 24 && mean < 20.0, "frame {}: bystander not masked (mean {mean}, max {max})", o.index);
+    }
+}
+
+#[test]
+fn two_pass_keep_at_picks_the_subject_by_a_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path());
+    let out = dir.path().join("out.mp4");
+    // At 1.0 s (frame 10) the subject is at x 80..116, y 60..150.
+    let mut r = Redactor::builder()
+        .detector(LumaDetector::new())
+        .policy(fill_policy(&[]))
+        .keep_at("1.0@100,100".parse().unwrap())
+        .encoder(encoder_settings())
+        .build()
+        .unwrap();
+    let rep = r.redact(&clip, &out).unwrap();
+    assert_eq!(rep.passes, 2);
+    assert_eq!(rep.kept, vec![1]);
+    check_output(&decode_all(&out), &decode_all(&clip));
+
+    // A point on nobody: an error listing the persons there, and no output.
+    let out2 = dir.path().join("none.mp4");
+    let mut r = Redactor::builder().detector(LumaDetector::new()).policy(fill_policy(&[])).keep_at("1.0@5,5".parse().unwrap()).build().unwrap();
+    let e = r.redact(&clip, &out2).unwrap_err().to_string();
+    assert!(e.contains("no person box contains 5,5 at frame 10") && e.contains("1 at") && e.contains("2 at"), "{e}");
+    assert!(!out2.exists());
+}
+
+#[test]
+fn streaming_ids_equal_those_of_analyse() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path());
+    for every in [1, 3] {
+        let options = AnalyseOptions { every, hash_source: false, ..AnalyseOptions::default() };
+        let reference = analyse(&clip, &mut LumaDetector::new(), &options, |_, _| {}).unwrap();
+        let mut r = Redactor::builder().detector(LumaDetector::new()).analysis(options.clone()).build().unwrap();
+        let ours = r.analyse(&clip).unwrap();
+        assert_eq!(ours.tracks, reference.tracks, "every {every}");
+        assert_eq!(ours.settings, reference.settings, "every {every}");
+    }
+}
+
+#[test]
+fn cancelling_leaves_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path());
+    let out = dir.path().join("out.mp4");
+    let token = CancelToken::new();
+    let t = token.clone();
+    let mut r = Redactor::builder()
+        .detector(LumaDetector::new())
+        .cancel_token(token)
+        .progress(move |p| {
+            if p.frames_done == 10 {
+                t.cancel();
+            }
+        })
+        .build()
+        .unwrap();
+    let e = r.redact(&clip, &out).unwrap_err();
+    assert!(e.is_cancelled(), "{e}");
+    assert!(!out.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only the clip is left (no temp file)");
+}
+
+#[test]
+fn a_failing_detector_fails_the_run_naming_the_frame_and_leaves_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path());
+    let out = dir.path().join("out.mp4");
+    let mut det = LumaDetector::new();
+    det.fail_at = Some(7);
+    let mut r = Redactor::builder().detector(det).build().unwrap();
+    let e = r.redact(&clip, &out).unwrap_err();
+    assert_eq!(e.failed_stage(), Some(Stage::Detect));
+    let msg = e.to_string();
+    assert!(msg.contains("detect failed at frame 7 (00:00:00.700000)") && msg.contains("simulated failure") && msg.contains("walkers.mp4"), "{msg}");
+    assert!(!out.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left");
+}
+
+#[test]
+fn builder_rejects_bad_settings_with_the_value() {
+    let e = Redactor::builder().detector(LumaDetector::new()).every(0).build().unwrap_err();
+    assert!(matches!(e, Error::InvalidSetting { name: "every", ref value, .. } if value == "0"), "{e}");
+    let e = Redactor::builder().build().unwrap_err();
+    assert!(e.to_string().contains("detector"), "{e}");
+    let e = Redactor::builder().detector(LumaDetector::new()).queue_depth(0).build().unwrap_err();
+    assert!(e.to_string().contains("queue_depth = 0"), "{e}");
+    let e = Redactor::builder().detector(LumaDetector::new()).mode(Mode::OnePass).keep_at("1@1,1".parse().unwrap()).build().unwrap_err();
+    assert!(e.to_string().contains("two passes"), "{e}");
+}
+
+#[test]
+fn still_png_masks_the_bystander_and_keeps_other_pixels_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("alarm.png");
+    let mut img = image::RgbImage::from_fn(W, H, |x, y| {
+        let b = background(x, y);
+        image::Rgb([b, b, b])
+    });
+    for (luma, r) in script(5) {
+        let p = r.to_pixels(W, H).unwrap();
+        let v = ((f32::from(luma) - 16.0) * 255.0 / 219.0).round() as u8;
+        for y in p.y..p.bottom() {
+            for x in p.x..p.right() {
+                img.put_pixel(x, y, image::Rgb([v, v, v]));
+            }
+        }
+    }
+    img.save(&input).unwrap();
+    let out = dir.path().join("alarm-redacted.png");
+    let mut r = Redactor::builder().detector(LumaDetector::new()).policy(fill_policy(&[1])).build().unwrap();
+    let rep = r.redact_still(&input, &out).unwrap();
+    assert_eq!(rep.kept, vec![1]);
+    let o = image::open(&out).unwrap().to_rgb8();
+    let [_, (_, bystander)] = script(5);
+    // The mask is the box grown by the default margin (10% + 4 px), rounded outward: allow
+    // one more pixel of rounding around it.
+    let grown = bystander.dilate(0.1, 5.0);
+    for y in 0..H {
+        for x in 0..W {
+            let (a, b) = (img.get_pixel(x, y), o.get_pixel(x, y));
+            let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
+            if bystander.contains_point(px, py) {
+                assert_eq!(b.0, [0, 0, 0], "bystander pixel {x},{y} not black");
+            } else if !grown.contains_point(px, py) {
+                assert_eq!(a, b, "pixel {x},{y} changed");
+            }
+        }
+    }
+}
