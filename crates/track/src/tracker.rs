@@ -62,6 +62,9 @@ pub struct TrackerConfig {
     /// fraction of their size on each side before the IoU, so fast or low-frame-rate motion
     /// still overlaps (0.3).
     pub iou_buffer: f32,
+    /// Absolute buffer in pixels added on each side (4): tiny boxes (distant faces a few pixels
+    /// wide) move by more than their size between frames.
+    pub iou_buffer_px: f32,
     /// Extra buffer per frame since the track was last matched, for detection every Nth frame
     /// and re-finding lost tracks (0.05); the total buffer is capped at 1.0.
     pub iou_buffer_per_frame: f32,
@@ -75,7 +78,7 @@ pub struct TrackerConfig {
 
 impl Default for TrackerConfig {
     fn default() -> Self {
-        Self { high_score: 0.5, low_score: 0.1, new_track_score: 0.25, match_iou: 0.2, low_match_iou: 0.5, iou_buffer: 0.3, iou_buffer_per_frame: 0.05, hold_frames: 15, max_lost_frames: 30 }
+        Self { high_score: 0.5, low_score: 0.1, new_track_score: 0.25, match_iou: 0.2, low_match_iou: 0.5, iou_buffer: 0.3, iou_buffer_px: 4.0, iou_buffer_per_frame: 0.05, hold_frames: 15, max_lost_frames: 30 }
     }
 }
 
@@ -85,6 +88,9 @@ impl TrackerConfig {
         let unit = |v: f32| (0.0..=1.0).contains(&v);
         if !(unit(self.high_score) && unit(self.low_score) && unit(self.new_track_score) && unit(self.match_iou) && unit(self.low_match_iou)) {
             return Err(Error::InvalidConfig { reason: format!("scores and IoUs must lie in [0, 1]: {self:?}") });
+        }
+        if !(self.iou_buffer_px >= 0.0 && self.iou_buffer_px <= 1000.0) {
+            return Err(Error::InvalidConfig { reason: format!("iou_buffer_px must lie in [0, 1000]: {self:?}") });
         }
         if !(self.iou_buffer >= 0.0 && self.iou_buffer <= 1.0 && self.iou_buffer_per_frame >= 0.0 && self.iou_buffer_per_frame <= 1.0) {
             return Err(Error::InvalidConfig { reason: format!("iou buffers must lie in [0, 1]: {self:?}") });
@@ -282,12 +288,13 @@ impl Tracker {
             let tr = &self.tracks[t];
             let gap = frame.saturating_sub(tr.last_matched).saturating_sub(1).min(100) as f32;
             let b = (self.config.iou_buffer + self.config.iou_buffer_per_frame * gap).min(1.0);
-            let pred = tr.kf.rect().dilate(b, 0.0);
+            let px = self.config.iou_buffer_px;
+            let pred = tr.kf.rect().dilate(b, px);
             for &d in dets_idx {
                 if dets[d].class != tr.class {
                     continue;
                 }
-                let iou = pred.iou(&dets[d].rect.dilate(b, 0.0));
+                let iou = pred.iou(&dets[d].rect.dilate(b, px));
                 if iou >= min_iou && iou > 0.0 {
                     pairs.push((iou, tr.id, t, d));
                 }
