@@ -259,9 +259,10 @@ unsafe fn transpose_sse41(src: &[u8], ss: usize, dst: &mut [u8], ds: usize, rows
                     dh[2 * k + 1] = _mm_unpackhi_epi32(c[8 * h + k], c[8 * h + 4 + k]);
                 }
             }
-            for q in 0..8 {
-                let lo = _mm_unpacklo_epi64(d[0][q], d[1][q]);
-                let hi = _mm_unpackhi_epi64(d[0][q], d[1][q]);
+            let [top, bottom] = d;
+            for (q, (&t, &b)) in top.iter().zip(&bottom).enumerate() {
+                let lo = _mm_unpacklo_epi64(t, b);
+                let hi = _mm_unpackhi_epi64(t, b);
                 // SAFETY: columns cb + 2q, cb + 2q + 1 < cols and rows rb..rb + 16 <= rows, so
                 // the 16 bytes at (cb + 2q [+1]) * ds + rb are inside `dst`.
                 unsafe {
