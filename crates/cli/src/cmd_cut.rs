@@ -124,7 +124,8 @@ struct JsonTime {
 struct JsonPart {
     path: PathBuf,
     frames: u64,
-    first_frame_index: u64,
+    /// Index of the part's first frame in the source (null when the cut seeked).
+    first_frame_index: Option<u64>,
     /// Source range shown by the part, seconds from the clip start.
     source_start_secs: f64,
     source_end_secs: f64,

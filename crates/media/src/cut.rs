@@ -46,8 +46,9 @@ pub struct CutPart {
     pub end: Timestamp,
     /// Number of frames written.
     pub frames: u64,
-    /// Decoder index of the first frame.
-    pub first_index: u64,
+    /// Index of the first frame in the source (0-based, decode order of presentation);
+    /// `None` when the cut seeked to the first period (long files), where it is unknown.
+    pub first_index: Option<u64>,
 }
 
 /// The path of part `number` (1-based) of a multi-part output: `dir/name-001.ext`
@@ -80,6 +81,10 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// A cut whose first period starts more than this many seconds into the clip seeks there
+/// ([`Decoder::seek`]) instead of decoding from the start.
+pub const SEEK_AFTER_SECS: f64 = 10.0;
+
 struct Current {
     period: usize,
     encoder: Encoder,
@@ -89,7 +94,9 @@ struct Current {
 /// Cuts `input` to the frames whose PTS lies in `kept` (source stream time, the clock of
 /// [`crate::Decoder`]'s frame PTS), re-encoding with `settings`, and writes one file per
 /// interval of `kept` (see the module docs). `progress(done, total)` is called after
-/// every decoded frame with the container's frame-count estimate.
+/// every decoded frame with an estimate of the frames to decode. When the first period
+/// starts more than [`SEEK_AFTER_SECS`] into the clip the decoder seeks there first
+/// (exactly: see [`Decoder::seek`]).
 ///
 /// Fails with [`Error::InvalidCut`] when `kept` is empty, when an interval of `kept`
 /// holds no frame, or when an output path is the input; plus the decoder's and encoder's
@@ -128,8 +135,18 @@ pub fn cut_with_options(
     let mut decoder = Decoder::open(input, decode)?;
     let info = decoder.info().clone();
     let spec = VideoSpec::from_info(&info);
-    let total = info.frame_count;
     let last_end = periods[periods.len() - 1].end();
+    // Far into the file, seek instead of decoding everything before the first period.
+    let clip_start = info.start_time.unwrap_or(Timestamp::new(0, info.time_base));
+    let first_start = periods[0].start();
+    let mut total = info.frame_count;
+    if first_start.as_secs_f64() - clip_start.as_secs_f64() > SEEK_AFTER_SECS {
+        decoder.seek(first_start)?;
+        if let (Some(r), Some(n)) = (info.frame_rate, total) {
+            let span = last_end.as_secs_f64().min(clip_start.as_secs_f64() + n as f64 / r.as_f64()) - first_start.as_secs_f64();
+            total = Some((span * r.as_f64()).ceil().max(1.0) as u64);
+        }
+    }
     let mut done_parts: Vec<(PendingFile, CutPart)> = Vec::new();
     let mut current: Option<Current> = None;
     let empty_period = |i: usize| {
@@ -176,7 +193,7 @@ pub fn cut_with_options(
                 last_pts: pts,
                 end: pts,
                 frames: 0,
-                first_index: frame.index,
+                first_index: (!decoder.has_seeked()).then_some(frame.index),
             };
             current = Some(Current { period: i, encoder, part });
         }

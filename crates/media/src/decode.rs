@@ -126,6 +126,12 @@ pub struct Decoder {
     period_ticks: Option<i64>,
     raw: ff::frame::Video,
     converted: ff::frame::Video,
+    /// After [`Decoder::seek`]: frames before this time are dropped.
+    skip_before: Option<Timestamp>,
+    /// After a seek: whether the first frame is still to come, and whether the fallback
+    /// (back to the file start) was already taken.
+    seek_check: Option<bool>,
+    seeked: bool,
 }
 
 /// Initialises FFmpeg once and silences its log (errors reach the user through [`Error`]).
@@ -246,6 +252,9 @@ impl Decoder {
             period_ticks,
             raw: ff::frame::Video::empty(),
             converted: ff::frame::Video::empty(),
+            skip_before: None,
+            seek_check: None,
+            seeked: false,
         })
     }
 
@@ -262,6 +271,34 @@ impl Decoder {
     /// Number of frames returned so far.
     pub fn frames_decoded(&self) -> u64 {
         self.next_index
+    }
+
+    /// Whether [`Decoder::seek`] was used (frame indexes then count from the seek).
+    pub fn has_seeked(&self) -> bool {
+        self.seeked
+    }
+
+    /// Positions the decoder so that the next frame is the first one whose PTS is at or
+    /// after `t` (stream time), exactly as if all earlier frames had been read and dropped.
+    ///
+    /// It seeks the demuxer to a keyframe at least one second before `t`, then decodes and
+    /// drops the frames before `t`. If the container's index is off and the first frame
+    /// after the seek is not before `t`, it goes back to the start of the file and drops
+    /// frames from there, so no frame at or after `t` is ever skipped. After a seek,
+    /// `Frame::index` counts frames returned since the seek, not from the file start.
+    pub fn seek(&mut self, t: Timestamp) -> Result<(), Error> {
+        let target = Timestamp::new(t.rescale_floor(Rational::MICROS).ticks.saturating_sub(1_000_000), Rational::MICROS);
+        if self.input.seek(target.ticks, ..target.ticks) /* max_ts = target (inclusive in FFmpeg) */.is_err() {
+            self.input.seek(i64::MIN, ..).map_err(|e| self.decode_err(&e))?;
+        }
+        self.decoder.flush();
+        self.state = State::Reading;
+        self.last_pts = None;
+        self.next_index = 0;
+        self.skip_before = Some(t);
+        self.seek_check = Some(false);
+        self.seeked = true;
+        Ok(())
     }
 
     /// The next frame, or `None` at the end of the stream.
@@ -284,7 +321,28 @@ impl Decoder {
                 return Ok(None);
             }
             match self.decoder.receive_frame(&mut self.raw) {
-                Ok(()) => return self.emit().map(Some),
+                Ok(()) => {
+                    if let Some(t) = self.skip_before {
+                        let pts = self.raw.timestamp().or(self.raw.pts()).map(|p| Timestamp::new(p, self.info.time_base));
+                        if let Some(fallback_taken) = self.seek_check.take()
+                            && pts.is_none_or(|p| p >= t)
+                            && !fallback_taken
+                        {
+                            // The seek may have landed after earlier frames at or after
+                            // `t`: start again from the beginning of the file.
+                            self.input.seek(i64::MIN, ..).map_err(|e| self.decode_err(&e))?;
+                            self.decoder.flush();
+                            self.state = State::Reading;
+                            self.seek_check = Some(true);
+                            continue;
+                        }
+                        if pts.is_some_and(|p| p < t) {
+                            continue;
+                        }
+                        self.skip_before = None;
+                    }
+                    return self.emit().map(Some);
+                }
                 Err(ff::Error::Eof) => {
                     self.state = State::Done;
                     return Ok(None);

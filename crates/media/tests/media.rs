@@ -299,7 +299,7 @@ fn cut_is_frame_exact_checked_by_ffmpeg() {
     }
     let expected: Vec<u32> = (5..50).filter(|i| !(13..20).contains(i) && !(30..33).contains(i)).collect();
     assert_eq!(seen, expected, "excluded frames absent, every kept frame present, in order, once");
-    assert_eq!((parts[0].first_index, parts[1].first_index, parts[2].first_index), (5, 20, 33));
+    assert_eq!((parts[0].first_index, parts[1].first_index, parts[2].first_index), (Some(5), Some(20), Some(33)));
     assert_eq!(files_in(dir.path()), vec!["cut-001.mp4", "cut-002.mp4", "cut-003.mp4", "indexed.mp4"]);
 }
 
@@ -316,6 +316,43 @@ fn cut_of_b_frame_source_is_frame_exact() {
     let expected: Vec<u32> = (3..45).filter(|i| !(17..30).contains(i)).collect();
     assert_eq!(seen, expected);
     assert_eq!(parts.iter().map(|p| p.frames).sum::<u64>(), expected.len() as u64);
+}
+
+#[test]
+fn seek_gives_the_same_frames_as_reading_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = IndexedClip::write_with(dir.path(), "long.mp4", 150, 10, &["-c:v", "libx264", "-preset", "fast", "-bf", "3", "-g", "25", "-crf", "16"]);
+    let all: Vec<_> = Decoder::open(&clip, &DecodeOptions::default()).unwrap().map(Result::unwrap).collect();
+    for t in ["0", "2.05", "7.5", "12", "14.9"] {
+        let at = Timestamp::parse(t).unwrap();
+        let mut dec = Decoder::open(&clip, &DecodeOptions::default()).unwrap();
+        dec.seek(at).unwrap();
+        let rest: Vec<_> = dec.map(Result::unwrap).collect();
+        let expected: Vec<_> = all.iter().filter(|f| f.pts >= at).collect();
+        assert_eq!(rest.len(), expected.len(), "seek to {t}");
+        for (a, b) in rest.iter().zip(expected) {
+            assert_eq!((a.pts, &a.planes), (b.pts, &b.planes), "seek to {t}: same pixels and PTS");
+        }
+    }
+    // A cut far into the file seeks, and is still frame-exact.
+    let out = dir.path().join("late.mp4");
+    let parts = cut(&clip, &out, &IntervalSet::single(secs("12", "13.05")), &fast(), |_, _| {}).unwrap();
+    assert_eq!(decode_indices_with_ffmpeg(&out), (120..131).collect::<Vec<_>>());
+    assert_eq!(parts[0].first_index, None, "unknown after a seek");
+    assert_eq!(parts[0].first_pts, Timestamp::from_secs(12));
+}
+
+#[test]
+fn seek_in_real_footage_matches_reading_through() {
+    let Some(avi) = obscura_testkit::shared_file("footage/vtest.avi") else { return };
+    let at = Timestamp::from_secs(30);
+    let through = Decoder::open(&avi, &DecodeOptions::default()).unwrap().map(Result::unwrap).find(|f| f.pts >= at).unwrap();
+    let mut dec = Decoder::open(&avi, &DecodeOptions::default()).unwrap();
+    dec.seek(at).unwrap();
+    let first = dec.next_frame().unwrap().unwrap();
+    assert_eq!(first.pts, at);
+    assert_eq!(first.planes, through.planes);
+    assert_eq!(1 + dec.count() as u64, 795 - 300);
 }
 
 #[test]
