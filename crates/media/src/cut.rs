@@ -1,6 +1,6 @@
 //! The erasure export: keep exactly the frames whose PTS lies in a set of time ranges.
 //!
-//! [`cut`] decodes the input once and re-encodes every frame whose presentation timestamp
+//! [`cut()`] decodes the input once and re-encodes every frame whose presentation timestamp
 //! lies in the kept [`IntervalSet`] (half-open intervals, so a frame at exactly the end of
 //! an interval is not kept), which makes the cut frame-exact at any position, not only at
 //! keyframes. Each interval of the set becomes one output file:
@@ -30,12 +30,12 @@ use crate::decode::{DecodeOptions, Decoder};
 use crate::encode::{AudioMode, AudioSource, Encoder, EncoderSettings, VideoSpec};
 use crate::error::Error;
 
-/// One output file of a [`cut`].
+/// One output file of a [`cut()`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct CutPart {
     /// Where the part was written.
     pub path: PathBuf,
-    /// The kept interval (of the set passed to [`cut`]) this part covers.
+    /// The kept interval (of the set passed to [`cut()`]) this part covers.
     pub period: Interval,
     /// Source PTS of the part's first frame.
     pub first_pts: Timestamp,
@@ -111,7 +111,7 @@ pub fn cut(
     cut_with_options(input, output, kept, settings, &DecodeOptions::default(), progress)
 }
 
-/// [`cut`] with explicit decode options (resource limits).
+/// [`cut()`] with explicit decode options (resource limits).
 pub fn cut_with_options(
     input: impl AsRef<Path>,
     output: impl AsRef<Path>,
@@ -271,6 +271,20 @@ mod tests {
         // A different time base compares by value: 0.25 s is inside [0.2, 0.5).
         assert_eq!(period_of(&kept, Timestamp::new(250, Rational::new(1, 1000).unwrap())), Some(0));
         assert_eq!(period_of(&IntervalSet::new(), Timestamp::new(0, tb())), None);
+    }
+
+    proptest::proptest! {
+        /// `period_of` agrees with `IntervalSet::contains` and names the right interval.
+        #[test]
+        fn period_of_matches_membership(bounds in proptest::collection::vec((0i64..200, 1i64..20), 0..6), t in -5i64..230) {
+            let kept = IntervalSet::from_intervals(bounds.iter().map(|&(a, len)| iv(a, a + len)));
+            let pts = Timestamp::new(t, tb());
+            let p = period_of(&kept, pts);
+            proptest::prop_assert_eq!(p.is_some(), kept.contains(pts));
+            if let Some(i) = p {
+                proptest::prop_assert!(kept.intervals()[i].contains(pts));
+            }
+        }
     }
 
     #[test]

@@ -224,7 +224,7 @@ impl VideoSpec {
 /// Samples of the best audio stream of `path` whose time (the source's clock, the same as
 /// the PTS of the video frames a [`crate::Decoder`] yields) lies in `kept` are written at
 /// output time `time - offset`, and never past the end of the last video frame. Use one
-/// interval per output file (what [`crate::cut`] does): the encoder fills short gaps
+/// interval per output file (what [`crate::cut()`] does): the encoder fills short gaps
 /// with silence to stay in sync, so several intervals in one file would not be
 /// concatenated.
 #[derive(Debug, Clone, PartialEq)]
@@ -439,7 +439,7 @@ impl Encoder {
 
     /// Flushes the encoders, writes the trailer and closes the file, but does not publish
     /// it: the returned [`PendingFile`] commits (or, dropped, removes) it. For callers that
-    /// publish several files together ([`crate::cut`]).
+    /// publish several files together ([`crate::cut()`]).
     pub fn finish_pending(mut self) -> Result<PendingFile, Error> {
         if self.written == 0 {
             return Err(Error::Encode { path: self.dest.clone(), reason: "no frames were written".into() });

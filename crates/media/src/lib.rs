@@ -3,11 +3,11 @@
 //! * [`Decoder`]: any FFmpeg input (MP4/MKV/AVI/MOV; H.264, H.265, MPEG-4, MS-MPEG4,
 //!   MJPEG; animated GIF; single JPEG/PNG stills) to YUV420P [`obscura_core::Frame`]s
 //!   with exact PTS in the stream time base.
-//! * [`probe`]: container and stream facts ([`MediaInfo`], `Serialize` for JSON).
+//! * [`probe()`]: container and stream facts ([`MediaInfo`], `Serialize` for JSON).
 //! * [`Encoder`]: H.264 (libx264) in MP4, written atomically (a dropped or failed
 //!   encoder leaves no file), no source metadata copied, optional audio
 //!   ([`AudioMode`]).
-//! * [`cut`]: the frame-exact erasure export (keep only frames whose PTS lies in an
+//! * [`cut()`]: the frame-exact erasure export (keep only frames whose PTS lies in an
 //!   [`obscura_core::IntervalSet`]; one file per kept period).
 //! * [`Limits`]: resource limits for untrusted media.
 //!

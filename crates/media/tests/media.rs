@@ -454,8 +454,16 @@ fn audio_keep_mute_and_drop() {
             _ => assert!(max < -80.0, "muted audio is silent: {max} dB"),
         }
     }
-    // Keep on a file without audio: a typed error, nothing written.
+    // Mute on a file without audio: a silent 48 kHz stereo track as long as the video.
     let silent = IndexedClip::write(dir.path(), 20, 10);
+    let mute = EncoderSettings::builder().preset(Preset::Ultrafast).audio(AudioMode::Mute).build().unwrap();
+    let out = dir.path().join("muted.mp4");
+    cut(&silent, &out, &IntervalSet::single(secs("0", "2")), &mute, |_, _| {}).unwrap();
+    let a = run_ffprobe(&["-select_streams", "a", "-show_entries", "stream=codec_name,sample_rate,channels,duration", "-of", "csv=p=0", out.to_str().unwrap()]);
+    let fields: Vec<&str> = a.trim().split(',').collect();
+    assert_eq!(&fields[..3], &["aac", "48000", "2"], "{a}");
+    assert!((fields[3].parse::<f64>().unwrap() - 2.0).abs() < 0.05, "{a}");
+    // Keep on a file without audio: a typed error, nothing written.
     let keep = EncoderSettings::builder().audio(AudioMode::Keep).build().unwrap();
     let out = dir.path().join("none.mp4");
     assert!(matches!(cut(&silent, &out, &IntervalSet::single(secs("0", "1")), &keep, |_, _| {}), Err(Error::NoAudio { .. })));
