@@ -6,6 +6,8 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use obscura_seal::{KdfParams, Passphrase, RecipientSecretKey, Signer, SigningKey, create_key_file};
 
+use zeroize::Zeroizing;
+
 use crate::Outcome;
 
 /// Arguments of `obscura keygen`.
@@ -44,14 +46,14 @@ pub fn run(args: KeygenArgs, _quiet: bool) -> Result<Outcome> {
     let rk = RecipientSecretKey::generate()?;
     let p = protect.as_ref().map(|p| (p, KdfParams::default()));
     let texts = [
-        (sk.to_key_text(p.clone())?.to_string(), true),
-        (sk.public_key().to_key_text(), false),
-        (rk.to_key_text(p)?.to_string(), true),
-        (rk.public_key().to_key_text(), false),
+        (sk.to_key_text(p)?, true),
+        (Zeroizing::new(sk.public_key().to_key_text()), false),
+        (rk.to_key_text(p)?, true),
+        (Zeroizing::new(rk.public_key().to_key_text()), false),
     ];
     let mut written: Vec<&Path> = Vec::new();
     for (f, (text, secret)) in files.iter().zip(&texts) {
-        if let Err(e) = create_key_file(f, text, *secret) {
+        if let Err(e) = create_key_file(f, text.as_str(), *secret) {
             for w in &written {
                 let _ = std::fs::remove_file(w);
             }

@@ -104,7 +104,7 @@ pub(crate) fn unhex_vec(s: &str) -> Option<Vec<u8>> {
         }
     }
     let b = s.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return None;
     }
     b.chunks(2).map(|p| Some(nib(p[0])? << 4 | nib(p[1])?)).collect()

@@ -312,7 +312,7 @@ pub fn open(path: &Path, identity: &Identity, out_dir: &Path, allow_expired: boo
     for (i, (e, dest)) in p.manifest.payloads.iter().zip(&dests).enumerate() {
         let pf = PendingFile::new(dest).map_err(|err| Error::io(dest, err))?;
         let out = pf.create().map_err(|err| Error::io(pf.temp_path(), err))?;
-        let st = pass((&mut f).take(e.ciphertext_size), out, chunk, decryptor(payload_stream(&key, &p.export_id, i as u32)));
+        let st = pass((&mut f).take(e.ciphertext_size), out, chunk, decryptor(payload_stream(&key, &p.export_id, i as u32)), Some(e.ciphertext_size));
         let st = match st {
             Ok(st) => st,
             Err(PassError::Write(err)) => return Err(Error::io(pf.temp_path(), err)),

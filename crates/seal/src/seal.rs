@@ -232,11 +232,16 @@ impl<'a> SealBuilder<'a> {
             });
         }
         // Open every payload before creating anything, so a missing input leaves nothing.
-        let mut readers: Vec<Box<dyn Read + Send + '_>> = Vec::with_capacity(self.payloads.len());
+        let mut readers: Vec<(Box<dyn Read + Send + '_>, Option<u64>)> = Vec::with_capacity(self.payloads.len());
         for p in &self.payloads {
             readers.push(match &p.source {
-                Source::File(f) => Box::new(File::open(f).map_err(|e| Error::io(f, e))?),
-                Source::Bytes(b) => Box::new(&b[..]),
+                Source::File(f) => {
+                    let file = File::open(f).map_err(|e| Error::io(f, e))?;
+                    let len = file.metadata().map_err(|e| Error::io(f, e))?.len();
+                    // the length is only a hint for scheduling; the file is read to its end
+                    (Box::new(file), Some(len))
+                }
+                Source::Bytes(b) => (Box::new(&b[..]), Some(b.len() as u64)),
             });
         }
 
@@ -286,8 +291,8 @@ impl<'a> SealBuilder<'a> {
         out.write_all(&header_bytes).map_err(io)?;
 
         let mut payloads = Vec::with_capacity(self.payloads.len());
-        for (i, (spec, reader)) in self.payloads.iter().zip(readers).enumerate() {
-            let st = pass(reader, &mut out, self.chunk_size as usize, encryptor(payload_stream(&content_key, &export_id, i as u32)))
+        for (i, (spec, (reader, hint))) in self.payloads.iter().zip(readers).enumerate() {
+            let st = pass(reader, &mut out, self.chunk_size as usize, encryptor(payload_stream(&content_key, &export_id, i as u32)), hint)
                 .map_err(|e| match e {
                     PassError::Read(e) => match &spec.source {
                         Source::File(f) => Error::io(f, e),

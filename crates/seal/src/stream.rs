@@ -67,11 +67,18 @@ pub(crate) enum Mode {
 /// encrypting and chunk size + 16 when decrypting. The final chunk is found by look-ahead
 /// (a chunk is last when the next read returns nothing), so `src` must end exactly where the
 /// payload ends (use `Read::take`).
-pub(crate) fn pass<R: Read + Send, W: Write + Send>(src: R, dst: W, chunk_size: usize, mode: Mode) -> Result<PassStats, PassError> {
+/// Payloads up to this size (bytes) run on the calling thread: for them, starting threads
+/// costs more than it overlaps.
+pub(crate) const INLINE_MAX: u64 = 1 << 20;
+
+pub(crate) fn pass<R: Read + Send, W: Write + Send>(src: R, dst: W, chunk_size: usize, mode: Mode, size_hint: Option<u64>) -> Result<PassStats, PassError> {
     let read_len = match mode {
         Mode::Encrypt(_) => chunk_size,
         Mode::Decrypt(_) => chunk_size + TAG as usize,
     };
+    if size_hint.is_some_and(|n| n <= INLINE_MAX) {
+        return pass_inline(src, dst, read_len, mode);
+    }
     let (pool_tx, pool_rx) = bounded::<Vec<u8>>(POOL);
     for _ in 0..POOL {
         let _ = pool_tx.send(Vec::with_capacity(chunk_size + TAG as usize));
@@ -91,6 +98,41 @@ pub(crate) fn pass<R: Read + Send, W: Write + Send>(src: R, dst: W, chunk_size: 
         let (out_bytes, out_sha256) = w.map_err(PassError::Write)?;
         Ok(PassStats { in_bytes, in_sha256, out_bytes, out_sha256 })
     })
+}
+
+/// The same pass on the calling thread (small payloads).
+fn pass_inline<R: Read, W: Write>(mut src: R, mut dst: W, read_len: usize, mode: Mode) -> Result<PassStats, PassError> {
+    let (mut enc, mut dec) = match mode {
+        Mode::Encrypt(e) => (Some(e), None),
+        Mode::Decrypt(d) => (None, Some(d)),
+    };
+    let (mut hin, mut hout) = (Sha256::new(), Sha256::new());
+    let (mut nin, mut nout) = (0u64, 0u64);
+    let mut cur = Vec::with_capacity(read_len + TAG as usize);
+    let mut next = Vec::with_capacity(read_len + TAG as usize);
+    read_full(&mut src, &mut cur, read_len).map_err(PassError::Read)?;
+    loop {
+        let last = read_full(&mut src, &mut next, read_len).map_err(PassError::Read)? == 0;
+        hin.update(&cur);
+        nin += cur.len() as u64;
+        let r = match (last, enc.is_some()) {
+            (false, true) => enc.as_mut().map(|e| e.encrypt_next_in_place(&[], &mut cur)),
+            (true, true) => enc.take().map(|e| e.encrypt_last_in_place(&[], &mut cur)),
+            (false, false) => dec.as_mut().map(|d| d.decrypt_next_in_place(&[], &mut cur)),
+            (true, false) => dec.take().map(|d| d.decrypt_last_in_place(&[], &mut cur)),
+        };
+        if !matches!(r, Some(Ok(()))) {
+            return Err(PassError::Crypto);
+        }
+        hout.update(&cur);
+        nout += cur.len() as u64;
+        dst.write_all(&cur).map_err(PassError::Write)?;
+        if last {
+            dst.flush().map_err(PassError::Write)?;
+            return Ok(PassStats { in_bytes: nin, in_sha256: hin.finalize().into(), out_bytes: nout, out_sha256: hout.finalize().into() });
+        }
+        std::mem::swap(&mut cur, &mut next);
+    }
 }
 
 fn read_full<R: Read>(src: &mut R, buf: &mut Vec<u8>, len: usize) -> io::Result<usize> {
@@ -179,6 +221,14 @@ fn write_stage<W: Write>(mut dst: W, input: Receiver<Chunk>, pool: Sender<Vec<u8
 /// and hashing overlap.
 pub(crate) fn hash_exact<R: Read + Send>(src: R, len: u64) -> io::Result<[u8; 32]> {
     const BUF: usize = 1 << 20;
+    if len <= INLINE_MAX {
+        let mut b = Vec::with_capacity(len as usize);
+        src.take(len).read_to_end(&mut b)?;
+        if b.len() as u64 != len {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "file shorter than its manifest says"));
+        }
+        return Ok(Sha256::digest(&b).into());
+    }
     let (pool_tx, pool_rx) = bounded::<Vec<u8>>(3);
     for _ in 0..3 {
         let _ = pool_tx.send(Vec::with_capacity(BUF));
@@ -231,25 +281,31 @@ mod tests {
     use super::*;
 
     fn round_trip(len: usize, chunk: usize) {
+        for hint in [None, Some(len as u64)] {
+            round_trip_with(len, chunk, hint);
+        }
+    }
+
+    fn round_trip_with(len: usize, chunk: usize, hint: Option<u64>) {
         let key = [7u8; 32];
         let id = [9u8; 16];
         let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
         let mut ct = Vec::new();
-        let st = pass(&data[..], &mut ct, chunk, encryptor(payload_stream(&key, &id, 0))).unwrap();
+        let st = pass(&data[..], &mut ct, chunk, encryptor(payload_stream(&key, &id, 0)), hint).unwrap();
         assert_eq!(st.in_bytes, len as u64);
         assert_eq!(ct.len() as u64, ciphertext_size(len as u64, chunk as u64));
         assert_eq!(st.out_bytes, ct.len() as u64);
         assert_eq!(st.in_sha256, <[u8; 32]>::from(Sha256::digest(&data)));
         let mut pt = Vec::new();
-        let st2 = pass(&ct[..], &mut pt, chunk, decryptor(payload_stream(&key, &id, 0))).unwrap();
+        let st2 = pass(&ct[..], &mut pt, chunk, decryptor(payload_stream(&key, &id, 0)), hint).unwrap();
         assert_eq!(pt, data);
         assert_eq!(st2.in_sha256, st.out_sha256);
         // another payload index cannot decrypt it
-        assert!(matches!(pass(&ct[..], &mut Vec::new(), chunk, decryptor(payload_stream(&key, &id, 1))), Err(PassError::Crypto)));
+        assert!(matches!(pass(&ct[..], Vec::new(), chunk, decryptor(payload_stream(&key, &id, 1)), hint), Err(PassError::Crypto)));
         // dropping the final chunk (a truncation on a chunk boundary) fails
         if len > chunk {
             let cut = ct.len() - ((ct.len() - 1) % (chunk + 16) + 1);
-            assert!(matches!(pass(&ct[..cut], &mut Vec::new(), chunk, decryptor(payload_stream(&key, &id, 0))), Err(PassError::Crypto)));
+            assert!(matches!(pass(&ct[..cut], Vec::new(), chunk, decryptor(payload_stream(&key, &id, 0)), hint), Err(PassError::Crypto)));
         }
     }
 

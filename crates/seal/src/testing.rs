@@ -7,9 +7,12 @@
 use crate::container::{END_MAGIC, SIG_CONTEXT, TRAILER_LEN};
 use crate::{Error, Signer};
 
+/// An export cut into (body: preamble, header and payload data; manifest bytes; signature).
+pub type Parts<'a> = (&'a [u8], &'a [u8], [u8; 64]);
+
 /// The three regions of an export: everything before the manifest (preamble, header,
 /// payload data), the manifest bytes, and the signature.
-pub fn split(export: &[u8]) -> Result<(&[u8], &[u8], [u8; 64]), Error> {
+pub fn split(export: &[u8]) -> Result<Parts<'_>, Error> {
     let n = export.len();
     if (n as u64) < TRAILER_LEN + 14 || export[n - 8..] != END_MAGIC {
         return Err(Error::Damaged { reason: "no end marker".into() });
