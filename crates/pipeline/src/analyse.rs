@@ -139,7 +139,9 @@ pub fn analyse(
 
     let (tx, rx) = crossbeam_channel::bounded::<Result<Frame, obscura_media::Error>>(4);
     let total = info.frame_count;
-    let mut builder = TrackSetBuilder::new();
+    // Look back as far as a lost track is held: people entering at the frame edge are visible
+    // a few frames before the detector fires.
+    let mut builder = TrackSetBuilder::new().with_lead_in(u64::from(tracker_cfg.hold_frames));
     let mut frames = 0u64;
     let mut last_pts: Option<Timestamp> = None;
     let result = std::thread::scope(|s| -> Result<(), Error> {

@@ -159,6 +159,7 @@ impl TrackSet {
 /// between a track's detections has a box.
 #[derive(Debug, Clone, Default)]
 pub struct TrackSetBuilder {
+    lead_in: u64,
     frames: Vec<(u64, Timestamp)>,
     tracks: BTreeMap<TrackId, (ObjectClass, Option<TrackId>, Vec<(u64, Rect, f32, bool)>)>,
 }
@@ -167,6 +168,15 @@ impl TrackSetBuilder {
     /// An empty builder.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Also gives each track its first detected box on the `frames` frames before its first
+    /// detection (marked predicted). Offline analysis can look back: a person entering at the
+    /// frame edge is usually visible for a few frames before the detector fires, and the
+    /// first box sits where they entered.
+    pub fn with_lead_in(mut self, frames: u64) -> Self {
+        self.lead_in = frames;
+        self
     }
 
     /// Records the tracker's output for one frame at `pts`.
@@ -208,6 +218,13 @@ impl TrackSetBuilder {
                     last_det = Some((frame, rect, score));
                 }
                 boxes.push(record(frame, rect, score, predicted));
+            }
+            if let Some(first) = boxes.first().cloned() {
+                let from = first.frame.saturating_sub(self.lead_in);
+                let mut lead: Vec<BoxRecord> =
+                    pts_of.range(from..first.frame).map(|(&f, _)| record(f, first.rect(), first.score, true)).collect();
+                lead.append(&mut boxes);
+                boxes = lead;
             }
             let (Some(first), Some(last)) = (boxes.first(), boxes.last()) else { continue };
             tracks.push(TrackRecord {

@@ -69,6 +69,21 @@ fn every_nth_frame_detection_gives_predicted_boxes_between_and_exact_interpolati
 }
 
 #[test]
+fn lead_in_gives_a_track_its_first_box_on_the_frames_before_it() {
+    let mut t = Tracker::new(TrackerConfig::default()).unwrap();
+    let mut b = TrackSetBuilder::new().with_lead_in(3);
+    for f in 0..10u64 {
+        let dets = if f >= 5 { vec![person(100.0, 50.0, 0.9)] } else { vec![] };
+        b.push(&t.step(f, Some(&dets)).unwrap(), Timestamp::new(f as i64, Rational::new(1, 10).unwrap()));
+    }
+    let set = b.finish(source(), settings(1), Rational::new(1, 10).unwrap());
+    let tr = &set.tracks[0];
+    assert_eq!((tr.first_frame, tr.last_frame), (2, 9));
+    assert!(tr.boxes[..3].iter().all(|x| x.predicted && x.x == 100.0));
+    assert!(!tr.boxes[3].predicted);
+}
+
+#[test]
 fn low_score_detections_extend_tracks_but_do_not_start_them() {
     let ups = run(TrackerConfig::default(), 6, |f| {
         Some(match f {
