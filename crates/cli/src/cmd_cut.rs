@@ -6,12 +6,15 @@ use std::path::{Path, PathBuf};
 use anyhow::anyhow;
 use clap::Args;
 use obscura_core::{Interval, IntervalSet, Timestamp};
-use obscura_media::{AudioMode, CutPart, DecodeOptions, Decoder, EncoderSettings, Preset, VideoInfo};
+use obscura_media::{
+    AudioMode, CutPart, DecodeOptions, Decoder, EncoderSettings, Preset, VideoInfo,
+};
 use serde::Serialize;
 
 use crate::{Outcome, progress};
 
-const EXAMPLES: &str = "Times are seconds (12, 12.5) or HH:MM:SS[.fff] / MM:SS[.fff], measured from the
+const EXAMPLES: &str =
+    "Times are seconds (12, 12.5) or HH:MM:SS[.fff] / MM:SS[.fff], measured from the
 start of the clip; A..B means from A up to but not including B. The kept set is the
 --include ranges (the whole clip when there are none) minus the --exclude ranges. Every
 frame whose timestamp lies in the kept set is written, and no other (frame-exact: the
@@ -63,7 +66,9 @@ pub struct CutArgs {
 /// The clip's span in stream time: `[start, start + duration)`.
 fn clip_span(info: &VideoInfo) -> (Timestamp, Option<Timestamp>) {
     let start = info.start_time.unwrap_or(Timestamp::new(0, info.time_base));
-    let end = info.duration.map(|d| if start.ticks == 0 { d } else { add(start, d) });
+    let end = info
+        .duration
+        .map(|d| if start.ticks == 0 { d } else { add(start, d) });
     (start, end)
 }
 
@@ -81,35 +86,70 @@ fn add(a: Timestamp, b: Timestamp) -> Timestamp {
 /// Seconds of `t` after `start`, for display and JSON (exact times are printed as ticks).
 fn since(t: Timestamp, start: Timestamp) -> f64 {
     // ticks * num / den (not ticks * (num / den)) so that 12288 @ 1/10240 prints as 1.2.
-    let secs = |t: Timestamp| t.ticks as f64 * f64::from(t.time_base.num()) / f64::from(t.time_base.den());
-    if start.ticks == 0 { secs(t) } else { secs(t) - secs(start) }
+    let secs =
+        |t: Timestamp| t.ticks as f64 * f64::from(t.time_base.num()) / f64::from(t.time_base.den());
+    if start.ticks == 0 {
+        secs(t)
+    } else {
+        secs(t) - secs(start)
+    }
 }
 
 /// Parses one `A..B` option into stream time, checking it against the clip.
-fn parse_range(input: &Path, flag: &str, text: &str, start: Timestamp, end: Option<Timestamp>) -> anyhow::Result<Interval> {
+fn parse_range(
+    input: &Path,
+    flag: &str,
+    text: &str,
+    start: Timestamp,
+    end: Option<Timestamp>,
+) -> anyhow::Result<Interval> {
     let bad = |why: String| anyhow!("{}: {flag} {text:?}: {why}", input.display());
     let iv = Interval::parse(text).map_err(|e| bad(e.to_string()))?;
-    let shifted = Interval::new(add(start, iv.start()), add(start, iv.end())).map_err(|e| bad(e.to_string()))?;
+    let shifted = Interval::new(add(start, iv.start()), add(start, iv.end()))
+        .map_err(|e| bad(e.to_string()))?;
     if let Some(end) = end
         && shifted.start() >= end
     {
-        return Err(bad(format!("lies outside the clip, which lasts {:.3} s", since(end, start))));
+        return Err(bad(format!(
+            "lies outside the clip, which lasts {:.3} s",
+            since(end, start)
+        )));
     }
     Ok(shifted)
 }
 
 /// Builds the kept set: (includes, or the whole clip) minus excludes, within the clip.
-pub fn kept_set(input: &Path, info: &VideoInfo, include: &[String], exclude: &[String]) -> anyhow::Result<IntervalSet> {
+pub fn kept_set(
+    input: &Path,
+    info: &VideoInfo,
+    include: &[String],
+    exclude: &[String],
+) -> anyhow::Result<IntervalSet> {
     let (start, end) = clip_span(info);
     // Without a known duration the clip runs to "forever" (about 292 years).
     let end_or_max = end.unwrap_or(Timestamp::new(i64::MAX / 2, obscura_core::Rational::MICROS));
     let span = Interval::new(start, end_or_max).map_err(|e| anyhow!("{}: {e}", input.display()))?;
-    let includes = include.iter().map(|t| parse_range(input, "--include", t, start, end)).collect::<anyhow::Result<Vec<_>>>()?;
-    let excludes = exclude.iter().map(|t| parse_range(input, "--exclude", t, start, end)).collect::<anyhow::Result<Vec<_>>>()?;
-    let base = if includes.is_empty() { IntervalSet::single(span) } else { IntervalSet::from_intervals(includes) };
-    let kept = base.difference(&IntervalSet::from_intervals(excludes)).intersection(&IntervalSet::single(span));
+    let includes = include
+        .iter()
+        .map(|t| parse_range(input, "--include", t, start, end))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let excludes = exclude
+        .iter()
+        .map(|t| parse_range(input, "--exclude", t, start, end))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let base = if includes.is_empty() {
+        IntervalSet::single(span)
+    } else {
+        IntervalSet::from_intervals(includes)
+    };
+    let kept = base
+        .difference(&IntervalSet::from_intervals(excludes))
+        .intersection(&IntervalSet::single(span));
     if kept.is_empty() {
-        return Err(anyhow!("{}: nothing left to keep: the excludes remove every included range", input.display()));
+        return Err(anyhow!(
+            "{}: nothing left to keep: the excludes remove every included range",
+            input.display()
+        ));
     }
     Ok(kept)
 }
@@ -142,13 +182,18 @@ struct JsonSummary {
 }
 
 fn json_time(t: Timestamp) -> JsonTime {
-    JsonTime { ticks: t.ticks, time_base: t.time_base.to_string() }
+    JsonTime {
+        ticks: t.ticks,
+        time_base: t.time_base.to_string(),
+    }
 }
 
 /// Runs `obscura cut`.
 pub fn run(args: CutArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let input = &args.input;
-    let info = Decoder::open(input, &DecodeOptions::default())?.info().clone();
+    let info = Decoder::open(input, &DecodeOptions::default())?
+        .info()
+        .clone();
     let kept = kept_set(input, &info, &args.include, &args.exclude)?;
     let settings = EncoderSettings::builder()
         .crf(args.crf)
@@ -156,15 +201,16 @@ pub fn run(args: CutArgs, quiet: bool) -> anyhow::Result<Outcome> {
         .audio(args.audio.parse::<AudioMode>()?)
         .build()?;
     let bar = progress::bar(info.frame_count, quiet, "cutting");
-    let parts: Vec<CutPart> = obscura_media::cut(input, &args.output, &kept, &settings, |done, total| {
-        if let Some(t) = total
-            && bar.length() != Some(t)
-        {
-            bar.set_length(t);
-        }
-        bar.set_position(done);
-    })
-    .inspect_err(|_| bar.abandon())?;
+    let parts: Vec<CutPart> =
+        obscura_media::cut(input, &args.output, &kept, &settings, |done, total| {
+            if let Some(t) = total
+                && bar.length() != Some(t)
+            {
+                bar.set_length(t);
+            }
+            bar.set_position(done);
+        })
+        .inspect_err(|_| bar.abandon())?;
     bar.finish_and_clear();
     let (start, _) = clip_span(&info);
     if args.json {

@@ -30,7 +30,10 @@ pub struct ProbeArgs {
 }
 
 fn secs(t: Option<Timestamp>) -> String {
-    t.map_or_else(|| "unknown".to_string(), |t| format!("{:.3} s", t.as_secs_f64()))
+    t.map_or_else(
+        || "unknown".to_string(),
+        |t| format!("{:.3} s", t.as_secs_f64()),
+    )
 }
 
 /// The human-readable report.
@@ -43,7 +46,11 @@ pub fn render(info: &MediaInfo) -> String {
         secs(info.duration),
         info.streams.len(),
         if info.streams.len() == 1 { "" } else { "s" },
-        if info.has_audio { "has audio" } else { "no audio" },
+        if info.has_audio {
+            "has audio"
+        } else {
+            "no audio"
+        },
     );
     for s in &info.streams {
         let kind = match s.kind {
@@ -73,7 +80,11 @@ pub fn render(info: &MediaInfo) -> String {
         if let Some(tb) = s.time_base {
             line.push_str(&format!(", time base {tb}"));
         }
-        line.push_str(&format!(", start {}, duration {}", secs(s.start_time), secs(s.duration)));
+        line.push_str(&format!(
+            ", start {}, duration {}",
+            secs(s.start_time),
+            secs(s.duration)
+        ));
         if let Some(n) = s.frame_count {
             let how = match s.frame_count_source {
                 Some(CountSource::Packets) => "counted packets",

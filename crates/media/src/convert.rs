@@ -33,10 +33,22 @@ pub(crate) fn frame_from_yuv420p(src: &ff::frame::Video, index: u64, pts: Timest
             for y in 0..ph {
                 out.extend_from_slice(&data[y * stride..y * stride + pw]);
             }
-            Plane { data: out, stride: pw, row_bytes: pw, height: ph }
+            Plane {
+                data: out,
+                stride: pw,
+                row_bytes: pw,
+                height: ph,
+            }
         })
         .collect();
-    Frame { index, pts, width: w, height: h, format: PixelFormat::Yuv420p, planes }
+    Frame {
+        index,
+        pts,
+        width: w,
+        height: h,
+        format: PixelFormat::Yuv420p,
+        planes,
+    }
 }
 
 /// Copies a YUV420P [`Frame`] into an FFmpeg frame of the same size or one pixel wider

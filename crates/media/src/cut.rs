@@ -54,7 +54,10 @@ pub struct CutPart {
 /// The path of part `number` (1-based) of a multi-part output: `dir/name-001.ext`
 /// (`name-001` when `output` has no extension).
 pub fn part_path(output: &Path, number: usize) -> PathBuf {
-    let stem = output.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = output
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let name = match output.extension() {
         Some(ext) => format!("{stem}-{number:03}.{}", ext.to_string_lossy()),
         None => format!("{stem}-{number:03}"),
@@ -64,7 +67,11 @@ pub fn part_path(output: &Path, number: usize) -> PathBuf {
 
 /// The output paths for `count` periods: `[output]` for one, numbered parts otherwise.
 pub fn part_paths(output: &Path, count: usize) -> Vec<PathBuf> {
-    if count == 1 { vec![output.to_path_buf()] } else { (1..=count).map(|n| part_path(output, n)).collect() }
+    if count == 1 {
+        vec![output.to_path_buf()]
+    } else {
+        (1..=count).map(|n| part_path(output, n)).collect()
+    }
 }
 
 /// Index of the interval of `kept` that contains `pts`, if any.
@@ -108,7 +115,14 @@ pub fn cut(
     settings: &EncoderSettings,
     progress: impl FnMut(u64, Option<u64>),
 ) -> Result<Vec<CutPart>, Error> {
-    cut_with_options(input, output, kept, settings, &DecodeOptions::default(), progress)
+    cut_with_options(
+        input,
+        output,
+        kept,
+        settings,
+        &DecodeOptions::default(),
+        progress,
+    )
 }
 
 /// [`cut()`] with explicit decode options (resource limits).
@@ -121,15 +135,23 @@ pub fn cut_with_options(
     mut progress: impl FnMut(u64, Option<u64>),
 ) -> Result<Vec<CutPart>, Error> {
     let (input, output) = (input.as_ref(), output.as_ref());
-    let invalid = |reason: String| Error::InvalidCut { path: input.to_path_buf(), reason };
+    let invalid = |reason: String| Error::InvalidCut {
+        path: input.to_path_buf(),
+        reason,
+    };
     if kept.is_empty() {
-        return Err(invalid("nothing to keep: the kept time ranges are empty".into()));
+        return Err(invalid(
+            "nothing to keep: the kept time ranges are empty".into(),
+        ));
     }
     let periods = kept.intervals();
     let paths = part_paths(output, periods.len());
     for p in &paths {
         if same_file(p, input) {
-            return Err(invalid(format!("the output {} would overwrite the input", p.display())));
+            return Err(invalid(format!(
+                "the output {} would overwrite the input",
+                p.display()
+            )));
         }
     }
     let mut decoder = Decoder::open(input, decode)?;
@@ -143,7 +165,10 @@ pub fn cut_with_options(
     if first_start.as_secs_f64() - clip_start.as_secs_f64() > SEEK_AFTER_SECS {
         decoder.seek(first_start)?;
         if let (Some(r), Some(n)) = (info.frame_rate, total) {
-            let span = last_end.as_secs_f64().min(clip_start.as_secs_f64() + n as f64 / r.as_f64()) - first_start.as_secs_f64();
+            let span = last_end
+                .as_secs_f64()
+                .min(clip_start.as_secs_f64() + n as f64 / r.as_f64())
+                - first_start.as_secs_f64();
             total = Some((span * r.as_f64()).ceil().max(1.0) as u64);
         }
     }
@@ -182,7 +207,9 @@ pub fn cut_with_options(
             }
             let audio = (settings.audio() != AudioMode::Drop).then(|| AudioSource {
                 path: input.to_path_buf(),
-                kept: IntervalSet::single(Interval::new(pts, periods[i].end()).expect("pts inside the period")),
+                kept: IntervalSet::single(
+                    Interval::new(pts, periods[i].end()).expect("pts inside the period"),
+                ),
                 offset: pts,
             });
             let encoder = Encoder::create_with_audio(&paths[i], &spec, settings, audio.as_ref())?;
@@ -195,10 +222,17 @@ pub fn cut_with_options(
                 frames: 0,
                 first_index: (!decoder.has_seeked()).then_some(frame.index),
             };
-            current = Some(Current { period: i, encoder, part });
+            current = Some(Current {
+                period: i,
+                encoder,
+                part,
+            });
         }
         let c = current.as_mut().expect("set above");
-        let rebased = Frame { pts: Timestamp::new(pts.ticks - c.part.first_pts.ticks, pts.time_base), ..frame };
+        let rebased = Frame {
+            pts: Timestamp::new(pts.ticks - c.part.first_pts.ticks, pts.time_base),
+            ..frame
+        };
         c.encoder.write(&rebased)?;
         c.part.frames += 1;
         c.part.last_pts = pts;
@@ -212,9 +246,17 @@ pub fn cut_with_options(
     // Frame ends: one nominal period after the last frame, capped at the kept period's end.
     for (_, part) in &mut done_parts {
         let step = info.frame_rate.map(|r| {
-            Timestamp::new(1, obscura_core::Rational::new(r.den(), r.num()).expect("positive")).rescale_ceil(info.time_base).ticks
+            Timestamp::new(
+                1,
+                obscura_core::Rational::new(r.den(), r.num()).expect("positive"),
+            )
+            .rescale_ceil(info.time_base)
+            .ticks
         });
-        let end = Timestamp::new(part.last_pts.ticks + step.unwrap_or(1).max(1), info.time_base);
+        let end = Timestamp::new(
+            part.last_pts.ticks + step.unwrap_or(1).max(1),
+            info.time_base,
+        );
         part.end = end.min(part.period.end());
     }
     // Publish all parts; if one rename fails, withdraw the ones already published.
@@ -227,7 +269,10 @@ pub fn cut_with_options(
                 for p in &published {
                     let _ = std::fs::remove_file(p);
                 }
-                return Err(Error::Io { path: part.path, source });
+                return Err(Error::Io {
+                    path: part.path,
+                    source,
+                });
             }
         }
         parts.push(part);
@@ -251,26 +296,53 @@ mod tests {
 
     #[test]
     fn part_names_number_before_the_extension() {
-        assert_eq!(part_path(Path::new("/x/out.mp4"), 1), PathBuf::from("/x/out-001.mp4"));
-        assert_eq!(part_path(Path::new("out.tar.mp4"), 12), PathBuf::from("out.tar-012.mp4"));
-        assert_eq!(part_path(Path::new("dir/out"), 3), PathBuf::from("dir/out-003"));
-        assert_eq!(part_paths(Path::new("a.mp4"), 1), vec![PathBuf::from("a.mp4")]);
-        assert_eq!(part_paths(Path::new("a.mp4"), 2), vec![PathBuf::from("a-001.mp4"), PathBuf::from("a-002.mp4")]);
+        assert_eq!(
+            part_path(Path::new("/x/out.mp4"), 1),
+            PathBuf::from("/x/out-001.mp4")
+        );
+        assert_eq!(
+            part_path(Path::new("out.tar.mp4"), 12),
+            PathBuf::from("out.tar-012.mp4")
+        );
+        assert_eq!(
+            part_path(Path::new("dir/out"), 3),
+            PathBuf::from("dir/out-003")
+        );
+        assert_eq!(
+            part_paths(Path::new("a.mp4"), 1),
+            vec![PathBuf::from("a.mp4")]
+        );
+        assert_eq!(
+            part_paths(Path::new("a.mp4"), 2),
+            vec![PathBuf::from("a-001.mp4"), PathBuf::from("a-002.mp4")]
+        );
     }
 
     #[test]
     fn frame_selection_is_half_open_and_exact() {
         // Frames at 0.0, 0.1, ... 1.9 s; keep [0.2, 0.5) and [1.0, 1.2).
         let kept = IntervalSet::from_intervals([iv(2, 5), iv(10, 12)]);
-        let sel: Vec<(i64, Option<usize>)> = (0..20).map(|t| (t, period_of(&kept, Timestamp::new(t, tb())))).collect();
-        let kept_frames: Vec<i64> = sel.iter().filter(|(_, p)| p.is_some()).map(|(t, _)| *t).collect();
+        let sel: Vec<(i64, Option<usize>)> = (0..20)
+            .map(|t| (t, period_of(&kept, Timestamp::new(t, tb()))))
+            .collect();
+        let kept_frames: Vec<i64> = sel
+            .iter()
+            .filter(|(_, p)| p.is_some())
+            .map(|(t, _)| *t)
+            .collect();
         assert_eq!(kept_frames, vec![2, 3, 4, 10, 11]);
         assert_eq!(sel[4].1, Some(0));
         assert_eq!(sel[10].1, Some(1));
         assert_eq!(sel[5].1, None, "the end of an interval is excluded");
         // A different time base compares by value: 0.25 s is inside [0.2, 0.5).
-        assert_eq!(period_of(&kept, Timestamp::new(250, Rational::new(1, 1000).unwrap())), Some(0));
-        assert_eq!(period_of(&IntervalSet::new(), Timestamp::new(0, tb())), None);
+        assert_eq!(
+            period_of(&kept, Timestamp::new(250, Rational::new(1, 1000).unwrap())),
+            Some(0)
+        );
+        assert_eq!(
+            period_of(&IntervalSet::new(), Timestamp::new(0, tb())),
+            None
+        );
     }
 
     proptest::proptest! {
@@ -289,7 +361,14 @@ mod tests {
 
     #[test]
     fn empty_kept_set_is_refused_before_opening_anything() {
-        let e = cut("/nonexistent/in.mp4", "/nonexistent/out.mp4", &IntervalSet::new(), &EncoderSettings::default(), |_, _| {}).unwrap_err();
+        let e = cut(
+            "/nonexistent/in.mp4",
+            "/nonexistent/out.mp4",
+            &IntervalSet::new(),
+            &EncoderSettings::default(),
+            |_, _| {},
+        )
+        .unwrap_err();
         assert!(matches!(e, Error::InvalidCut { .. }), "{e}");
         assert!(e.to_string().contains("nothing to keep"));
     }

@@ -62,7 +62,12 @@ struct Converter {
 }
 
 impl Converter {
-    fn new(src: &ff::frame::Video, out_w: u32, out_h: u32, tb: ff::Rational) -> Result<Self, ff::Error> {
+    fn new(
+        src: &ff::frame::Video,
+        out_w: u32,
+        out_h: u32,
+        tb: ff::Rational,
+    ) -> Result<Self, ff::Error> {
         let mut graph = ff::filter::Graph::new();
         let pix: ff::ffi::AVPixelFormat = src.format().into();
         let args = format!(
@@ -77,18 +82,35 @@ impl Converter {
         let sink = ff::filter::find("buffersink").ok_or(ff::Error::FilterNotFound)?;
         graph.add(&buffer, "in", &args)?;
         graph.add(&sink, "out", "")?;
-        graph.get("out").ok_or(ff::Error::Bug)?.set_pixel_format(ff::format::Pixel::YUV420P);
         graph
-            .output("in", 0)?
-            .input("out", 0)?
-            .parse(&format!("scale=w={out_w}:h={out_h}:out_range=tv,format=yuv420p"))?;
+            .get("out")
+            .ok_or(ff::Error::Bug)?
+            .set_pixel_format(ff::format::Pixel::YUV420P);
+        graph.output("in", 0)?.input("out", 0)?.parse(&format!(
+            "scale=w={out_w}:h={out_h}:out_range=tv,format=yuv420p"
+        ))?;
         graph.validate()?;
-        Ok(Self { key: (src.format(), src.width(), src.height()), graph })
+        Ok(Self {
+            key: (src.format(), src.width(), src.height()),
+            graph,
+        })
     }
 
-    fn convert(&mut self, src: &ff::frame::Video, out: &mut ff::frame::Video) -> Result<(), ff::Error> {
-        self.graph.get("in").ok_or(ff::Error::Bug)?.source().add(src)?;
-        self.graph.get("out").ok_or(ff::Error::Bug)?.sink().frame(out)
+    fn convert(
+        &mut self,
+        src: &ff::frame::Video,
+        out: &mut ff::frame::Video,
+    ) -> Result<(), ff::Error> {
+        self.graph
+            .get("in")
+            .ok_or(ff::Error::Bug)?
+            .source()
+            .add(src)?;
+        self.graph
+            .get("out")
+            .ok_or(ff::Error::Bug)?
+            .sink()
+            .frame(out)
     }
 }
 
@@ -147,14 +169,25 @@ pub(crate) fn init() {
 /// not empty).
 pub(crate) fn open_input(path: &Path) -> Result<ff::format::context::Input, Error> {
     init();
-    let meta = std::fs::metadata(path).map_err(|_| Error::NotFound { path: path.to_path_buf() })?;
+    let meta = std::fs::metadata(path).map_err(|_| Error::NotFound {
+        path: path.to_path_buf(),
+    })?;
     if !meta.is_file() {
-        return Err(Error::Unreadable { path: path.to_path_buf(), reason: "not a regular file".into() });
+        return Err(Error::Unreadable {
+            path: path.to_path_buf(),
+            reason: "not a regular file".into(),
+        });
     }
     if meta.len() == 0 {
-        return Err(Error::Unreadable { path: path.to_path_buf(), reason: "the file is empty (0 bytes)".into() });
+        return Err(Error::Unreadable {
+            path: path.to_path_buf(),
+            reason: "the file is empty (0 bytes)".into(),
+        });
     }
-    ff::format::input(path).map_err(|e| Error::Unreadable { path: path.to_path_buf(), reason: describe(&e) })
+    ff::format::input(path).map_err(|e| Error::Unreadable {
+        path: path.to_path_buf(),
+        reason: describe(&e),
+    })
 }
 
 /// The nominal frame rate of a stream: the average rate, else FFmpeg's `r_frame_rate`.
@@ -173,30 +206,52 @@ impl Decoder {
         let limits = options.limits;
         let p = || path.clone();
         if input.streams().count() == 0 {
-            return Err(Error::Unreadable { path: p(), reason: "no streams found: the file is truncated or not a media file".into() });
+            return Err(Error::Unreadable {
+                path: p(),
+                reason: "no streams found: the file is truncated or not a media file".into(),
+            });
         }
         let has_audio = input.streams().best(ff::media::Type::Audio).is_some();
-        let stream = input.streams().best(ff::media::Type::Video).ok_or_else(|| Error::NoVideo { path: p() })?;
+        let stream = input
+            .streams()
+            .best(ff::media::Type::Video)
+            .ok_or_else(|| Error::NoVideo { path: p() })?;
         let stream_index = stream.index();
         let params = stream.parameters();
         let id = params.id();
         let codec_name = id.name().to_string();
         if id == ff::codec::Id::None || ff::decoder::find(id).is_none() {
-            return Err(Error::UnsupportedCodec { path: p(), codec: codec_name });
+            return Err(Error::UnsupportedCodec {
+                path: p(),
+                codec: codec_name,
+            });
         }
-        let mut ctx = ff::codec::context::Context::from_parameters(params)
-            .map_err(|e| Error::Unreadable { path: p(), reason: describe(&e) })?;
-        ctx.set_threading(ff::threading::Config { kind: ff::threading::Type::Frame, count: 0, ..ff::threading::Config::default() });
-        let mut decoder = ctx
-            .decoder()
-            .video()
-            .map_err(|_| Error::UnsupportedCodec { path: p(), codec: codec_name.clone() })?;
+        let mut ctx = ff::codec::context::Context::from_parameters(params).map_err(|e| {
+            Error::Unreadable {
+                path: p(),
+                reason: describe(&e),
+            }
+        })?;
+        ctx.set_threading(ff::threading::Config {
+            kind: ff::threading::Type::Frame,
+            count: 0,
+            ..ff::threading::Config::default()
+        });
+        let mut decoder = ctx.decoder().video().map_err(|_| Error::UnsupportedCodec {
+            path: p(),
+            codec: codec_name.clone(),
+        })?;
         decoder.set_packet_time_base(stream.time_base());
-        let time_base = rational(stream.time_base())
-            .ok_or_else(|| Error::Unreadable { path: p(), reason: "the video stream has no valid time base".into() })?;
+        let time_base = rational(stream.time_base()).ok_or_else(|| Error::Unreadable {
+            path: p(),
+            reason: "the video stream has no valid time base".into(),
+        })?;
         let (width, height) = (decoder.width(), decoder.height());
         if width == 0 || height == 0 {
-            return Err(Error::Unreadable { path: p(), reason: "the video stream has no picture size".into() });
+            return Err(Error::Unreadable {
+                path: p(),
+                reason: "the video stream has no picture size".into(),
+            });
         }
         limits.check_dimensions(&path, width, height)?;
         let frame_rate = stream_frame_rate(&stream);
@@ -287,9 +342,20 @@ impl Decoder {
     /// frames from there, so no frame at or after `t` is ever skipped. After a seek,
     /// `Frame::index` counts frames returned since the seek, not from the file start.
     pub fn seek(&mut self, t: Timestamp) -> Result<(), Error> {
-        let target = Timestamp::new(t.rescale_floor(Rational::MICROS).ticks.saturating_sub(1_000_000), Rational::MICROS);
-        if self.input.seek(target.ticks, ..target.ticks) /* max_ts = target (inclusive in FFmpeg) */.is_err() {
-            self.input.seek(i64::MIN, ..).map_err(|e| self.decode_err(&e))?;
+        let target = Timestamp::new(
+            t.rescale_floor(Rational::MICROS)
+                .ticks
+                .saturating_sub(1_000_000),
+            Rational::MICROS,
+        );
+        if self
+            .input
+            .seek(target.ticks, ..target.ticks) /* max_ts = target (inclusive in FFmpeg) */
+            .is_err()
+        {
+            self.input
+                .seek(i64::MIN, ..)
+                .map_err(|e| self.decode_err(&e))?;
         }
         self.decoder.flush();
         self.state = State::Reading;
@@ -311,7 +377,10 @@ impl Decoder {
     }
 
     fn decode_err(&self, e: &ff::Error) -> Error {
-        Error::Decode { path: self.path.clone(), reason: describe(e) }
+        Error::Decode {
+            path: self.path.clone(),
+            reason: describe(e),
+        }
     }
 
     fn next_inner(&mut self) -> Result<Option<Frame>, Error> {
@@ -323,14 +392,20 @@ impl Decoder {
             match self.decoder.receive_frame(&mut self.raw) {
                 Ok(()) => {
                     if let Some(t) = self.skip_before {
-                        let pts = self.raw.timestamp().or(self.raw.pts()).map(|p| Timestamp::new(p, self.info.time_base));
+                        let pts = self
+                            .raw
+                            .timestamp()
+                            .or(self.raw.pts())
+                            .map(|p| Timestamp::new(p, self.info.time_base));
                         if let Some(fallback_taken) = self.seek_check.take()
                             && pts.is_none_or(|p| p >= t)
                             && !fallback_taken
                         {
                             // The seek may have landed after earlier frames at or after
                             // `t`: start again from the beginning of the file.
-                            self.input.seek(i64::MIN, ..).map_err(|e| self.decode_err(&e))?;
+                            self.input
+                                .seek(i64::MIN, ..)
+                                .map_err(|e| self.decode_err(&e))?;
                             self.decoder.flush();
                             self.state = State::Reading;
                             self.seek_check = Some(true);
@@ -362,7 +437,9 @@ impl Decoder {
                         if packet.stream() != self.info.stream_index {
                             continue;
                         }
-                        self.decoder.send_packet(&packet).map_err(|e| self.decode_err(&e))?;
+                        self.decoder
+                            .send_packet(&packet)
+                            .map_err(|e| self.decode_err(&e))?;
                         break;
                     }
                     Err(ff::Error::Eof) => {
@@ -383,7 +460,9 @@ impl Decoder {
         self.limits.check_frames(&self.path, index + 1)?;
         let mut ticks = match self.raw.timestamp().or(self.raw.pts()) {
             Some(t) => t,
-            None => self.last_pts.map_or(0, |l| l + self.period_ticks.unwrap_or(1)),
+            None => self
+                .last_pts
+                .map_or(0, |l| l + self.period_ticks.unwrap_or(1)),
         };
         if let Some(last) = self.last_pts
             && ticks <= last
@@ -391,23 +470,35 @@ impl Decoder {
             ticks = last + self.period_ticks.unwrap_or(1).max(1);
         }
         let pts = Timestamp::new(ticks, self.info.time_base);
-        if let Some(start) = self.info.start_time.or_else(|| self.last_pts.is_none().then_some(pts)) {
+        if let Some(start) = self
+            .info
+            .start_time
+            .or_else(|| self.last_pts.is_none().then_some(pts))
+        {
             let elapsed = pts.as_secs_f64() - start.as_secs_f64();
             self.limits.check_duration(&self.path, elapsed)?;
         }
         let (w, h) = (self.info.width, self.info.height);
-        let frame = if self.raw.format() == ff::format::Pixel::YUV420P && self.raw.width() == w && self.raw.height() == h {
+        let frame = if self.raw.format() == ff::format::Pixel::YUV420P
+            && self.raw.width() == w
+            && self.raw.height() == h
+        {
             frame_from_yuv420p(&self.raw, index, pts)
         } else {
-            self.limits.check_dimensions(&self.path, self.raw.width(), self.raw.height())?;
+            self.limits
+                .check_dimensions(&self.path, self.raw.width(), self.raw.height())?;
             let key = (self.raw.format(), self.raw.width(), self.raw.height());
             if self.converter.as_ref().is_none_or(|c| c.key != key) {
                 let tb = crate::convert::ff_rational(self.info.time_base);
-                self.converter = Some(Converter::new(&self.raw, w, h, tb).map_err(|e| self.decode_err(&e))?);
+                self.converter =
+                    Some(Converter::new(&self.raw, w, h, tb).map_err(|e| self.decode_err(&e))?);
             }
             let conv = self.converter.as_mut().expect("set above");
             if let Err(e) = conv.convert(&self.raw, &mut self.converted) {
-                return Err(Error::Decode { path: self.path.clone(), reason: format!("pixel format conversion: {}", describe(&e)) });
+                return Err(Error::Decode {
+                    path: self.path.clone(),
+                    reason: format!("pixel format conversion: {}", describe(&e)),
+                });
             }
             frame_from_yuv420p(&self.converted, index, pts)
         };
@@ -428,7 +519,11 @@ impl Iterator for Decoder {
 
 impl std::fmt::Debug for Decoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Decoder").field("path", &self.path).field("info", &self.info).field("next_index", &self.next_index).finish()
+        f.debug_struct("Decoder")
+            .field("path", &self.path)
+            .field("info", &self.info)
+            .field("next_index", &self.next_index)
+            .finish()
     }
 }
 

@@ -96,7 +96,11 @@ impl FromStr for AudioMode {
             "drop" => Ok(AudioMode::Drop),
             "keep" => Ok(AudioMode::Keep),
             "mute" => Ok(AudioMode::Mute),
-            _ => Err(Error::InvalidSetting { name: "audio", value: s.into(), reason: "expected drop, keep or mute".into() }),
+            _ => Err(Error::InvalidSetting {
+                name: "audio",
+                value: s.into(),
+                reason: "expected drop, keep or mute".into(),
+            }),
         }
     }
 }
@@ -113,14 +117,23 @@ pub struct EncoderSettings {
 impl Default for EncoderSettings {
     /// CRF 20, preset `medium`, no bit-rate target, audio dropped.
     fn default() -> Self {
-        Self { crf: 20, preset: Preset::Medium, bitrate: None, audio: AudioMode::Drop }
+        Self {
+            crf: 20,
+            preset: Preset::Medium,
+            bitrate: None,
+            audio: AudioMode::Drop,
+        }
     }
 }
 
 impl EncoderSettings {
     /// A builder starting from the defaults.
     pub fn builder() -> EncoderSettingsBuilder {
-        EncoderSettingsBuilder { settings: Self::default(), crf: None, bitrate: None }
+        EncoderSettingsBuilder {
+            settings: Self::default(),
+            crf: None,
+            bitrate: None,
+        }
     }
 
     /// Constant rate factor (0 lossless ... 51 worst); ignored when a bit rate is set.
@@ -183,13 +196,21 @@ impl EncoderSettingsBuilder {
         let mut s = self.settings;
         if let Some(crf) = self.crf {
             if !(0..=51).contains(&crf) {
-                return Err(Error::InvalidSetting { name: "crf", value: crf.to_string(), reason: "must be 0..=51".into() });
+                return Err(Error::InvalidSetting {
+                    name: "crf",
+                    value: crf.to_string(),
+                    reason: "must be 0..=51".into(),
+                });
             }
             s.crf = crf as u8;
         }
         if let Some(b) = self.bitrate {
             if !(10_000..=1_000_000_000).contains(&b) {
-                return Err(Error::InvalidSetting { name: "bitrate", value: b.to_string(), reason: "must be 10000..=1000000000 bit/s".into() });
+                return Err(Error::InvalidSetting {
+                    name: "bitrate",
+                    value: b.to_string(),
+                    reason: "must be 10000..=1000000000 bit/s".into(),
+                });
             }
             s.bitrate = Some(b);
         }
@@ -214,7 +235,12 @@ pub struct VideoSpec {
 impl VideoSpec {
     /// The spec matching a decoded stream (same size, time base and frame rate).
     pub fn from_info(info: &VideoInfo) -> Self {
-        Self { width: info.width, height: info.height, time_base: info.time_base, frame_rate: info.frame_rate }
+        Self {
+            width: info.width,
+            height: info.height,
+            time_base: info.time_base,
+            frame_rate: info.frame_rate,
+        }
     }
 }
 
@@ -267,7 +293,11 @@ pub struct Encoder {
 
 impl std::fmt::Debug for Encoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Encoder").field("dest", &self.dest).field("spec", &self.spec).field("written", &self.written).finish()
+        f.debug_struct("Encoder")
+            .field("dest", &self.dest)
+            .field("spec", &self.spec)
+            .field("written", &self.written)
+            .finish()
     }
 }
 
@@ -275,35 +305,69 @@ impl Encoder {
     /// Creates an encoder for `dest` without an audio source. [`AudioMode::Mute`] still
     /// writes a silent 48 kHz stereo track; [`AudioMode::Keep`] needs
     /// [`Encoder::create_with_audio`].
-    pub fn create(dest: impl AsRef<Path>, spec: &VideoSpec, settings: &EncoderSettings) -> Result<Self, Error> {
+    pub fn create(
+        dest: impl AsRef<Path>,
+        spec: &VideoSpec,
+        settings: &EncoderSettings,
+    ) -> Result<Self, Error> {
         Self::create_with_audio(dest, spec, settings, None)
     }
 
     /// Creates an encoder for `dest`; with [`AudioMode::Keep`] or [`AudioMode::Mute`] the
     /// audio is taken from (or shaped after) `audio`'s source. Keep fails with
     /// [`Error::NoAudio`] when the source has no audio stream.
-    pub fn create_with_audio(dest: impl AsRef<Path>, spec: &VideoSpec, settings: &EncoderSettings, audio: Option<&AudioSource>) -> Result<Self, Error> {
+    pub fn create_with_audio(
+        dest: impl AsRef<Path>,
+        spec: &VideoSpec,
+        settings: &EncoderSettings,
+        audio: Option<&AudioSource>,
+    ) -> Result<Self, Error> {
         init();
         let dest = dest.as_ref().to_path_buf();
         for (name, v) in [("width", spec.width), ("height", spec.height)] {
             if v == 0 || v > 16384 {
-                return Err(Error::InvalidSetting { name, value: v.to_string(), reason: "must be 1..=16384 pixels".into() });
+                return Err(Error::InvalidSetting {
+                    name,
+                    value: v.to_string(),
+                    reason: "must be 1..=16384 pixels".into(),
+                });
             }
         }
         // 4:2:0 H.264 needs even sizes: odd ones are padded by one pixel (edge repeated).
-        let (enc_w, enc_h) = (spec.width.next_multiple_of(2), spec.height.next_multiple_of(2));
+        let (enc_w, enc_h) = (
+            spec.width.next_multiple_of(2),
+            spec.height.next_multiple_of(2),
+        );
         if settings.audio == AudioMode::Keep && audio.is_none() {
-            return Err(Error::InvalidSetting { name: "audio", value: "keep".into(), reason: "needs an AudioSource to take the audio from".into() });
+            return Err(Error::InvalidSetting {
+                name: "audio",
+                value: "keep".into(),
+                reason: "needs an AudioSource to take the audio from".into(),
+            });
         }
-        let enc_err = |e: ff::Error| Error::Encode { path: dest.clone(), reason: describe(&e) };
-        let pending = PendingFile::new(&dest).map_err(|source| Error::Io { path: dest.clone(), source })?;
+        let enc_err = |e: ff::Error| Error::Encode {
+            path: dest.clone(),
+            reason: describe(&e),
+        };
+        let pending = PendingFile::new(&dest).map_err(|source| Error::Io {
+            path: dest.clone(),
+            source,
+        })?;
         let mut octx = ff::format::output_as(pending.temp_path(), "mp4").map_err(enc_err)?;
-        let global_header = octx.format().flags().contains(ff::format::Flags::GLOBAL_HEADER);
+        let global_header = octx
+            .format()
+            .flags()
+            .contains(ff::format::Flags::GLOBAL_HEADER);
 
-        let codec = ff::encoder::find_by_name("libx264")
-            .ok_or_else(|| Error::Encode { path: dest.clone(), reason: "libx264 is not available in this FFmpeg build".into() })?;
+        let codec = ff::encoder::find_by_name("libx264").ok_or_else(|| Error::Encode {
+            path: dest.clone(),
+            reason: "libx264 is not available in this FFmpeg build".into(),
+        })?;
         let enc_tb = ff_rational(spec.time_base);
-        let mut enc = ff::codec::context::Context::new_with_codec(codec).encoder().video().map_err(enc_err)?;
+        let mut enc = ff::codec::context::Context::new_with_codec(codec)
+            .encoder()
+            .video()
+            .map_err(enc_err)?;
         enc.set_width(enc_w);
         enc.set_height(enc_h);
         enc.set_format(ff::format::Pixel::YUV420P);
@@ -331,16 +395,28 @@ impl Encoder {
         };
         let audio = match settings.audio {
             AudioMode::Drop => None,
-            mode => Some(AudioTrack::new(&mut octx, mode, audio, global_header, &dest)?),
+            mode => Some(AudioTrack::new(
+                &mut octx,
+                mode,
+                audio,
+                global_header,
+                &dest,
+            )?),
         };
         octx.set_metadata(ff::Dictionary::new());
         let mut header_opts = ff::Dictionary::new();
         header_opts.set("movflags", "+faststart");
         octx.write_header_with(header_opts).map_err(enc_err)?;
-        let stream_tb = octx.stream(video_index).map(|s| s.time_base()).unwrap_or(enc_tb);
+        let stream_tb = octx
+            .stream(video_index)
+            .map(|s| s.time_base())
+            .unwrap_or(enc_tb);
         let mut audio = audio;
         if let Some(a) = audio.as_mut() {
-            a.stream_tb = octx.stream(a.index).map(|s| s.time_base()).unwrap_or(a.stream_tb);
+            a.stream_tb = octx
+                .stream(a.index)
+                .map(|s| s.time_base())
+                .unwrap_or(a.stream_tb);
         }
         Ok(Self {
             octx,
@@ -370,42 +446,68 @@ impl Encoder {
     }
 
     fn enc_err(&self, e: ff::Error) -> Error {
-        Error::Encode { path: self.dest.clone(), reason: describe(&e) }
+        Error::Encode {
+            path: self.dest.clone(),
+            reason: describe(&e),
+        }
     }
 
     /// Encodes one frame. Its size must match the spec and its PTS (in any time base;
     /// rescaled to the spec's) must be after the previous frame's. RGB frames are converted
     /// to YUV420P first.
     pub fn write(&mut self, frame: &Frame) -> Result<(), Error> {
-        let bad = |reason: String| Error::BadFrame { path: self.dest.clone(), index: frame.index, reason };
+        let bad = |reason: String| Error::BadFrame {
+            path: self.dest.clone(),
+            index: frame.index,
+            reason,
+        };
         if frame.width != self.spec.width || frame.height != self.spec.height {
-            return Err(bad(format!("size {}x{} differs from the stream's {}x{}", frame.width, frame.height, self.spec.width, self.spec.height)));
+            return Err(bad(format!(
+                "size {}x{} differs from the stream's {}x{}",
+                frame.width, frame.height, self.spec.width, self.spec.height
+            )));
         }
         frame.validate().map_err(|e| bad(e.to_string()))?;
         let converted;
         let yuv = if frame.format == PixelFormat::Yuv420p {
             frame
         } else {
-            converted = Frame::from_rgb24_to_yuv420(&frame.to_rgb24(), frame.width, frame.height, frame.index, frame.pts).map_err(|e| bad(e.to_string()))?;
+            converted = Frame::from_rgb24_to_yuv420(
+                &frame.to_rgb24(),
+                frame.width,
+                frame.height,
+                frame.index,
+                frame.pts,
+            )
+            .map_err(|e| bad(e.to_string()))?;
             &converted
         };
         let pts = frame.pts.rescale_floor(self.spec.time_base).ticks;
         if let Some(last) = self.last_pts
             && pts <= last
         {
-            return Err(bad(format!("PTS {} is not after the previous frame's", frame.pts)));
+            return Err(bad(format!(
+                "PTS {} is not after the previous frame's",
+                frame.pts
+            )));
         }
         fill_yuv420p(&mut self.picture, yuv);
         self.picture.set_pts(Some(pts));
         self.picture.set_kind(ff::picture::Type::None);
-        self.video.send_frame(&self.picture).map_err(|e| self.enc_err(e))?;
+        self.video
+            .send_frame(&self.picture)
+            .map_err(|e| self.enc_err(e))?;
         self.prev_pts = self.last_pts;
         self.last_pts = Some(pts);
         self.written += 1;
         self.drain_video()?;
         if let Some(a) = self.audio.as_mut() {
             let t = Timestamp::new(pts, self.spec.time_base);
-            a.pump(&mut self.octx, t, false).map_err(|e| Error::Encode { path: self.dest.clone(), reason: format!("audio: {e}") })?;
+            a.pump(&mut self.octx, t, false)
+                .map_err(|e| Error::Encode {
+                    path: self.dest.clone(),
+                    reason: format!("audio: {e}"),
+                })?;
         }
         Ok(())
     }
@@ -417,7 +519,9 @@ impl Encoder {
                 Ok(()) => {
                     packet.set_stream(self.video_index);
                     packet.rescale_ts(self.enc_tb, self.stream_tb);
-                    packet.write_interleaved(&mut self.octx).map_err(|e| self.enc_err(e))?;
+                    packet
+                        .write_interleaved(&mut self.octx)
+                        .map_err(|e| self.enc_err(e))?;
                 }
                 Err(ref e) if eagain(e) => return Ok(()),
                 Err(ff::Error::Eof) => return Ok(()),
@@ -431,7 +535,11 @@ impl Encoder {
     fn video_end(&self) -> Option<Timestamp> {
         let last = self.last_pts?;
         let period = match self.spec.frame_rate {
-            Some(r) => Timestamp::new(1, Rational::new(r.den(), r.num()).expect("positive")).rescale_ceil(self.spec.time_base).ticks,
+            Some(r) => {
+                Timestamp::new(1, Rational::new(r.den(), r.num()).expect("positive"))
+                    .rescale_ceil(self.spec.time_base)
+                    .ticks
+            }
             None => self.prev_pts.map_or(1, |p| last - p),
         };
         Some(Timestamp::new(last + period.max(1), self.spec.time_base))
@@ -442,17 +550,30 @@ impl Encoder {
     /// publish several files together ([`crate::cut()`]).
     pub fn finish_pending(mut self) -> Result<PendingFile, Error> {
         if self.written == 0 {
-            return Err(Error::Encode { path: self.dest.clone(), reason: "no frames were written".into() });
+            return Err(Error::Encode {
+                path: self.dest.clone(),
+                reason: "no frames were written".into(),
+            });
         }
         self.video.send_eof().map_err(|e| self.enc_err(e))?;
         self.drain_video()?;
         if let Some(end) = self.video_end()
             && let Some(a) = self.audio.as_mut()
         {
-            a.pump(&mut self.octx, end, true).map_err(|e| Error::Encode { path: self.dest.clone(), reason: format!("audio: {e}") })?;
+            a.pump(&mut self.octx, end, true)
+                .map_err(|e| Error::Encode {
+                    path: self.dest.clone(),
+                    reason: format!("audio: {e}"),
+                })?;
         }
         self.octx.write_trailer().map_err(|e| self.enc_err(e))?;
-        let Encoder { octx, video, audio, pending, .. } = self;
+        let Encoder {
+            octx,
+            video,
+            audio,
+            pending,
+            ..
+        } = self;
         drop(audio);
         drop(video);
         drop(octx); // closes the file
@@ -460,7 +581,10 @@ impl Encoder {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(pending.temp_path(), std::fs::Permissions::from_mode(0o600));
+            let _ = std::fs::set_permissions(
+                pending.temp_path(),
+                std::fs::Permissions::from_mode(0o600),
+            );
         }
         Ok(pending)
     }
@@ -468,7 +592,9 @@ impl Encoder {
     /// Flushes, writes the trailer and publishes the file atomically at `dest`.
     pub fn finish(self) -> Result<PathBuf, Error> {
         let dest = self.dest.clone();
-        self.finish_pending()?.commit().map_err(|source| Error::Io { path: dest, source })
+        self.finish_pending()?
+            .commit()
+            .map_err(|source| Error::Io { path: dest, source })
     }
 }
 
@@ -501,28 +627,53 @@ struct SourceAudio {
 }
 
 fn layout_of(channels: u16, layout: ff::ChannelLayout) -> ff::ChannelLayout {
-    if layout.is_empty() || layout.channels() != i32::from(channels) { ff::ChannelLayout::default(i32::from(channels)) } else { layout }
+    if layout.is_empty() || layout.channels() != i32::from(channels) {
+        ff::ChannelLayout::default(i32::from(channels))
+    } else {
+        layout
+    }
 }
 
 impl AudioTrack {
-    fn new(octx: &mut ff::format::context::Output, mode: AudioMode, source: Option<&AudioSource>, global_header: bool, dest: &Path) -> Result<Self, Error> {
-        let enc_err = |e: ff::Error| Error::Encode { path: dest.to_path_buf(), reason: format!("audio: {}", describe(&e)) };
+    fn new(
+        octx: &mut ff::format::context::Output,
+        mode: AudioMode,
+        source: Option<&AudioSource>,
+        global_header: bool,
+        dest: &Path,
+    ) -> Result<Self, Error> {
+        let enc_err = |e: ff::Error| Error::Encode {
+            path: dest.to_path_buf(),
+            reason: format!("audio: {}", describe(&e)),
+        };
         // Open the source's best audio stream (needed for Keep; used for the format of Mute).
         let mut src = None;
         if let Some(s) = source {
             let input = open_input(&s.path)?;
-            let found = input.streams().best(ff::media::Type::Audio).map(|st| (st.index(), st.parameters(), st.time_base()));
+            let found = input
+                .streams()
+                .best(ff::media::Type::Audio)
+                .map(|st| (st.index(), st.parameters(), st.time_base()));
             match found {
                 Some((index, params, tb)) => {
                     let mut dec = ff::codec::context::Context::from_parameters(params)
                         .and_then(|c| c.decoder().audio())
-                        .map_err(|e| Error::Decode { path: s.path.clone(), reason: format!("audio: {}", describe(&e)) })?;
+                        .map_err(|e| Error::Decode {
+                            path: s.path.clone(),
+                            reason: format!("audio: {}", describe(&e)),
+                        })?;
                     dec.set_packet_time_base(tb);
-                    let src_tb = crate::convert::rational(tb)
-                        .ok_or_else(|| Error::Decode { path: s.path.clone(), reason: "audio stream without time base".into() })?;
+                    let src_tb = crate::convert::rational(tb).ok_or_else(|| Error::Decode {
+                        path: s.path.clone(),
+                        reason: "audio stream without time base".into(),
+                    })?;
                     src = Some((input, index, dec, src_tb, s));
                 }
-                None if mode == AudioMode::Keep => return Err(Error::NoAudio { path: s.path.clone() }),
+                None if mode == AudioMode::Keep => {
+                    return Err(Error::NoAudio {
+                        path: s.path.clone(),
+                    });
+                }
                 None => {}
             }
         }
@@ -531,8 +682,14 @@ impl AudioTrack {
             None => (48_000, 2),
         };
         let layout = ff::ChannelLayout::default(i32::from(channels));
-        let codec = ff::encoder::find(ff::codec::Id::AAC).ok_or_else(|| Error::Encode { path: dest.to_path_buf(), reason: "no AAC encoder".into() })?;
-        let mut enc = ff::codec::context::Context::new_with_codec(codec).encoder().audio().map_err(enc_err)?;
+        let codec = ff::encoder::find(ff::codec::Id::AAC).ok_or_else(|| Error::Encode {
+            path: dest.to_path_buf(),
+            reason: "no AAC encoder".into(),
+        })?;
+        let mut enc = ff::codec::context::Context::new_with_codec(codec)
+            .encoder()
+            .audio()
+            .map_err(enc_err)?;
         let enc_tb = ff::Rational::new(1, rate as i32);
         enc.set_rate(rate as i32);
         enc.set_channel_layout(layout);
@@ -552,18 +709,27 @@ impl AudioTrack {
         };
         let sample_tb = Rational::new(1, rate as i32).expect("positive rate");
         let feed = match (mode, src) {
-            (AudioMode::Keep, Some((input, index, dec, src_tb, s))) => Some(SourceAudio {
-                input,
-                index,
-                dec,
-                src_tb,
-                sample_tb,
-                kept: s.kept.clone(),
-                offset_samples: s.offset.rescale_floor(sample_tb).ticks,
-                eof_sent: false,
-                done: false,
-                next_src_sample: None,
-            }),
+            (AudioMode::Keep, Some((mut input, index, mut dec, src_tb, s))) => {
+                // Far into the file, seek the audio to a second before the kept range.
+                if let Some(first) = s.kept.intervals().first() {
+                    let us = first.start().rescale_floor(Rational::MICROS).ticks - 1_000_000;
+                    if us > 10_000_000 && input.seek(us, ..us).is_ok() {
+                        dec.flush();
+                    }
+                }
+                Some(SourceAudio {
+                    input,
+                    index,
+                    dec,
+                    src_tb,
+                    sample_tb,
+                    kept: s.kept.clone(),
+                    offset_samples: s.offset.rescale_floor(sample_tb).ticks,
+                    eof_sent: false,
+                    done: false,
+                    next_src_sample: None,
+                })
+            }
             _ => None,
         };
         Ok(Self {
@@ -584,8 +750,16 @@ impl AudioTrack {
         self.fifo[0].len()
     }
 
-    fn encode_chunk(&mut self, octx: &mut ff::format::context::Output, n: usize) -> Result<(), ff::Error> {
-        let mut frame = ff::frame::Audio::new(ff::format::Sample::F32(ff::format::sample::Type::Planar), n, self.layout);
+    fn encode_chunk(
+        &mut self,
+        octx: &mut ff::format::context::Output,
+        n: usize,
+    ) -> Result<(), ff::Error> {
+        let mut frame = ff::frame::Audio::new(
+            ff::format::Sample::F32(ff::format::sample::Type::Planar),
+            n,
+            self.layout,
+        );
         frame.set_rate(self.rate);
         for (ch, buf) in self.fifo.iter_mut().enumerate() {
             frame.plane_mut::<f32>(ch)[..n].copy_from_slice(&buf[..n]);
@@ -615,11 +789,18 @@ impl AudioTrack {
 
     /// Encodes audio up to output time `until`; with `last`, also the final partial frame
     /// (cut exactly at `until`) and the encoder's flush.
-    fn pump(&mut self, octx: &mut ff::format::context::Output, until: Timestamp, last: bool) -> Result<(), ff::Error> {
+    fn pump(
+        &mut self,
+        octx: &mut ff::format::context::Output,
+        until: Timestamp,
+        last: bool,
+    ) -> Result<(), ff::Error> {
         let sample_tb = Rational::new(1, self.rate as i32).expect("positive rate");
         let until = until.rescale_ceil(sample_tb).ticks.max(0);
         loop {
-            while self.fifo_len() >= self.frame_size && self.next_pts + self.frame_size as i64 <= until {
+            while self.fifo_len() >= self.frame_size
+                && self.next_pts + self.frame_size as i64 <= until
+            {
                 self.encode_chunk(octx, self.frame_size)?;
             }
             let end = self.next_pts + self.fifo_len() as i64;
@@ -660,7 +841,12 @@ impl SourceAudio {
     /// Decodes one more audio frame and appends its kept samples at their output
     /// positions (`fifo_end` is the output sample position where the FIFO ends). Returns
     /// false at the end of the source.
-    fn pull(&mut self, fifo: &mut [Vec<f32>], fifo_end: i64, out_layout: ff::ChannelLayout) -> Result<bool, ff::Error> {
+    fn pull(
+        &mut self,
+        fifo: &mut [Vec<f32>],
+        fifo_end: i64,
+        out_layout: ff::ChannelLayout,
+    ) -> Result<bool, ff::Error> {
         let mut decoded = ff::frame::Audio::empty();
         loop {
             if self.done {
@@ -703,7 +889,13 @@ impl SourceAudio {
         }
     }
 
-    fn append(&mut self, decoded: &ff::frame::Audio, fifo: &mut [Vec<f32>], fifo_end: i64, out_layout: ff::ChannelLayout) -> Result<(), ff::Error> {
+    fn append(
+        &mut self,
+        decoded: &ff::frame::Audio,
+        fifo: &mut [Vec<f32>],
+        fifo_end: i64,
+        out_layout: ff::ChannelLayout,
+    ) -> Result<(), ff::Error> {
         let in_layout = layout_of(decoded.channels(), decoded.channel_layout());
         let mut resampler = ff::software::resampling::Context::get(
             decoded.format(),
@@ -717,7 +909,11 @@ impl SourceAudio {
         resampler.run(decoded, &mut out)?;
         let n = out.samples();
         let first = match decoded.timestamp().or(decoded.pts()) {
-            Some(t) => Timestamp::new(t, self.src_tb).rescale_floor(self.sample_tb).ticks,
+            Some(t) => {
+                Timestamp::new(t, self.src_tb)
+                    .rescale_floor(self.sample_tb)
+                    .ticks
+            }
             None => self.next_src_sample.unwrap_or(0),
         };
         self.next_src_sample = Some(first + n as i64);
@@ -725,7 +921,10 @@ impl SourceAudio {
             Timestamp::new(first, self.sample_tb),
             Timestamp::new(first + n as i64 - 1, self.sample_tb),
         );
-        let whole = self.kept.interval_containing(frame_span.0).is_some_and(|iv| iv.contains(frame_span.1));
+        let whole = self
+            .kept
+            .interval_containing(frame_span.0)
+            .is_some_and(|iv| iv.contains(frame_span.1));
         let mut pos = fifo_end;
         for i in 0..n {
             let src = first + i as i64;
@@ -768,15 +967,33 @@ mod tests {
 
     #[test]
     fn builder_validates_and_carries_the_bad_value() {
-        let s = EncoderSettings::builder().crf(23).preset(Preset::Ultrafast).audio(AudioMode::Keep).build().unwrap();
-        assert_eq!((s.crf(), s.preset(), s.audio(), s.bitrate()), (23, Preset::Ultrafast, AudioMode::Keep, None));
+        let s = EncoderSettings::builder()
+            .crf(23)
+            .preset(Preset::Ultrafast)
+            .audio(AudioMode::Keep)
+            .build()
+            .unwrap();
+        assert_eq!(
+            (s.crf(), s.preset(), s.audio(), s.bitrate()),
+            (23, Preset::Ultrafast, AudioMode::Keep, None)
+        );
         let e = EncoderSettings::builder().crf(52).build().unwrap_err();
-        assert!(matches!(&e, Error::InvalidSetting { name: "crf", value, .. } if value == "52"), "{e}");
+        assert!(
+            matches!(&e, Error::InvalidSetting { name: "crf", value, .. } if value == "52"),
+            "{e}"
+        );
         let e = EncoderSettings::builder().crf(-1).build().unwrap_err();
         assert!(matches!(&e, Error::InvalidSetting { name: "crf", value, .. } if value == "-1"));
         let e = EncoderSettings::builder().bitrate(5).build().unwrap_err();
         assert!(matches!(&e, Error::InvalidSetting { name: "bitrate", value, .. } if value == "5"));
-        assert_eq!(EncoderSettings::builder().bitrate(2_000_000).build().unwrap().bitrate(), Some(2_000_000));
+        assert_eq!(
+            EncoderSettings::builder()
+                .bitrate(2_000_000)
+                .build()
+                .unwrap()
+                .bitrate(),
+            Some(2_000_000)
+        );
     }
 
     #[test]
@@ -784,7 +1001,10 @@ mod tests {
         for p in Preset::ALL {
             assert_eq!(p.as_str().parse::<Preset>().unwrap(), p);
         }
-        assert!(matches!("turbo".parse::<Preset>(), Err(Error::InvalidSetting { name: "preset", .. })));
+        assert!(matches!(
+            "turbo".parse::<Preset>(),
+            Err(Error::InvalidSetting { name: "preset", .. })
+        ));
         assert_eq!("keep".parse::<AudioMode>().unwrap(), AudioMode::Keep);
         assert_eq!("mute".parse::<AudioMode>().unwrap(), AudioMode::Mute);
         assert_eq!("drop".parse::<AudioMode>().unwrap(), AudioMode::Drop);
@@ -796,13 +1016,39 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("out.mp4");
         let tb = Rational::new(1, 10).unwrap();
-        let spec = VideoSpec { width: 33, height: 20, time_base: tb, frame_rate: Some(Rational::new(10, 1).unwrap()) };
-        let e = Encoder::create(&dest, &VideoSpec { width: 0, ..spec }, &EncoderSettings::default()).unwrap_err();
+        let spec = VideoSpec {
+            width: 33,
+            height: 20,
+            time_base: tb,
+            frame_rate: Some(Rational::new(10, 1).unwrap()),
+        };
+        let e = Encoder::create(
+            &dest,
+            &VideoSpec { width: 0, ..spec },
+            &EncoderSettings::default(),
+        )
+        .unwrap_err();
         assert!(matches!(&e, Error::InvalidSetting { name: "width", value, .. } if value == "0"));
-        let e = Encoder::create(&dest, &VideoSpec { height: 20_000, ..spec }, &EncoderSettings::default()).unwrap_err();
-        assert!(matches!(&e, Error::InvalidSetting { name: "height", value, .. } if value == "20000"));
-        let keep = EncoderSettings::builder().audio(AudioMode::Keep).build().unwrap();
-        assert!(matches!(Encoder::create(&dest, &spec, &keep), Err(Error::InvalidSetting { name: "audio", .. })));
+        let e = Encoder::create(
+            &dest,
+            &VideoSpec {
+                height: 20_000,
+                ..spec
+            },
+            &EncoderSettings::default(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidSetting { name: "height", value, .. } if value == "20000")
+        );
+        let keep = EncoderSettings::builder()
+            .audio(AudioMode::Keep)
+            .build()
+            .unwrap();
+        assert!(matches!(
+            Encoder::create(&dest, &spec, &keep),
+            Err(Error::InvalidSetting { name: "audio", .. })
+        ));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
@@ -811,25 +1057,78 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("out.mp4");
         let tb = Rational::new(1, 10).unwrap();
-        let spec = VideoSpec { width: 32, height: 16, time_base: tb, frame_rate: Some(Rational::new(10, 1).unwrap()) };
-        let settings = EncoderSettings::builder().preset(Preset::Ultrafast).build().unwrap();
+        let spec = VideoSpec {
+            width: 32,
+            height: 16,
+            time_base: tb,
+            frame_rate: Some(Rational::new(10, 1).unwrap()),
+        };
+        let settings = EncoderSettings::builder()
+            .preset(Preset::Ultrafast)
+            .build()
+            .unwrap();
         let mut enc = Encoder::create(&dest, &spec, &settings).unwrap();
         for i in 0..3 {
-            enc.write(&Frame::black(PixelFormat::Yuv420p, 32, 16, i, Timestamp::new(i as i64, tb))).unwrap();
+            enc.write(&Frame::black(
+                PixelFormat::Yuv420p,
+                32,
+                16,
+                i,
+                Timestamp::new(i as i64, tb),
+            ))
+            .unwrap();
         }
         drop(enc);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "a dropped encoder must leave nothing");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "a dropped encoder must leave nothing"
+        );
 
         let mut enc = Encoder::create(&dest, &spec, &settings).unwrap();
-        let e = enc.write(&Frame::black(PixelFormat::Yuv420p, 30, 16, 0, Timestamp::new(0, tb))).unwrap_err();
+        let e = enc
+            .write(&Frame::black(
+                PixelFormat::Yuv420p,
+                30,
+                16,
+                0,
+                Timestamp::new(0, tb),
+            ))
+            .unwrap_err();
         assert!(matches!(e, Error::BadFrame { .. }));
-        enc.write(&Frame::black(PixelFormat::Yuv420p, 32, 16, 0, Timestamp::new(0, tb))).unwrap();
-        let e = enc.write(&Frame::black(PixelFormat::Yuv420p, 32, 16, 1, Timestamp::new(0, tb))).unwrap_err();
+        enc.write(&Frame::black(
+            PixelFormat::Yuv420p,
+            32,
+            16,
+            0,
+            Timestamp::new(0, tb),
+        ))
+        .unwrap();
+        let e = enc
+            .write(&Frame::black(
+                PixelFormat::Yuv420p,
+                32,
+                16,
+                1,
+                Timestamp::new(0, tb),
+            ))
+            .unwrap_err();
         assert!(e.to_string().contains("not after"), "{e}");
-        enc.write(&Frame::black(PixelFormat::Rgb24, 32, 16, 1, Timestamp::new(1, tb))).unwrap();
+        enc.write(&Frame::black(
+            PixelFormat::Rgb24,
+            32,
+            16,
+            1,
+            Timestamp::new(1, tb),
+        ))
+        .unwrap();
         let out = enc.finish().unwrap();
         assert_eq!(out, dest);
         assert!(std::fs::metadata(&dest).unwrap().len() > 0);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
     }
 }

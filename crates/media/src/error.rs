@@ -141,7 +141,9 @@ pub enum Error {
 /// Turns an FFmpeg error into words a user understands.
 pub(crate) fn describe(e: &ffmpeg_next::Error) -> String {
     match e {
-        ffmpeg_next::Error::InvalidData => "not a recognised media file or the data is corrupt (invalid data)".into(),
+        ffmpeg_next::Error::InvalidData => {
+            "not a recognised media file or the data is corrupt (invalid data)".into()
+        }
         ffmpeg_next::Error::Eof => "unexpected end of file".into(),
         ffmpeg_next::Error::DecoderNotFound => "no decoder for this codec".into(),
         ffmpeg_next::Error::EncoderNotFound => "encoder not found in this FFmpeg build".into(),

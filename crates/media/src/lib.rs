@@ -26,7 +26,9 @@ pub mod probe;
 
 pub use cut::{CutPart, cut, part_path};
 pub use decode::{DecodeOptions, Decoder, VideoInfo};
-pub use encode::{AudioMode, AudioSource, Encoder, EncoderSettings, EncoderSettingsBuilder, Preset, VideoSpec};
+pub use encode::{
+    AudioMode, AudioSource, Encoder, EncoderSettings, EncoderSettingsBuilder, Preset, VideoSpec,
+};
 pub use error::{Error, LimitKind};
 pub use limits::Limits;
 pub use probe::{CountSource, MediaInfo, StreamInfo, StreamKind, probe};

@@ -74,12 +74,21 @@ impl Limits {
 
     /// Checks a picture size.
     pub fn check_dimensions(&self, path: &Path, width: u32, height: u32) -> Result<(), Error> {
-        let over = |kind, value: u64, max: u64| Error::LimitExceeded { path: path.to_path_buf(), kind, value, max };
+        let over = |kind, value: u64, max: u64| Error::LimitExceeded {
+            path: path.to_path_buf(),
+            kind,
+            value,
+            max,
+        };
         if width > self.max_width {
             return Err(over(LimitKind::Width, width.into(), self.max_width.into()));
         }
         if height > self.max_height {
-            return Err(over(LimitKind::Height, height.into(), self.max_height.into()));
+            return Err(over(
+                LimitKind::Height,
+                height.into(),
+                self.max_height.into(),
+            ));
         }
         let pixels = u64::from(width) * u64::from(height);
         if pixels > self.max_pixels {
@@ -91,7 +100,12 @@ impl Limits {
     /// Checks a frame count (the number of frames decoded so far, or a container's claim).
     pub fn check_frames(&self, path: &Path, frames: u64) -> Result<(), Error> {
         if frames > self.max_frames {
-            return Err(Error::LimitExceeded { path: path.to_path_buf(), kind: LimitKind::Frames, value: frames, max: self.max_frames });
+            return Err(Error::LimitExceeded {
+                path: path.to_path_buf(),
+                kind: LimitKind::Frames,
+                value: frames,
+                max: self.max_frames,
+            });
         }
         Ok(())
     }
@@ -122,23 +136,71 @@ mod tests {
         assert!(l.check_dimensions(p, 3840, 2160).is_ok());
         assert!(l.check_dimensions(p, 8192, 8192).is_ok());
         let e = l.check_dimensions(p, 8193, 10).unwrap_err();
-        assert!(matches!(e, Error::LimitExceeded { kind: LimitKind::Width, value: 8193, max: 8192, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                Error::LimitExceeded {
+                    kind: LimitKind::Width,
+                    value: 8193,
+                    max: 8192,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = l.check_dimensions(p, 10, 9000).unwrap_err();
-        assert!(matches!(e, Error::LimitExceeded { kind: LimitKind::Height, value: 9000, .. }));
+        assert!(matches!(
+            e,
+            Error::LimitExceeded {
+                kind: LimitKind::Height,
+                value: 9000,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn pixel_frame_and_duration_limits() {
-        let l = Limits::default().with_max_pixels(100).with_max_frames(5).with_max_duration(Duration::from_secs(2));
+        let l = Limits::default()
+            .with_max_pixels(100)
+            .with_max_frames(5)
+            .with_max_duration(Duration::from_secs(2));
         let p = Path::new("x.avi");
         let e = l.check_dimensions(p, 20, 6).unwrap_err();
-        assert!(matches!(e, Error::LimitExceeded { kind: LimitKind::Pixels, value: 120, max: 100, .. }));
+        assert!(matches!(
+            e,
+            Error::LimitExceeded {
+                kind: LimitKind::Pixels,
+                value: 120,
+                max: 100,
+                ..
+            }
+        ));
         assert!(l.check_frames(p, 5).is_ok());
-        assert!(matches!(l.check_frames(p, 6), Err(Error::LimitExceeded { kind: LimitKind::Frames, value: 6, .. })));
+        assert!(matches!(
+            l.check_frames(p, 6),
+            Err(Error::LimitExceeded {
+                kind: LimitKind::Frames,
+                value: 6,
+                ..
+            })
+        ));
         assert!(l.check_duration(p, 2.0).is_ok());
         let e = l.check_duration(p, 2.5).unwrap_err();
-        assert!(matches!(e, Error::LimitExceeded { kind: LimitKind::DurationMillis, value: 2500, max: 2000, .. }));
-        assert!(e.to_string().starts_with("x.avi: duration (ms) 2500 exceeds"), "{e}");
+        assert!(matches!(
+            e,
+            Error::LimitExceeded {
+                kind: LimitKind::DurationMillis,
+                value: 2500,
+                max: 2000,
+                ..
+            }
+        ));
+        assert!(
+            e.to_string()
+                .starts_with("x.avi: duration (ms) 2500 exceeds"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -99,7 +99,10 @@ pub struct MediaInfo {
 impl MediaInfo {
     /// The best video stream (the one [`crate::Decoder`] reads), if any.
     pub fn video(&self) -> Option<&StreamInfo> {
-        self.streams.iter().find(|s| s.kind == StreamKind::Video && s.decodable).or_else(|| self.streams.iter().find(|s| s.kind == StreamKind::Video))
+        self.streams
+            .iter()
+            .find(|s| s.kind == StreamKind::Video && s.decodable)
+            .or_else(|| self.streams.iter().find(|s| s.kind == StreamKind::Video))
     }
 }
 
@@ -157,18 +160,26 @@ pub fn probe(path: impl AsRef<Path>) -> Result<MediaInfo, Error> {
             decodable,
             width,
             height,
-            frame_rate: if k == StreamKind::Video { stream_frame_rate(&s) } else { None },
+            frame_rate: if k == StreamKind::Video {
+                stream_frame_rate(&s)
+            } else {
+                None
+            },
             sample_rate,
             channels,
             time_base: tb,
-            duration: tb.and_then(|tb| (s.duration() > 0).then(|| Timestamp::new(s.duration(), tb))),
+            duration: tb
+                .and_then(|tb| (s.duration() > 0).then(|| Timestamp::new(s.duration(), tb))),
             start_time: tb.and_then(|tb| timestamp(s.start_time(), tb)),
             frame_count: declared,
             frame_count_source: declared.map(|_| CountSource::Container),
         });
     }
     // Count packets for streams whose container does not declare a frame count.
-    if streams.iter().any(|s| s.frame_count.is_none() && matches!(s.kind, StreamKind::Video | StreamKind::Audio)) {
+    if streams
+        .iter()
+        .any(|s| s.frame_count.is_none() && matches!(s.kind, StreamKind::Video | StreamKind::Audio))
+    {
         let mut counts = vec![0u64; streams.len()];
         let mut packet = ff::Packet::empty();
         let mut invalid = 0;
@@ -181,7 +192,12 @@ pub fn probe(path: impl AsRef<Path>) -> Result<MediaInfo, Error> {
                 }
                 Err(ff::Error::Eof) => break,
                 Err(ff::Error::InvalidData) if invalid < 1000 => invalid += 1,
-                Err(e) => return Err(Error::Unreadable { path, reason: describe(&e) }),
+                Err(e) => {
+                    return Err(Error::Unreadable {
+                        path,
+                        reason: describe(&e),
+                    });
+                }
             }
         }
         for (s, c) in streams.iter_mut().zip(counts) {
@@ -196,7 +212,8 @@ pub fn probe(path: impl AsRef<Path>) -> Result<MediaInfo, Error> {
     Ok(MediaInfo {
         format: format.name().to_string(),
         format_long: format.description().to_string(),
-        duration: (input.duration() > 0).then(|| Timestamp::new(input.duration(), Rational::MICROS)),
+        duration: (input.duration() > 0)
+            .then(|| Timestamp::new(input.duration(), Rational::MICROS)),
         start_time: streams.iter().filter_map(|s| s.start_time).min(),
         bit_rate: (input.bit_rate() > 0).then(|| input.bit_rate() as u64),
         streams,

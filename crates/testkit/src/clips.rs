@@ -22,7 +22,8 @@ use rand_chacha::ChaCha8Rng;
 /// its stderr. `stdin` bytes are piped in when given. Returns stdout.
 pub fn run_ffmpeg(args: &[&str], stdin: Option<&[u8]>) -> Vec<u8> {
     let mut cmd = Command::new("ffmpeg");
-    cmd.args(["-hide_banner", "-nostdin", "-v", "error", "-y"]).args(args);
+    cmd.args(["-hide_banner", "-nostdin", "-v", "error", "-y"])
+        .args(args);
     if stdin.is_some() {
         // `-nostdin` only stops ffmpeg reading keys; `-i -` still reads the pipe.
         cmd.stdin(Stdio::piped());
@@ -30,7 +31,9 @@ pub fn run_ffmpeg(args: &[&str], stdin: Option<&[u8]>) -> Vec<u8> {
         cmd.stdin(Stdio::null());
     }
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("the ffmpeg CLI is needed for tests (apt install ffmpeg)");
+    let mut child = cmd
+        .spawn()
+        .expect("the ffmpeg CLI is needed for tests (apt install ffmpeg)");
     let writer = stdin.map(|bytes| {
         let mut pipe = child.stdin.take().expect("piped stdin");
         let bytes = bytes.to_vec();
@@ -42,7 +45,12 @@ pub fn run_ffmpeg(args: &[&str], stdin: Option<&[u8]>) -> Vec<u8> {
     if let Some(w) = writer {
         let _ = w.join();
     }
-    assert!(out.status.success(), "ffmpeg {:?} failed: {}", args, String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ffmpeg {:?} failed: {}",
+        args,
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -53,31 +61,71 @@ pub fn run_ffprobe(args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("the ffprobe CLI is needed for tests (apt install ffmpeg)");
-    assert!(out.status.success(), "ffprobe {:?} failed: {}", args, String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ffprobe {:?} failed: {}",
+        args,
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The frame count of the first video stream, counted by decoding (`-count_frames`).
 pub fn ffprobe_frame_count(path: &Path) -> u64 {
     let p = path.to_str().expect("utf-8 path");
-    let s = run_ffprobe(&["-select_streams", "v:0", "-count_frames", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", p]);
-    s.trim().trim_end_matches(',').parse().unwrap_or_else(|_| panic!("ffprobe frame count of {p}: {s:?}"))
+    let s = run_ffprobe(&[
+        "-select_streams",
+        "v:0",
+        "-count_frames",
+        "-show_entries",
+        "stream=nb_read_frames",
+        "-of",
+        "csv=p=0",
+        p,
+    ]);
+    s.trim()
+        .trim_end_matches(',')
+        .parse()
+        .unwrap_or_else(|_| panic!("ffprobe frame count of {p}: {s:?}"))
 }
 
 /// One entry of the first video stream as ffprobe prints it, such as `r_frame_rate`.
 pub fn ffprobe_video_entry(path: &Path, entry: &str) -> String {
     let p = path.to_str().expect("utf-8 path");
-    run_ffprobe(&["-select_streams", "v:0", "-show_entries", &format!("stream={entry}"), "-of", "csv=p=0", p]).trim().to_string()
+    run_ffprobe(&[
+        "-select_streams",
+        "v:0",
+        "-show_entries",
+        &format!("stream={entry}"),
+        "-of",
+        "csv=p=0",
+        p,
+    ])
+    .trim()
+    .to_string()
 }
 
 /// The PTS (in seconds, as ffprobe prints them) of every video frame, decoded by ffprobe.
 pub fn ffprobe_frame_times(path: &Path) -> Vec<f64> {
     let p = path.to_str().expect("utf-8 path");
-    run_ffprobe(&["-select_streams", "v:0", "-show_entries", "frame=pts_time", "-of", "csv=p=0", p])
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.trim().trim_end_matches(',').parse().unwrap_or_else(|_| panic!("bad pts_time line {l:?}")))
-        .collect()
+    run_ffprobe(&[
+        "-select_streams",
+        "v:0",
+        "-show_entries",
+        "frame=pts_time",
+        "-of",
+        "csv=p=0",
+        p,
+    ])
+    .lines()
+    .filter(|l| !l.trim().is_empty())
+    .map(|l| {
+        l.trim()
+            .trim_end_matches(',')
+            .parse()
+            .unwrap_or_else(|_| panic!("bad pts_time line {l:?}"))
+    })
+    .collect()
 }
 
 /// A clip whose every frame shows its own index (see the module docs).
@@ -97,7 +145,10 @@ impl IndexedClip {
     /// 4x3 grid of 32-pixel blocks) is white (235) when bit `b` of the index is set, else
     /// black (16).
     pub fn luma(index: u32) -> Vec<u8> {
-        assert!(index < (1 << Self::BITS), "IndexedClip holds at most 4096 frames");
+        assert!(
+            index < (1 << Self::BITS),
+            "IndexedClip holds at most 4096 frames"
+        );
         let (w, h) = (Self::WIDTH, Self::HEIGHT);
         let mut y = vec![0u8; (w * h) as usize];
         for row in 0..h {
@@ -121,8 +172,14 @@ impl IndexedClip {
     pub fn index_of_luma(luma: &[u8], stride: usize) -> Option<u32> {
         let mut index = 0u32;
         for bit in 0..Self::BITS {
-            let (bx, by) = (bit % (Self::WIDTH / Self::BLOCK), bit / (Self::WIDTH / Self::BLOCK));
-            let (x0, y0) = ((bx * Self::BLOCK + 8) as usize, (by * Self::BLOCK + 8) as usize);
+            let (bx, by) = (
+                bit % (Self::WIDTH / Self::BLOCK),
+                bit / (Self::WIDTH / Self::BLOCK),
+            );
+            let (x0, y0) = (
+                (bx * Self::BLOCK + 8) as usize,
+                (by * Self::BLOCK + 8) as usize,
+            );
             let mut sum = 0u32;
             for y in y0..y0 + 16 {
                 for x in x0..x0 + 16 {
@@ -142,12 +199,33 @@ impl IndexedClip {
 
     /// Writes `frames` frames at `fps` as H.264 MP4 (`indexed.mp4`) in `dir`.
     pub fn write(dir: &Path, frames: u32, fps: u32) -> PathBuf {
-        Self::write_with(dir, "indexed.mp4", frames, fps, &["-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p"])
+        Self::write_with(
+            dir,
+            "indexed.mp4",
+            frames,
+            fps,
+            &[
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-crf",
+                "18",
+                "-pix_fmt",
+                "yuv420p",
+            ],
+        )
     }
 
     /// Writes `frames` frames at `fps` to `dir/name` with the given ffmpeg output options
     /// (codec, container flags...).
-    pub fn write_with(dir: &Path, name: &str, frames: u32, fps: u32, output_args: &[&str]) -> PathBuf {
+    pub fn write_with(
+        dir: &Path,
+        name: &str,
+        frames: u32,
+        fps: u32,
+        output_args: &[&str],
+    ) -> PathBuf {
         let mut raw = Vec::with_capacity((frames * Self::WIDTH * Self::HEIGHT * 3 / 2) as usize);
         for i in 0..frames {
             raw.extend_from_slice(&Self::yuv420p(i));
@@ -155,7 +233,9 @@ impl IndexedClip {
         let out = dir.join(name);
         let size = format!("{}x{}", Self::WIDTH, Self::HEIGHT);
         let rate = fps.to_string();
-        let mut args = vec!["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", &size, "-r", &rate, "-i", "-"];
+        let mut args = vec![
+            "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", &size, "-r", &rate, "-i", "-",
+        ];
         args.extend_from_slice(output_args);
         args.push(out.to_str().expect("utf-8 path"));
         run_ffmpeg(&args, Some(&raw));
@@ -169,12 +249,32 @@ impl IndexedClip {
 pub fn decode_indices_with_ffmpeg(path: &Path) -> Vec<u32> {
     let p = path.to_str().expect("utf-8 path");
     let size = format!("{}x{}", IndexedClip::WIDTH, IndexedClip::HEIGHT);
-    let raw = run_ffmpeg(&["-i", p, "-map", "0:v:0", "-fps_mode", "passthrough", "-s", &size, "-f", "rawvideo", "-pix_fmt", "gray", "-"], None);
+    let raw = run_ffmpeg(
+        &[
+            "-i",
+            p,
+            "-map",
+            "0:v:0",
+            "-fps_mode",
+            "passthrough",
+            "-s",
+            &size,
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+            "-",
+        ],
+        None,
+    );
     let frame = (IndexedClip::WIDTH * IndexedClip::HEIGHT) as usize;
     assert_eq!(raw.len() % frame, 0, "ffmpeg output is not whole frames");
     raw.chunks_exact(frame)
         .enumerate()
-        .map(|(i, f)| IndexedClip::index_of_luma(f, IndexedClip::WIDTH as usize).unwrap_or_else(|| panic!("frame {i} of {p} carries no readable index")))
+        .map(|(i, f)| {
+            IndexedClip::index_of_luma(f, IndexedClip::WIDTH as usize)
+                .unwrap_or_else(|| panic!("frame {i} of {p} carries no readable index"))
+        })
         .collect()
 }
 
@@ -218,7 +318,10 @@ impl MovingBoxesClip {
     /// `n_boxes` boxes of 1/8 to 1/4 of the frame size with random start and velocity
     /// (1-4 pixels per frame), all drawn from `seed`.
     pub fn new(seed: u64, width: u32, height: u32, frames: u32, fps: u32, n_boxes: usize) -> Self {
-        assert!(width.is_multiple_of(2) && height.is_multiple_of(2) && width >= 16 && height >= 16, "even size of at least 16x16");
+        assert!(
+            width.is_multiple_of(2) && height.is_multiple_of(2) && width >= 16 && height >= 16,
+            "even size of at least 16x16"
+        );
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let boxes = (0..n_boxes)
             .map(|_| {
@@ -232,11 +335,22 @@ impl MovingBoxesClip {
                     y0: rng.random_range(0..=i64::from(height - h)),
                     vx: rng.random_range(1..=4) * sign(&mut rng),
                     vy: rng.random_range(1..=4) * sign(&mut rng),
-                    rgb: [rng.random_range(150..=255), rng.random_range(0..=100), rng.random_range(50..=255)],
+                    rgb: [
+                        rng.random_range(150..=255),
+                        rng.random_range(0..=100),
+                        rng.random_range(50..=255),
+                    ],
                 }
             })
             .collect();
-        Self { width, height, frames, fps, seed, boxes }
+        Self {
+            width,
+            height,
+            frames,
+            fps,
+            seed,
+            boxes,
+        }
     }
 
     /// Where every box is in frame `frame` (same order every frame).
@@ -283,8 +397,25 @@ impl MovingBoxesClip {
         let rate = self.fps.to_string();
         run_ffmpeg(
             &[
-                "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", &size, "-r", &rate, "-i", "-", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "16",
-                "-pix_fmt", "yuv420p", out.to_str().expect("utf-8 path"),
+                "-f",
+                "rawvideo",
+                "-pix_fmt",
+                "rgb24",
+                "-s",
+                &size,
+                "-r",
+                &rate,
+                "-i",
+                "-",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-crf",
+                "16",
+                "-pix_fmt",
+                "yuv420p",
+                out.to_str().expect("utf-8 path"),
             ],
             Some(&raw),
         );
@@ -297,7 +428,16 @@ impl MovingBoxesClip {
 /// container metadata tags (`("location", "+48.8584+002.2945/")`...) and output options
 /// (`&["-c:v", "libx264"]`; the container follows from the name's extension).
 #[allow(clippy::too_many_arguments)] // a flat list reads best in tests
-pub fn write_lavfi_clip(dir: &Path, name: &str, size: &str, seconds: u32, fps: u32, audio: bool, tags: &[(&str, &str)], output_args: &[&str]) -> PathBuf {
+pub fn write_lavfi_clip(
+    dir: &Path,
+    name: &str,
+    size: &str,
+    seconds: u32,
+    fps: u32,
+    audio: bool,
+    tags: &[(&str, &str)],
+    output_args: &[&str],
+) -> PathBuf {
     let out = dir.join(name);
     let video = format!("testsrc2=size={size}:rate={fps}:duration={seconds}");
     let sine = format!("sine=frequency=440:sample_rate=44100:duration={seconds}");
@@ -323,7 +463,10 @@ mod tests {
     #[test]
     fn index_code_round_trips_for_every_index() {
         for i in [0u32, 1, 2, 5, 100, 1023, 4095] {
-            assert_eq!(IndexedClip::index_of_luma(&IndexedClip::luma(i), IndexedClip::WIDTH as usize), Some(i));
+            assert_eq!(
+                IndexedClip::index_of_luma(&IndexedClip::luma(i), IndexedClip::WIDTH as usize),
+                Some(i)
+            );
         }
     }
 
