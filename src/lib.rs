@@ -11,5 +11,6 @@ pub use obscura_detect as detect;
 pub use obscura_media as media;
 pub use obscura_pipeline as pipeline;
 pub use obscura_render as render;
+pub use obscura_request as request;
 pub use obscura_seal as seal;
 pub use obscura_track as track;

@@ -4,6 +4,8 @@
 //! tampered export), 2 error (bad input, missing file, I/O failure).
 
 mod cmd_audit;
+mod cmd_export;
+mod cmd_purge;
 mod cmd_inspect;
 mod cmd_keygen;
 mod cmd_cut;
@@ -58,6 +60,10 @@ enum Command {
     /// Audit log: `obscura audit verify LOG` checks its hash chain.
     #[command(subcommand)]
     Audit(cmd_audit::AuditCommand),
+    /// One data-subject request (access or erasure) into one sealed, audited package.
+    Export(Box<cmd_export::ExportArgs>),
+    /// Retention: delete packages whose signed expiry date has passed.
+    Purge(cmd_purge::PurgeArgs),
 }
 
 /// Outcome of a command that ran without error.
@@ -83,6 +89,8 @@ fn main() -> ExitCode {
         Command::Open(a) => cmd_open::run(a, quiet),
         Command::Inspect(a) => cmd_inspect::run(a, quiet),
         Command::Audit(c) => cmd_audit::run(c, quiet),
+        Command::Export(a) => cmd_export::run(*a, quiet),
+        Command::Purge(a) => cmd_purge::run(a, quiet),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -1,0 +1,422 @@
+//! `obscura export`: one command per data-subject request (access or erasure), producing
+//! one sealed package with the clips, the manifest and `report.html`, logged in the audit
+//! log. The workflow itself is `obscura_request::export`; this module parses the flags and
+//! plugs the redaction pipeline in as the request's `ClipRedactor`.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use obscura_core::Timestamp;
+use obscura_detect::SessionConfig;
+use obscura_detect::models::{ModelStore, default_model_dir};
+use obscura_detect::reid::ReidEmbedder;
+use obscura_media::{AudioMode, EncoderSettings, Preset};
+use obscura_pipeline::policy::{parse_style, parse_zone};
+use obscura_pipeline::subject::frame_from_image;
+use obscura_pipeline::{AnalyseOptions, KeepAt, KeepLike, Policy, Redactor, Targets, builtin_detector};
+use obscura_request::{CameraInput, ClipRedactor, Exclusion, ExportRequest, RedactionSummary, RequestMode, SealOptions, TimeRef};
+use obscura_seal::{Date, RedactionPolicy, SigningKey};
+use serde_json::json;
+
+use crate::Outcome;
+use crate::cmd_seal::{read_passphrase, recipient_public};
+
+/// Request type.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModeArg {
+    /// Art. 15: the subject's footage in the window, every other person masked.
+    Access,
+    /// Art. 17: everything except the --exclude ranges, one clip per remaining period.
+    Erasure,
+}
+
+/// Arguments of `obscura export`.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Camera files, each named after its file stem (or use --camera NAME=PATH).
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// A camera with an explicit name: NAME=PATH. Repeatable.
+    #[arg(long = "camera", value_name = "NAME=PATH")]
+    pub cameras: Vec<String>,
+    /// access or erasure.
+    #[arg(long, value_enum)]
+    pub mode: ModeArg,
+    /// Start of the request window: clip time (HH:MM:SS[.fff] or seconds) or wall clock
+    /// (YYYY-MM-DDTHH:MM:SS, UTC; needs a source with a creation time).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// End of the request window (same forms as --from). `--to TIME` works too (see --to).
+    #[arg(long = "until", value_name = "TIME")]
+    pub until: Option<String>,
+    /// Erasure: a range to leave out, A..B (every camera) or CAMERA=A..B. Repeatable.
+    #[arg(long, value_name = "[CAMERA=]A..B")]
+    pub exclude: Vec<String>,
+    /// Access: keep this track id visible (ids as `obscura tracks` gives for the window
+    /// clip). Repeatable.
+    #[arg(long, value_name = "ID")]
+    pub keep: Vec<u64>,
+    /// Access: keep the person whose box contains X,Y at TIME (clip time of the source).
+    /// CAMERA=TIME@X,Y for one camera. Repeatable.
+    #[arg(long, value_name = "[CAMERA=]TIME@X,Y")]
+    pub keep_at: Vec<String>,
+    /// Access: keep the persons who look like the person in this photo (re-identification).
+    #[arg(long, value_name = "PHOTO")]
+    pub keep_like: Option<PathBuf>,
+    /// Similarity threshold for --keep-like.
+    #[arg(long, default_value_t = 0.6, value_name = "0..1")]
+    pub similarity: f32,
+    /// What to mask: person, face or person,face.
+    #[arg(long, default_value = "person,face")]
+    pub targets: String,
+    /// Mask style: fill, pixelate or blur.
+    #[arg(long, default_value = "pixelate", value_name = "fill|pixelate|blur")]
+    pub style: String,
+    /// Static privacy zone, normalised polygon x1,y1;x2,y2;x3,y3. Repeatable.
+    #[arg(long, value_name = "POLYGON")]
+    pub zone: Vec<String>,
+    /// Run the detector on every N-th frame.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub every: u32,
+    /// Audio: drop, keep or mute.
+    #[arg(long, default_value = "drop", value_name = "drop|keep|mute")]
+    pub audio: String,
+    /// x264 CRF of the exported clips.
+    #[arg(long, value_name = "CRF")]
+    pub crf: Option<i64>,
+    /// x264 preset of the exported clips.
+    #[arg(long, value_name = "PRESET")]
+    pub preset: Option<String>,
+    /// Output package (written atomically; must not exist).
+    #[arg(short = 'o', long = "out", value_name = "OUT.obx")]
+    pub out: PathBuf,
+    /// Recipient public key file or key line (repeatable), or the end of the request
+    /// window: a value that is not an existing file and reads as a time (12.5, 00:01:02,
+    /// 2026-11-28T10:15:00) is the window end, anything else a recipient.
+    #[arg(long = "to", visible_alias = "recipient", value_name = "RECIPIENT_PUB|TIME")]
+    pub to: Vec<String>,
+    /// Also (or only) encrypt to the passphrase on the first line of this file.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Signing secret key file (NAME.sign.key).
+    #[arg(long, value_name = "SIGNING_KEY")]
+    pub sign: PathBuf,
+    /// Passphrase file unlocking a passphrase-protected signing key.
+    #[arg(long, value_name = "FILE")]
+    pub key_passphrase_file: Option<PathBuf>,
+    /// Retention expiry: last day (UTC) the package may be opened (default: today plus
+    /// --retention-days).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub expires: Option<String>,
+    /// Retention in days when --expires is not given.
+    #[arg(long, default_value_t = obscura_request::DEFAULT_RETENTION_DAYS, value_name = "N")]
+    pub retention_days: u32,
+    /// Request reference (case number).
+    #[arg(long, value_name = "REQ")]
+    pub reference: Option<String>,
+    /// Pseudonymous operator id (manifest and audit log).
+    #[arg(long, value_name = "PSEUDONYM")]
+    pub operator: Option<String>,
+    /// Print the operator id in the report too.
+    #[arg(long)]
+    pub show_operator: bool,
+    /// Audit log (default: $OBSCURA_AUDIT_LOG, $XDG_STATE_HOME/obscura/audit.jsonl or
+    /// ~/.local/state/obscura/audit.jsonl).
+    #[arg(long, value_name = "PATH")]
+    pub audit_log: Option<PathBuf>,
+    /// Folder for the private work folder (default: the output's folder).
+    #[arg(long, value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
+    /// Inference threads.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Path of libonnxruntime.so.
+    #[arg(long, value_name = "PATH")]
+    pub ort_lib: Option<PathBuf>,
+    /// Folder holding the model files.
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+}
+
+/// The redaction pipeline as the request's clip redactor.
+struct PipelineRedactor {
+    store: ModelStore,
+    options: AnalyseOptions,
+    policy: Policy,
+    style: String,
+    zones: usize,
+    keep: Vec<u64>,
+    keep_at: Vec<(Option<String>, KeepAt, String)>,
+    keep_like: Option<(obscura_core::Frame, f32)>,
+    encoder: EncoderSettings,
+    threads: usize,
+}
+
+impl ClipRedactor for PipelineRedactor {
+    fn redact(&mut self, camera: &str, input: &Path, output: &Path, offset: Timestamp) -> std::result::Result<RedactionSummary, String> {
+        let mut det_cfg = self.options.detector;
+        det_cfg.person.session.intra_threads = self.threads;
+        det_cfg.face.session.intra_threads = self.threads;
+        let detector = builtin_detector(&self.store, self.policy.targets(), &det_cfg).map_err(|e| e.to_string())?;
+        let mut options = self.options.clone();
+        options.detector = det_cfg;
+        let mut b = Redactor::builder().detector(detector).analysis(options).policy(self.policy.clone()).encoder(self.encoder.clone());
+        let mut notes = Vec::new();
+        for (cam, at, text) in &self.keep_at {
+            if cam.as_deref().is_some_and(|c| c != camera) {
+                continue;
+            }
+            // Source clip time -> time in the window clip (which starts at `offset`).
+            let us = |t: Timestamp| t.rescale_floor(obscura_core::Rational::MICROS).ticks;
+            let rel = us(at.time) - us(offset);
+            if rel < 0 {
+                return Err(format!("--keep-at {text}: the time lies before the request window"));
+            }
+            b = b.keep_at(KeepAt { time: Timestamp::new(rel, obscura_core::Rational::MICROS), ..*at });
+            notes.push(format!("the data subject is the person at ({:.0}, {:.0}) at clip time {}", at.x, at.y, at.time));
+        }
+        if let Some((photo, threshold)) = &self.keep_like {
+            let embedder = ReidEmbedder::new(&self.store, SessionConfig { intra_threads: self.threads, ..SessionConfig::default() }).map_err(|e| e.to_string())?;
+            b = b.keep_like(KeepLike { photo: photo.clone(), embedder: Box::new(embedder), threshold: *threshold, crops_per_track: 4 });
+        }
+        let mut r = b.build().map_err(|e| e.to_string())?;
+        let rep = r.redact(input, output).map_err(|e| e.to_string())?;
+        for m in rep.matches.iter().filter(|m| m.matched) {
+            notes.push(format!("track {} matched the reference photo (similarity {:.2})", m.track, m.similarity));
+        }
+        if rep.kept.is_empty() {
+            notes.push("no person was kept visible: everyone detected is masked".into());
+        }
+        use obscura_core::ObjectClass;
+        Ok(RedactionSummary {
+            frames: rep.frames,
+            kept_tracks: rep.kept.clone(),
+            masked_persons: rep.masked.iter().filter(|(_, c)| *c == ObjectClass::Person).map(|(t, _)| *t).collect(),
+            masked_faces: rep.masked.iter().filter(|(_, c)| *c == ObjectClass::Face).map(|(t, _)| *t).collect(),
+            notes,
+            models: rep.models.iter().map(|m| (m.name.clone(), m.sha256.clone())).collect(),
+        })
+    }
+
+    fn describe(&self) -> Vec<String> {
+        let t = self.policy.targets();
+        let what = match (t.person, t.face) {
+            (true, true) => "every detected person (whole body) and every detected face",
+            (true, false) => "every detected person (whole body)",
+            _ => "every detected face",
+        };
+        let mut v = vec![format!("Access request: {what} is masked ({}) in every frame, except the data subject.", self.style)];
+        let mut how = Vec::new();
+        if !self.keep.is_empty() {
+            how.push(format!("track ids {:?}", self.keep));
+        }
+        if !self.keep_at.is_empty() {
+            how.push(format!("{} point(s) in time and space ({})", self.keep_at.len(), self.keep_at.iter().map(|k| k.2.as_str()).collect::<Vec<_>>().join(", ")));
+        }
+        if let Some((_, th)) = &self.keep_like {
+            how.push(format!("appearance similarity to a reference photo of at least {th:.2}"));
+        }
+        if how.is_empty() {
+            v.push("No data subject was selected: every person is masked.".into());
+        } else {
+            v.push(format!("The data subject was selected by {}.", how.join(" and ")));
+        }
+        v.push("Fail closed: any detection not confidently part of the subject's track is masked, and the subject's box never unmasks another person overlapping it.".into());
+        v.push(format!(
+            "Detection runs on {}; between detections boxes are tracked and held for {:.1} s after a person is lost.",
+            if self.options.every == 1 { "every frame".to_string() } else { format!("every {}th frame", self.options.every) },
+            self.options.hold_seconds.unwrap_or(0.0)
+        ));
+        if self.zones > 0 {
+            v.push(format!("{} static privacy zone(s) are masked in every frame.", self.zones));
+        }
+        v.push("Only the request window is exported; the window was cut frame-exactly before masking.".into());
+        v
+    }
+
+    fn policy(&self) -> RedactionPolicy {
+        let c = &self.options.detector;
+        let mut p = RedactionPolicy::default();
+        p.thresholds.insert("person_score".into(), f64::from(c.person.score_threshold));
+        p.thresholds.insert("face_score".into(), f64::from(c.face.score_threshold));
+        let t = self.policy.targets();
+        if t.person {
+            p.styles.insert("person".into(), self.style.clone());
+        }
+        if t.face {
+            p.styles.insert("face".into(), self.style.clone());
+        }
+        p.extra.insert("every".into(), json!(self.options.every));
+        p.extra.insert("zones".into(), json!(self.zones));
+        p.extra.insert("keep_at".into(), json!(self.keep_at.iter().map(|k| k.2.clone()).collect::<Vec<_>>()));
+        if let Some((_, th)) = &self.keep_like {
+            p.extra.insert("keep_like_similarity".into(), json!(th));
+        }
+        p
+    }
+}
+
+fn cameras(args: &ExportArgs) -> Result<Vec<CameraInput>> {
+    let mut v: Vec<CameraInput> = args.files.iter().map(CameraInput::from_path).collect();
+    for c in &args.cameras {
+        let (name, path) = c.split_once('=').with_context(|| format!("--camera {c:?}: expected NAME=PATH"))?;
+        v.push(CameraInput { name: name.trim().to_string(), path: PathBuf::from(path) });
+    }
+    if v.is_empty() {
+        bail!("give at least one camera file (FILE or --camera NAME=PATH)");
+    }
+    for c in &v {
+        if !c.path.is_file() {
+            bail!("{}: no such file (camera {})", c.path.display(), c.name);
+        }
+    }
+    Ok(v)
+}
+
+/// Runs `obscura export`.
+pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
+    let cams = cameras(&args)?;
+    let mut args = args;
+    let mut recipients_args = Vec::new();
+    for t in std::mem::take(&mut args.to) {
+        let is_time = !Path::new(&t).exists() && !t.starts_with("obscura-") && TimeRef::from_str(&t).is_ok();
+        if is_time {
+            if args.until.is_some() {
+                bail!("the request window end is given twice (--to {t} and --until/--to)");
+            }
+            args.until = Some(t);
+        } else {
+            recipients_args.push(t);
+        }
+    }
+    args.to = recipients_args;
+    if args.to.is_empty() && args.passphrase_file.is_none() {
+        bail!("give at least one --to RECIPIENT_PUB or --passphrase-file");
+    }
+    let mode = match args.mode {
+        ModeArg::Access => RequestMode::Access,
+        ModeArg::Erasure => RequestMode::Erasure,
+    };
+    let from = args.from.as_deref().map(TimeRef::from_str).transpose()?;
+    let to = args.until.as_deref().map(TimeRef::from_str).transpose()?;
+    let exclusions = args.exclude.iter().map(|e| Exclusion::parse(e, &cams)).collect::<std::result::Result<Vec<_>, _>>()?;
+    let expires = match &args.expires {
+        Some(e) => {
+            let d = Date::parse(e)?;
+            if d < Date::today_utc() {
+                bail!("--expires {e} is in the past");
+            }
+            d
+        }
+        None => Date::today_utc().plus_days(i64::from(args.retention_days)),
+    };
+    let mut enc = EncoderSettings::builder().audio(AudioMode::from_str(&args.audio)?);
+    if let Some(c) = args.crf {
+        enc = enc.crf(c);
+    }
+    if let Some(p) = &args.preset {
+        enc = enc.preset(Preset::from_str(p)?);
+    }
+    let encoder = enc.build()?;
+    let subject_given = !args.keep.is_empty() || !args.keep_at.is_empty() || args.keep_like.is_some();
+    let mut redactor = match mode {
+        RequestMode::Erasure => {
+            if subject_given {
+                bail!("--keep, --keep-at and --keep-like are for access requests");
+            }
+            None
+        }
+        RequestMode::Access => {
+            let targets = Targets::parse(&args.targets)?;
+            let style = parse_style(&args.style)?;
+            let mut policy = Policy::builder().targets(targets).style(style).keep(args.keep.iter().copied());
+            for z in &args.zone {
+                policy = policy.zone(parse_zone(z, style)?);
+            }
+            let policy = policy.build()?;
+            let mut keep_at = Vec::new();
+            for k in &args.keep_at {
+                let (cam, spec) = match k.split_once('=') {
+                    Some((c, s)) => {
+                        if !cams.iter().any(|x| x.name == c) {
+                            bail!("--keep-at {k}: no camera {c:?}");
+                        }
+                        (Some(c.to_string()), s)
+                    }
+                    None => (None, k.as_str()),
+                };
+                keep_at.push((cam, KeepAt::from_str(spec)?, k.clone()));
+            }
+            if !(0.0..=1.0).contains(&args.similarity) {
+                bail!("--similarity {} must lie in 0..1", args.similarity);
+            }
+            let keep_like = match &args.keep_like {
+                Some(p) => {
+                    let img = image::open(p).with_context(|| format!("{}: cannot read the reference photo", p.display()))?;
+                    Some((frame_from_image(&img), args.similarity))
+                }
+                None => None,
+            };
+            obscura_detect::runtime::init(args.ort_lib.as_deref())?;
+            let store = ModelStore::new(args.models.clone().unwrap_or_else(default_model_dir))?;
+            let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            let options = AnalyseOptions { every: args.every, targets, hold_seconds: Some(1.0), hash_source: false, ..AnalyseOptions::default() };
+            Some(PipelineRedactor {
+                store,
+                options,
+                policy,
+                style: args.style.clone(),
+                zones: args.zone.len(),
+                keep: args.keep.clone(),
+                keep_at,
+                keep_like,
+                encoder: encoder.clone(),
+                threads,
+            })
+        }
+    };
+    let req = ExportRequest {
+        cameras: cams,
+        from,
+        to,
+        mode,
+        exclusions,
+        reference: args.reference.clone(),
+        operator: args.operator.clone(),
+        show_operator: args.show_operator,
+        expires,
+        encoder,
+        work_dir: args.work_dir.clone(),
+    };
+    let key_pass = read_passphrase(args.key_passphrase_file.as_ref())?;
+    let signer = SigningKey::read_file(&args.sign, key_pass.as_ref())?;
+    let mut recipients = Vec::new();
+    for t in &args.to {
+        recipients.push(recipient_public(t)?);
+    }
+    let passphrase = read_passphrase(args.passphrase_file.as_ref())?;
+    let log = obscura_audit::AuditLog::resolve(args.audit_log.as_deref())?;
+    let mut step = |s: &str| {
+        if !quiet {
+            eprintln!("  {s}");
+        }
+    };
+    let red: Option<&mut dyn ClipRedactor> = redactor.as_mut().map(|r| r as &mut dyn ClipRedactor);
+    let o = obscura_request::export(&req, red, SealOptions { signer: &signer, recipients, passphrase }, &args.out, Some(&log), &mut step)
+        .with_context(|| format!("export to {} failed", args.out.display()))?;
+    println!("exported {} request into {}", req.mode.as_str(), o.package.display());
+    println!("  export id:  {}", o.manifest.export_id);
+    println!("  sha256:     {}", o.package_sha256);
+    println!("  expires:    {}", o.manifest.expires.as_deref().unwrap_or("never"));
+    for c in &o.clips {
+        let masked = c.masked_persons.map(|n| format!(", {n} person(s) masked")).unwrap_or_default();
+        println!("  {}: camera {}, source {} .. {}, {} frames{masked}", c.name, c.camera, c.range.start(), c.range.end(), c.frames);
+    }
+    println!("  report.html");
+    if let Some(r) = &o.audit {
+        println!("  audit:      record {} in {}", r.seq, log.path().display());
+    }
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,64 @@
+//! `obscura purge DIR [--dry-run]`: retention; delete expired packages.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use obscura_request::PurgeResult;
+
+use crate::Outcome;
+use crate::cmd_seal::signer_public;
+
+/// Arguments of `obscura purge`.
+#[derive(Args, Debug)]
+pub struct PurgeArgs {
+    /// Folder holding .obx packages (not searched recursively).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Only report what would be deleted.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Only trust packages signed by this key (NAME.sign.pub or key line); others are
+    /// reported as unverifiable and kept.
+    #[arg(long, value_name = "SIGNING_PUB")]
+    pub signer: Option<String>,
+    /// Pseudonymous operator id for the audit records.
+    #[arg(long, value_name = "PSEUDONYM")]
+    pub operator: Option<String>,
+    /// Audit log (default: $OBSCURA_AUDIT_LOG or ~/.local/state/obscura/audit.jsonl).
+    #[arg(long, value_name = "PATH")]
+    pub audit_log: Option<PathBuf>,
+}
+
+/// Runs `obscura purge`. Exit 1 when a package could not be verified (it is kept).
+pub fn run(args: PurgeArgs, _quiet: bool) -> Result<Outcome> {
+    let signer = args.signer.as_deref().map(signer_public).transpose()?;
+    let log = obscura_audit::AuditLog::resolve(args.audit_log.as_deref())?;
+    let operator = args.operator.clone().or_else(crate::cmd_audit::operator_from_env);
+    let out = obscura_request::purge(&args.dir, args.dry_run, signer.as_ref(), Some(&log), operator.as_deref())?;
+    let (mut removed, mut kept, mut bad) = (0, 0, 0);
+    for i in &out.items {
+        let exp = i.expires.as_deref().unwrap_or("never");
+        match &i.result {
+            PurgeResult::Removed => {
+                removed += 1;
+                println!("removed       {} (expired {exp})", i.path.display());
+            }
+            PurgeResult::WouldRemove => {
+                removed += 1;
+                println!("would remove  {} (expired {exp})", i.path.display());
+            }
+            PurgeResult::Kept => {
+                kept += 1;
+                println!("kept          {} (expires {exp})", i.path.display());
+            }
+            PurgeResult::Unverifiable(r) => {
+                bad += 1;
+                println!("UNVERIFIABLE  {} (kept): {r}", i.path.display());
+            }
+        }
+    }
+    let verb = if args.dry_run { "would remove" } else { "removed" };
+    println!("{verb} {removed}, kept {kept}, unverifiable {bad} (audit log {})", log.path().display());
+    Ok(if bad > 0 { Outcome::Findings } else { Outcome::Ok })
+}
