@@ -7,7 +7,8 @@
 #
 # MB = 10^6 bytes (as openssl prints). openssl figures are its largest block size (16 KiB),
 # one core, user CPU time. For each step we print the wall-clock rate and the CPU-time rate
-# (bytes / (user + sys) over all threads), so a loaded machine shows in the gap between them.
+# (bytes / (user + sys) over all threads), so a loaded machine shows in the gap between them,
+# and the user-CPU rate, which is what openssl speed itself reports (it does no file I/O).
 # The seal and open targets are 0.8x of one core doing the AES-GCM plus the two SHA-256
 # passes they compute (plaintext and ciphertext): 1 / (1/aes + 2/sha). seal and open include
 # the fsync of the atomic commit. Peak RSS comes from /usr/bin/time.
@@ -38,11 +39,17 @@ run() { # label size_mib op args...
     read -r _ _ bytes _ _ _ _ < "$W/out"
     read -r wall user sys rss < "$W/time"
     awk -v l="$label" -v b="$bytes" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v aes="$AES" -v sha="$SHA" -v both="$BOTH" -v op="$1" 'BEGIN {
-        wr = b / w / 1e6; cpu = u + s; cr = (cpu > 0) ? b / cpu / 1e6 : 0;
+        wr = b / w / 1e6; cpu = u + s; cr = (cpu > 0) ? b / cpu / 1e6 : 0; ur = (u > 0) ? b / u / 1e6 : 0;
         ref = (op == "verify") ? sha : both; refname = (op == "verify") ? "sha256" : "aes+2sha";
-        printf "%-14s %6.0f MiB  wall %6.2f s %7.1f MB/s (%.2fx %s)   cpu %5.2f s %7.1f MB/s (%.2fx)   peak RSS %6.1f MiB\n",
-            l, b / 1048576, w, wr, wr / ref, refname, cpu, cr, cr / ref, r / 1024 }'
+        printf "%-7s %5.0f MiB  wall %6.2f s %7.1f MB/s (%.2fx %s)  user+sys %5.2f s %7.1f MB/s (%.2fx)  user %5.2f s %7.1f MB/s (%.2fx)  peak RSS %5.1f MiB\n",
+            l, b / 1048576, w, wr, wr / ref, refname, cpu, cr, cr / ref, u, ur, ur / ref, r / 1024 }'
 }
+
+# The disk: seal and open write and fsync as many bytes as they process (atomic commit).
+dd_out=$(dd if=/dev/zero of="$W/dd.bin" bs=1M count="$SIZE_MIB" conv=fsync 2>&1 | tail -1)
+rm -f "$W/dd.bin"
+echo "disk baseline, dd write+fsync of $SIZE_MIB MiB: ${dd_out##*, }"
+echo
 
 for mib in 64 "$SIZE_MIB"; do
     head -c $((mib * 1048576)) /dev/urandom > "$W/in.bin"
