@@ -125,10 +125,12 @@ pub enum Shape {
 }
 
 impl Shape {
-    /// The bounding rectangle, or `None` if a coordinate is not finite or there are no points.
+    /// The bounding rectangle (a negative width or height is read as swapped corners), or
+    /// `None` if a coordinate is not finite or there are no points.
     pub fn bounds(&self) -> Option<Rect> {
         let r = match self {
-            Shape::Rect(r) | Shape::Ellipse(r) => *r,
+            // A negative width or height is read as swapped corners (covers the span).
+            Shape::Rect(r) | Shape::Ellipse(r) => Rect { x: r.x.min(r.x + r.w), y: r.y.min(r.y + r.h), w: r.w.abs(), h: r.h.abs() },
             Shape::Polygon(pts) => {
                 let first = pts.first()?;
                 let (mut x0, mut y0, mut x1, mut y1) = (first.0, first.1, first.0, first.1);

@@ -454,3 +454,13 @@ proptest! {
         assert_outside_unchanged(&before, &f, &reach)?;
     }
 }
+
+#[test]
+fn a_negative_size_is_read_as_swapped_corners() {
+    let mut a = random_frame(PixelFormat::Rgb24, 30, 20, 0, 4);
+    let mut b = a.clone();
+    apply(&mut a, &Mask::new().with(Region::rect(Rect { x: 20.0, y: 15.0, w: -10.0, h: -8.0 }, Style::fill()))).unwrap();
+    apply(&mut b, &Mask::new().with(Region::rect(Rect::new(10.0, 7.0, 10.0, 8.0), Style::fill()))).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(&a.planes[0].row(10)[12 * 3..12 * 3 + 3], &[0, 0, 0]);
+}
