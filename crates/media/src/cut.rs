@@ -257,7 +257,10 @@ pub fn cut_with_options(
             part.last_pts.ticks + step.unwrap_or(1).max(1),
             info.time_base,
         );
-        part.end = end.min(part.period.end());
+        let end = end.min(part.period.end());
+        // In the stream time base when that is exact (a period end typed by a user may not be).
+        let in_stream = end.rescale_floor(info.time_base);
+        part.end = if in_stream == end { in_stream } else { end };
     }
     // Publish all parts; if one rename fails, withdraw the ones already published.
     let mut published: Vec<PathBuf> = Vec::new();
