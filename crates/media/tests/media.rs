@@ -622,6 +622,7 @@ fn one_period_gives_the_output_itself() {
         Timestamp::from_millis(2050),
         "capped at the period end"
     );
+    assert_eq!(parts[0].end.time_base, parts[0].first_pts.time_base, "in the stream time base when exact");
 }
 
 #[test]
