@@ -25,6 +25,9 @@ pub struct OpenArgs {
     /// Output folder (created if missing; existing files are never overwritten).
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: PathBuf,
+    /// Refuse the export unless it is signed by this key (NAME.sign.pub or key line).
+    #[arg(long, value_name = "SIGNING_PUB")]
+    pub signer: Option<String>,
     /// Open even if the retention expiry date has passed.
     #[arg(long)]
     pub allow_expired: bool,
@@ -49,7 +52,12 @@ pub fn run(args: OpenArgs, _quiet: bool) -> Result<Outcome> {
     };
     let created = !args.out.exists();
     std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create folder", args.out.display()))?;
-    let result = obscura_seal::open(&args.file, &identity, &args.out, args.allow_expired);
+    let signer = match &args.signer {
+        Some(s) => Some(crate::cmd_seal::signer_public(s)?),
+        None => None,
+    };
+    let options = obscura_seal::OpenOptions { allow_expired: args.allow_expired, signer };
+    let result = obscura_seal::open_with(&args.file, &identity, &args.out, &options);
     if result.is_err() && created {
         let _ = std::fs::remove_dir(&args.out); // only succeeds when empty
     }

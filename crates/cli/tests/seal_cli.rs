@@ -57,6 +57,13 @@ fn keygen_seal_verify_tamper_open() {
     obscura(d).args(["keygen", "-o"]).arg(&other).assert().success();
     obscura(d).args(["verify", "out.obx", "--signer", "other/obscura.sign.pub"]).assert().code(1).stdout(predicate::str::contains("unknown key"));
 
+    obscura(d)
+        .args(["open", "out.obx", "--identity", "keys/obscura.recipient.key", "--signer", "other/obscura.sign.pub", "-o", "opened_other"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("unknown key"));
+    assert!(!d.join("opened_other").exists());
+
     // tamper one byte in the middle of the first payload
     let mut bytes = fs::read(&out).unwrap();
     let bad = d.join("bad.obx");
@@ -85,7 +92,7 @@ fn keygen_seal_verify_tamper_open() {
 
     // the good one opens to identical bytes, with 0600 plaintext files
     obscura(d)
-        .args(["open", "out.obx", "--identity", "keys/obscura.recipient.key", "-o", "opened"])
+        .args(["open", "out.obx", "--identity", "keys/obscura.recipient.key", "--signer", "keys/obscura.sign.pub", "-o", "opened"])
         .assert()
         .success()
         .stdout(predicate::str::contains("2 payload(s)"));

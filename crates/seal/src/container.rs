@@ -290,9 +290,24 @@ pub(crate) fn x25519_kek(shared: &[u8; 32], eph: &[u8; 32], recipient: &[u8; 32]
 /// `out_dir`. Existing files are never overwritten. Refuses an expired export unless
 /// `allow_expired`. Returns the written paths in manifest order.
 pub fn open(path: &Path, identity: &Identity, out_dir: &Path, allow_expired: bool) -> Result<Vec<PathBuf>, Error> {
+    open_with(path, identity, out_dir, &OpenOptions { allow_expired, signer: None })
+}
+
+/// Options of [`open_with`].
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// Open even when the retention expiry date has passed.
+    pub allow_expired: bool,
+    /// Require the manifest to be signed by this key ([`Error::UnknownSigner`] otherwise).
+    pub signer: Option<SignerPublicKey>,
+}
+
+/// [`open`] with options (e.g. a required signer).
+pub fn open_with(path: &Path, identity: &Identity, out_dir: &Path, options: &OpenOptions) -> Result<Vec<PathBuf>, Error> {
+    let allow_expired = options.allow_expired;
     let (mut f, len) = open_file(path)?;
     let p = parse(&mut f, len)?;
-    check_signature(&p, None)?;
+    check_signature(&p, options.signer.as_ref())?;
     if !allow_expired {
         check_expiry(&p.manifest)?;
     }

@@ -32,7 +32,7 @@ mod seal;
 mod stream;
 pub mod testing;
 
-pub use container::{VerifiedExport, inspect, inspect_bytes, open, verify};
+pub use container::{OpenOptions, VerifiedExport, inspect, inspect_bytes, open, open_with, verify};
 pub use date::Date;
 pub use error::{Error, VerifyError};
 pub use keys::{

@@ -117,6 +117,12 @@ fn wrong_signer_is_refused_when_pinned() {
     let e = verify(&out, Some(&other.public_key())).unwrap_err();
     assert!(matches!(e, Error::UnknownSigner { .. }), "{e}");
     assert!(e.is_finding());
+    let od = dir.path().join("o");
+    fs::create_dir(&od).unwrap();
+    let opts = obscura_seal::OpenOptions { signer: Some(other.public_key()), ..Default::default() };
+    let e = obscura_seal::open_with(&out, &Identity::Recipient(RecipientSecretKey::generate().unwrap()), &od, &opts).unwrap_err();
+    assert!(matches!(e, Error::UnknownSigner { .. }), "{e}");
+    assert!(empty_dir(&od));
     let v = verify(&out, None).unwrap();
     assert!(!v.signer_pinned);
     assert_eq!(v.signer, signer.public_key());
