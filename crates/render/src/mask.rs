@@ -206,7 +206,8 @@ impl Default for Color {
 /// softer look is wanted and the content is not readable at that radius anyway.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Style {
-    /// Solid colour; no source pixel survives (default black).
+    /// Solid colour; no source pixel survives (default black). On RGBA the alpha byte is set
+    /// to 255 as well; mosaic and blur treat alpha like the colour channels.
     Fill {
         /// The colour.
         color: Color,
