@@ -436,6 +436,16 @@ fn print_table(results: &[FileResult], batch: bool) {
                     rep.masked.len(),
                     rep.untracked_detections
                 );
+                let st = &rep.stages;
+                let per = |ms: f64| ms / rep.frames.max(1) as f64;
+                println!(
+                    "busy ms/frame: decode {:.1}, detect {:.1}, track+policy {:.1}, render {:.1}, encode {:.1}",
+                    per(st.decode_ms),
+                    per(st.detect_ms),
+                    per(st.track_policy_ms),
+                    per(st.render_ms),
+                    per(st.encode_ms)
+                );
                 if let Some(s) = &r.sheet {
                     println!("contact sheet: {}", s.display());
                 }

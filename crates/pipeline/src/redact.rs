@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
 use obscura_core::{Detection, Frame, Interval, IntervalSet, ObjectClass, Rect, Timestamp};
@@ -329,8 +329,39 @@ impl RedactorBuilder {
             mode: self.mode,
             progress: self.progress,
             cancel: self.cancel,
+            analysis_stages: None,
         })
     }
+}
+
+/// Where the time went, summed over the passes of a run, in milliseconds of busy time per
+/// stage (stages overlap in time: they run on different threads).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct StageTimes {
+    /// Decoding (and converting) frames.
+    pub decode_ms: f64,
+    /// Running the detector.
+    pub detect_ms: f64,
+    /// Tracking, look-ahead and building the masks.
+    pub track_policy_ms: f64,
+    /// Masking the pixels.
+    pub render_ms: f64,
+    /// Encoding and writing.
+    pub encode_ms: f64,
+}
+
+impl StageTimes {
+    fn add(&mut self, o: &StageTimes) {
+        self.decode_ms += o.decode_ms;
+        self.detect_ms += o.detect_ms;
+        self.track_policy_ms += o.track_policy_ms;
+        self.render_ms += o.render_ms;
+        self.encode_ms += o.encode_ms;
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
 /// What a run did, for the CLI's `--json` summary and for logs.
@@ -358,6 +389,8 @@ pub struct RedactReport {
     pub masked: Vec<(TrackId, ObjectClass)>,
     /// Detections the tracker did not take (masked where they were).
     pub untracked_detections: u64,
+    /// Busy time per stage.
+    pub stages: StageTimes,
     /// For `keep_like`: every person track's similarity to the reference, best first.
     pub matches: Vec<SubjectMatch>,
     /// Models the detector ran.
@@ -379,6 +412,7 @@ pub struct Redactor {
     mode: Mode,
     progress: Option<ProgressFn>,
     cancel: CancelToken,
+    analysis_stages: Option<StageTimes>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -412,6 +446,7 @@ struct LiveMasker<'a> {
     seen: BTreeMap<TrackId, ObjectClass>,
     untracked: u64,
     record: Option<TrackSetBuilder>,
+    detect_time: Duration,
 }
 
 impl LiveMasker<'_> {
@@ -435,7 +470,9 @@ impl Masker for LiveMasker<'_> {
         let is_detection = frame.index % self.every == 0;
         let mut other_boxes: Vec<Candidate> = Vec::new();
         let dets = if is_detection {
+            let t0 = Instant::now();
             let d = self.detector.detect(&frame).map_err(|e| Error::stage(self.input, Stage::Detect, at, e))?;
+            self.detect_time += t0.elapsed();
             if let Some(bad) = d.iter().find(|d| !(d.rect.x.is_finite() && d.rect.y.is_finite() && d.rect.w.is_finite() && d.rect.h.is_finite() && d.score.is_finite())) {
                 return Err(Error::stage(self.input, Stage::Detect, at, format!("detector returned a non-finite detection {bad:?}")));
             }
@@ -478,7 +515,8 @@ impl Masker for LiveMasker<'_> {
                         Some(Rect::new(l(r0.x, b.rect.x), l(r0.y, b.rect.y), l(r0.w, b.rect.w), l(r0.h, b.rect.h)))
                     }
                     Some(_) => None,
-                    None => Some(b.rect), // born now: cover the frames since the last detection
+                    // Born now: cover the frames since the last detection, widened for motion.
+                    None => Some(backfill_rect(b.rect, frame.index - f)),
                 }
             };
             for (pf, pc) in &mut self.pending {
@@ -517,7 +555,7 @@ impl Masker for TrackSetMasker<'_> {
             self.set.boxes_at(i).into_iter().map(|(t, b)| Candidate { track: Some(t.id), class: t.class, rect: b.rect(), parent: t.parent }).collect();
         for t in self.set.tracks.iter().filter(|t| t.first_frame > i && t.first_frame < i + self.every) {
             if let Some(b) = t.boxes.first() {
-                c.push(Candidate { track: Some(t.id), class: t.class, rect: b.rect(), parent: t.parent });
+                c.push(Candidate { track: Some(t.id), class: t.class, rect: backfill_rect(b.rect(), t.first_frame - i), parent: t.parent });
             }
         }
         let m = self.policy.mask(&c, frame.width, frame.height);
@@ -533,6 +571,8 @@ struct PassOutcome {
     frames: u64,
     encoder: Option<Encoder>,
     pts: Vec<(u64, Timestamp)>,
+    /// Busy time of decode, masker (detect + track + policy), render, encode.
+    stages: StageTimes,
 }
 
 impl Redactor {
@@ -584,6 +624,7 @@ impl Redactor {
     /// written when any stage fails or the run is cancelled.
     pub fn redact(&mut self, input: &Path, output: &Path) -> Result<RedactReport, Error> {
         let start = Instant::now();
+        self.analysis_stages = None;
         if same_file(input, output) {
             return Err(Error::InvalidSetting { name: "output", value: output.display().to_string(), reason: "is the input (inputs are never modified)".into() });
         }
@@ -612,6 +653,9 @@ impl Redactor {
         let enc = self.create_encoder(input, output, &info)?;
         let (mut masker, _) = live_masker(input, self.detector.as_mut(), &self.analysis, &policy, &info, false)?;
         let outcome = run_pass(input, &mut dec, &mut masker, Some(enc), self.queue, self.max_frames, &self.cancel, self.progress.as_ref(), (Pass::Redact, 1, 1))?;
+        let mut outcome_stages = outcome.stages;
+        outcome_stages.detect_ms = ms(masker.detect_time);
+        outcome_stages.track_policy_ms -= outcome_stages.detect_ms;
         let seen = std::mem::take(&mut masker.seen);
         let untracked = masker.untracked;
         drop(masker);
@@ -630,6 +674,7 @@ impl Redactor {
             kept: seen.keys().copied().filter(|id| policy.keep().contains(id)).collect(),
             masked: seen.into_iter().filter(|(id, c)| !policy.keep().contains(id) && crate::policy::masks_class(policy.targets(), *c)).collect(),
             untracked_detections: untracked,
+            stages: outcome_stages,
             matches: Vec::new(),
             models: self.models(),
         })
@@ -669,6 +714,10 @@ impl Redactor {
             return Err(Error::Cancelled { input: input.to_path_buf() });
         }
         let builder = masker.record.take().expect("recording");
+        let mut st = outcome.stages;
+        st.detect_ms = ms(masker.detect_time);
+        st.track_policy_ms -= st.detect_ms;
+        self.analysis_stages = Some(st);
         drop(masker);
         let fps = info.frame_rate.map(|r| r.as_f64()).filter(|f| *f > 0.0).unwrap_or(0.0);
         let c = &self.analysis.detector;
@@ -726,6 +775,8 @@ impl Redactor {
         let mut masker = TrackSetMasker { set, policy: &policy, every: u64::from(self.analysis.every) };
         let outcome = run_pass(input, &mut dec, &mut masker, Some(enc), self.queue, self.max_frames, &self.cancel, self.progress.as_ref(), (Pass::Redact, passes, passes))?;
         let frames = outcome.frames;
+        let mut outcome_stages = self.analysis_stages.take().unwrap_or_default();
+        outcome_stages.add(&outcome.stages);
         self.commit(input, outcome)?;
         let secs = start.elapsed().as_secs_f64();
         Ok(RedactReport {
@@ -740,6 +791,7 @@ impl Redactor {
             kept: keep.iter().copied().collect(),
             masked: set.tracks.iter().filter(|t| !keep.contains(&t.id) && crate::policy::masks_class(policy.targets(), t.class)).map(|t| (t.id, t.class)).collect(),
             untracked_detections: 0,
+            stages: outcome_stages,
             matches: Vec::new(),
             models: self.models(),
         })
@@ -749,6 +801,14 @@ impl Redactor {
     pub(crate) fn parts(&mut self) -> (&mut dyn Detector, TrackerConfig, &Policy, &[KeepAt], Option<&mut KeepLike>) {
         (self.detector.as_mut(), effective_tracker(&self.analysis, None), &self.policy, &self.keep_at, self.keep_like.as_mut())
     }
+}
+
+/// The box masked on the frames held before a track's first detection, `frames_back` frames
+/// earlier: its first box widened by 20% of its width and 10% of its height per side and per
+/// frame, for the motion it may have had (a walker covers about a body width per second).
+pub fn backfill_rect(r: Rect, frames_back: u64) -> Rect {
+    let d = frames_back as f32;
+    Rect::new(r.x - 0.2 * r.w * d, r.y - 0.1 * r.h * d, r.w * (1.0 + 0.4 * d), r.h * (1.0 + 0.2 * d))
 }
 
 /// The tracker settings an analysis of a stream at `fps` runs with: the hold time in seconds
@@ -787,6 +847,7 @@ fn live_masker<'a>(
         seen: BTreeMap::new(),
         untracked: 0,
         record: record.then(TrackSetBuilder::new),
+        detect_time: Duration::ZERO,
     };
     Ok((masker, cfg))
 }
@@ -824,11 +885,15 @@ fn run_pass(
     let limit = max_frames.unwrap_or(u64::MAX);
 
     std::thread::scope(|s| {
-        let decode = s.spawn(|| -> Result<(), Error> {
+        let decode = s.spawn(|| -> Result<Duration, Error> {
             let frame_tx = frame_tx;
             let mut n = 0u64;
+            let mut busy = Duration::ZERO;
             while n < limit && !stop() {
-                match dec.next_frame() {
+                let t0 = Instant::now();
+                let next = dec.next_frame();
+                busy += t0.elapsed();
+                match next {
                     Ok(Some(f)) => {
                         n += 1;
                         if frame_tx.send(f).is_err() {
@@ -842,25 +907,32 @@ fn run_pass(
                     }
                 }
             }
-            Ok(())
+            Ok(busy)
         });
-        let encode = s.spawn(|| -> (Result<(u64, Vec<(u64, Timestamp)>), Error>, Option<Encoder>) {
+        let encode = s.spawn(|| -> (Result<(u64, Vec<(u64, Timestamp)>, Duration, Duration), Error>, Option<Encoder>) {
             let mut encoder = encoder;
             let mut done = 0u64;
             let mut pts = Vec::new();
+            let (mut render_busy, mut encode_busy) = (Duration::ZERO, Duration::ZERO);
             for (mut frame, mask) in masked_rx.iter() {
                 if stop() {
                     break;
                 }
                 let at = At::frame(frame.index, frame.pts);
                 if encoder.is_some() {
-                    if let Err(e) = obscura_render::apply(&mut frame, &mask) {
+                    let t0 = Instant::now();
+                    let r = obscura_render::apply(&mut frame, &mask);
+                    render_busy += t0.elapsed();
+                    if let Err(e) = r {
                         abort.store(true, Ordering::SeqCst);
                         return (Err(Error::stage(input, Stage::Render, at, e)), None);
                     }
                 }
                 if let Some(enc) = encoder.as_mut() {
-                    if let Err(e) = enc.write(&frame) {
+                    let t0 = Instant::now();
+                    let r = enc.write(&frame);
+                    encode_busy += t0.elapsed();
+                    if let Err(e) = r {
                         abort.store(true, Ordering::SeqCst);
                         return (Err(Error::stage(input, Stage::Encode, at, e)), None);
                     }
@@ -872,19 +944,23 @@ fn run_pass(
                     p(&Progress { pass, pass_number, passes, frames_done: done, frames_total: total });
                 }
             }
-            (Ok((done, pts)), encoder)
+            (Ok((done, pts, render_busy, encode_busy)), encoder)
         });
 
         // The masker runs here (it borrows the detector mutably).
         let mut ready = Vec::new();
         let mut decoded = 0u64;
         let mut result: Result<(), Error> = Ok(());
+        let mut mask_busy = Duration::ZERO;
         'frames: for frame in frame_rx.iter() {
             if stop() {
                 break;
             }
             decoded += 1;
-            if let Err(e) = masker.push(frame, &mut ready) {
+            let t0 = Instant::now();
+            let r = masker.push(frame, &mut ready);
+            mask_busy += t0.elapsed();
+            if let Err(e) = r {
                 abort.store(true, Ordering::SeqCst);
                 result = Err(e);
                 break;
@@ -909,15 +985,16 @@ fn run_pass(
         let (encode_result, encoder) =
             encode.join().unwrap_or_else(|_| (Err(Error::stage(input, Stage::Encode, At::NONE, "encode thread panicked")), None));
         // The first real failure wins, in pipeline order.
-        decode_result?;
+        let decode_busy = decode_result?;
         result?;
-        let (written, pts) = encode_result?;
+        let (written, pts, render_busy, encode_busy) = encode_result?;
         if cancel.is_cancelled() {
             return Err(Error::Cancelled { input: input.to_path_buf() });
         }
         if written != decoded {
             return Err(Error::stage(input, Stage::Encode, At::NONE, format!("{decoded} frames decoded but {written} passed through")));
         }
-        Ok(PassOutcome { frames: written, encoder, pts })
+        let stages = StageTimes { decode_ms: ms(decode_busy), detect_ms: 0.0, track_policy_ms: ms(mask_busy), render_ms: ms(render_busy), encode_ms: ms(encode_busy) };
+        Ok(PassOutcome { frames: written, encoder, pts, stages })
     })
 }

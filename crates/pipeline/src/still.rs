@@ -136,6 +136,7 @@ impl Redactor {
             kept: keep.into_iter().collect(),
             masked,
             untracked_detections: untracked,
+            stages: Default::default(),
             matches,
             models: Vec::new(),
         })

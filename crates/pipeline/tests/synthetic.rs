@@ -39,6 +39,11 @@ fn encoder_settings() -> EncoderSettings {
 }
 
 fn make_clip(dir: &Path) -> PathBuf {
+    make_clip_from(dir, 0)
+}
+
+/// The clip with the bystander entering on frame `bystander_from`.
+fn make_clip_from(dir: &Path, bystander_from: u64) -> PathBuf {
     let path = dir.join("walkers.mp4");
     let tb = Rational::new(1, 10).unwrap();
     let spec = VideoSpec { width: W, height: H, time_base: tb, frame_rate: Some(Rational::new(10, 1).unwrap()) };
@@ -52,6 +57,9 @@ fn make_clip(dir: &Path) -> PathBuf {
             }
         }
         for (luma, r) in script(i) {
+            if luma == BYSTANDER_Y && i < bystander_from {
+                continue;
+            }
             let p = r.to_pixels(W, H).unwrap();
             for y in p.y..p.bottom() {
                 f.planes[0].row_mut(y as usize)[p.x as usize..p.right() as usize].fill(luma);
@@ -338,6 +346,33 @@ fn still_png_masks_the_bystander_and_keeps_other_pixels_exactly() {
                 assert_eq!(b.0, [0, 0, 0], "bystander pixel {x},{y} not black");
             } else if !grown.contains_point(px, py) {
                 assert_eq!(a, b, "pixel {x},{y} changed");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_person_appearing_between_detection_frames_is_masked_from_their_first_frame() {
+    // Detection on frames 0, 4, 8, 12...; the bystander appears on frame 10 and is first
+    // detected on frame 12: the look-ahead masks frames 10 and 11 with that first box, in
+    // one pass (held frames) and in two passes (from the TrackSet) alike.
+    for mode in [Mode::OnePass, Mode::TwoPass] {
+        let dir = tempfile::tempdir().unwrap();
+        let clip = make_clip_from(dir.path(), 10);
+        let out = dir.path().join("out.mp4");
+        let mut r = Redactor::builder().detector(LumaDetector::new()).policy(fill_policy(&[1])).every(4).mode(mode).encoder(encoder_settings()).build().unwrap();
+        r.redact(&clip, &out).unwrap();
+        let (src, dst) = (decode_all(&clip), decode_all(&out));
+        for (o, s) in dst.iter().zip(&src) {
+            let [_, (_, bystander)] = script(o.index);
+            let (mean, _, max) = luma_stats(o, bystander, 1.0);
+            if o.index >= 10 {
+                assert!(max <= 24 && mean < 20.0, "{mode:?} frame {}: bystander not masked (mean {mean}, max {max})", o.index);
+            } else if o.index <= 8 {
+                // Up to the last detection frame before the entry nothing is masked there
+                // (frame 9 may be: it is held with frames 10 and 11).
+                let (ms, _, _) = luma_stats(s, bystander, 1.0);
+                assert!((mean - ms).abs() < 1.0, "{mode:?} frame {}: background masked before anyone was there", o.index);
             }
         }
     }
