@@ -135,7 +135,7 @@ fn clock(secs: f64) -> String {
     if h > 0 { format!("{h}:{m:02}:{s:02}.{d}") } else { format!("{m}:{s:02}.{d}") }
 }
 
-const THUMB_W: u32 = 150;
+const THUMB_W: u32 = 168;
 const THUMB_H: u32 = 200;
 const LABEL_H: u32 = 48;
 const COLUMNS: u32 = 6;

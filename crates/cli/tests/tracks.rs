@@ -19,7 +19,7 @@ fn tracks_json_to_stdout_and_contact_sheet() {
     }
     assert!(tracks[0]["first_pts"].is_number() && tracks[0]["last_pts"].is_number());
     let img = image::open(&sheet).unwrap();
-    assert!(img.width() >= 150 && img.height() >= 200);
+    assert!(img.width() >= 168 && img.height() >= 200);
     // Only the sheet is in the folder: no temp files left.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
