@@ -377,3 +377,24 @@ fn a_person_appearing_between_detection_frames_is_masked_from_their_first_frame(
         }
     }
 }
+
+#[test]
+fn privacy_zones_are_masked_on_every_frame_even_with_nobody_in_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path());
+    let out = dir.path().join("out.mp4");
+    // The top-left quarter-width strip, above both people (they start at y 60).
+    let zone = obscura_pipeline::policy::parse_zone("0,0; 0.25,0; 0.25,0.2; 0,0.2", Style::fill()).unwrap();
+    let policy = Policy::builder().style(Style::fill()).keep([1]).zone(zone).build().unwrap();
+    let mut r = Redactor::builder().detector(LumaDetector::new()).policy(policy).encoder(encoder_settings()).build().unwrap();
+    r.redact(&clip, &out).unwrap();
+    let (src, dst) = (decode_all(&clip), decode_all(&out));
+    for (o, s) in dst.iter().zip(&src) {
+        let (mean, _, max) = luma_stats(o, Rect::new(0.0, 0.0, 80.0, 48.0), 1.0);
+        assert!(max <= 24 && mean < 20.0, "frame {}: zone not masked (mean {mean}, max {max})", o.index);
+        // Beside the zone, same rows: untouched.
+        let (mo, _, _) = luma_stats(o, Rect::new(100.0, 0.0, 60.0, 40.0), 0.0);
+        let (ms, _, _) = luma_stats(s, Rect::new(100.0, 0.0, 60.0, 40.0), 0.0);
+        assert!((mo - ms).abs() < 1.0, "frame {}: pixels beside the zone changed", o.index);
+    }
+}
