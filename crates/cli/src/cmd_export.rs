@@ -182,7 +182,11 @@ impl ClipRedactor for PipelineRedactor {
             b = b.keep_like(KeepLike { photo: photo.clone(), embedder: Box::new(embedder), threshold: *threshold, crops_per_track: 4 });
         }
         let mut r = b.build().map_err(|e| e.to_string())?;
-        let rep = r.redact(input, output).map_err(|e| e.to_string())?;
+        let rep = r.redact(input, output).map_err(|e| {
+            // The pipeline names the window clip (a private temporary) and its times.
+            let text = e.to_string().replace(&input.display().to_string(), &format!("camera {camera}"));
+            format!("{text} (frame numbers and times here count from the request window's start, source time {offset})")
+        })?;
         for m in rep.matches.iter().filter(|m| m.matched) {
             notes.push(format!("track {} matched the reference photo (similarity {:.2})", m.track, m.similarity));
         }
