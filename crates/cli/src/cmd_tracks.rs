@@ -68,13 +68,11 @@ pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let pb = progress::bar(None, quiet, "analysing");
     let started = Instant::now();
     let set = analyse(input, detector.as_mut(), &options, |done, total| {
-        if let Some(t) = total {
-            if pb.length() != Some(t.max(done)) {
-                pb.set_length(t.max(done));
-                pb.set_style(
-                    indicatif::ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, ETA {eta})").expect("static template").progress_chars("=> "),
-                );
-            }
+        if let Some(t) = total.filter(|t| pb.length() != Some((*t).max(done))) {
+            pb.set_length(t.max(done));
+            pb.set_style(
+                indicatif::ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, ETA {eta})").expect("static template").progress_chars("=> "),
+            );
         }
         pb.set_position(done);
     })?;

@@ -57,10 +57,8 @@ pub fn init(explicit: Option<&Path>) -> Result<PathBuf, Error> {
     if let Some(l) = LOADED.get() {
         return Ok(l.path.clone());
     }
-    if let Some(p) = explicit {
-        if !p.is_file() {
-            return Err(Error::Runtime { reason: format!("--ort-lib {} does not exist", p.display()) });
-        }
+    if let Some(p) = explicit.filter(|p| !p.is_file()) {
+        return Err(Error::Runtime { reason: format!("--ort-lib {} does not exist", p.display()) });
     }
     let tried = candidates(explicit);
     let Some((_, path)) = tried.iter().find(|(_, p)| p.is_file()) else {

@@ -51,7 +51,7 @@ pub struct FaceDetector {
 impl FaceDetector {
     /// Loads `yunet_n_dynamic` from the store.
     pub fn new(store: &ModelStore, config: FaceConfig) -> Result<Self, Error> {
-        if config.crop_size == 0 || config.crop_size % 32 != 0 || config.max_side < 32 || config.max_batch == 0 {
+        if config.crop_size == 0 || !config.crop_size.is_multiple_of(32) || config.max_side < 32 || config.max_batch == 0 {
             return Err(Error::InvalidInput { reason: format!("crop_size must be a positive multiple of 32, max_side >= 32, max_batch > 0: {config:?}") });
         }
         let model = OnnxModel::load(store, FACE_MODEL, &config.session)?;

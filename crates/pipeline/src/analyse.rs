@@ -116,10 +116,8 @@ pub fn analyse(
     if options.every == 0 {
         return Err(Error::InvalidSetting { name: "every", value: "0".into(), reason: "must be at least 1".into() });
     }
-    if let Some(h) = options.hold_seconds {
-        if !(h.is_finite() && (0.0..=3600.0).contains(&h)) {
-            return Err(Error::InvalidSetting { name: "hold_seconds", value: h.to_string(), reason: "must lie in [0, 3600]".into() });
-        }
+    if let Some(h) = options.hold_seconds.filter(|h| !(h.is_finite() && (0.0..=3600.0).contains(h))) {
+        return Err(Error::InvalidSetting { name: "hold_seconds", value: h.to_string(), reason: "must lie in [0, 3600]".into() });
     }
     let path = input.to_path_buf();
     let fail = |stage: Stage, at: At, e: Box<dyn std::error::Error + Send + Sync>| Error::stage(path.clone(), stage, at, e);

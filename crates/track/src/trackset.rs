@@ -153,6 +153,9 @@ impl TrackSet {
     }
 }
 
+/// Raw boxes of one track as pushed: (frame, box, score, predicted).
+type RawBoxes = Vec<(u64, Rect, f32, bool)>;
+
 /// Collects [`TrackUpdate`]s frame by frame and builds the [`TrackSet`]. On finishing, the
 /// predicted boxes between two detections of a track (and any gap where a lost track was
 /// re-found) are replaced by linear interpolation of the two detected boxes, so every frame
@@ -161,7 +164,7 @@ impl TrackSet {
 pub struct TrackSetBuilder {
     lead_in: u64,
     frames: Vec<(u64, Timestamp)>,
-    tracks: BTreeMap<TrackId, (ObjectClass, Option<TrackId>, Vec<(u64, Rect, f32, bool)>)>,
+    tracks: BTreeMap<TrackId, (ObjectClass, Option<TrackId>, RawBoxes)>,
 }
 
 impl TrackSetBuilder {

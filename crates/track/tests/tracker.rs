@@ -192,7 +192,7 @@ fn scene() -> impl Strategy<Value = (Vec<Vec<Detection>>, u64)> {
             let f = f as u64;
             for &(x, y, vx, vy, start, len, score) in &walkers {
                 // Flickering visibility: skip when (f * 7 + start) % 5 == 0.
-                if f >= start && f < start + len && (f * 7 + start) % 5 != 0 {
+                if f >= start && f < start + len && !(f * 7 + start).is_multiple_of(5) {
                     slot.push(person(x + vx * f as f32, y + vy * f as f32, score));
                 }
             }
@@ -208,7 +208,7 @@ fn scene() -> impl Strategy<Value = (Vec<Vec<Detection>>, u64)> {
 
 fn run_scene(per: &[Vec<Detection>], every: u64, cfg: TrackerConfig) -> Vec<TrackUpdate> {
     let mut t = Tracker::new(cfg).unwrap();
-    per.iter().enumerate().map(|(f, d)| t.step(f as u64, (f as u64 % every == 0).then_some(d.as_slice())).unwrap()).collect()
+    per.iter().enumerate().map(|(f, d)| t.step(f as u64, (f as u64).is_multiple_of(every).then_some(d.as_slice())).unwrap()).collect()
 }
 
 proptest! {
@@ -253,7 +253,7 @@ proptest! {
                     seen.push(d);
                 }
             }
-            if f as u64 % every == 0 {
+            if (f as u64).is_multiple_of(every) {
                 for (d, det) in per[f].iter().enumerate() {
                     if det.score >= cfg.new_track_score {
                         prop_assert!(seen.contains(&d), "frame {}: detection {} ({:?}) has no track", f, d, det);
