@@ -292,10 +292,8 @@ impl RedactorBuilder {
         if analysis.every == 0 || analysis.every > 100 {
             return Err(Error::InvalidSetting { name: "every", value: analysis.every.to_string(), reason: "must be 1..=100".into() });
         }
-        if let Some(h) = analysis.hold_seconds {
-            if !(h.is_finite() && (0.0..=3600.0).contains(&h)) {
-                return Err(Error::InvalidSetting { name: "hold_seconds", value: h.to_string(), reason: "must lie in [0, 3600]".into() });
-            }
+        if let Some(h) = analysis.hold_seconds.filter(|h| !(h.is_finite() && (0.0..=3600.0).contains(h))) {
+            return Err(Error::InvalidSetting { name: "hold_seconds", value: h.to_string(), reason: "must lie in [0, 3600]".into() });
         }
         if self.queue == 0 || self.queue > 256 {
             return Err(Error::InvalidSetting { name: "queue_depth", value: self.queue.to_string(), reason: "must be 1..=256 frames".into() });
@@ -467,7 +465,7 @@ impl LiveMasker<'_> {
 impl Masker for LiveMasker<'_> {
     fn push(&mut self, frame: Frame, out: &mut Vec<(Frame, Mask)>) -> Result<(), Error> {
         let at = At::frame(frame.index, frame.pts);
-        let is_detection = frame.index % self.every == 0;
+        let is_detection = frame.index.is_multiple_of(self.every);
         let mut other_boxes: Vec<Candidate> = Vec::new();
         let dets = if is_detection {
             let t0 = Instant::now();
@@ -859,6 +857,10 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// What the render + encode thread reports: frames passed, their PTS (analysis passes),
+/// render and encode busy time.
+type EncodeDone = (u64, Vec<(u64, Timestamp)>, Duration, Duration);
+
 /// Runs one pass: a decode thread, the masker on the calling thread's scope, and a render +
 /// encode thread, joined by bounded channels. Returns the encoder unfinished: the caller
 /// publishes it only when every stage succeeded.
@@ -909,7 +911,7 @@ fn run_pass(
             }
             Ok(busy)
         });
-        let encode = s.spawn(|| -> (Result<(u64, Vec<(u64, Timestamp)>, Duration, Duration), Error>, Option<Encoder>) {
+        let encode = s.spawn(|| -> (Result<EncodeDone, Error>, Option<Encoder>) {
             let mut encoder = encoder;
             let mut done = 0u64;
             let mut pts = Vec::new();
