@@ -340,7 +340,14 @@ pub fn export(
         }
         (Ok(o), None) => Ok(o),
         (Err(err), Some(log)) => {
-            let mut e = Entry::new(Action::Export, format!("failed: {err}"));
+            // The log names files by name only (no folders).
+            let mut text = err.to_string();
+            for c in &req.cameras {
+                if let Some(n) = c.path.file_name() {
+                    text = text.replace(&c.path.display().to_string(), &n.to_string_lossy());
+                }
+            }
+            let mut e = Entry::new(Action::Export, format!("failed: {text}"));
             e.operator = req.operator.clone();
             e.reference = req.reference.clone();
             e.package = Some(out.display().to_string());
