@@ -99,9 +99,7 @@ impl Redactor {
         }
         let mut matches = Vec::new();
         if let Some(like) = keep_like {
-            let photo = like.photo.clone();
-            let whole = obscura_core::PixelRect { x: 0, y: 0, w: photo.width, h: photo.height };
-            let reference = like.embedder.embed(&photo, whole).map_err(|e| fail(Stage::Subject, format!("embedding the reference photo: {e}")))?;
+            let reference = crate::subject::reference(input, like, detector)?;
             for c in &persons {
                 let Some(px) = c.rect.to_pixels(frame.width, frame.height) else { continue };
                 let v = like.embedder.embed(&frame, px).map_err(|e| fail(Stage::Subject, e.to_string()))?;

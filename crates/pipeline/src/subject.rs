@@ -98,9 +98,10 @@ pub fn pick_crops(set: &TrackSet, per_track: usize, min_gap: u64) -> BTreeMap<u6
     by_frame
 }
 
-/// The reference vector of `photo`: the best-scored person box the detector finds in it,
-/// else the whole picture.
-fn reference(input: &Path, like: &mut KeepLike, detector: &mut dyn Detector) -> Result<Vec<f32>, Error> {
+/// The reference vector of `photo`: when the photo is a scene (the best-scored person box
+/// the detector finds covers less than half of it), that box; otherwise (a crop of the
+/// person, or nobody found) the whole picture.
+pub(crate) fn reference(input: &Path, like: &mut KeepLike, detector: &mut dyn Detector) -> Result<Vec<f32>, Error> {
     let photo = &like.photo;
     let whole = PixelRect { x: 0, y: 0, w: photo.width, h: photo.height };
     let region = match detector.detect(photo) {
@@ -109,6 +110,7 @@ fn reference(input: &Path, like: &mut KeepLike, detector: &mut dyn Detector) -> 
             .filter(|d| d.class == ObjectClass::Person)
             .max_by(|a, b| a.score.total_cmp(&b.score))
             .and_then(|d| d.rect.to_pixels(photo.width, photo.height))
+            .filter(|p| u64::from(p.w) * u64::from(p.h) * 2 < u64::from(photo.width) * u64::from(photo.height))
             .unwrap_or(whole),
         Err(e) => return Err(Error::stage(input, Stage::Subject, At::NONE, format!("detecting the person in the reference photo: {e}"))),
     };

@@ -104,3 +104,39 @@ fn vtest_keep_at_one_walker_leaves_them_visible_and_blacks_out_everyone_else() {
     assert!(masked_boxes >= 200, "only {masked_boxes} masked person boxes checked");
     eprintln!("subject {subject}: visible on {subject_frames} frames; {masked_boxes} other person boxes black");
 }
+
+#[test]
+fn vtest_keep_like_finds_the_walker_of_a_reference_crop() {
+    let Some(clip) = available() else { return };
+    if obscura_testkit::model_file("person-reidentification-retail-0248.onnx").is_none() {
+        return;
+    }
+    const N: u64 = 60;
+    let dir = tempfile::tempdir().unwrap();
+    let set = redactor(Policy::default()).max_frames(N).build().unwrap().analyse(&clip).unwrap();
+    // The reference photo: the largest walker's box on the last frame (the one nearest the
+    // camera: re-identification needs some pixels), cropped from the decoded frame.
+    let (t, b) = set
+        .boxes_at(N - 1)
+        .into_iter()
+        .filter(|(t, b)| t.class == ObjectClass::Person && !b.predicted && t.detections() >= 20)
+        .max_by(|a, b| a.1.h.total_cmp(&b.1.h))
+        .expect("a walker on the last frame");
+    let frame = decode(&clip).into_iter().nth((N - 1) as usize).unwrap();
+    let rgb = image::RgbImage::from_raw(frame.width, frame.height, frame.to_rgb24()).unwrap();
+    let p = b.rect().to_pixels(frame.width, frame.height).unwrap();
+    let crop = image::DynamicImage::ImageRgb8(image::imageops::crop_imm(&rgb, p.x, p.y, p.w, p.h).to_image());
+    let photo = obscura_pipeline::subject::frame_from_image(&crop);
+
+    let store = ModelStore::discover().unwrap();
+    let embedder = obscura_detect::reid::ReidEmbedder::new(&store, Default::default()).unwrap();
+    let like = obscura_pipeline::KeepLike { photo, embedder: Box::new(embedder), threshold: 0.6, crops_per_track: 4 };
+    let out = dir.path().join("like.mp4");
+    let rep = redactor(Policy::default()).max_frames(N).keep_like(like).build().unwrap().redact(&clip, &out).unwrap_or_else(|e| panic!("walker {}: {e}", t.id));
+    assert_eq!(rep.passes, 3);
+    assert!(rep.kept.contains(&t.id), "walker {} not kept: {:?}", t.id, rep.matches);
+    let best = &rep.matches[0];
+    assert_eq!(best.track, t.id, "{:?}", rep.matches);
+    assert!(rep.matches.iter().filter(|m| m.track != t.id).all(|m| m.similarity < best.similarity - 0.2), "{:?}", rep.matches);
+    assert!(out.exists());
+}
