@@ -395,6 +395,9 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
 fn print_table(results: &[FileResult], batch: bool) {
     for r in results {
         if let Some(rep) = &r.report {
+            for id in &rep.keep_not_found {
+                eprintln!("obscura: warning: {}: track {id} of --keep never appears (no one was left visible for it)", r.input.display());
+            }
             for m in &rep.matches {
                 println!(
                     "keep-like: track {:>4} similarity {:.2} (best {:.2}, {} crops){}",
@@ -438,14 +441,16 @@ fn print_table(results: &[FileResult], batch: bool) {
                 );
                 let st = &rep.stages;
                 let per = |ms: f64| ms / rep.frames.max(1) as f64;
-                println!(
+                if rep.frames > 1 {
+                    println!(
                     "busy ms/frame: decode {:.1}, detect {:.1}, track+policy {:.1}, render {:.1}, encode {:.1}",
                     per(st.decode_ms),
                     per(st.detect_ms),
                     per(st.track_policy_ms),
                     per(st.render_ms),
                     per(st.encode_ms)
-                );
+                    );
+                }
                 if let Some(s) = &r.sheet {
                     println!("contact sheet: {}", s.display());
                 }

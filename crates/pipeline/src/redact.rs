@@ -385,6 +385,8 @@ pub struct RedactReport {
     pub kept: Vec<TrackId>,
     /// Track ids masked (of targeted classes), with their class.
     pub masked: Vec<(TrackId, ObjectClass)>,
+    /// Kept ids that never appeared in the video (nobody was left visible for them).
+    pub keep_not_found: Vec<TrackId>,
     /// Detections the tracker did not take (masked where they were).
     pub untracked_detections: u64,
     /// Busy time per stage.
@@ -670,6 +672,7 @@ impl Redactor {
             seconds: secs,
             fps: frames as f64 / secs.max(1e-9),
             kept: seen.keys().copied().filter(|id| policy.keep().contains(id)).collect(),
+            keep_not_found: policy.keep().iter().copied().filter(|id| !seen.contains_key(id)).collect(),
             masked: seen.into_iter().filter(|(id, c)| !policy.keep().contains(id) && crate::policy::masks_class(policy.targets(), *c)).collect(),
             untracked_detections: untracked,
             stages: outcome_stages,
@@ -787,6 +790,7 @@ impl Redactor {
             seconds: secs,
             fps: frames as f64 / secs.max(1e-9),
             kept: keep.iter().copied().collect(),
+            keep_not_found: Vec::new(),
             masked: set.tracks.iter().filter(|t| !keep.contains(&t.id) && crate::policy::masks_class(policy.targets(), t.class)).map(|t| (t.id, t.class)).collect(),
             untracked_detections: 0,
             stages: outcome_stages,

@@ -41,7 +41,11 @@ pub fn nearest_frame(pts: &[(u64, Timestamp)], time: Timestamp) -> Option<u64> {
 /// on that frame.
 pub fn select_at(input: &Path, set: &TrackSet, pts: &[(u64, Timestamp)], at: &KeepAt) -> Result<TrackId, Error> {
     let frame = nearest_frame(pts, at.time).ok_or_else(|| Error::Subject { input: input.into(), reason: "the video has no frames".into() })?;
-    let persons: Vec<_> = set.boxes_at(frame).into_iter().filter(|(t, _)| t.class == ObjectClass::Person).collect();
+    let mut persons: Vec<_> = set.boxes_at(frame).into_iter().filter(|(t, _)| t.class == ObjectClass::Person).collect();
+    if !set.tracks.iter().any(|t| t.class == ObjectClass::Person) {
+        // Faces only (`--targets face`): the point picks a face track.
+        persons = set.boxes_at(frame);
+    }
     let best = persons
         .iter()
         .filter(|(_, b)| b.rect().contains_point(at.x, at.y))

@@ -191,11 +191,12 @@ fn one_pass_masks_the_bystander_keeps_the_subject_and_leaves_the_background() {
     let clip = make_clip(dir.path());
     let out = dir.path().join("out.mp4");
     let mut r =
-        Redactor::builder().detector(LumaDetector::new()).policy(fill_policy(&[1])).encoder(encoder_settings()).mode(Mode::OnePass).build().unwrap();
+        Redactor::builder().detector(LumaDetector::new()).policy(fill_policy(&[1, 7])).encoder(encoder_settings()).mode(Mode::OnePass).build().unwrap();
     let rep = r.redact(&clip, &out).unwrap();
     assert_eq!(rep.frames, FRAMES);
     assert_eq!(rep.passes, 1);
     assert_eq!(rep.kept, vec![1]);
+    assert_eq!(rep.keep_not_found, vec![7], "id 7 never appears");
     assert_eq!(rep.masked, vec![(2, ObjectClass::Person)]);
     check_output(&decode_all(&out), &decode_all(&clip));
 }
