@@ -13,3 +13,5 @@ cargo build --locked --workspace --all-targets
 cargo run --locked -q -p obscura-cli -- models fetch
 cargo test --locked --workspace --all-targets
 cargo test --locked --workspace --doc
+echo "[test] building the fuzz targets (fuzz/, its own workspace; run them with cargo +nightly fuzz run NAME)" >&2
+cargo build --locked --manifest-path fuzz/Cargo.toml
