@@ -17,13 +17,15 @@
 //!
 //! A run is **one streaming pass** when the subject is given by track ids (or nobody is
 //! kept): decode, detection + tracking + policy, and render + encode overlap on three
-//! threads, and the only frames held are the queues (8 each) plus the frames since the last
-//! detection frame (`every - 1`), so peak memory does not depend on clip length. That
-//! bounded look-ahead is what makes `--every N` safe: when detection frame `k + N` arrives,
-//! the held frames also get each track's box interpolated between its two detections (on
-//! top of the tracker's prediction) and the first box of every track born at `k + N`,
-//! widened for motion ([`redact::backfill_rect`]), so a person who walks in between two
-//! detection frames is masked from the first frame they can be on. Ids are the ones
+//! threads, and the only frames held are the queues (8 each) plus a look-ahead of
+//! `max(hold_frames, every - 1)` frames (1 s of video by default), so peak memory does not
+//! depend on clip length. The look-ahead is what makes `--every N` and entering people safe:
+//! when a detection frame arrives, the held frames also get each track's box interpolated
+//! between its two detections (on top of the tracker's prediction) and the first box of
+//! every track born there: widened for motion ([`redact::backfill_rect`]) on the `every - 1`
+//! frames before it, as it is on the `hold_frames` frames before those (the same lead-in
+//! [`analyse()`] puts in the TrackSet: people entering at the frame edge are visible a few
+//! frames before the detector fires). Ids are the ones
 //! [`analyse()`] (and `obscura tracks`) gives with the same settings: the same detection
 //! schedule, target filter and tracker settings (tested).
 //!

@@ -429,11 +429,13 @@ trait Masker {
     fn finish(&mut self, out: &mut Vec<(Frame, Mask)>);
 }
 
-/// Detect + track + policy, with a look-ahead of the frames since the last detection frame:
-/// when the next detection frame arrives, the held frames also get the boxes interpolated
-/// between the two detections of each track, and the first box of every track born there
-/// (so a person who walked in between two detection frames is masked from the first frame
-/// they may be visible on). All of it only adds masked area; nothing is unmasked.
+/// Detect + track + policy, with a bounded look-ahead: frames are held until they are at
+/// least `lead_in` frames older than the next possible detection frame (and never past the
+/// last detection frame). When a detection frame arrives, the held frames also get the
+/// boxes interpolated between the two detections of each track, and the first box of every
+/// track born there (widened for motion on the `every - 1` frames just before it, as is on
+/// the `lead_in` frames before that: people entering at the frame edge are visible a few
+/// frames before the detector fires). All of it only adds masked area; nothing is unmasked.
 struct LiveMasker<'a> {
     input: &'a Path,
     detector: &'a mut dyn Detector,
@@ -441,7 +443,8 @@ struct LiveMasker<'a> {
     policy: &'a Policy,
     targets: crate::analyse::Targets,
     every: u64,
-    pending: Vec<(Frame, Vec<Candidate>)>,
+    lead_in: u64,
+    held: std::collections::VecDeque<(Frame, Vec<Candidate>)>,
     last_detected: HashMap<TrackId, (u64, Rect)>,
     seen: BTreeMap<TrackId, ObjectClass>,
     untracked: u64,
@@ -502,38 +505,55 @@ impl Masker for LiveMasker<'_> {
         }
         let mut cands = Self::candidates(&update, dets.as_deref(), &mut self.untracked);
         cands.extend(other_boxes);
+        let k = frame.index;
+        let (w, h) = (frame.width, frame.height);
+        self.held.push_back((frame, cands));
         if !is_detection {
-            self.pending.push((frame, cands));
             return Ok(());
         }
+        let reach = self.lead_in.max(self.every - 1);
         for b in update.tracks.iter().filter(|b| b.source == BoxSource::Detected) {
+            let every = self.every;
             let extra = |f: u64| -> Option<Rect> {
+                if f >= k {
+                    return None;
+                }
                 match self.last_detected.get(&b.id) {
                     Some(&(f0, r0)) if f0 < f => {
-                        let t = (f - f0) as f32 / (frame.index - f0) as f32;
+                        let t = (f - f0) as f32 / (k - f0) as f32;
                         let l = |a: f32, z: f32| a + (z - a) * t;
                         Some(Rect::new(l(r0.x, b.rect.x), l(r0.y, b.rect.y), l(r0.w, b.rect.w), l(r0.h, b.rect.h)))
                     }
                     Some(_) => None,
-                    // Born now: cover the frames since the last detection, widened for motion.
-                    None => Some(backfill_rect(b.rect, frame.index - f)),
+                    // Born now: the frames since the last detection, widened for motion, and
+                    // the lead-in frames before them with the first box as it is.
+                    None if k - f < every => Some(backfill_rect(b.rect, k - f)),
+                    None if k - f <= reach => Some(b.rect),
+                    None => None,
                 }
             };
-            for (pf, pc) in &mut self.pending {
+            for (pf, pc) in &mut self.held {
                 if let Some(rect) = extra(pf.index) {
                     pc.push(Candidate { track: Some(b.id), class: b.class, rect, parent: b.parent });
                 }
             }
-            self.last_detected.insert(b.id, (frame.index, b.rect));
+            self.last_detected.insert(b.id, (k, b.rect));
         }
-        self.finish(out);
-        let mask = self.policy.mask(&cands, frame.width, frame.height);
-        out.push((frame, mask));
+        // A birth on the next detection frame (k + every) reaches back `reach` frames: release
+        // the frames it cannot reach.
+        while let Some((f, _)) = self.held.front() {
+            if f.index + reach >= k + self.every {
+                break;
+            }
+            let (f, c) = self.held.pop_front().expect("front exists");
+            let m = self.policy.mask(&c, w, h);
+            out.push((f, m));
+        }
         Ok(())
     }
 
     fn finish(&mut self, out: &mut Vec<(Frame, Mask)>) {
-        for (f, c) in self.pending.drain(..) {
+        for (f, c) in self.held.drain(..) {
             let m = self.policy.mask(&c, f.width, f.height);
             out.push((f, m));
         }
@@ -546,6 +566,22 @@ struct TrackSetMasker<'a> {
     set: &'a TrackSet,
     policy: &'a Policy,
     every: u64,
+    /// Each track's first detected box: `(frame, box, candidate)`.
+    births: Vec<(u64, Rect, Candidate)>,
+}
+
+impl<'a> TrackSetMasker<'a> {
+    fn new(set: &'a TrackSet, policy: &'a Policy, every: u64) -> Self {
+        let births = set
+            .tracks
+            .iter()
+            .filter_map(|t| {
+                let b = t.boxes.iter().find(|b| !b.predicted).or(t.boxes.first())?;
+                Some((b.frame, b.rect(), Candidate { track: Some(t.id), class: t.class, rect: b.rect(), parent: t.parent }))
+            })
+            .collect();
+        Self { set, policy, every, births }
+    }
 }
 
 impl Masker for TrackSetMasker<'_> {
@@ -553,10 +589,10 @@ impl Masker for TrackSetMasker<'_> {
         let i = frame.index;
         let mut c: Vec<Candidate> =
             self.set.boxes_at(i).into_iter().map(|(t, b)| Candidate { track: Some(t.id), class: t.class, rect: b.rect(), parent: t.parent }).collect();
-        for t in self.set.tracks.iter().filter(|t| t.first_frame > i && t.first_frame < i + self.every) {
-            if let Some(b) = t.boxes.first() {
-                c.push(Candidate { track: Some(t.id), class: t.class, rect: backfill_rect(b.rect(), t.first_frame - i), parent: t.parent });
-            }
+        // Frames just before a track's first detection: its first box widened for motion
+        // (the TrackSet's lead-in gives the box as it is further back).
+        for (f, rect, cand) in self.births.iter().filter(|(f, _, _)| *f > i && *f < i + self.every) {
+            c.push(Candidate { rect: backfill_rect(*rect, f - i), ..*cand });
         }
         let m = self.policy.mask(&c, frame.width, frame.height);
         out.push((frame, m));
@@ -773,7 +809,7 @@ impl Redactor {
             });
         }
         let enc = self.create_encoder(input, output, &info)?;
-        let mut masker = TrackSetMasker { set, policy: &policy, every: u64::from(self.analysis.every) };
+        let mut masker = TrackSetMasker::new(set, &policy, u64::from(self.analysis.every));
         let outcome = run_pass(input, &mut dec, &mut masker, Some(enc), self.queue, self.max_frames, &self.cancel, self.progress.as_ref(), (Pass::Redact, passes, passes))?;
         let frames = outcome.frames;
         let mut outcome_stages = self.analysis_stages.take().unwrap_or_default();
@@ -844,11 +880,13 @@ fn live_masker<'a>(
         policy,
         targets: policy.targets(),
         every: u64::from(options.every),
-        pending: Vec::new(),
+        lead_in: u64::from(cfg.hold_frames),
+        held: std::collections::VecDeque::new(),
         last_detected: HashMap::new(),
         seen: BTreeMap::new(),
         untracked: 0,
-        record: record.then(TrackSetBuilder::new),
+        // The same lead-in `analyse` gives its TrackSet.
+        record: record.then(|| TrackSetBuilder::new().with_lead_in(u64::from(cfg.hold_frames))),
         detect_time: Duration::ZERO,
     };
     Ok((masker, cfg))
