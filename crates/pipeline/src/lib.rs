@@ -35,24 +35,26 @@
 //! again and masks from it with no inference (`keep_like` adds a decode for the crops it
 //! embeds). [`Mode::TwoPass`] forces it.
 //!
-//! Measured (release build, the 2-core development machine while other engineers' builds
-//! and tests ran: load average 7-9, so absolute numbers are low and noisy; default pixelate
-//! style, CRF 20 `medium`, persons + faces, detection on every frame unless noted):
+//! Measured (release build, on the 2-core development machine shared with other engineers'
+//! builds and tests, so noisy; default pixelate style, CRF 20 `medium`, persons + faces,
+//! detection on every frame unless noted; both clips are 10 fps, so 10 fps is real time):
 //!
 //! | clip | one pass | two passes | one pass, `every 3` | peak RSS |
 //! |---|---|---|---|---|
-//! | vtest.avi 768x576, 795 frames | 8.0 / 6.1 fps | 8.5 / 8.1 fps | 10.0 fps | 249-256 MB |
-//! | intel one-by-one 768x432, 1394 frames | 5.3 / 8.3 fps | 7.2 / 8.2 fps | 22.5 fps | 227-235 MB |
+//! | vtest.avi 768x576, 795 frames (load avg 3-4) | 16.4 fps | 17.2 fps | - | 253-254 MB |
+//! | intel one-by-one 768x432, 1394 frames (load avg 3-4) | 19.0 fps | - | 55.0 fps | 233-237 MB |
+//! | vtest.avi (load avg 7-9) | 8.0 / 6.1 fps | 8.5 / 8.1 fps | 10.0 fps | 249-256 MB |
+//! | intel one-by-one (load avg 7-9) | 5.3 / 8.3 fps | 7.2 / 8.2 fps | 22.5 fps | 227-235 MB |
 //!
-//! Busy time per frame ([`StageTimes`], one pass): detect 111-154 ms, decode 0.5-0.8 ms,
-//! track + policy 0.1 ms, render 0.1-0.2 ms, encoder `write` 2-3 ms (x264 works on its own
-//! threads). Inference is nearly all of the work; on 2 cores the stages compete for the same
+//! Busy time per frame ([`StageTimes`], one pass, load 3-4): detect 49-56 ms, decode
+//! 0.2-0.9 ms, track + policy 0.1 ms, render 0.1 ms, encoder `write` 2.4 ms (x264 works on
+//! its own threads). Inference is nearly all of the work; on 2 cores the stages compete for the same
 //! cores, so overlapping them gains little over running two passes one after the other, and
 //! the two modes measured the same within the noise. The streaming pass stays the default
 //! because it decodes once (a second decode is cheap for these clips but ~5-8 ms per 1080p
 //! H.264 frame) and holds no per-clip state (the two-pass TrackSet grows with the clip);
 //! two passes are used only where the subject must be found first. Detection on every Nth
-//! frame is the lever that moves speed (x2.5-4 here); issue 8's benchmark weighs it
+//! frame is the lever that moves speed (x2.9 here); issue 8's benchmark weighs it
 //! against recall.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
