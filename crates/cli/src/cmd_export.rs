@@ -10,17 +10,16 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use obscura_core::Timestamp;
 use obscura_detect::SessionConfig;
-use obscura_detect::models::{ModelStore, default_model_dir};
+use obscura_detect::models::ModelStore;
 use obscura_detect::reid::ReidEmbedder;
-use obscura_media::{AudioMode, EncoderSettings, Preset};
-use obscura_pipeline::policy::{parse_style, parse_zone};
-use obscura_pipeline::subject::frame_from_image;
-use obscura_pipeline::{AnalyseOptions, KeepAt, KeepLike, Policy, Redactor, Targets, builtin_detector};
+use obscura_media::EncoderSettings;
+use obscura_pipeline::{AnalyseOptions, KeepAt, KeepLike, Policy, Redactor, builtin_detector};
 use obscura_request::{CameraInput, ClipRedactor, Exclusion, ExportRequest, RedactionSummary, RequestMode, SealOptions, TimeRef};
 use obscura_seal::{Date, RedactionPolicy, SigningKey};
 use serde_json::json;
 
 use crate::Outcome;
+use crate::masking_args::MaskingArgs;
 use crate::cmd_seal::{read_passphrase, recipient_public};
 
 /// Request type.
@@ -62,33 +61,9 @@ pub struct ExportArgs {
     /// CAMERA=TIME@X,Y for one camera. Repeatable.
     #[arg(long, value_name = "[CAMERA=]TIME@X,Y")]
     pub keep_at: Vec<String>,
-    /// Access: keep the persons who look like the person in this photo (re-identification).
-    #[arg(long, value_name = "PHOTO")]
-    pub keep_like: Option<PathBuf>,
-    /// Similarity threshold for --keep-like.
-    #[arg(long, default_value_t = 0.6, value_name = "0..1")]
-    pub similarity: f32,
-    /// What to mask: person, face or person,face.
-    #[arg(long, default_value = "person,face")]
-    pub targets: String,
-    /// Mask style: fill, pixelate or blur.
-    #[arg(long, default_value = "pixelate", value_name = "fill|pixelate|blur")]
-    pub style: String,
-    /// Static privacy zone, normalised polygon x1,y1;x2,y2;x3,y3. Repeatable.
-    #[arg(long, value_name = "POLYGON")]
-    pub zone: Vec<String>,
-    /// Run the detector on every N-th frame.
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    pub every: u32,
-    /// Audio: drop, keep or mute.
-    #[arg(long, default_value = "drop", value_name = "drop|keep|mute")]
-    pub audio: String,
-    /// x264 CRF of the exported clips.
-    #[arg(long, value_name = "CRF")]
-    pub crf: Option<i64>,
-    /// x264 preset of the exported clips.
-    #[arg(long, value_name = "PRESET")]
-    pub preset: Option<String>,
+    /// Masking (access mode), detection and encoding options.
+    #[command(flatten)]
+    pub masking: MaskingArgs,
     /// Output package (written atomically; must not exist).
     #[arg(short = 'o', long = "out", value_name = "OUT.obx")]
     pub out: PathBuf,
@@ -132,12 +107,6 @@ pub struct ExportArgs {
     /// Inference threads.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Path of libonnxruntime.so.
-    #[arg(long, value_name = "PATH")]
-    pub ort_lib: Option<PathBuf>,
-    /// Folder holding the model files.
-    #[arg(long, value_name = "DIR")]
-    pub models: Option<PathBuf>,
 }
 
 /// The redaction pipeline as the request's clip redactor.
@@ -316,15 +285,8 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
         }
         None => Date::today_utc().plus_days(i64::from(args.retention_days)),
     };
-    let mut enc = EncoderSettings::builder().audio(AudioMode::from_str(&args.audio)?);
-    if let Some(c) = args.crf {
-        enc = enc.crf(c);
-    }
-    if let Some(p) = &args.preset {
-        enc = enc.preset(Preset::from_str(p)?);
-    }
-    let encoder = enc.build()?;
-    let subject_given = !args.keep.is_empty() || !args.keep_at.is_empty() || args.keep_like.is_some();
+    let encoder = args.masking.encoder()?;
+    let subject_given = !args.keep.is_empty() || !args.keep_at.is_empty() || args.masking.keep_like.is_some();
     let mut redactor = match mode {
         RequestMode::Erasure => {
             if subject_given {
@@ -333,13 +295,7 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
             None
         }
         RequestMode::Access => {
-            let targets = Targets::parse(&args.targets)?;
-            let style = parse_style(&args.style)?;
-            let mut policy = Policy::builder().targets(targets).style(style).keep(args.keep.iter().copied());
-            for z in &args.zone {
-                policy = policy.zone(parse_zone(z, style)?);
-            }
-            let policy = policy.build()?;
+            let (policy, targets) = args.masking.policy(&args.keep)?;
             let mut keep_at = Vec::new();
             for k in &args.keep_at {
                 let (cam, spec) = match k.split_once('=') {
@@ -353,26 +309,16 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
                 };
                 keep_at.push((cam, KeepAt::from_str(spec)?, k.clone()));
             }
-            if !(0.0..=1.0).contains(&args.similarity) {
-                bail!("--similarity {} must lie in 0..1", args.similarity);
-            }
-            let keep_like = match &args.keep_like {
-                Some(p) => {
-                    let img = image::open(p).with_context(|| format!("{}: cannot read the reference photo", p.display()))?;
-                    Some((frame_from_image(&img), args.similarity))
-                }
-                None => None,
-            };
-            obscura_detect::runtime::init(args.ort_lib.as_deref())?;
-            let store = ModelStore::new(args.models.clone().unwrap_or_else(default_model_dir))?;
+            let keep_like = args.masking.keep_like()?;
+            let store = args.masking.model_store()?;
             let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-            let options = AnalyseOptions { every: args.every, targets, hold_seconds: Some(1.0), hash_source: false, ..AnalyseOptions::default() };
+            let options = args.masking.analyse_options(targets);
             Some(PipelineRedactor {
                 store,
                 options,
                 policy,
-                style: args.style.clone(),
-                zones: args.zone.len(),
+                style: args.masking.style.clone(),
+                zones: args.masking.zone.len(),
                 keep: args.keep.clone(),
                 keep_at,
                 keep_like,

@@ -17,16 +17,15 @@ use anyhow::{Context, bail};
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use obscura_core::atomic::sweep_stale_temps;
-use obscura_detect::models::{ModelStore, default_model_dir};
+use obscura_detect::models::ModelStore;
 use obscura_detect::reid::ReidEmbedder;
 use obscura_detect::SessionConfig;
-use obscura_media::{AudioMode, DecodeOptions, Decoder, EncoderSettings, Preset};
-use obscura_pipeline::policy::{parse_style, parse_zone};
-use obscura_pipeline::subject::frame_from_image;
-use obscura_pipeline::{AnalyseOptions, KeepAt, KeepLike, Mode, Policy, Progress, RedactReport, Redactor, Targets, builtin_detector, contact_sheet, is_still};
+use obscura_media::{DecodeOptions, Decoder, EncoderSettings};
+use obscura_pipeline::{AnalyseOptions, KeepAt, KeepLike, Mode, Policy, Progress, RedactReport, Redactor, builtin_detector, contact_sheet, is_still};
 use serde::Serialize;
 
 use crate::Outcome;
+use crate::masking_args::MaskingArgs;
 
 /// Arguments of `obscura redact`.
 #[derive(Args, Debug)]
@@ -45,40 +44,9 @@ pub struct RedactArgs {
     /// nearest frame), e.g. `12.5@320,240`. Repeatable. One input only.
     #[arg(long, value_name = "TIME@X,Y")]
     pub keep_at: Vec<String>,
-    /// Keep the tracks that look like the person in this photo (re-identification), across
-    /// the whole clip; prints which tracks matched and their similarity.
-    #[arg(long, value_name = "PHOTO")]
-    pub keep_like: Option<PathBuf>,
-    /// Cosine similarity at or above which a track counts as the person of --keep-like.
-    #[arg(long, default_value_t = 0.6, value_name = "0..1")]
-    pub similarity: f32,
-    /// What to mask: `person`, `face` or `person,face` (whole bodies; faces too where no
-    /// body box covers them).
-    #[arg(long, default_value = "person,face")]
-    pub targets: String,
-    /// Masking style: `pixelate` (default) or `fill` are recommended for access exports;
-    /// `blur` can be partly reversed.
-    #[arg(long, default_value = "pixelate", value_name = "fill|pixelate|blur")]
-    pub style: String,
-    /// A static privacy zone masked on every frame: a polygon in fractions of the frame,
-    /// `x1,y1;x2,y2;x3,y3[;...]`. Repeatable.
-    #[arg(long, value_name = "POLYGON")]
-    pub zone: Vec<String>,
-    /// Run detection on every Nth frame (boxes predicted and interpolated in between).
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    pub every: u32,
-    /// Seconds a lost track keeps its predicted box.
-    #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
-    pub hold: f64,
-    /// Audio: `drop` (default; speech is personal data), `keep` or `mute`.
-    #[arg(long, default_value = "drop", value_name = "drop|keep|mute")]
-    pub audio: String,
-    /// x264 constant rate factor (0..51).
-    #[arg(long, value_name = "CRF")]
-    pub crf: Option<i64>,
-    /// x264 preset (ultrafast .. veryslow).
-    #[arg(long, value_name = "PRESET")]
-    pub preset: Option<String>,
+    /// Masking, detection and encoding options.
+    #[command(flatten)]
+    pub masking: MaskingArgs,
     /// Write a contact sheet of 12 evenly spaced OUTPUT frames to this PNG (a folder for
     /// several inputs), to check the result without playing the video.
     #[arg(long, value_name = "OUT.png")]
@@ -99,12 +67,6 @@ pub struct RedactArgs {
     /// Inference threads per file (default: the cores divided by the jobs).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Path of libonnxruntime.so.
-    #[arg(long, value_name = "PATH")]
-    pub ort_lib: Option<PathBuf>,
-    /// Folder holding the model files (default: $OBSCURA_MODEL_DIR, else the built-in one).
-    #[arg(long, value_name = "DIR")]
-    pub models: Option<PathBuf>,
 }
 
 const VIDEO_EXTENSIONS: &[&str] = &["mp4", "m4v", "mov", "mkv", "avi", "webm", "ts", "mts", "mpg", "mpeg", "wmv", "flv", "gif"];
@@ -275,38 +237,15 @@ fn run_one(job: &Job, shared: &Shared, bar: &ProgressBar, overall: &ProgressBar)
 /// Runs `obscura redact`.
 pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let (jobs, batch) = plan(&args)?;
-    let targets = Targets::parse(&args.targets)?;
-    let style = parse_style(&args.style)?;
-    let mut policy = Policy::builder().targets(targets).style(style).keep(args.keep.iter().copied());
-    for z in &args.zone {
-        policy = policy.zone(parse_zone(z, style)?);
-    }
-    let policy = policy.build()?;
+    let (policy, targets) = args.masking.policy(&args.keep)?;
     let keep_at = args.keep_at.iter().map(|s| KeepAt::from_str(s)).collect::<Result<Vec<_>, _>>()?;
-    let mut enc = EncoderSettings::builder().audio(AudioMode::from_str(&args.audio)?);
-    if let Some(c) = args.crf {
-        enc = enc.crf(c);
-    }
-    if let Some(p) = &args.preset {
-        enc = enc.preset(Preset::from_str(p)?);
-    }
-    let encoder = enc.build()?;
-    if !(0.0..=1.0).contains(&args.similarity) {
-        bail!("--similarity {} must lie in 0..1", args.similarity);
-    }
-    let keep_like = match &args.keep_like {
-        Some(p) => {
-            let img = image::open(p).with_context(|| format!("{}: cannot read the reference photo", p.display()))?;
-            Some((frame_from_image(&img), args.similarity))
-        }
-        None => None,
-    };
-    obscura_detect::runtime::init(args.ort_lib.as_deref())?;
-    let store = ModelStore::new(args.models.clone().unwrap_or_else(default_model_dir))?;
+    let encoder = args.masking.encoder()?;
+    let keep_like = args.masking.keep_like()?;
+    let store = args.masking.model_store()?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let jobs_n = args.jobs.unwrap_or(cores).clamp(1, jobs.len().max(1));
     let threads = args.threads.unwrap_or((cores / jobs_n).max(1));
-    let options = AnalyseOptions { every: args.every, targets, hold_seconds: Some(args.hold), hash_source: false, ..AnalyseOptions::default() };
+    let options = args.masking.analyse_options(targets);
     let mode = if args.two_pass { Mode::TwoPass } else { Mode::Auto };
     let shared = Shared { store, options, policy, keep_at, keep_like, encoder, frames: args.frames, mode, threads };
     for j in &jobs {

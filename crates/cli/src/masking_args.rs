@@ -1,0 +1,105 @@
+//! Options shared by `obscura redact` and `obscura export`: what is masked and how, the
+//! detection schedule (which must match `obscura tracks` for `--keep` ids to agree), the
+//! subject's reference photo, the encoder, and where the runtime and models are.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use obscura_detect::models::{ModelStore, default_model_dir};
+use obscura_media::{AudioMode, EncoderSettings, Preset};
+use obscura_pipeline::policy::{parse_style, parse_zone};
+use obscura_pipeline::subject::frame_from_image;
+use obscura_pipeline::{AnalyseOptions, Policy, Targets};
+
+/// Masking, detection and encoding options (flattened into `redact` and `export`).
+#[derive(Args, Debug)]
+pub struct MaskingArgs {
+    /// Keep the tracks that look like the person in this photo (re-identification), across
+    /// the whole clip; prints which tracks matched and their similarity.
+    #[arg(long, value_name = "PHOTO")]
+    pub keep_like: Option<PathBuf>,
+    /// Cosine similarity at or above which a track counts as the person of --keep-like.
+    #[arg(long, default_value_t = 0.6, value_name = "0..1")]
+    pub similarity: f32,
+    /// What to mask: `person`, `face` or `person,face` (whole bodies; faces too where no
+    /// body box covers them).
+    #[arg(long, default_value = "person,face")]
+    pub targets: String,
+    /// Masking style: `pixelate` (default) or `fill` are recommended for access exports;
+    /// `blur` can be partly reversed.
+    #[arg(long, default_value = "pixelate", value_name = "fill|pixelate|blur")]
+    pub style: String,
+    /// A static privacy zone masked on every frame: a polygon in fractions of the frame,
+    /// `x1,y1;x2,y2;x3,y3[;...]`. Repeatable.
+    #[arg(long, value_name = "POLYGON")]
+    pub zone: Vec<String>,
+    /// Run detection on every Nth frame (boxes predicted and interpolated in between).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub every: u32,
+    /// Seconds a lost track keeps its predicted box.
+    #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
+    pub hold: f64,
+    /// Audio: `drop` (default; speech is personal data), `keep` or `mute`.
+    #[arg(long, default_value = "drop", value_name = "drop|keep|mute")]
+    pub audio: String,
+    /// x264 constant rate factor (0..51).
+    #[arg(long, value_name = "CRF")]
+    pub crf: Option<i64>,
+    /// x264 preset (ultrafast .. veryslow).
+    #[arg(long, value_name = "PRESET")]
+    pub preset: Option<String>,
+    /// Path of libonnxruntime.so.
+    #[arg(long, value_name = "PATH")]
+    pub ort_lib: Option<PathBuf>,
+    /// Folder holding the model files (default: $OBSCURA_MODEL_DIR, else the built-in one).
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+}
+
+impl MaskingArgs {
+    /// The masking policy keeping `keep` visible, and the targets it masks.
+    pub fn policy(&self, keep: &[u64]) -> anyhow::Result<(Policy, Targets)> {
+        let targets = Targets::parse(&self.targets)?;
+        let style = parse_style(&self.style)?;
+        let mut policy = Policy::builder().targets(targets).style(style).keep(keep.iter().copied());
+        for z in &self.zone {
+            policy = policy.zone(parse_zone(z, style)?);
+        }
+        Ok((policy.build()?, targets))
+    }
+
+    /// The encoder settings (media defaults unless --crf / --preset are given).
+    pub fn encoder(&self) -> anyhow::Result<EncoderSettings> {
+        let mut enc = EncoderSettings::builder().audio(AudioMode::from_str(&self.audio)?);
+        if let Some(c) = self.crf {
+            enc = enc.crf(c);
+        }
+        if let Some(p) = &self.preset {
+            enc = enc.preset(Preset::from_str(p)?);
+        }
+        Ok(enc.build()?)
+    }
+
+    /// The reference photo of --keep-like as a frame, with the similarity threshold.
+    pub fn keep_like(&self) -> anyhow::Result<Option<(obscura_core::Frame, f32)>> {
+        if !(0.0..=1.0).contains(&self.similarity) {
+            bail!("--similarity {} must lie in 0..1", self.similarity);
+        }
+        let Some(p) = &self.keep_like else { return Ok(None) };
+        let img = image::open(p).with_context(|| format!("{}: cannot read the reference photo", p.display()))?;
+        Ok(Some((frame_from_image(&img), self.similarity)))
+    }
+
+    /// The detection schedule; the same as `obscura tracks` with the same flags, so ids agree.
+    pub fn analyse_options(&self, targets: Targets) -> AnalyseOptions {
+        AnalyseOptions { every: self.every, targets, hold_seconds: Some(self.hold), hash_source: false, ..AnalyseOptions::default() }
+    }
+
+    /// Loads ONNX Runtime (once) and opens the model store.
+    pub fn model_store(&self) -> anyhow::Result<ModelStore> {
+        obscura_detect::runtime::init(self.ort_lib.as_deref())?;
+        Ok(ModelStore::new(self.models.clone().unwrap_or_else(default_model_dir))?)
+    }
+}
