@@ -23,8 +23,6 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-mod time;
-
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -32,7 +30,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use time::{civil_from_days, days_from_civil, format_rfc3339, now_rfc3339};
+pub use obscura_core::civil::{civil_from_days, days_from_civil, format_rfc3339, now_rfc3339};
 
 /// `prev_hash` of the first record.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";

@@ -7,10 +7,12 @@
 //! - [`Frame`] and [`Plane`]: decoded pictures (YUV 4:2:0 or packed RGB/RGBA).
 //! - [`Detection`] and [`ObjectClass`]: what a detector found, in source-frame pixels.
 //! - [`atomic`]: crash-safe output files (temp + fsync + rename).
+//! - [`civil`]: UTC calendar arithmetic for RFC 3339 stamps and dates.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod atomic;
+pub mod civil;
 mod detection;
 mod error;
 mod frame;

@@ -1,8 +1,9 @@
-//! Civil (proleptic Gregorian, UTC) dates and RFC 3339 times, computed from `SystemTime`
-//! with Howard Hinnant's `days_from_civil` / `civil_from_days` algorithms.
+//! Civil (proleptic Gregorian, UTC) dates for retention expiry, over
+//! [`obscura_core::civil`].
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
+
+use obscura_core::civil;
 
 use crate::Error;
 
@@ -43,7 +44,7 @@ impl Date {
 
     /// Today's date in UTC.
     pub fn today_utc() -> Self {
-        let secs = unix_now();
+        let secs = civil::unix_now();
         let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
         Self { year: y as i32, month: m, day: d }
     }
@@ -74,47 +75,23 @@ fn days_in_month(y: i32, m: u8) -> u8 {
     }
 }
 
-fn unix_now() -> i64 {
-    match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => -(e.duration().as_secs() as i64),
-    }
-}
-
-/// Days since 1970-01-01 of a civil date.
 fn days_from_civil(y: i64, m: u8, d: u8) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = m as i64;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    civil::days_from_civil(y, u32::from(m), u32::from(d))
 }
 
-/// Civil date of a day count since 1970-01-01.
 fn civil_from_days(z: i64) -> (i64, u8, u8) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    let (y, m, d) = civil::civil_from_days(z);
+    (y, m as u8, d as u8)
 }
 
 /// The current UTC time as RFC 3339 with seconds precision: `2026-11-28T04:18:00Z`.
 pub(crate) fn now_rfc3339() -> String {
-    rfc3339(unix_now())
+    civil::now_rfc3339()
 }
 
+#[cfg(test)]
 pub(crate) fn rfc3339(secs: i64) -> String {
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    let s = secs.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+    civil::format_rfc3339(secs)
 }
 
 #[cfg(test)]

@@ -1,4 +1,6 @@
-//! UTC calendar arithmetic (proleptic Gregorian), enough for RFC 3339 stamps and dates.
+//! UTC calendar arithmetic (proleptic Gregorian, Howard Hinnant's algorithms), enough for
+//! RFC 3339 stamps, retention dates and wall-clock request windows. No time-zone database:
+//! Obscura records and compares UTC only.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -36,8 +38,15 @@ pub fn format_rfc3339(unix_secs: i64) -> String {
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn now_rfc3339() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-    format_rfc3339(secs)
+    format_rfc3339(unix_now())
+}
+
+/// Seconds since the Unix epoch now (negative if the clock is set before 1970).
+pub fn unix_now() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    }
 }
 
 #[cfg(test)]
