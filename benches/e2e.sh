@@ -25,7 +25,7 @@ for a in "$@"; do
   esac
 done
 # The encoder settings obscura uses by default; ffmpeg gets the same.
-PRESET=${PRESET:-medium}
+PRESET=${PRESET:-veryfast}
 CRF=${CRF:-20}
 
 work=$(mktemp -d /tmp/obscura-bench.XXXXXX)

@@ -56,7 +56,7 @@ pub struct CutArgs {
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(i64).range(0..=51))]
     pub crf: i64,
     /// x264 preset: slower presets give smaller files at the same quality.
-    #[arg(long, default_value = "medium", value_parser = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"])]
+    #[arg(long, default_value = "veryfast", value_parser = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"])]
     pub preset: String,
     /// Audio: drop it (default), keep it for the kept ranges (AAC), or write silence.
     #[arg(long, default_value = "drop", value_parser = ["drop", "keep", "mute"])]

@@ -199,7 +199,11 @@ impl ClipRedactor for PipelineRedactor {
         v.push("Fail closed: any detection not confidently part of the subject's track is masked, and the subject's box never unmasks another person overlapping it.".into());
         v.push(format!(
             "Detection runs on {}; between detections boxes are tracked and held for {:.1} s after a person is lost.",
-            if self.options.every == 1 { "every frame".to_string() } else { format!("every {}th frame", self.options.every) },
+            match (self.options.detect_rate, self.options.every) {
+                (Some(r), _) => format!("at least {r} frames per second of video (every Nth frame, N set from each camera's frame rate)"),
+                (None, 1) => "every frame".to_string(),
+                (None, n) => format!("every {n}th frame"),
+            },
             self.options.hold_seconds.unwrap_or(0.0)
         ));
         if self.zones > 0 {
@@ -221,7 +225,10 @@ impl ClipRedactor for PipelineRedactor {
         if t.face {
             p.styles.insert("face".into(), self.style.clone());
         }
-        p.extra.insert("every".into(), json!(self.options.every));
+        match self.options.detect_rate {
+            Some(r) => p.extra.insert("detect_rate_per_second".into(), json!(r)),
+            None => p.extra.insert("every".into(), json!(self.options.every)),
+        };
         p.extra.insert("zones".into(), json!(self.zones));
         p.extra.insert("keep_at".into(), json!(self.keep_at.iter().map(|k| k.2.clone()).collect::<Vec<_>>()));
         if let Some((_, th)) = &self.keep_like {
@@ -312,7 +319,7 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
             let keep_like = args.masking.keep_like()?;
             let store = args.masking.model_store()?;
             let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-            let options = args.masking.analyse_options(targets);
+            let options = args.masking.analyse_options(targets)?;
             Some(PipelineRedactor {
                 store,
                 options,

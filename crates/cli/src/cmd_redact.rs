@@ -245,7 +245,7 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let jobs_n = args.jobs.unwrap_or(cores).clamp(1, jobs.len().max(1));
     let threads = args.threads.unwrap_or((cores / jobs_n).max(1));
-    let options = args.masking.analyse_options(targets);
+    let options = args.masking.analyse_options(targets)?;
     let mode = if args.two_pass { Mode::TwoPass } else { Mode::Auto };
     let shared = Shared { store, options, policy, keep_at, keep_like, encoder, frames: args.frames, mode, threads };
     for j in &jobs {

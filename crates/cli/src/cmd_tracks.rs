@@ -30,9 +30,10 @@ pub struct TracksArgs {
     /// time range.
     #[arg(long, value_name = "OUT.png")]
     pub sheet: Option<PathBuf>,
-    /// Run detection on every Nth frame (boxes in between are interpolated).
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    pub every: u32,
+    /// Run detection on every Nth frame (boxes in between are interpolated); `auto`: 8 times
+    /// per second of video, as `obscura redact` does by default (ids then agree).
+    #[arg(long, default_value = "auto", value_name = "N|auto")]
+    pub every: String,
     /// What to track: `person`, `face` or `person,face`.
     #[arg(long, default_value = "person,face")]
     pub targets: String,
@@ -60,7 +61,8 @@ pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let targets = Targets::parse(&args.targets)?;
     let lib = obscura_detect::runtime::init(args.ort_lib.as_deref())?;
     let store = ModelStore::new(args.models.clone().unwrap_or_else(default_model_dir))?;
-    let mut options = AnalyseOptions { every: args.every, targets, hold_seconds: Some(args.hold), ..AnalyseOptions::default() };
+    let (every, detect_rate) = crate::masking_args::parse_every(&args.every)?;
+    let mut options = AnalyseOptions { every, detect_rate, targets, hold_seconds: Some(args.hold), ..AnalyseOptions::default() };
     options.detector.person.session.intra_threads = args.threads;
     options.detector.face.session.intra_threads = args.threads;
     let mut detector = builtin_detector(&store, targets, &options.detector)?;

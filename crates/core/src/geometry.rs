@@ -61,6 +61,13 @@ impl Rect {
         (x1 > x0 && y1 > y0).then(|| Rect::new(x0, y0, x1 - x0, y1 - y0))
     }
 
+    /// The smallest rectangle containing both.
+    pub fn hull(&self, other: &Rect) -> Rect {
+        let x0 = self.x.min(other.x);
+        let y0 = self.y.min(other.y);
+        Rect::new(x0, y0, self.right().max(other.right()) - x0, self.bottom().max(other.bottom()) - y0)
+    }
+
     /// Intersection over union, 0 when disjoint or degenerate.
     pub fn iou(&self, other: &Rect) -> f32 {
         let inter = self.intersection(other).map_or(0.0, |r| r.area());

@@ -30,11 +30,14 @@ pub struct SessionConfig {
     pub intra_threads: usize,
     /// Graph optimisation level.
     pub graph_optimization_level: OptimizationLevel,
+    /// Let idle intra-op threads spin waiting for work (false): spinning shortens each call
+    /// slightly but burns the cores the decoder and encoder need (measured in BENCHMARKS.md).
+    pub spinning: bool,
 }
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        Self { intra_threads: 0, graph_optimization_level: OptimizationLevel::All }
+        Self { intra_threads: 0, graph_optimization_level: OptimizationLevel::All, spinning: false }
     }
 }
 
@@ -66,6 +69,7 @@ impl OnnxModel {
         };
         let mut builder = Session::builder(&env).map_err(|e| fail(e.to_string()))?;
         builder = builder.with_optimization_level(level).map_err(|e| fail(e.to_string()))?;
+        builder = builder.with_intra_op_spinning(config.spinning).map_err(|e| fail(e.to_string()))?;
         if config.intra_threads > 0 {
             builder = builder.with_intra_threads(config.intra_threads).map_err(|e| fail(e.to_string()))?;
         }

@@ -23,10 +23,10 @@ use crate::error::{Error, describe};
 pub enum Preset {
     Ultrafast,
     Superfast,
+    #[default]
     Veryfast,
     Faster,
     Fast,
-    #[default]
     Medium,
     Slow,
     Slower,
@@ -115,11 +115,12 @@ pub struct EncoderSettings {
 }
 
 impl Default for EncoderSettings {
-    /// CRF 20, preset `medium`, no bit-rate target, audio dropped.
+    /// CRF 20, preset `veryfast` (real time at 1080p on 2 cores with detection; slower
+    /// presets cost 2-3x the encode time, see BENCHMARKS.md), no bit-rate target, audio dropped.
     fn default() -> Self {
         Self {
             crf: 20,
-            preset: Preset::Medium,
+            preset: Preset::Veryfast,
             bitrate: None,
             audio: AudioMode::Drop,
         }

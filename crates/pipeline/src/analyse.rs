@@ -73,7 +73,12 @@ impl Targets {
 pub struct AnalyseOptions {
     /// Run the detector on every `every`-th frame (1 = every frame); frames between get
     /// predicted boxes, replaced by interpolation between detections in the result.
+    /// Ignored when `detect_rate` is set.
     pub every: u32,
+    /// Instead of a fixed `every`: run the detector at least this many times per second of
+    /// video, `every` being derived from each input's frame rate ([`AnalyseOptions::every_at`];
+    /// `obscura --every auto` sets [`AUTO_DETECT_RATE`]). `None` (the default): use `every`.
+    pub detect_rate: Option<f64>,
     /// Classes to keep.
     pub targets: Targets,
     /// Tracker settings. `hold_frames` and `max_lost_frames` are replaced when
@@ -83,6 +88,11 @@ pub struct AnalyseOptions {
     /// with the stream's frame rate, at least `2 * every` frames; tracks can be re-found
     /// under the same id for twice that.
     pub hold_seconds: Option<f64>,
+    /// How far before its first detection a new track's first box is also masked, in
+    /// seconds of video (0.5): people entering at the frame edge or from behind something
+    /// are visible a few frames before the detector fires. The streaming redactor holds this
+    /// many frames (at least `every - 1`) in memory.
+    pub lead_in_seconds: f64,
     /// Detector settings, recorded in the result (the detector itself is passed in).
     pub detector: PersonFaceConfig,
     /// Compute the sha256 of the input for the result (true).
@@ -91,7 +101,61 @@ pub struct AnalyseOptions {
 
 impl Default for AnalyseOptions {
     fn default() -> Self {
-        Self { every: 1, targets: Targets::ALL, tracker: TrackerConfig::default(), hold_seconds: Some(1.0), detector: PersonFaceConfig::default(), hash_source: true }
+        Self {
+            every: 1,
+            detect_rate: None,
+            targets: Targets::ALL,
+            tracker: TrackerConfig::default(),
+            hold_seconds: Some(1.0),
+            lead_in_seconds: 0.5,
+            detector: PersonFaceConfig::default(),
+            hash_source: true,
+        }
+    }
+}
+
+/// Detections per second of video of `--every auto`: on 25 fps video the detector runs on
+/// every 3rd frame, on 30 fps every 3rd, on 10-15 fps every frame. Chosen from the recall
+/// measured with `benches/recall.sh` (BENCHMARKS.md): at 8 detections a second no box the
+/// detector finds on every frame is left unmasked on the real clips.
+pub const AUTO_DETECT_RATE: f64 = 8.0;
+
+impl AnalyseOptions {
+    /// The detection interval for a stream of `fps` frames a second: `every`, or with
+    /// `detect_rate` set the largest interval that still runs the detector at least that
+    /// often (1 when the frame rate is unknown; at most 100).
+    pub fn every_at(&self, fps: Option<f64>) -> u32 {
+        match (self.detect_rate, fps) {
+            (Some(rate), Some(fps)) if rate > 0.0 && fps.is_finite() && fps > 0.0 => ((fps / rate).floor() as u32).clamp(1, 100),
+            (Some(_), _) => 1,
+            (None, _) => self.every,
+        }
+    }
+
+    /// These options with `every` fixed for a stream of `fps` frames a second
+    /// ([`AnalyseOptions::every_at`]) and `detect_rate` cleared: what a run records.
+    pub fn resolved(&self, fps: Option<f64>) -> Self {
+        Self { every: self.every_at(fps), detect_rate: None, ..self.clone() }
+    }
+
+    /// The lead-in in frames for a stream of `fps` frames a second (25 when unknown).
+    pub fn lead_in_frames(&self, fps: Option<f64>) -> u64 {
+        (self.lead_in_seconds * fps.unwrap_or(25.0)).ceil() as u64
+    }
+
+    /// Checks `every`, `detect_rate` and `lead_in_seconds`.
+    pub(crate) fn validate_schedule(&self) -> Result<(), Error> {
+        if !(self.lead_in_seconds.is_finite() && (0.0..=60.0).contains(&self.lead_in_seconds)) {
+            return Err(Error::InvalidSetting { name: "lead_in_seconds", value: self.lead_in_seconds.to_string(), reason: "must lie in [0, 60]".into() });
+        }
+        if let Some(r) = self.detect_rate {
+            if !(r.is_finite() && r > 0.0 && r <= 1000.0) {
+                return Err(Error::InvalidSetting { name: "detect_rate", value: r.to_string(), reason: "must be a positive number of detections per second, at most 1000".into() });
+            }
+        } else if self.every == 0 || self.every > 100 {
+            return Err(Error::InvalidSetting { name: "every", value: self.every.to_string(), reason: "must be 1..=100".into() });
+        }
+        Ok(())
     }
 }
 
@@ -113,9 +177,7 @@ pub fn analyse(
     options: &AnalyseOptions,
     mut progress: impl FnMut(u64, Option<u64>),
 ) -> Result<TrackSet, Error> {
-    if options.every == 0 {
-        return Err(Error::InvalidSetting { name: "every", value: "0".into(), reason: "must be at least 1".into() });
-    }
+    options.validate_schedule()?;
     if let Some(h) = options.hold_seconds.filter(|h| !(h.is_finite() && (0.0..=3600.0).contains(h))) {
         return Err(Error::InvalidSetting { name: "hold_seconds", value: h.to_string(), reason: "must lie in [0, 3600]".into() });
     }
@@ -124,6 +186,7 @@ pub fn analyse(
     let decoder = Decoder::open(input, &DecodeOptions::default()).map_err(|e| fail(Stage::Decode, At::NONE, e.into()))?;
     let info = decoder.info().clone();
     let fps = info.frame_rate.map(|r| r.as_f64()).filter(|f| *f > 0.0);
+    let options = &options.resolved(fps);
     let every = u64::from(options.every);
     let mut tracker_cfg = options.tracker;
     if let Some(h) = options.hold_seconds {
@@ -137,9 +200,8 @@ pub fn analyse(
 
     let (tx, rx) = crossbeam_channel::bounded::<Result<Frame, obscura_media::Error>>(4);
     let total = info.frame_count;
-    // Look back as far as a lost track is held: people entering at the frame edge are visible
-    // a few frames before the detector fires.
-    let mut builder = TrackSetBuilder::new().with_lead_in(u64::from(tracker_cfg.hold_frames));
+    // People entering at the frame edge are visible a few frames before the detector fires.
+    let mut builder = TrackSetBuilder::new().with_lead_in(options.lead_in_frames(fps));
     let mut frames = 0u64;
     let mut last_pts: Option<Timestamp> = None;
     let result = std::thread::scope(|s| -> Result<(), Error> {

@@ -17,13 +17,13 @@
 //!
 //! A run is **one streaming pass** when the subject is given by track ids (or nobody is
 //! kept): decode, detection + tracking + policy, and render + encode overlap on three
-//! threads, and the only frames held are the queues (8 each) plus a look-ahead of
-//! `max(hold_frames, every - 1)` frames (1 s of video by default), so peak memory does not
+//! threads, and the only frames held are the queues (4 each) plus a look-ahead of
+//! `max(lead_in, every - 1)` frames (0.5 s of video by default), so peak memory does not
 //! depend on clip length. The look-ahead is what makes `--every N` and entering people safe:
 //! when a detection frame arrives, the held frames also get each track's box interpolated
 //! between its two detections (on top of the tracker's prediction) and the first box of
 //! every track born there: widened for motion ([`redact::backfill_rect`]) on the `every - 1`
-//! frames before it, as it is on the `hold_frames` frames before those (the same lead-in
+//! frames before it, as it is on the lead-in frames before those (the same lead-in
 //! [`analyse()`] puts in the TrackSet: people entering at the frame edge are visible a few
 //! frames before the detector fires). Ids are the ones
 //! [`analyse()`] (and `obscura tracks`) gives with the same settings: the same detection
@@ -67,7 +67,7 @@ pub mod sheet;
 pub mod still;
 pub mod subject;
 
-pub use analyse::{AnalyseOptions, Targets, analyse, builtin_detector};
+pub use analyse::{AUTO_DETECT_RATE, AnalyseOptions, Targets, analyse, builtin_detector};
 pub use error::{At, Cause, Error, Stage};
 pub use policy::{Candidate, Decision, Policy, PolicyBuilder};
 pub use redact::{CancelToken, KeepAt, KeepLike, Mode, Pass, Progress, ProgressFn, RedactReport, Redactor, RedactorBuilder, StageTimes};

@@ -16,7 +16,7 @@
 use std::collections::BTreeSet;
 
 use obscura_core::{ObjectClass, Rect};
-use obscura_render::{Mask, PrivacyZone, Region, Style};
+use obscura_render::{Color, Mask, PrivacyZone, Region, Style};
 use obscura_track::TrackId;
 
 use crate::error::Error;
@@ -228,13 +228,21 @@ impl PolicyBuilder {
     }
 }
 
-/// Parses a style name: `fill` (black), `pixelate` or `blur`.
+/// Parses a style name: `fill` (black), `fill:#RRGGBB` (that colour), `pixelate` or `blur`.
 pub fn parse_style(s: &str) -> Result<Style, Error> {
+    let bad = |reason: &str| Error::InvalidSetting { name: "style", value: s.into(), reason: reason.into() };
     match s {
         "fill" => Ok(Style::fill()),
         "pixelate" => Ok(Style::pixelate()),
         "blur" => Ok(Style::blur()),
-        _ => Err(Error::InvalidSetting { name: "style", value: s.into(), reason: "expected fill, pixelate or blur".into() }),
+        _ => {
+            let hex = s.strip_prefix("fill:#").ok_or_else(|| bad("expected fill, fill:#RRGGBB, pixelate or blur"))?;
+            if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(bad("a fill colour is six hex digits, e.g. fill:#808080"));
+            }
+            let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).expect("checked hex digits");
+            Ok(Style::Fill { color: Color::Rgb([byte(0), byte(2), byte(4)]) })
+        }
     }
 }
 
@@ -344,6 +352,9 @@ mod tests {
         let e = Policy::builder().targets(Targets { person: false, face: false }).build().unwrap_err();
         assert!(e.to_string().contains("targets"), "{e}");
         assert!(parse_style("smudge").unwrap_err().to_string().contains("smudge"));
+        assert!(parse_style("fill:#12345").unwrap_err().to_string().contains("six hex digits"));
+        assert!(parse_style("fill:#12345g").is_err());
+        assert_eq!(parse_style("fill:#FF0080").unwrap(), Style::Fill { color: Color::Rgb([255, 0, 128]) });
         assert!(parse_zone("0,0;1,0", Style::fill()).is_err());
         assert!(parse_zone("0,0;1.5,0;1,1", Style::fill()).unwrap_err().to_string().contains("1.5"));
     }

@@ -188,7 +188,7 @@ impl Default for RedactorBuilder {
             keep_like: None,
             encoder: EncoderSettings::default(),
             decode: DecodeOptions::default(),
-            queue: 8,
+            queue: 4,
             max_frames: None,
             mode: Mode::Auto,
             progress: None,
@@ -221,6 +221,14 @@ impl RedactorBuilder {
     /// Run the detector on every `n`-th frame (1 = all), predicting boxes in between.
     pub fn every(mut self, n: u32) -> Self {
         self.analysis.every = n;
+        self.analysis.detect_rate = None;
+        self
+    }
+
+    /// Run the detector at least `per_second` times per second of video, the interval
+    /// derived from each input's frame rate (see [`AnalyseOptions::every_at`]).
+    pub fn detect_rate(mut self, per_second: f64) -> Self {
+        self.analysis.detect_rate = Some(per_second);
         self
     }
 
@@ -254,7 +262,7 @@ impl RedactorBuilder {
         self
     }
 
-    /// Capacity of each queue between stages, in frames (8).
+    /// Capacity of each queue between stages, in frames (4).
     pub fn queue_depth(mut self, frames: usize) -> Self {
         self.queue = frames;
         self
@@ -289,9 +297,7 @@ impl RedactorBuilder {
         let detector = self.detector.ok_or_else(|| Error::InvalidSetting { name: "detector", value: "none".into(), reason: "a detector is required".into() })?;
         let mut analysis = self.analysis;
         analysis.targets = self.policy.targets();
-        if analysis.every == 0 || analysis.every > 100 {
-            return Err(Error::InvalidSetting { name: "every", value: analysis.every.to_string(), reason: "must be 1..=100".into() });
-        }
+        analysis.validate_schedule()?;
         if let Some(h) = analysis.hold_seconds.filter(|h| !(h.is_finite() && (0.0..=3600.0).contains(h))) {
             return Err(Error::InvalidSetting { name: "hold_seconds", value: h.to_string(), reason: "must lie in [0, 3600]".into() });
         }
@@ -377,6 +383,8 @@ pub struct RedactReport {
     pub width: u32,
     /// Frame height.
     pub height: u32,
+    /// The detector ran on every `every`-th frame of this input.
+    pub every: u32,
     /// Wall-clock seconds of the whole run.
     pub seconds: f64,
     /// Frames per second of the whole run (frames / seconds).
@@ -519,6 +527,10 @@ impl Masker for LiveMasker<'_> {
                     return None;
                 }
                 match self.last_detected.get(&b.id) {
+                    // Between two consecutive scheduled detections: both boxes' hull (the
+                    // person may be anywhere on the way; linear interpolation alone lagged
+                    // real motion, see BENCHMARKS.md).
+                    Some(&(f0, r0)) if f0 < f && k - f0 <= every => Some(r0.hull(&b.rect)),
                     Some(&(f0, r0)) if f0 < f => {
                         let t = (f - f0) as f32 / (k - f0) as f32;
                         let l = |a: f32, z: f32| a + (z - a) * t;
@@ -587,8 +599,24 @@ impl<'a> TrackSetMasker<'a> {
 impl Masker for TrackSetMasker<'_> {
     fn push(&mut self, frame: Frame, out: &mut Vec<(Frame, Mask)>) -> Result<(), Error> {
         let i = frame.index;
-        let mut c: Vec<Candidate> =
-            self.set.boxes_at(i).into_iter().map(|(t, b)| Candidate { track: Some(t.id), class: t.class, rect: b.rect(), parent: t.parent }).collect();
+        let every = self.every;
+        let mut c: Vec<Candidate> = self
+            .set
+            .boxes_at(i)
+            .into_iter()
+            .map(|(t, b)| {
+                // Between two consecutive scheduled detections: their hull, as the live
+                // look-ahead masks it.
+                let detected = |f: u64| t.box_at(f).filter(|d| !d.predicted);
+                let prev = (1..every).filter_map(|d| i.checked_sub(d)).find_map(detected);
+                let next = (1..every).find_map(|d| detected(i + d));
+                let rect = match (b.predicted, prev, next) {
+                    (true, Some(p), Some(n)) if n.frame - p.frame <= every => p.rect().hull(&n.rect()).hull(&b.rect()),
+                    _ => b.rect(),
+                };
+                Candidate { track: Some(t.id), class: t.class, rect, parent: t.parent }
+            })
+            .collect();
         // Frames just before a track's first detection: its first box widened for motion
         // (the TrackSet's lead-in gives the box as it is further back).
         for (f, rect, cand) in self.births.iter().filter(|(f, _, _)| *f > i && *f < i + self.every) {
@@ -705,6 +733,7 @@ impl Redactor {
             frames,
             width: info.width,
             height: info.height,
+            every: self.analysis.every_at(fps_of(&info)),
             seconds: secs,
             fps: frames as f64 / secs.max(1e-9),
             kept: seen.keys().copied().filter(|id| policy.keep().contains(id)).collect(),
@@ -774,7 +803,7 @@ impl Redactor {
             fps,
         };
         let settings = AnalysisSettings {
-            every: self.analysis.every,
+            every: self.analysis.every_at(fps_of(&info)),
             targets: policy.targets().classes(),
             tracker: tracker_cfg,
             thresholds,
@@ -809,7 +838,8 @@ impl Redactor {
             });
         }
         let enc = self.create_encoder(input, output, &info)?;
-        let mut masker = TrackSetMasker::new(set, &policy, u64::from(self.analysis.every));
+        let every = set.settings.every.max(1);
+        let mut masker = TrackSetMasker::new(set, &policy, u64::from(every));
         let outcome = run_pass(input, &mut dec, &mut masker, Some(enc), self.queue, self.max_frames, &self.cancel, self.progress.as_ref(), (Pass::Redact, passes, passes))?;
         let frames = outcome.frames;
         let mut outcome_stages = self.analysis_stages.take().unwrap_or_default();
@@ -823,6 +853,7 @@ impl Redactor {
             frames,
             width: info.width,
             height: info.height,
+            every,
             seconds: secs,
             fps: frames as f64 / secs.max(1e-9),
             kept: keep.iter().copied().collect(),
@@ -855,7 +886,7 @@ pub fn backfill_rect(r: Rect, frames_back: u64) -> Rect {
 pub fn effective_tracker(options: &AnalyseOptions, fps: Option<f64>) -> TrackerConfig {
     let mut cfg = options.tracker;
     if let Some(h) = options.hold_seconds {
-        let hold = ((h * fps.unwrap_or(25.0)).ceil() as u32).max(2 * options.every);
+        let hold = ((h * fps.unwrap_or(25.0)).ceil() as u32).max(2 * options.every_at(fps));
         cfg.hold_frames = hold;
         cfg.max_lost_frames = cfg.max_lost_frames.max(2 * hold);
     }
@@ -879,17 +910,22 @@ fn live_masker<'a>(
         tracker,
         policy,
         targets: policy.targets(),
-        every: u64::from(options.every),
-        lead_in: u64::from(cfg.hold_frames),
+        every: u64::from(options.every_at(fps)),
+        lead_in: options.lead_in_frames(fps),
         held: std::collections::VecDeque::new(),
         last_detected: HashMap::new(),
         seen: BTreeMap::new(),
         untracked: 0,
         // The same lead-in `analyse` gives its TrackSet.
-        record: record.then(|| TrackSetBuilder::new().with_lead_in(u64::from(cfg.hold_frames))),
+        record: record.then(|| TrackSetBuilder::new().with_lead_in(options.lead_in_frames(fps))),
         detect_time: Duration::ZERO,
     };
     Ok((masker, cfg))
+}
+
+/// The stream's frame rate, when known and positive.
+fn fps_of(info: &VideoInfo) -> Option<f64> {
+    info.frame_rate.map(|r| r.as_f64()).filter(|f| *f > 0.0)
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

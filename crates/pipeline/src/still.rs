@@ -129,6 +129,7 @@ impl Redactor {
             frames: 1,
             width: frame.width,
             height: frame.height,
+            every: 1,
             seconds: secs,
             fps: 1.0 / secs.max(1e-9),
             keep_not_found: keep.iter().copied().filter(|id| !cands.iter().any(|c| c.track == Some(*id))).collect(),
