@@ -77,6 +77,14 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
+    // A closed pipe (`obscura verify x | head`) ends the process quietly, as it does for
+    // other Unix tools, instead of a panic in `println!`. Outputs are atomic, so being
+    // stopped there leaves nothing partial (as any kill does).
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let quiet = cli.quiet;
     let result = match cli.command {
