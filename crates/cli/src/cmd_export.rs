@@ -162,6 +162,7 @@ impl ClipRedactor for PipelineRedactor {
         if rep.kept.is_empty() {
             notes.push("no person was kept visible: everyone detected is masked".into());
         }
+        notes.push(if rep.every == 1 { "detection ran on every frame".to_string() } else { format!("detection ran on one frame in {}", rep.every) });
         use obscura_core::ObjectClass;
         Ok(RedactionSummary {
             frames: rep.frames,
@@ -200,9 +201,9 @@ impl ClipRedactor for PipelineRedactor {
         v.push(format!(
             "Detection runs on {}; between detections boxes are tracked and held for {:.1} s after a person is lost.",
             match (self.options.detect_rate, self.options.every) {
-                (Some(r), _) => format!("at least {r} frames per second of video (every Nth frame, N set from each camera's frame rate)"),
+                (Some(r), _) => format!("at least {r} frames per second of video (one frame in N, N set from each camera's frame rate)"),
                 (None, 1) => "every frame".to_string(),
-                (None, n) => format!("every {n}th frame"),
+                (None, n) => format!("one frame in {n}"),
             },
             self.options.hold_seconds.unwrap_or(0.0)
         ));

@@ -91,6 +91,8 @@ fn access_request_on_generated_clip_keeps_only_the_window() {
     assert_eq!(decode_indices_with_ffmpeg(&d.join("o/hall.mp4")), (10..25).collect::<Vec<_>>());
     let html = fs::read_to_string(d.join("o/report.html")).unwrap();
     assert!(html.contains("Access request") && html.contains("op-1") && html.contains("No data subject was selected"));
+    // 20 fps: `--every auto` (8 detections a second) ran the detector on one frame in 2.
+    assert!(html.contains("detection ran on one frame in 2"), "{html}");
     let m: serde_json::Value = serde_json::from_slice(&obscura(d).args(["verify", "acc.obx", "--json"]).assert().success().get_output().stdout).unwrap();
     let cam = &m["manifest"]["cameras"][0];
     assert_eq!(cam["camera"], "hall");
