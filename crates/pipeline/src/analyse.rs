@@ -12,10 +12,11 @@ use std::path::Path;
 use obscura_core::{Detection, Frame, ObjectClass, Timestamp};
 use obscura_detect::models::{ModelStore, sha256_file};
 use obscura_detect::{Detector, FaceDetector, PersonFaceConfig, PersonFaceDetector, YoloxDetector};
-use obscura_media::{DecodeOptions, Decoder};
+use obscura_media::{DecodeOptions, Decoder, VideoInfo};
 use obscura_track::{AnalysisSettings, ModelRecord, SourceInfo, TrackSet, TrackSetBuilder, Tracker, TrackerConfig};
 
 use crate::error::{At, Error, Stage};
+use crate::redact::effective_tracker;
 
 /// What to look for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,8 +144,8 @@ impl AnalyseOptions {
         (self.lead_in_seconds * fps.unwrap_or(25.0)).ceil() as u64
     }
 
-    /// Checks `every`, `detect_rate` and `lead_in_seconds`.
-    pub(crate) fn validate_schedule(&self) -> Result<(), Error> {
+    /// Checks `every`, `detect_rate`, `lead_in_seconds` and `hold_seconds`.
+    pub(crate) fn validate(&self) -> Result<(), Error> {
         if !(self.lead_in_seconds.is_finite() && (0.0..=60.0).contains(&self.lead_in_seconds)) {
             return Err(Error::InvalidSetting { name: "lead_in_seconds", value: self.lead_in_seconds.to_string(), reason: "must lie in [0, 60]".into() });
         }
@@ -155,8 +156,16 @@ impl AnalyseOptions {
         } else if self.every == 0 || self.every > 100 {
             return Err(Error::InvalidSetting { name: "every", value: self.every.to_string(), reason: "must be 1..=100".into() });
         }
+        if let Some(h) = self.hold_seconds.filter(|h| !(h.is_finite() && (0.0..=3600.0).contains(h))) {
+            return Err(Error::InvalidSetting { name: "hold_seconds", value: h.to_string(), reason: "must lie in [0, 3600]".into() });
+        }
         Ok(())
     }
+}
+
+/// The stream's frame rate, when known and positive.
+pub(crate) fn fps_of(info: &VideoInfo) -> Option<f64> {
+    info.frame_rate.map(|r| r.as_f64()).filter(|f| *f > 0.0)
 }
 
 /// The built-in detector for `targets`: YOLOX persons, YuNet faces on the downscaled frame,
@@ -177,23 +186,15 @@ pub fn analyse(
     options: &AnalyseOptions,
     mut progress: impl FnMut(u64, Option<u64>),
 ) -> Result<TrackSet, Error> {
-    options.validate_schedule()?;
-    if let Some(h) = options.hold_seconds.filter(|h| !(h.is_finite() && (0.0..=3600.0).contains(h))) {
-        return Err(Error::InvalidSetting { name: "hold_seconds", value: h.to_string(), reason: "must lie in [0, 3600]".into() });
-    }
+    options.validate()?;
     let path = input.to_path_buf();
     let fail = |stage: Stage, at: At, e: Box<dyn std::error::Error + Send + Sync>| Error::stage(path.clone(), stage, at, e);
     let decoder = Decoder::open(input, &DecodeOptions::default()).map_err(|e| fail(Stage::Decode, At::NONE, e.into()))?;
     let info = decoder.info().clone();
-    let fps = info.frame_rate.map(|r| r.as_f64()).filter(|f| *f > 0.0);
+    let fps = fps_of(&info);
     let options = &options.resolved(fps);
     let every = u64::from(options.every);
-    let mut tracker_cfg = options.tracker;
-    if let Some(h) = options.hold_seconds {
-        let hold = ((h * fps.unwrap_or(25.0)).ceil() as u32).max(2 * options.every);
-        tracker_cfg.hold_frames = hold;
-        tracker_cfg.max_lost_frames = tracker_cfg.max_lost_frames.max(2 * hold);
-    }
+    let tracker_cfg = effective_tracker(options, fps);
     let mut tracker = Tracker::new(tracker_cfg).map_err(|e| Error::InvalidSetting { name: "tracker", value: format!("{tracker_cfg:?}"), reason: e.to_string() })?;
 
     let sha256 = if options.hash_source { Some(sha256_file(input).map_err(|e| fail(Stage::Decode, At::NONE, e.into()))?) } else { None };

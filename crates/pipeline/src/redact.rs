@@ -23,7 +23,7 @@ use obscura_media::{AudioMode, AudioSource, DecodeOptions, Decoder, Encoder, Enc
 use obscura_render::Mask;
 use obscura_track::{AnalysisSettings, BoxSource, ModelRecord, SourceInfo, TrackId, TrackSet, TrackSetBuilder, Tracker, TrackerConfig};
 
-use crate::analyse::AnalyseOptions;
+use crate::analyse::{AnalyseOptions, fps_of};
 use serde::Serialize;
 
 use crate::error::{At, Error, Stage};
@@ -297,10 +297,7 @@ impl RedactorBuilder {
         let detector = self.detector.ok_or_else(|| Error::InvalidSetting { name: "detector", value: "none".into(), reason: "a detector is required".into() })?;
         let mut analysis = self.analysis;
         analysis.targets = self.policy.targets();
-        analysis.validate_schedule()?;
-        if let Some(h) = analysis.hold_seconds.filter(|h| !(h.is_finite() && (0.0..=3600.0).contains(h))) {
-            return Err(Error::InvalidSetting { name: "hold_seconds", value: h.to_string(), reason: "must lie in [0, 3600]".into() });
-        }
+        analysis.validate()?;
         if self.queue == 0 || self.queue > 256 {
             return Err(Error::InvalidSetting { name: "queue_depth", value: self.queue.to_string(), reason: "must be 1..=256 frames".into() });
         }
@@ -785,7 +782,7 @@ impl Redactor {
         st.track_policy_ms -= st.detect_ms;
         self.analysis_stages = Some(st);
         drop(masker);
-        let fps = info.frame_rate.map(|r| r.as_f64()).filter(|f| *f > 0.0).unwrap_or(0.0);
+        let fps = fps_of(&info).unwrap_or(0.0);
         let c = &self.analysis.detector;
         let thresholds = BTreeMap::from([
             ("person_score".to_string(), c.person.score_threshold),
@@ -901,7 +898,7 @@ fn live_masker<'a>(
     info: &VideoInfo,
     record: bool,
 ) -> Result<(LiveMasker<'a>, TrackerConfig), Error> {
-    let fps = info.frame_rate.map(|r| r.as_f64()).filter(|f| *f > 0.0);
+    let fps = fps_of(info);
     let cfg = effective_tracker(options, fps);
     let tracker = Tracker::new(cfg).map_err(|e| Error::InvalidSetting { name: "tracker", value: format!("{cfg:?}"), reason: e.to_string() })?;
     let masker = LiveMasker {
@@ -921,11 +918,6 @@ fn live_masker<'a>(
         detect_time: Duration::ZERO,
     };
     Ok((masker, cfg))
-}
-
-/// The stream's frame rate, when known and positive.
-fn fps_of(info: &VideoInfo) -> Option<f64> {
-    info.frame_rate.map(|r| r.as_f64()).filter(|f| *f > 0.0)
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
