@@ -107,7 +107,7 @@ impl Rect {
         let y0 = self.y.floor().max(0.0);
         let x1 = self.right().ceil().min(width as f32);
         let y1 = self.bottom().ceil().min(height as f32);
-        (x1 > x0 && y1 > y0).then(|| PixelRect {
+        (x1 > x0 && y1 > y0).then_some(PixelRect {
             x: x0 as u32,
             y: y0 as u32,
             w: (x1 - x0) as u32,

@@ -77,7 +77,7 @@ impl IntervalSet {
     /// The normalised union of `intervals`.
     pub fn from_intervals(intervals: impl IntoIterator<Item = Interval>) -> Self {
         let mut v: Vec<Interval> = intervals.into_iter().collect();
-        v.sort_by(|a, b| a.start.cmp(&b.start));
+        v.sort_by_key(|a| a.start);
         let mut out: Vec<Interval> = Vec::with_capacity(v.len());
         for iv in v {
             match out.last_mut() {

@@ -1,6 +1,6 @@
 //! Detector throughput on a real frame (vtest.avi frame 200, 768x576, extracted with the
-//! ffmpeg CLI): pre-processing alone, YOLOX persons, YuNet on the downscaled frame, and
-//! persons + faces on upper-body crops. Skips (prints why) when footage or models are absent.
+//! ffmpeg CLI): pre-processing alone, YOLOX persons (on the frame's aspect and on the square
+//! 416 input), YuNet on the downscaled frame, and persons + faces on upper-body crops. Skips (prints why) when footage or models are absent.
 //!
 //! `cargo bench -p obscura-detect -- --warm-up-time 1 --measurement-time 3`
 
@@ -36,6 +36,8 @@ fn bench(c: &mut Criterion) {
     g.bench_function("letterbox_416_bgr", |b| b.iter(|| fill_bgr(&frame, &lb, &mut t, 114.0).unwrap()));
     let mut persons = YoloxDetector::person(&store, YoloxConfig::default()).unwrap();
     g.bench_function("yolox_nano_persons", |b| b.iter(|| persons.detect(&frame).unwrap()));
+    let mut square = YoloxDetector::person(&store, YoloxConfig { fit_aspect: false, ..YoloxConfig::default() }).unwrap();
+    g.bench_function("yolox_nano_persons_square_416", |b| b.iter(|| square.detect(&frame).unwrap()));
     let mut faces = FaceDetector::new(&store, FaceConfig::default()).unwrap();
     g.bench_function("yunet_full_frame_640", |b| b.iter(|| faces.detect(&frame).unwrap()));
     let mut both = PersonFaceDetector::new(&store, PersonFaceConfig { full_frame_faces: false, ..PersonFaceConfig::default() }).unwrap();

@@ -18,6 +18,7 @@ pub mod layout;
 pub mod letterbox;
 pub mod models;
 pub mod nms;
+mod onnx_shape;
 pub mod reid;
 pub mod runtime;
 pub mod session;

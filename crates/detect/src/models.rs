@@ -93,6 +93,22 @@ impl ModelStore {
 
     /// The verified path of model `name`: present and matching its pinned sha256.
     pub fn path(&self, name: &str) -> Result<PathBuf, Error> {
+        let (entry, path) = self.located(name)?;
+        verify_sha256(&path, &entry.sha256).map_err(|reason| Error::Model { name: name.into(), reason })?;
+        Ok(path)
+    }
+
+    /// The bytes of model `name`, read once and checked against its pinned sha256 (the bytes
+    /// checked are the bytes returned: nothing can swap the file in between).
+    pub fn read(&self, name: &str) -> Result<Vec<u8>, Error> {
+        let (entry, path) = self.located(name)?;
+        let fail = |reason: String| Error::Model { name: name.into(), reason };
+        let bytes = fs::read(&path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
+        expect_sha256(&path, &hex(&Sha256::digest(&bytes)), &entry.sha256).map_err(fail)?;
+        Ok(bytes)
+    }
+
+    fn located(&self, name: &str) -> Result<(&ModelEntry, PathBuf), Error> {
         let entry = self.entry(name)?;
         let path = self.dir.join(&entry.file);
         if !path.is_file() {
@@ -101,8 +117,7 @@ impl ModelStore {
                 reason: format!("{} is missing; run `obscura models fetch` (or set {MODEL_MIRROR_ENV})", path.display()),
             });
         }
-        verify_sha256(&path, &entry.sha256).map_err(|reason| Error::Model { name: name.into(), reason })?;
-        Ok(path)
+        Ok((entry, path))
     }
 
     /// Makes every model present and verified: keeps a file whose hash matches, otherwise
@@ -152,10 +167,10 @@ pub fn default_model_dir() -> PathBuf {
     if let Some(d) = std::env::var_os(MODEL_DIR_ENV) {
         return PathBuf::from(d);
     }
-    if let Some(beside) = std::env::current_exe().ok().and_then(|e| e.parent().map(|p| p.join("models"))) {
-        if beside.is_dir() {
-            return beside;
-        }
+    if let Some(beside) = std::env::current_exe().ok().and_then(|e| e.parent().map(|p| p.join("models")))
+        && beside.is_dir()
+    {
+        return beside;
     }
     PathBuf::from(option_env!("OBSCURA_MODEL_DIR_DEFAULT").unwrap_or("models"))
 }
@@ -172,11 +187,19 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
         }
         h.update(&buf[..n]);
     }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex(&h.finalize()))
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn verify_sha256(path: &Path, expected: &str) -> Result<(), String> {
     let got = sha256_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    expect_sha256(path, &got, expected)
+}
+
+fn expect_sha256(path: &Path, got: &str, expected: &str) -> Result<(), String> {
     if got != expected {
         return Err(format!("{} has sha256 {got}, expected {expected}: refusing it", path.display()));
     }

@@ -57,10 +57,19 @@ impl OnnxModel {
     /// Loads registry model `name` from `store` (sha256 verified) with `config`. Initialises
     /// the runtime with [`runtime::init`]`(None)` if nothing did before.
     pub fn load(store: &ModelStore, name: &str, config: &SessionConfig) -> Result<Self, Error> {
-        let path = store.path(name)?;
-        let sha256 = store.entry(name)?.sha256.clone();
+        Self::load_freeing(store, name, config, &[])
+    }
+
+    /// [`OnnxModel::load`], with the listed dims of named inputs and outputs made symbolic in
+    /// the session's copy of the model (see [`crate::onnx_shape`]); the file stays as pinned.
+    pub(crate) fn load_freeing(store: &ModelStore, name: &str, config: &SessionConfig, free: &[(&str, &[usize])]) -> Result<Self, Error> {
+        let entry = store.entry(name)?;
+        let mut bytes = store.read(name)?;
+        let fail = |e: String| Error::Model { name: name.into(), reason: format!("{}: {e}", entry.file) };
+        if !free.is_empty() {
+            bytes = crate::onnx_shape::free_dims(&bytes, free).map_err(fail)?;
+        }
         let env = runtime::environment()?;
-        let fail = |e: String| Error::Model { name: name.into(), reason: e };
         let level = match config.graph_optimization_level {
             OptimizationLevel::Disable => GraphOptimizationLevel::Disable,
             OptimizationLevel::Basic => GraphOptimizationLevel::Level1,
@@ -73,8 +82,8 @@ impl OnnxModel {
         if config.intra_threads > 0 {
             builder = builder.with_intra_threads(config.intra_threads).map_err(|e| fail(e.to_string()))?;
         }
-        let session = builder.commit_from_file(&path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
-        Ok(Self { session, info: ModelInfo { name: name.into(), sha256 } })
+        let session = builder.commit_from_memory(&bytes).map_err(|e| fail(e.to_string()))?;
+        Ok(Self { session, info: ModelInfo { name: name.into(), sha256: entry.sha256.clone() } })
     }
 
     /// Name and sha256 of the model.

@@ -21,13 +21,19 @@ pub struct YoloxConfig {
     pub score_threshold: f32,
     /// IoU above which a lower-scored box of the same class is suppressed (0.45, YOLOX's value).
     pub nms_iou: f32,
+    /// Run on the picture's own aspect (true): the input is the letterboxed picture padded
+    /// only up to multiples of 32 (416x256 for a 16:9 frame) instead of to the full square
+    /// (416x416), at the same scale, so 38% fewer pixels go through the network for 16:9.
+    /// The session's copy of the model gets symbolic input height and width; this needs an
+    /// export without sizes fixed inside the graph (the built-in one has none).
+    pub fit_aspect: bool,
     /// Session options.
     pub session: SessionConfig,
 }
 
 impl Default for YoloxConfig {
     fn default() -> Self {
-        Self { score_threshold: 0.25, nms_iou: 0.45, session: SessionConfig::default() }
+        Self { score_threshold: 0.25, nms_iou: 0.45, fit_aspect: true, session: SessionConfig::default() }
     }
 }
 
@@ -73,18 +79,30 @@ impl YoloxDetector {
             [] => (416, 416),
             _ => return Err(Error::Model { name: name.into(), reason: format!("input size {size:?} is not [w, h] in multiples of 32") }),
         };
-        let model = OnnxModel::load(store, name, &config.session)?;
-        Ok(Self { model, input_name, input_w, input_h, layout: OutputLayout::yolox(num_classes), classes: class_map, config })
+        let layout = OutputLayout::yolox(num_classes);
+        let model = if config.fit_aspect {
+            let outputs = layout.output_names();
+            let mut free: Vec<(&str, &[usize])> = vec![(&input_name, &[2, 3])];
+            free.extend(outputs.iter().map(|o| (o.as_str(), &[1usize][..])));
+            OnnxModel::load_freeing(store, name, &config.session, &free)?
+        } else {
+            OnnxModel::load(store, name, &config.session)?
+        };
+        Ok(Self { model, input_name, input_w, input_h, layout, classes: class_map, config })
     }
 
     /// Detects within `region` of `frame` only (boxes still in frame pixels).
     pub fn detect_region(&mut self, frame: &Frame, region: PixelRect) -> Result<Vec<Detection>, Error> {
-        let lb = Letterbox::fit(region, self.input_w, self.input_h);
+        let lb = if self.config.fit_aspect {
+            Letterbox::scaled_to_multiple(region, f32::INFINITY, self.input_w, self.input_h, 32)
+        } else {
+            Letterbox::fit(region, self.input_w, self.input_h)
+        };
         let mut input = vec![0f32; lb.tensor_len()];
         fill_bgr(frame, &lb, &mut input, 114.0)?;
-        let shape = [1, 3, self.input_h as usize, self.input_w as usize];
+        let shape = [1, 3, lb.input_h as usize, lb.input_w as usize];
         let outputs = self.model.run(&self.input_name, shape, &input, &self.layout.output_names())?;
-        let cands = decode(&self.layout, &outputs, 0, self.input_w, self.input_h, &self.classes, self.config.score_threshold)?;
+        let cands = decode(&self.layout, &outputs, 0, lb.input_w, lb.input_h, &self.classes, self.config.score_threshold)?;
         let dets = cands
             .into_iter()
             .map(|c| Detection::new(lb.rect_to_source(&c.rect), c.score, c.class))

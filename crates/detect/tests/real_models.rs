@@ -10,12 +10,17 @@ use obscura_testkit::{model_file, shared_file};
 
 /// Frame `n` of `video`, extracted with the ffmpeg CLI (an independent decoder) as RGB.
 fn frame_of(video: &Path, n: u32) -> Frame {
+    frame_filtered(video, n, "null")
+}
+
+/// Frame `n` of `video` passed through the ffmpeg filter `vf` (e.g. a scale), as RGB.
+fn frame_filtered(video: &Path, n: u32, vf: &str) -> Frame {
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("f.png");
     let st = Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
         .arg(video)
-        .args(["-vf", &format!("select=eq(n\\,{n})"), "-frames:v", "1"])
+        .args(["-vf", &format!("select=eq(n\\,{n}),{vf}"), "-frames:v", "1"])
         .arg(&png)
         .status()
         .expect("ffmpeg CLI");
@@ -54,6 +59,26 @@ fn yolox_finds_all_walkers_in_vtest_frame_200_from_rgb_and_yuv() {
         for d in &persons {
             assert!(d.rect.x > -10.0 && d.rect.right() < 778.0 && d.rect.y > -10.0 && d.rect.bottom() < 586.0, "{d:?}");
             assert!(d.rect.h > 20.0 && d.rect.h < 300.0 && d.rect.h > d.rect.w, "{d:?}");
+        }
+    }
+}
+
+#[test]
+fn yolox_on_the_frame_aspect_finds_every_walker_the_square_input_finds() {
+    let (Some(store), Some(video)) = (store(), shared_file("footage/vtest.avi")) else { return };
+    let square_config = YoloxConfig { fit_aspect: false, ..YoloxConfig::default() };
+    let mut square = YoloxDetector::person(&store, square_config).unwrap();
+    let mut fit = YoloxDetector::person(&store, YoloxConfig::default()).unwrap();
+    // 4:3 as recorded (416x320 input) and 16:9 as in the 1080p benchmark (416x256 input).
+    for (n, vf) in [(200, "null"), (200, "scale=1920:1080"), (600, "scale=1920:1080")] {
+        let frame = frame_filtered(&video, n, vf);
+        let reference: Vec<_> = square.detect(&frame).unwrap().into_iter().filter(|d| d.score >= 0.4).collect();
+        let found = fit.detect(&frame).unwrap();
+        eprintln!("frame {n} {vf}: square {} strong, fit-aspect {} boxes", reference.len(), found.len());
+        assert!(reference.len() >= 5, "frame {n} {vf}: square input found only {}", reference.len());
+        for r in &reference {
+            let best = found.iter().map(|d| d.rect.iou(&r.rect)).fold(0.0f32, f32::max);
+            assert!(best >= 0.6, "frame {n} {vf}: walker {:?} (score {}) found by the square input has best IoU {best} on the fit-aspect input", r.rect, r.score);
         }
     }
 }
