@@ -40,7 +40,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("yolox_nano_persons_square_416", |b| b.iter(|| square.detect(&frame).unwrap()));
     let mut faces = FaceDetector::new(&store, FaceConfig::default()).unwrap();
     g.bench_function("yunet_full_frame_640", |b| b.iter(|| faces.detect(&frame).unwrap()));
-    let mut both = PersonFaceDetector::new(&store, PersonFaceConfig { full_frame_faces: false, ..PersonFaceConfig::default() }).unwrap();
+    let mut both = PersonFaceDetector::new(&store, PersonFaceConfig { full_frame_interval: -1.0, ..PersonFaceConfig::default() }).unwrap();
     g.bench_function("persons_then_faces_on_crops", |b| b.iter(|| both.detect(&frame).unwrap()));
     g.finish();
 }

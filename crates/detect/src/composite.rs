@@ -16,13 +16,19 @@ pub struct PersonFaceConfig {
     pub face: FaceConfig,
     /// Fraction of a person box's height, from its top, searched for faces (0.5).
     pub upper_body: f32,
-    /// Also search the downscaled full frame (catches faces whose person was missed; true).
-    pub full_frame_faces: bool,
+    /// Also search the downscaled full frame (catches faces whose person was missed) when
+    /// at least this many seconds of video have passed since the last full-frame search
+    /// (0.2; 0: on every detection, negative: never). It also runs whenever the timestamps
+    /// do not advance (a still, a new clip). At `--every auto` this is one detection in two;
+    /// the gap between two searches (under 0.2 s plus one detection interval) stays inside
+    /// the pipeline's lead-in (0.5 s) and hold (1 s), so a face found only this way is
+    /// masked continuously. Measured with `benches/recall.sh` on the real clips (BENCHMARKS.md).
+    pub full_frame_interval: f32,
 }
 
 impl Default for PersonFaceConfig {
     fn default() -> Self {
-        Self { person: YoloxConfig::default(), face: FaceConfig::default(), upper_body: 0.5, full_frame_faces: true }
+        Self { person: YoloxConfig::default(), face: FaceConfig::default(), upper_body: 0.5, full_frame_interval: 0.2 }
     }
 }
 
@@ -33,6 +39,8 @@ pub struct PersonFaceDetector {
     person: YoloxDetector,
     face: FaceDetector,
     config: PersonFaceConfig,
+    /// Time of the last full-frame face search, in seconds of video.
+    last_full_frame: Option<f64>,
 }
 
 impl PersonFaceDetector {
@@ -41,7 +49,18 @@ impl PersonFaceDetector {
         if !(config.upper_body > 0.0 && config.upper_body <= 1.0) {
             return Err(Error::InvalidInput { reason: format!("upper_body must lie in (0, 1], got {}", config.upper_body) });
         }
-        Ok(Self { person: YoloxDetector::person(store, config.person)?, face: FaceDetector::new(store, config.face)?, config })
+        if config.full_frame_interval.is_nan() {
+            return Err(Error::InvalidInput { reason: "full_frame_interval is NaN".into() });
+        }
+        Ok(Self { person: YoloxDetector::person(store, config.person)?, face: FaceDetector::new(store, config.face)?, config, last_full_frame: None })
+    }
+
+    /// Whether `frame` gets the full-frame face search: the interval allows it and either
+    /// none ran yet, enough video time has passed, or time did not advance.
+    fn full_frame_due(&self, frame: &Frame) -> bool {
+        let interval = f64::from(self.config.full_frame_interval);
+        let now = frame.pts.as_secs_f64();
+        interval >= 0.0 && self.last_full_frame.is_none_or(|last| now <= last || now - last >= interval - 1e-6)
     }
 
     /// The upper-body crop searched for a face of `person`: the top `upper_body` of the box,
@@ -60,8 +79,9 @@ impl Detector for PersonFaceDetector {
             .filter_map(|p| Self::face_region(&p.rect, self.config.upper_body).to_pixels(frame.width, frame.height))
             .collect();
         let mut faces = self.face.detect_regions(frame, &regions)?;
-        if self.config.full_frame_faces {
+        if self.full_frame_due(frame) {
             faces.extend(self.face.detect(frame)?);
+            self.last_full_frame = Some(frame.pts.as_secs_f64());
         }
         let faces = nms(faces, self.face.config().nms_iou);
         debug_assert!(faces.iter().all(|f| f.class == ObjectClass::Face));

@@ -110,10 +110,37 @@ fn yunet_finds_frontal_faces_in_the_gif_and_person_face_composite_agrees() {
 }
 
 #[test]
+fn full_frame_face_search_runs_by_video_time_and_whenever_time_does_not_advance() {
+    let (Some(store), Some(gif)) = (store(), shared_file("footage/intel_face-demographics-walking.gif")) else { return };
+    let mut frame = frame_of(&gif, 20);
+    // No person scores 1.0, so every face found comes from the full-frame search.
+    let person = YoloxConfig { score_threshold: 1.0, ..YoloxConfig::default() };
+    let mut faces_at = |interval: f32, times_ms: &[i64]| -> Vec<usize> {
+        let mut both = PersonFaceDetector::new(&store, PersonFaceConfig { person, full_frame_interval: interval, ..PersonFaceConfig::default() }).unwrap();
+        times_ms
+            .iter()
+            .map(|&ms| {
+                frame.pts = Timestamp::from_millis(ms);
+                let dets = both.detect(&frame).unwrap();
+                assert!(dets.iter().all(|d| d.class == ObjectClass::Face), "a person passed a score threshold of 1.0");
+                dets.len()
+            })
+            .collect()
+    };
+    let default = faces_at(0.2, &[0, 100, 200, 200, 250, 120, 400]);
+    eprintln!("faces per call at 0.2 s: {default:?}");
+    let searched: Vec<bool> = default.iter().map(|&n| n > 0).collect();
+    // 0 first, 200 after 0.2 s, 200 again (time stood still), 120 (time went back), 400.
+    assert_eq!(searched, [true, false, true, true, false, true, true]);
+    assert!(faces_at(0.0, &[0, 40, 80]).iter().all(|&n| n > 0), "interval 0 searches on every detection");
+    assert!(faces_at(-1.0, &[0, 400]).iter().all(|&n| n == 0), "a negative interval never searches");
+}
+
+#[test]
 fn faces_on_upper_body_crops_only() {
     let (Some(store), Some(gif)) = (store(), shared_file("footage/intel_face-demographics-walking.gif")) else { return };
     let frame = frame_of(&gif, 20);
-    let cfg = PersonFaceConfig { full_frame_faces: false, ..PersonFaceConfig::default() };
+    let cfg = PersonFaceConfig { full_frame_interval: -1.0, ..PersonFaceConfig::default() };
     let mut both = PersonFaceDetector::new(&store, cfg).unwrap();
     let dets = both.detect(&frame).unwrap();
     let persons: Vec<_> = dets.iter().filter(|d| d.class == ObjectClass::Person).collect();

@@ -163,6 +163,18 @@ impl AnalyseOptions {
     }
 }
 
+/// The detector's numeric settings as a run records them (`settings.thresholds` of the
+/// tracks file and the redaction report).
+pub(crate) fn detector_thresholds(c: &PersonFaceConfig) -> BTreeMap<String, f32> {
+    BTreeMap::from([
+        ("person_score".to_string(), c.person.score_threshold),
+        ("person_nms_iou".to_string(), c.person.nms_iou),
+        ("face_score".to_string(), c.face.score_threshold),
+        ("face_nms_iou".to_string(), c.face.nms_iou),
+        ("full_frame_face_interval_s".to_string(), c.full_frame_interval),
+    ])
+}
+
 /// The stream's frame rate, when known and positive.
 pub(crate) fn fps_of(info: &VideoInfo) -> Option<f64> {
     info.frame_rate.map(|r| r.as_f64()).filter(|f| *f > 0.0)
@@ -254,13 +266,7 @@ pub fn analyse(
         time_base: info.time_base.to_string(),
         fps: fps.unwrap_or(0.0),
     };
-    let c = &options.detector;
-    let thresholds = BTreeMap::from([
-        ("person_score".to_string(), c.person.score_threshold),
-        ("person_nms_iou".to_string(), c.person.nms_iou),
-        ("face_score".to_string(), c.face.score_threshold),
-        ("face_nms_iou".to_string(), c.face.nms_iou),
-    ]);
+    let thresholds = detector_thresholds(&options.detector);
     let settings = AnalysisSettings {
         every: options.every,
         targets: options.targets.classes(),

@@ -23,7 +23,7 @@ use obscura_media::{AudioMode, AudioSource, DecodeOptions, Decoder, Encoder, Enc
 use obscura_render::Mask;
 use obscura_track::{AnalysisSettings, BoxSource, ModelRecord, SourceInfo, TrackId, TrackSet, TrackSetBuilder, Tracker, TrackerConfig};
 
-use crate::analyse::{AnalyseOptions, fps_of};
+use crate::analyse::{AnalyseOptions, detector_thresholds, fps_of};
 use serde::Serialize;
 
 use crate::error::{At, Error, Stage};
@@ -783,13 +783,7 @@ impl Redactor {
         self.analysis_stages = Some(st);
         drop(masker);
         let fps = fps_of(&info).unwrap_or(0.0);
-        let c = &self.analysis.detector;
-        let thresholds = BTreeMap::from([
-            ("person_score".to_string(), c.person.score_threshold),
-            ("person_nms_iou".to_string(), c.person.nms_iou),
-            ("face_score".to_string(), c.face.score_threshold),
-            ("face_nms_iou".to_string(), c.face.nms_iou),
-        ]);
+        let thresholds = detector_thresholds(&self.analysis.detector);
         let source = SourceInfo {
             path: input.display().to_string(),
             sha256,
