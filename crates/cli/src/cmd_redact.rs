@@ -382,12 +382,12 @@ fn print_table(results: &[FileResult], batch: bool) {
                 let per = |ms: f64| ms / rep.frames.max(1) as f64;
                 if rep.frames > 1 {
                     println!(
-                    "busy ms/frame: decode {:.1}, detect {:.1}, track+policy {:.1}, render {:.1}, encode {:.1}",
-                    per(st.decode_ms),
-                    per(st.detect_ms),
-                    per(st.track_policy_ms),
-                    per(st.render_ms),
-                    per(st.encode_ms)
+                        "busy ms/frame: decode {:.1}, detect {:.1}, track+policy {:.1}, render {:.1}, encode {:.1}",
+                        per(st.decode_ms),
+                        per(st.detect_ms),
+                        per(st.track_policy_ms),
+                        per(st.render_ms),
+                        per(st.encode_ms)
                     );
                 }
                 if let Some(s) = &r.sheet {
