@@ -20,6 +20,7 @@
 
 mod error;
 mod export;
+pub mod opener;
 mod purge;
 pub mod report;
 mod time;
