@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::convert::{frame_from_yuv420p, rational, timestamp};
 use crate::error::{Error, describe};
 use crate::limits::Limits;
+use crate::orient::Orientation;
 
 /// How to open a file for decoding.
 #[derive(Debug, Clone, Default)]
@@ -31,10 +32,22 @@ impl DecodeOptions {
 pub struct VideoInfo {
     /// Index of the video stream in the container.
     pub stream_index: usize,
-    /// Picture width in pixels (every decoded frame has this size).
+    /// Picture width in pixels as displayed (every decoded frame has this size: the
+    /// stream's [`VideoInfo::orientation`] is applied to every frame).
     pub width: u32,
-    /// Picture height in pixels.
+    /// Picture height in pixels as displayed.
     pub height: u32,
+    /// Width as stored in the stream (before the orientation is applied).
+    pub coded_width: u32,
+    /// Height as stored in the stream.
+    pub coded_height: u32,
+    /// The display orientation of the stream (display matrix, else `rotate` tag), applied
+    /// to every decoded frame so frames are upright.
+    pub orientation: Orientation,
+    /// The stream's pixel format as FFmpeg names it (`yuv420p`, `yuvj422p`...), when known.
+    pub pixel_format: Option<String>,
+    /// The container's (else the stream's) `creation_time` tag, verbatim, when present.
+    pub creation_time: Option<String>,
     /// Codec name as FFmpeg spells it (`h264`, `msmpeg4v3`, `gif`...).
     pub codec: String,
     /// The stream time base: frame PTS are ticks of this.
@@ -165,29 +178,43 @@ pub(crate) fn init() {
     });
 }
 
-/// Opens `path` with FFmpeg after the checks every reader shares (exists, regular file,
-/// not empty).
-pub(crate) fn open_input(path: &Path) -> Result<ff::format::context::Input, Error> {
-    init();
-    let meta = std::fs::metadata(path).map_err(|_| Error::NotFound {
-        path: path.to_path_buf(),
-    })?;
-    if !meta.is_file() {
-        return Err(Error::Unreadable {
-            path: path.to_path_buf(),
-            reason: "not a regular file".into(),
-        });
+pub(crate) use crate::source::open_input;
+
+/// The display orientation of a stream: its display-matrix side data, else its legacy
+/// `rotate` tag. `Err` describes an angle that is not a multiple of 90 degrees.
+pub(crate) fn stream_orientation(stream: &ff::format::stream::Stream) -> Result<Orientation, String> {
+    for sd in stream.side_data() {
+        if sd.kind() == ff::codec::packet::side_data::Type::DisplayMatrix {
+            let d = sd.data();
+            if d.len() < 36 {
+                return Err("a truncated display matrix".into());
+            }
+            let mut m = [0i32; 9];
+            for (i, v) in m.iter_mut().enumerate() {
+                *v = i32::from_ne_bytes(d[i * 4..i * 4 + 4].try_into().expect("4 bytes"));
+            }
+            return Orientation::from_display_matrix(&m).map_err(|a| format!("display matrix angle {a} degrees"));
+        }
     }
-    if meta.len() == 0 {
-        return Err(Error::Unreadable {
-            path: path.to_path_buf(),
-            reason: "the file is empty (0 bytes)".into(),
-        });
+    match stream.metadata().get("rotate") {
+        Some(tag) => Orientation::from_rotate_tag(tag).map_err(|t| format!("rotate tag {t:?}")),
+        None => Ok(Orientation::Identity),
     }
-    ff::format::input(path).map_err(|e| Error::Unreadable {
-        path: path.to_path_buf(),
-        reason: describe(&e),
-    })
+}
+
+/// FFmpeg's name of a pixel format (`None` for `none`).
+pub(crate) fn pixel_format_name(p: ff::format::Pixel) -> Option<String> {
+    (p != ff::format::Pixel::None).then(|| p.descriptor().map(|d| d.name().to_string())).flatten()
+}
+
+/// The container's `creation_time` tag, else the stream's.
+pub(crate) fn creation_time(input: &ff::format::context::Input, stream: &ff::format::stream::Stream) -> Option<String> {
+    let tag = |d: ff::DictionaryRef<'_>| {
+        d.get("creation_time")
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    tag(input.metadata()).or_else(|| tag(stream.metadata()))
 }
 
 /// The nominal frame rate of a stream: the average rate, else FFmpeg's `r_frame_rate`.
@@ -254,6 +281,14 @@ impl Decoder {
             });
         }
         limits.check_dimensions(&path, width, height)?;
+        let orientation = stream_orientation(&stream).map_err(|what| Error::Unreadable {
+            path: p(),
+            reason: format!("unsupported display rotation ({what}): only multiples of 90 degrees are applied"),
+        })?;
+        let (coded_width, coded_height) = (width, height);
+        let (width, height) = orientation.display_size(width, height);
+        let pixel_format = pixel_format_name(decoder.format());
+        let creation_time = creation_time(&input, &stream);
         let frame_rate = stream_frame_rate(&stream);
         let duration = if stream.duration() > 0 {
             timestamp(stream.duration(), time_base)
@@ -286,6 +321,11 @@ impl Decoder {
             stream_index,
             width,
             height,
+            coded_width,
+            coded_height,
+            orientation,
+            pixel_format,
+            creation_time,
             codec: codec_name,
             time_base,
             frame_rate,
@@ -478,7 +518,7 @@ impl Decoder {
             let elapsed = pts.as_secs_f64() - start.as_secs_f64();
             self.limits.check_duration(&self.path, elapsed)?;
         }
-        let (w, h) = (self.info.width, self.info.height);
+        let (w, h) = (self.info.coded_width, self.info.coded_height);
         let frame = if self.raw.format() == ff::format::Pixel::YUV420P
             && self.raw.width() == w
             && self.raw.height() == h
@@ -503,6 +543,7 @@ impl Decoder {
             frame_from_yuv420p(&self.converted, index, pts)
         };
         debug_assert_eq!(frame.format, PixelFormat::Yuv420p);
+        let frame = self.info.orientation.apply(frame);
         self.last_pts = Some(ticks);
         self.next_index += 1;
         Ok(frame)

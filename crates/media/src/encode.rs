@@ -288,6 +288,8 @@ pub struct Encoder {
     last_pts: Option<i64>,
     prev_pts: Option<i64>,
     dest: PathBuf,
+    /// The open output folder when the URL goes through `/proc/self/fd` (non-UTF-8 paths).
+    _url_dir: Option<std::fs::File>,
     // Declared last: dropped after `octx` has closed the file, then removes it.
     pending: PendingFile,
 }
@@ -354,7 +356,9 @@ impl Encoder {
             path: dest.clone(),
             source,
         })?;
-        let mut octx = ff::format::output_as(pending.temp_path(), "mp4").map_err(enc_err)?;
+        // `file:` + absolute path: no part of the name is taken for an FFmpeg protocol.
+        let (url, url_dir) = crate::source::output_url(pending.temp_path())?;
+        let mut octx = ff::format::output_as(&url, "mp4").map_err(enc_err)?;
         let global_header = octx
             .format()
             .flags()
@@ -432,6 +436,7 @@ impl Encoder {
             last_pts: None,
             prev_pts: None,
             dest,
+            _url_dir: url_dir,
             pending,
         })
     }

@@ -22,7 +22,9 @@ pub mod decode;
 pub mod encode;
 mod error;
 pub mod limits;
+pub mod orient;
 pub mod probe;
+mod source;
 
 pub use cut::{CutPart, cut, part_path};
 pub use decode::{DecodeOptions, Decoder, VideoInfo};
@@ -31,4 +33,6 @@ pub use encode::{
 };
 pub use error::{Error, LimitKind};
 pub use limits::Limits;
+pub use orient::Orientation;
+pub use source::{check_input_file, open_regular_file};
 pub use probe::{CountSource, MediaInfo, StreamInfo, StreamKind, probe};

@@ -7,7 +7,7 @@ use obscura_core::{Rational, Timestamp};
 use serde::Serialize;
 
 use crate::convert::{rational, timestamp};
-use crate::decode::{open_input, stream_frame_rate};
+use crate::decode::{creation_time, open_input, pixel_format_name, stream_frame_rate, stream_orientation};
 use crate::error::{Error, describe};
 
 /// What a stream carries.
@@ -57,6 +57,13 @@ pub struct StreamInfo {
     pub width: Option<u32>,
     /// Picture height (video only, when the decoder is known).
     pub height: Option<u32>,
+    /// Display orientation (video only): display matrix or `rotate` tag; `Err`-free
+    /// streams only (an unsupported angle is given in [`StreamInfo::orientation_error`]).
+    pub orientation: Option<crate::Orientation>,
+    /// Why the orientation could not be applied (an angle that is not a multiple of 90).
+    pub orientation_error: Option<String>,
+    /// Pixel format as FFmpeg names it (video only, when the decoder is known).
+    pub pixel_format: Option<String>,
     /// Nominal frame rate (video).
     pub frame_rate: Option<Rational>,
     /// Sample rate in Hz (audio).
@@ -90,6 +97,8 @@ pub struct MediaInfo {
     pub start_time: Option<Timestamp>,
     /// Overall bit rate in bit/s, when known.
     pub bit_rate: Option<u64>,
+    /// The container's (else the first video stream's) `creation_time` tag, verbatim.
+    pub creation_time: Option<String>,
     /// All streams, in container order.
     pub streams: Vec<StreamInfo>,
     /// Whether any stream is audio.
@@ -133,6 +142,14 @@ pub fn probe(path: impl AsRef<Path>) -> Result<MediaInfo, Error> {
         let decodable = id != ff::codec::Id::None && ff::decoder::find(id).is_some();
         let tb = rational(s.time_base());
         let (mut width, mut height, mut sample_rate, mut channels) = (None, None, None, None);
+        let mut pixel_format = None;
+        let (mut orientation, mut orientation_error) = (None, None);
+        if k == StreamKind::Video {
+            match stream_orientation(&s) {
+                Ok(o) => orientation = Some(o),
+                Err(e) => orientation_error = Some(e),
+            }
+        }
         if decodable && let Ok(ctx) = ff::codec::context::Context::from_parameters(params) {
             {
                 match k {
@@ -140,6 +157,7 @@ pub fn probe(path: impl AsRef<Path>) -> Result<MediaInfo, Error> {
                         if let Ok(v) = ctx.decoder().video() {
                             width = Some(v.width()).filter(|w| *w > 0);
                             height = Some(v.height()).filter(|h| *h > 0);
+                            pixel_format = pixel_format_name(v.format());
                         }
                     }
                     StreamKind::Audio => {
@@ -160,6 +178,9 @@ pub fn probe(path: impl AsRef<Path>) -> Result<MediaInfo, Error> {
             decodable,
             width,
             height,
+            orientation,
+            orientation_error,
+            pixel_format,
             frame_rate: if k == StreamKind::Video {
                 stream_frame_rate(&s)
             } else {
@@ -207,6 +228,11 @@ pub fn probe(path: impl AsRef<Path>) -> Result<MediaInfo, Error> {
             }
         }
     }
+    let creation_time = input
+        .streams()
+        .best(ff::media::Type::Video)
+        .and_then(|v| creation_time(&input, &v))
+        .or_else(|| input.metadata().get("creation_time").map(|t| t.trim().to_string()));
     let format = input.format();
     let has_audio = streams.iter().any(|s| s.kind == StreamKind::Audio);
     Ok(MediaInfo {
@@ -216,6 +242,7 @@ pub fn probe(path: impl AsRef<Path>) -> Result<MediaInfo, Error> {
             .then(|| Timestamp::new(input.duration(), Rational::MICROS)),
         start_time: streams.iter().filter_map(|s| s.start_time).min(),
         bit_rate: (input.bit_rate() > 0).then(|| input.bit_rate() as u64),
+        creation_time,
         streams,
         has_audio,
         path,
