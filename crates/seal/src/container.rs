@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 
 use crate::canonical::{from_canonical, hex, unhex, unhex_vec};
 use crate::keys::{KdfParams, unwrap_key};
-use crate::manifest::{Header, RecipientEntry, Stanza, check_payload_name};
+use crate::manifest::{Header, RecipientEntry, Stanza, check_payload_name, check_portable_name, name_key};
 use crate::stream::{PassError, ciphertext_size, decryptor, hash_exact, pass, payload_stream};
 use crate::{Date, Error, Identity, Manifest, SignerPublicKey};
 
@@ -172,6 +172,9 @@ fn check_structure(header: &Header, header_bytes: &[u8], m: &Manifest) -> Result
     if let Some(e) = &m.expires {
         Date::parse(e).map_err(|_| Error::damaged("malformed expiry date"))?;
     }
+    if !crate::date::is_rfc3339_utc_seconds(&m.created) {
+        return d("malformed creation time (not YYYY-MM-DDTHH:MM:SSZ)");
+    }
     Ok(export_id)
 }
 
@@ -201,10 +204,27 @@ fn check_expiry(m: &Manifest) -> Result<(), Error> {
     Ok(())
 }
 
+/// Opens an export for reading. Opened non-blocking and checked with `fstat` before any
+/// read, so a FIFO, a device or a folder given in place of an export is refused at once
+/// instead of hanging (or reading forever).
 fn open_file(path: &Path) -> Result<(File, u64), Error> {
-    let f = File::open(path).map_err(|e| Error::io(path, e))?;
-    let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
-    Ok((f, len))
+    use rustix::fs::{FileType, Mode, OFlags};
+    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY, Mode::empty())
+        .map_err(|e| Error::io(path, e.into()))?;
+    let st = rustix::fs::fstat(&fd).map_err(|e| Error::io(path, e.into()))?;
+    let kind = FileType::from_raw_mode(st.st_mode);
+    if kind != FileType::RegularFile {
+        let what = match kind {
+            FileType::Fifo => "a FIFO (named pipe)",
+            FileType::CharacterDevice | FileType::BlockDevice => "a device",
+            FileType::Directory => "a folder",
+            FileType::Socket => "a socket",
+            _ => "not a regular file",
+        };
+        return Err(Error::invalid(format!("export {}", path.display()), format!("is {what}, not an export file")));
+    }
+    // O_NONBLOCK has no effect on regular files.
+    Ok((File::from(fd), st.st_size as u64))
 }
 
 /// Verifies an export without any decryption key: structure, canonical forms, the Ed25519
@@ -284,11 +304,15 @@ pub(crate) fn x25519_kek(shared: &[u8; 32], eph: &[u8; 32], recipient: &[u8; 32]
 }
 
 /// Verifies, then decrypts every payload into `out_dir` (which must exist). Each payload is
-/// decrypted into a temporary file and checked (every chunk authenticated, ciphertext and
-/// plaintext hashes and sizes equal to the signed manifest); only when all payloads check
-/// out are they renamed into place. On any failure nothing of this export is left in
-/// `out_dir`. Existing files are never overwritten. Refuses an expired export unless
+/// decrypted into an unnamed temporary file in `out_dir` (Linux `O_TMPFILE`: a kill leaves
+/// nothing) and checked (every chunk authenticated, ciphertext and plaintext hashes and sizes
+/// equal to the signed manifest); only when all payloads check out are they given their
+/// names, never replacing an existing entry and never through a symlink. On any failure
+/// nothing of this export is left in `out_dir`. Refuses an expired export unless
 /// `allow_expired`. Returns the written paths in manifest order.
+///
+/// Callers that must record the opening before any plaintext becomes visible use
+/// [`decrypt`] and [`DecryptedExport::publish`].
 pub fn open(path: &Path, identity: &Identity, out_dir: &Path, allow_expired: bool) -> Result<Vec<PathBuf>, Error> {
     open_with(path, identity, out_dir, &OpenOptions { allow_expired, signer: None })
 }
@@ -304,15 +328,65 @@ pub struct OpenOptions {
 
 /// [`open`] with options (e.g. a required signer).
 pub fn open_with(path: &Path, identity: &Identity, out_dir: &Path, options: &OpenOptions) -> Result<Vec<PathBuf>, Error> {
+    decrypt(path, identity, out_dir, options)?.publish()
+}
+
+/// Every payload of an export, verified and decrypted into unnamed files in the output
+/// folder, not yet visible there: [`DecryptedExport::publish`] names them; dropping the
+/// value discards them (nothing was ever named).
+#[derive(Debug)]
+pub struct DecryptedExport {
+    /// The signed manifest.
+    pub manifest: Manifest,
+    /// The key that signed it.
+    pub signer: SignerPublicKey,
+    pending: Vec<PendingFile>,
+}
+
+impl DecryptedExport {
+    /// Gives every payload its name in the output folder (no replacing, no symlink
+    /// followed); if one cannot be named, the ones already named are removed again. Returns
+    /// the paths in manifest order.
+    pub fn publish(self) -> Result<Vec<PathBuf>, Error> {
+        let mut done: Vec<PathBuf> = Vec::with_capacity(self.pending.len());
+        for pf in self.pending {
+            let dest = pf.dest().to_path_buf();
+            match pf.commit_new() {
+                Ok(d) => done.push(d),
+                Err(err) => {
+                    for d in &done {
+                        let _ = std::fs::remove_file(d);
+                    }
+                    if err.kind() == std::io::ErrorKind::AlreadyExists {
+                        return Err(Error::invalid(format!("output file {}", dest.display()), "already exists (not overwritten)"));
+                    }
+                    return Err(Error::io(dest, err));
+                }
+            }
+        }
+        Ok(done)
+    }
+}
+
+/// The first half of [`open_with`]: verifies and decrypts every payload into unnamed files
+/// in `out_dir`, nothing visible yet.
+pub fn decrypt(path: &Path, identity: &Identity, out_dir: &Path, options: &OpenOptions) -> Result<DecryptedExport, Error> {
     let allow_expired = options.allow_expired;
     let (mut f, len) = open_file(path)?;
     let p = parse(&mut f, len)?;
-    check_signature(&p, options.signer.as_ref())?;
+    let signer = check_signature(&p, options.signer.as_ref())?;
     if !allow_expired {
         check_expiry(&p.manifest)?;
     }
     if !out_dir.is_dir() {
         return Err(Error::invalid(format!("output folder {}", out_dir.display()), "does not exist"));
+    }
+    let mut folded = HashSet::new();
+    for e in &p.manifest.payloads {
+        check_portable_name(&e.name)?;
+        if !folded.insert(name_key(&e.name)) {
+            return Err(Error::invalid(format!("payload name {:?}", e.name), "differs from another payload's only in case or Unicode normalisation (one would replace the other)"));
+        }
     }
     let dests: Vec<PathBuf> = p.manifest.payloads.iter().map(|e| out_dir.join(&e.name)).collect();
     for d in &dests {
@@ -326,11 +400,11 @@ pub fn open_with(path: &Path, identity: &Identity, out_dir: &Path, options: &Ope
     let mut pending = Vec::with_capacity(dests.len());
     for (i, (e, dest)) in p.manifest.payloads.iter().zip(&dests).enumerate() {
         let pf = PendingFile::new(dest).map_err(|err| Error::io(dest, err))?;
-        let out = pf.create().map_err(|err| Error::io(pf.temp_path(), err))?;
+        let out = pf.create().map_err(|err| Error::io(dest, err))?;
         let st = pass((&mut f).take(e.ciphertext_size), out, chunk, decryptor(payload_stream(&key, &p.export_id, i as u32)), Some(e.ciphertext_size));
         let st = match st {
             Ok(st) => st,
-            Err(PassError::Write(err)) => return Err(Error::io(pf.temp_path(), err)),
+            Err(PassError::Write(err)) => return Err(Error::io(dest, err)),
             Err(PassError::Read(_)) | Err(PassError::Crypto) => return Err(Error::damaged("payload failed authentication")),
         };
         if st.in_bytes != e.ciphertext_size
@@ -342,18 +416,5 @@ pub fn open_with(path: &Path, identity: &Identity, out_dir: &Path, options: &Ope
         }
         pending.push(pf);
     }
-    let mut done: Vec<PathBuf> = Vec::with_capacity(pending.len());
-    for pf in pending {
-        let dest = pf.dest().to_path_buf();
-        match pf.commit() {
-            Ok(d) => done.push(d),
-            Err(err) => {
-                for d in &done {
-                    let _ = std::fs::remove_file(d);
-                }
-                return Err(Error::io(dest, err));
-            }
-        }
-    }
-    Ok(done)
+    Ok(DecryptedExport { manifest: p.manifest, signer, pending })
 }

@@ -89,6 +89,26 @@ pub(crate) fn now_rfc3339() -> String {
     civil::now_rfc3339()
 }
 
+/// True when `s` is exactly `YYYY-MM-DDTHH:MM:SSZ` naming a real UTC time (FORMAT.md 5:
+/// `created`; no leap second, year 1970 to 9999).
+pub(crate) fn is_rfc3339_utc_seconds(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let t = &s[r];
+        if t.bytes().all(|c| c.is_ascii_digit()) { t.parse().ok() } else { None }
+    };
+    let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(se)) = (num(0..4), num(5..7), num(8..10), num(11..13), num(14..16), num(17..19)) else {
+        return false;
+    };
+    if !(1970..=9999).contains(&y) || h > 23 || mi > 59 || se > 59 {
+        return false;
+    }
+    Date::new(y as i32, mo as u8, d as u8).is_ok()
+}
+
 #[cfg(test)]
 pub(crate) fn rfc3339(secs: i64) -> String {
     civil::format_rfc3339(secs)

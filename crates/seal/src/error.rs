@@ -33,6 +33,13 @@ pub enum Error {
         /// The check that failed (never secret-dependent).
         reason: String,
     },
+    /// A write failed because the file system is full (or a quota is exhausted): the export
+    /// is not at fault. Nothing partial is left.
+    #[error("{}: no space left on the file system (disk full or quota exceeded); nothing was written", path.display())]
+    DiskFull {
+        /// The file being written.
+        path: PathBuf,
+    },
     /// The manifest signature does not verify.
     #[error("export is damaged or tampered: bad signature")]
     BadSignature,
@@ -83,8 +90,17 @@ impl Error {
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        if is_disk_full(&source) {
+            return Error::DiskFull { path: path.into() };
+        }
         Error::Io { path: path.into(), source }
     }
+}
+
+/// True for "no space left on device" and "disk quota exceeded".
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    matches!(e.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded)
+        || matches!(e.raw_os_error(), Some(28) | Some(122))
 }
 
 /// Alias used by [`crate::verify`]; the crate has one error type.

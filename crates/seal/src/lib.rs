@@ -32,16 +32,16 @@ mod seal;
 mod stream;
 pub mod testing;
 
-pub use container::{OpenOptions, VerifiedExport, inspect, inspect_bytes, open, open_with, verify};
+pub use container::{DecryptedExport, OpenOptions, VerifiedExport, decrypt, inspect, inspect_bytes, open, open_with, verify};
 pub use date::Date;
-pub use error::{Error, VerifyError};
+pub use error::{Error, VerifyError, is_disk_full};
 pub use keys::{
     Identity, KdfParams, Passphrase, RecipientPublicKey, RecipientSecretKey, Signer, SignerPublicKey, SigningKey,
     create_key_file,
 };
 pub use manifest::{
     CameraRecord, FORMAT_VERSION, Manifest, ModelRef, PayloadEntry, RecipientEntry, RedactionPolicy, SignerEntry,
-    SourceFile, check_payload_name,
+    SourceFile, check_payload_name, check_portable_name, name_key,
 };
 pub use seal::SealBuilder;
 

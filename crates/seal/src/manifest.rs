@@ -188,6 +188,49 @@ pub fn check_payload_name(name: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Bidirectional-text controls and invisible format characters: they make a name display
+/// as something else (`evil\u{202e}4pm.exe` shows as `evilexe.mp4`).
+fn is_deceptive(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2028}' | '\u{2029}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// Checks a payload name is safe to create on every common file system and to show
+/// (FORMAT.md section 5.1), on top of [`check_payload_name`]: no bidirectional controls or
+/// invisible format characters, none of `< > : " | ? *`, no trailing space or `.`, and not
+/// a name Windows reserves (`CON`, `PRN`, `AUX`, `NUL`, `COM0`-`COM9`, `LPT0`-`LPT9`, with
+/// any extension, any case). Applied when sealing and when opening.
+pub fn check_portable_name(name: &str) -> Result<(), Error> {
+    check_payload_name(name)?;
+    let bad = |why: &str| Err(Error::invalid(format!("payload name {:?}", name), why.to_string()));
+    if name.chars().any(is_deceptive) {
+        return bad("contains a bidirectional control or invisible format character");
+    }
+    if name.chars().any(|c| matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*')) {
+        return bad("contains one of < > : \" | ? * (not allowed on Windows file systems)");
+    }
+    if name.ends_with(' ') || name.ends_with('.') {
+        return bad("ends with a space or '.' (changed by Windows file systems)");
+    }
+    let stem = name.split('.').next().unwrap_or("").trim_end_matches(' ').to_ascii_uppercase();
+    let reserved = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$")
+        || ((stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.chars().count() == 4
+            && stem.chars().nth(3).is_some_and(|c| c.is_ascii_digit() || matches!(c, '\u{00B9}' | '\u{00B2}' | '\u{00B3}')));
+    if reserved {
+        return bad("is a device name reserved on Windows");
+    }
+    Ok(())
+}
+
+/// The key under which payload names must be unique (FORMAT.md section 5.1): Unicode NFC of
+/// the lower-cased NFC form, so `a.bin`/`A.BIN` and composed/decomposed `é` collide, as
+/// they would on case-insensitive or normalising file systems.
+pub fn name_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let nfc: String = name.nfc().collect();
+    nfc.to_lowercase().nfc().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +243,18 @@ mod tests {
         for bad in ["", ".", "..", "../x", "a/b", "a\\b", ".hidden", "a\nb", "a\0b"] {
             assert!(check_payload_name(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn portable_names() {
+        for ok in ["clip.mp4", "cam-001.mp4", "report.html", "console.txt", "COM10.txt", "a b.png", "é.txt"] {
+            check_portable_name(ok).unwrap();
+        }
+        for bad in ["CON", "con.txt", "Nul.mp4", "COM1", "lpt9.log", "COM\u{00B9}", "a:b", "a?b", "a*b", "x<y", "trail ", "trail.", "evil\u{202e}4pm.exe", "zero\u{200b}width", "\u{2066}x"] {
+            assert!(check_portable_name(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(name_key("A.BIN"), name_key("a.bin"));
+        assert_eq!(name_key("caf\u{e9}"), name_key("cafe\u{301}"));
+        assert_ne!(name_key("a.bin"), name_key("b.bin"));
     }
 }

@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 use crate::canonical::{hex, to_canonical};
 use crate::container::{END_MAGIC, MAGIC, MAX_PAYLOADS, MAX_RECIPIENTS, SIG_CONTEXT, x25519_kek};
 use crate::keys::{random, wrap};
-use crate::manifest::{Header, PayloadEntry, RecipientEntry, SignerEntry, Stanza, check_payload_name};
+use crate::manifest::{Header, PayloadEntry, RecipientEntry, SignerEntry, Stanza, check_payload_name, check_portable_name, name_key};
 use crate::stream::{PassError, encryptor, pass, payload_stream};
 use crate::{
     CameraRecord, DEFAULT_CHUNK_SIZE, Date, Error, FORMAT_VERSION, KdfParams, Manifest, Passphrase, RecipientPublicKey,
@@ -180,8 +180,9 @@ impl<'a> SealBuilder<'a> {
         let mut names = HashSet::new();
         for p in &self.payloads {
             check_payload_name(&p.name)?;
-            if !names.insert(p.name.as_str()) {
-                return Err(Error::invalid(format!("payload name {:?}", p.name), "used twice"));
+            check_portable_name(&p.name)?;
+            if !names.insert(name_key(&p.name)) {
+                return Err(Error::invalid(format!("payload name {:?}", p.name), "used twice (names must differ after case folding and Unicode NFC)"));
             }
             if p.media_type.is_empty() || p.media_type.len() > 255 || p.media_type.chars().any(char::is_control) {
                 return Err(Error::invalid(format!("media type {:?}", p.media_type), "must be 1 to 255 printable bytes"));
@@ -207,8 +208,10 @@ impl<'a> SealBuilder<'a> {
         Ok(())
     }
 
-    /// Validates, encrypts every payload and writes the export atomically to `path`
-    /// (temporary sibling, fsync, rename). Returns the signed manifest.
+    /// Validates, encrypts every payload and writes the export atomically to `path`: into an
+    /// unnamed file in `path`'s folder (a kill leaves nothing), then named without replacing
+    /// anything or following a symlink. Fails when `path` exists (also when another writer
+    /// creates it meanwhile: the kernel refuses the name). Returns the signed manifest.
     pub fn write_to(self, path: &Path) -> Result<Manifest, Error> {
         self.validate()?;
         // Never replace an input with the output.
@@ -220,6 +223,9 @@ impl<'a> SealBuilder<'a> {
                     return Err(Error::invalid(format!("output {}", path.display()), "is one of the inputs"));
                 }
             }
+        }
+        if path.symlink_metadata().is_ok() {
+            return Err(Error::invalid(format!("output {}", path.display()), "already exists (exports are never overwritten)"));
         }
         let mut sources = Vec::with_capacity(self.sources.len());
         for s in &self.sources {
@@ -282,8 +288,7 @@ impl<'a> SealBuilder<'a> {
         let header_bytes = to_canonical(&header, "header")?;
 
         let pending = PendingFile::new(path).map_err(|e| Error::io(path, e))?;
-        let tmp = pending.temp_path().to_path_buf();
-        let io = |e| Error::io(&tmp, e);
+        let io = |e| Error::io(path, e);
         let mut out = pending.create().map_err(io)?;
         out.write_all(&MAGIC).map_err(io)?;
         out.write_all(&1u16.to_be_bytes()).map_err(io)?;
@@ -344,8 +349,13 @@ impl<'a> SealBuilder<'a> {
         out.write_all(&(manifest_bytes.len() as u32).to_be_bytes()).map_err(io)?;
         out.write_all(&END_MAGIC).map_err(io)?;
         drop(out);
-        pending.commit().map_err(|e| Error::io(path, e))?;
-        Ok(manifest)
+        match pending.commit_new() {
+            Ok(_) => Ok(manifest),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Err(Error::invalid(format!("output {}", path.display()), "already exists (created by another writer meanwhile; exports are never overwritten)"))
+            }
+            Err(e) => Err(Error::io(path, e)),
+        }
     }
 }
 

@@ -92,8 +92,15 @@ pub(crate) fn pass<R: Read + Send, W: Write + Send>(src: R, dst: W, chunk_size: 
         let mid = mid_stage(mode, to_mid_rx, to_out_tx);
         let r = reader.join().unwrap_or_else(|_| Err(io::Error::other("reader thread panicked")));
         let w = writer.join().unwrap_or_else(|_| Err(io::Error::other("writer thread panicked")));
-        // Report the root cause: a crypto failure first, then read, then write errors.
+        // Report the root cause: a crypto failure first, then a write error when the reader
+        // only stopped because the writer did (a full disk is not a damaged input), then
+        // read, then write errors.
         mid?;
+        if let (Err(re), Err(_)) = (&r, &w)
+            && is_stopped(re)
+        {
+            return Err(PassError::Write(w.err().unwrap_or_else(|| io::Error::other("writer failed"))));
+        }
         let (in_bytes, in_sha256) = r.map_err(PassError::Read)?;
         let (out_bytes, out_sha256) = w.map_err(PassError::Write)?;
         Ok(PassStats { in_bytes, in_sha256, out_bytes, out_sha256 })
@@ -135,6 +142,26 @@ fn pass_inline<R: Read, W: Write>(mut src: R, mut dst: W, read_len: usize, mode:
     }
 }
 
+/// Marker of a stage that stopped because another one failed (not a cause of its own).
+#[derive(Debug)]
+struct Stopped;
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("pipeline stopped")
+    }
+}
+
+impl std::error::Error for Stopped {}
+
+fn stopped() -> io::Error {
+    io::Error::other(Stopped)
+}
+
+fn is_stopped(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|x| x.is::<Stopped>())
+}
+
 fn read_full<R: Read>(src: &mut R, buf: &mut Vec<u8>, len: usize) -> io::Result<usize> {
     buf.resize(len, 0);
     let mut n = 0;
@@ -153,16 +180,16 @@ fn read_full<R: Read>(src: &mut R, buf: &mut Vec<u8>, len: usize) -> io::Result<
 fn read_stage<R: Read>(mut src: R, len: usize, pool: Receiver<Vec<u8>>, out: Sender<Chunk>) -> io::Result<(u64, [u8; 32])> {
     let mut h = Sha256::new();
     let mut total = 0u64;
-    let Ok(mut cur) = pool.recv() else { return Err(io::Error::other("pipeline stopped")) };
+    let Ok(mut cur) = pool.recv() else { return Err(stopped()) };
     read_full(&mut src, &mut cur, len)?;
     loop {
-        let Ok(mut next) = pool.recv() else { return Err(io::Error::other("pipeline stopped")) };
+        let Ok(mut next) = pool.recv() else { return Err(stopped()) };
         let n = read_full(&mut src, &mut next, len)?;
         h.update(&cur);
         total += cur.len() as u64;
         let last = n == 0;
         if out.send(Chunk { buf: cur, last }).is_err() {
-            return Err(io::Error::other("pipeline stopped"));
+            return Err(stopped());
         }
         if last {
             return Ok((total, h.finalize().into()));
