@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Obscura needs to build and run, skipping what is already there (safe to run
 # twice): Debian/Ubuntu packages (FFmpeg development libraries, clang, pkg-config, the ffmpeg
-# CLI for tests), a Rust toolchain when cargo is missing, and the ONNX Runtime shared library
-# taken from its PyPI wheel into .obscura/onnxruntime/ (where the obscura binary looks first).
+# CLI for tests, Chromium and chromedriver for the opener's browser test), a Rust toolchain when
+# cargo is missing, and the ONNX Runtime shared library taken from its PyPI wheel into
+# .obscura/onnxruntime/ (where the obscura binary looks first).
 #
 # Overrides: OBSCURA_ORT_WHEEL=/path/to/onnxruntime-*.whl installs from a local wheel
 # (air-gapped sites); OBSCURA_SKIP_APT=1 skips the package step.
@@ -23,7 +24,7 @@ sudo_if_needed() {
 # 1. Debian packages.
 PKGS=(pkg-config clang libclang-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
       libswresample-dev libavfilter-dev libavdevice-dev ffmpeg curl ca-certificates unzip
-      python3 python3-pip build-essential)
+      python3 python3-pip python3-venv build-essential chromium chromium-driver)
 if [ "${OBSCURA_SKIP_APT:-0}" != 1 ]; then
   missing=()
   for p in "${PKGS[@]}"; do

@@ -115,6 +115,7 @@ class Page:
             # Full page: grow the window to the document height first.
             h = self.d.execute_script("return Math.max(document.body.scrollHeight, 900)")
             self.d.set_window_size(1280, min(int(h) + 40, 4000))
+            time.sleep(0.5)  # let the resized page (and its frames) repaint
             self.d.save_screenshot(path)
             self.d.set_window_size(1280, 900)
             print(f"        screenshot {path}")
@@ -217,9 +218,19 @@ def run_export(page, a, tmp):
     t0 = time.time()
     st = page.decrypt(passphrase=open(a.passphrase_file).read().splitlines()[0])
     check(st[0] == "decrypted", f"export: decrypted with the passphrase in {time.time() - t0:.1f} s [{st[2]}]")
-    page.wait(lambda: page.d.execute_script("const f=document.getElementById('report-frame');return f&&f.contentDocument&&f.contentDocument.body&&f.contentDocument.body.innerText.length>100"), 20, "report shown")
-    report_text = page.d.execute_script("return document.getElementById('report-frame').contentDocument.body.innerText")
-    check(len(report_text) > 100, "export: report shown in the page")
+    # The report frame is sandboxed (an opaque origin): read it from inside.
+    def report_text():
+        page.d.switch_to.frame(page.d.find_element(By.ID, "report-frame"))
+        try:
+            return page.d.find_element(By.TAG_NAME, "body").text
+        finally:
+            page.d.switch_to.default_content()
+
+    page.wait(lambda: len(report_text()) > 100, 20, "report shown")
+    text = report_text()
+    check(all(w in text for w in a.report_words), f"export: report shown in the page, with {a.report_words}")
+    scripts_ran = page.d.execute_script("const f=document.getElementById('report-frame'); return f.sandbox.length === 0 && f.contentDocument === null")
+    check(scripts_ran, "export: report frame is sandboxed (no scripts, opaque origin)")
     page.shot("opener-3-decrypted-report.png")
     # playback: the first video plays and its time advances
     played = page.d.execute_async_script(
@@ -238,6 +249,10 @@ def run_export(page, a, tmp):
     page.shot("opener-4-playback.png")
     saved = page.save_all(os.path.join(tmp, "dl-export-pass"), list(names))
     check(saved == names, f"export: saved files' sha256 equal `obscura open`'s ({len(names)} files)")
+    if page.shots and "report.html" in names:
+        # The saved report on its own, as the data subject sees it when opening the file.
+        page.d.get("file://" + os.path.join(tmp, "dl-export-pass", "report.html"))
+        page.shot("opener-6-report.png")
     # 2. the recipient key file
     page.load()
     page.choose(a.export)
@@ -246,6 +261,14 @@ def run_export(page, a, tmp):
     check(st[0] == "decrypted", f"export: decrypted with the recipient key file [{st[2]}]")
     saved = page.save_all(os.path.join(tmp, "dl-export-key"), list(names))
     check(saved == names, "export: key-file decryption saves the same bytes")
+    if a.locked_keyfile:
+        page.load()
+        page.choose(a.export)
+        page.wait_status("verify-status", 60)
+        st = page.decrypt(passphrase="wrong key passphrase", keyfile=a.locked_keyfile)
+        check(st[0] == "refused" and st[1] == "no-match", f"export: protected key file with a wrong passphrase refused [{st[2]}]")
+        st = page.decrypt(passphrase=open(a.locked_pass).read().splitlines()[0])
+        check(st[0] == "decrypted", f"export: decrypted with the passphrase-protected key file [{st[2]}]")
     # 3. a bit-flipped copy
     page.load()
     page.choose(a.flipped)
@@ -284,7 +307,10 @@ def main():
     ap.add_argument("--flipped")
     ap.add_argument("--passphrase-file")
     ap.add_argument("--keyfile")
+    ap.add_argument("--locked-keyfile", help="a passphrase-protected recipient key file")
+    ap.add_argument("--locked-pass", help="the file holding its passphrase")
     ap.add_argument("--fingerprint")
+    ap.add_argument("--report-words", type=lambda v: v.split("|"), default=[], help="|-separated texts the report must show")
     ap.add_argument("--big")
     ap.add_argument("--big-pass")
     ap.add_argument("--big-name")

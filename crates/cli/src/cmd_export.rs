@@ -14,7 +14,7 @@ use obscura_detect::models::ModelStore;
 use obscura_detect::reid::ReidEmbedder;
 use obscura_media::EncoderSettings;
 use obscura_pipeline::{AnalyseOptions, KeepAt, KeepLike, Policy, Redactor, builtin_detector};
-use obscura_request::{CameraInput, ClipRedactor, Exclusion, ExportRequest, RedactionSummary, RequestMode, SealOptions, TimeRef};
+use obscura_request::{CameraInput, ClipRedactor, Exclusion, ExportRequest, Lang, RedactionSummary, ReportOptions, RequestMode, SealOptions, SiteConfig, TimeRef};
 use obscura_seal::{Date, RedactionPolicy, SigningKey};
 use serde_json::json;
 
@@ -97,6 +97,16 @@ pub struct ExportArgs {
     /// Print the operator id in the report too.
     #[arg(long)]
     pub show_operator: bool,
+    /// Language of the report for the data subject: en or de.
+    #[arg(long, default_value = "en", value_name = "en|de")]
+    pub lang: String,
+    /// Site configuration (controller, contact, DPO, purpose, supervisory authority; see
+    /// docs/SITE.md). Default: $OBSCURA_SITE.
+    #[arg(long, value_name = "SITE.toml")]
+    pub site: Option<PathBuf>,
+    /// Do not write the offline opener page (OUT.opener.html) beside the package.
+    #[arg(long)]
+    pub no_opener: bool,
     /// Audit log (default: $OBSCURA_AUDIT_LOG, $XDG_STATE_HOME/obscura/audit.jsonl or
     /// ~/.local/state/obscura/audit.jsonl).
     #[arg(long, value_name = "PATH")]
@@ -335,6 +345,18 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
             })
         }
     };
+    let lang: Lang = args.lang.parse()?;
+    let site_path = args.site.clone().or_else(|| std::env::var_os("OBSCURA_SITE").filter(|v| !v.is_empty()).map(PathBuf::from));
+    let site = site_path.as_deref().map(SiteConfig::read_file).transpose()?;
+    if site.is_none() && !quiet {
+        eprintln!("warning: no site configuration (--site or $OBSCURA_SITE, docs/SITE.md): the report cannot name the controller, DPO or supervisory authority");
+    }
+    let opener = (!args.no_opener).then(|| obscura_request::opener::path_beside(&args.out));
+    if let Some(o) = &opener
+        && std::fs::symlink_metadata(o).is_ok()
+    {
+        bail!("{}: the opener page already exists (never overwritten; remove it or use --no-opener)", o.display());
+    }
     let req = ExportRequest {
         cameras: cams,
         from,
@@ -347,6 +369,7 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
         expires,
         encoder,
         work_dir: args.work_dir.clone(),
+        report: ReportOptions { lang, site },
     };
     let key_pass = read_passphrase(args.key_passphrase_file.as_ref())?;
     let signer = SigningKey::read_file(&args.sign, key_pass.as_ref())?;
@@ -368,11 +391,16 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
     println!("  export id:  {}", o.manifest.export_id);
     println!("  sha256:     {}", o.package_sha256);
     println!("  expires:    {}", o.manifest.expires.as_deref().unwrap_or("never"));
+    println!("  signer:     {} (give this fingerprint to the data subject separately, to compare in the opener)", o.manifest.signer.fingerprint);
     for c in &o.clips {
         let masked = c.masked_persons.map(|n| format!(", {n} person(s) masked")).unwrap_or_default();
         println!("  {}: camera {}, source {} .. {}, {} frames{masked}", c.name, c.camera, c.range.start(), c.range.end(), c.frames);
     }
     println!("  report.html");
+    if let Some(o) = &opener {
+        let written = obscura_request::opener::write(o).with_context(|| format!("the package {} was written, but its opener page was not", o.display()))?;
+        println!("  opener:     {} (open it in a browser to check and decrypt the package offline)", written.display());
+    }
     if let Some(r) = &o.audit {
         println!("  audit:      record {} in {}", r.seq, log.path().display());
     }

@@ -11,6 +11,7 @@ use obscura_seal::{CameraRecord, Date, Manifest, Passphrase, RecipientPublicKey,
 use serde_json::json;
 
 use crate::report::{self, CameraReport, ClipReport, ReportData};
+use crate::site::ReportOptions;
 use crate::time::{TimeRef, WallTime, parse_creation_time};
 use crate::workdir::{WorkDir, sweep_stale};
 use crate::Error;
@@ -150,6 +151,8 @@ pub struct ExportRequest {
     pub encoder: EncoderSettings,
     /// Where the private work folder goes (default: the output's folder).
     pub work_dir: Option<PathBuf>,
+    /// Language and site configuration of the data-subject report.
+    pub report: ReportOptions,
 }
 
 /// Who can open the package and who signs it.
@@ -530,6 +533,9 @@ fn export_inner(
         cameras: camera_reports,
         clips: clips.iter().zip(thumbs).map(|(c, t)| ClipReport { clip: c.clone(), thumbnails: t }).collect(),
         policy: policy_words,
+        redaction: policy.clone(),
+        lang: req.report.lang,
+        site: req.report.site.clone(),
     };
     let html = report::render(&data);
 

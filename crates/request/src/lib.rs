@@ -23,6 +23,7 @@ mod export;
 pub mod opener;
 mod purge;
 pub mod report;
+mod site;
 mod time;
 mod workdir;
 
@@ -31,6 +32,7 @@ pub use export::{
     CameraInput, ClipRedactor, ClipSummary, Exclusion, ExportOutcome, ExportRequest, RedactionSummary, RequestMode, SealOptions, export,
 };
 pub use purge::{PurgeItem, PurgeOutcome, PurgeResult, purge};
+pub use site::{Lang, Party, Processing, ReportOptions, SiteConfig};
 pub use time::{TimeRef, WallTime};
 pub use workdir::{WorkDir, sweep_stale};
 

@@ -1,8 +1,12 @@
-//! The human-readable report (`report.html`): one self-contained HTML file (inline CSS,
-//! thumbnails as `data:` URIs), so it opens offline in any browser and is sealed as one
-//! payload. Thumbnails are decoded from the exported (redacted) clips only, never from the
-//! source footage.
+//! The report (`report.html`), written for the data subject: one self-contained HTML file
+//! (inline CSS, thumbnails as `data:` URIs), so it opens offline in any browser (and in the
+//! opener page) and is sealed as one payload. Plain-language sections first (who sent it,
+//! why the recordings exist, what was received and hidden, how to watch the clips, the
+//! reader's rights), from the site configuration ([`crate::SiteConfig`]) and a template per
+//! language (`assets/report/*.toml`); then the technical record as an appendix. Thumbnails
+//! are decoded from the exported (redacted) clips only, never from the source footage.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Cursor;
 use std::path::Path;
@@ -10,6 +14,9 @@ use std::path::Path;
 use obscura_core::{Interval, Timestamp};
 use obscura_media::{DecodeOptions, Decoder};
 
+use obscura_seal::RedactionPolicy;
+
+use crate::site::{Lang, Party, SiteConfig};
 use crate::time::{TimeRef, WallTime};
 use crate::{ClipSummary, Error, RequestMode};
 
@@ -60,6 +67,12 @@ pub struct ReportData {
     pub clips: Vec<ClipReport>,
     /// The redaction policy in plain words.
     pub policy: Vec<String>,
+    /// The redaction policy as signed (styles, kept track ids).
+    pub redaction: RedactionPolicy,
+    /// Language of the report.
+    pub lang: Lang,
+    /// The controller's details (none: the report says to ask the sender).
+    pub site: Option<SiteConfig>,
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -134,48 +147,247 @@ fn clock(t: Timestamp) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+fn micros(t: Timestamp) -> i64 {
+    t.rescale_floor(obscura_core::Rational::MICROS).ticks
+}
+
 fn range_text(iv: &Interval, wall: Option<WallTime>, origin: Timestamp) -> String {
     let mut s = format!("{} – {}", clock(iv.start()), clock(iv.end()));
     if let Some(w) = wall {
-        let a = w.plus(Timestamp::new(iv.start().rescale_floor(obscura_core::Rational::MICROS).ticks - origin.rescale_floor(obscura_core::Rational::MICROS).ticks, obscura_core::Rational::MICROS));
-        let b = w.plus(Timestamp::new(iv.end().rescale_floor(obscura_core::Rational::MICROS).ticks - origin.rescale_floor(obscura_core::Rational::MICROS).ticks, obscura_core::Rational::MICROS));
+        let a = w.plus(Timestamp::new(micros(iv.start()) - micros(origin), obscura_core::Rational::MICROS));
+        let b = w.plus(Timestamp::new(micros(iv.end()) - micros(origin), obscura_core::Rational::MICROS));
         let _ = write!(s, " <span class=wall>({a} – {b})</span>");
     }
     s
 }
 
-const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2em auto;max-width:60em;color:#1b1b1b;padding:0 1em}\
+/// The start of a camera's recording (the origin of its wall-clock times).
+fn origin(c: &CameraReport) -> Timestamp {
+    c.included.iter().chain(&c.excluded).map(|i| i.start()).min().unwrap_or_else(Timestamp::zero)
+}
+
+const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2em auto;max-width:60em;color:#1b1b1b;padding:0 1em;line-height:1.45}\
 h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;border-bottom:2px solid #2b5797;padding-bottom:.2em;margin-top:1.6em}\
 .sub{color:#555;margin-top:0}table{border-collapse:collapse;width:100%;margin:.6em 0}th,td{border:1px solid #ccc;padding:.35em .5em;text-align:left;vertical-align:top;font-size:.92em}\
-th{background:#eef2f8}code,.hash{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85em;word-break:break-all}\
+th{background:#eef2f8;width:28%}code,.hash{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85em;word-break:break-all}\
 .wall{color:#555}.kept{color:#0a6b2d}.excl{color:#a4161a}.thumbs img{margin:2px;border:1px solid #999;max-width:240px}\
-ul.policy li{margin:.25em 0}.foot{margin-top:2em;color:#555;font-size:.85em}";
+ul.policy li{margin:.25em 0}.foot{margin-top:2em;color:#555;font-size:.85em}.lead{font-size:1.05em}.note{color:#555}\
+.appendix{margin-top:3em;border-top:3px double #2b5797}.appendix th{width:auto}.pre{white-space:pre-line}\
+@media print{body{margin:0;max-width:none}.thumbs img{max-width:180px}h2{break-after:avoid}table{break-inside:avoid}}";
+
+/// A report template: flat keys, `{name}` placeholders (assets/report/*.toml).
+struct Template(BTreeMap<String, String>);
+
+impl Template {
+    fn load(lang: Lang) -> Template {
+        let text = match lang {
+            Lang::En => include_str!("../assets/report/en.toml"),
+            Lang::De => include_str!("../assets/report/de.toml"),
+        };
+        // The templates are part of the binary and checked by a unit test.
+        Template(toml::from_str(text).unwrap_or_default())
+    }
+
+    /// The escaped text of `key` with its placeholders filled in (values escaped too).
+    fn t(&self, key: &str, vars: &[(&str, &str)]) -> String {
+        let mut s = escape(self.0.get(key).map_or(key, String::as_str));
+        for (k, v) in vars {
+            s = s.replace(&format!("{{{k}}}"), &escape(v));
+        }
+        s
+    }
+
+    fn s(&self, key: &str) -> String {
+        self.t(key, &[])
+    }
+}
+
+fn party_rows(h: &mut String, tpl: &Template, label: &str, p: &Party) {
+    let _ = write!(h, "<tr><th>{}</th><td><strong>{}</strong>", tpl.s(label), escape(&p.name));
+    for v in [&p.address, &p.contact, &p.website].into_iter().flatten() {
+        let _ = write!(h, "<br><span class=pre>{}</span>", escape(v));
+    }
+    let _ = write!(h, "</td></tr>");
+}
+
+fn seconds(tpl: &Template, lang: Lang, iv: &Interval) -> String {
+    let tenths = (micros(iv.end()) - micros(iv.start())).max(0) / 100_000;
+    let mut n = format!("{}.{}", tenths / 10, tenths % 10);
+    if lang == Lang::De {
+        n = n.replace('.', ",");
+    }
+    tpl.t("seconds", &[("n", &n)])
+}
 
 /// Renders the report.
 pub fn render(d: &ReportData) -> String {
+    let tpl = Template::load(d.lang);
     let mut h = String::new();
-    let title = match d.mode {
-        RequestMode::Access => "Access request (GDPR Art. 15)",
-        RequestMode::Erasure => "Erasure request (GDPR Art. 17)",
+    let controller = d.site.as_ref().map_or_else(|| tpl.0.get("the_controller").cloned().unwrap_or_default(), |s| s.controller.name.clone());
+    let (title, lead) = match d.mode {
+        RequestMode::Access => ("title_access", "lead_access"),
+        RequestMode::Erasure => ("title_erasure", "lead_erasure"),
     };
     let _ = write!(
         h,
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><meta name=viewport content=\"width=device-width\"><title>Obscura export report</title><style>{CSS}</style></head><body>"
+        "<!DOCTYPE html><html lang={}><head><meta charset=utf-8><meta name=viewport content=\"width=device-width\"><title>{}</title><style>{CSS}</style></head><body>",
+        d.lang.code(),
+        tpl.s("doc_title")
     );
-    let _ = write!(h, "<h1>Obscura export report</h1><p class=sub>{title}</p>");
-    let _ = write!(h, "<table><tr><th>Request reference</th><td>{}</td></tr>", escape(d.reference.as_deref().unwrap_or("(none given)")));
-    let _ = write!(h, "<tr><th>Created (UTC)</th><td>{}</td></tr><tr><th>Expires</th><td>{} (the package cannot be opened after this day)</td></tr>", escape(&d.created), escape(&d.expires));
-    let win = |t: &Option<TimeRef>, dflt: &str| t.map_or(dflt.to_string(), |t| t.to_string());
-    let _ = write!(h, "<tr><th>Request window</th><td>{} – {}</td></tr>", escape(&win(&d.window.0, "start")), escape(&win(&d.window.1, "end")));
+    let _ = write!(h, "<h1>{}</h1><p class=lead>{}</p>", tpl.s(title), tpl.t(lead, &[("controller", &controller)]));
+
+    // Who sent it.
+    let _ = write!(h, "<h2>{}</h2><table>", tpl.s("h_sender"));
+    if let Some(site) = &d.site {
+        party_rows(&mut h, &tpl, "controller", &site.controller);
+        if let Some(dpo) = &site.dpo {
+            party_rows(&mut h, &tpl, "dpo", dpo);
+        }
+    }
+    let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", tpl.s("reference"), escape(d.reference.as_deref().unwrap_or("–")));
+    let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", tpl.s("created"), escape(&d.created));
+    let _ = write!(h, "<tr><th>{}</th><td><strong>{}</strong><br>{}</td></tr>", tpl.s("expires"), escape(&d.expires), tpl.s("expires_note"));
     if let Some(o) = &d.operator {
-        let _ = write!(h, "<tr><th>Operator (pseudonym)</th><td>{}</td></tr>", escape(o));
+        let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", tpl.s("operator"), escape(o));
+    }
+    let _ = write!(h, "</table>");
+    if d.site.is_none() {
+        let _ = write!(h, "<p class=note>{}</p>", tpl.s("no_site"));
+    }
+
+    // Why the recordings exist.
+    let _ = write!(h, "<h2>{}</h2>", tpl.s("h_purpose"));
+    let processing = d.site.as_ref().map(|s| &s.processing);
+    let rows: Vec<(&str, &String)> = processing
+        .map(|p| [("purpose", &p.purpose), ("legal_basis", &p.legal_basis), ("retention", &p.retention)].into_iter().filter_map(|(k, v)| v.as_ref().map(|v| (k, v))).collect())
+        .unwrap_or_default();
+    if rows.len() < 2 {
+        let _ = write!(h, "<p class=note>{}</p>", tpl.s("no_purpose"));
+    }
+    if !rows.is_empty() {
+        let _ = write!(h, "<table>");
+        for (k, v) in rows {
+            let _ = write!(h, "<tr><th>{}</th><td class=pre>{}</td></tr>", tpl.s(k), escape(v));
+        }
+        let _ = write!(h, "</table>");
+    }
+
+    // What was received.
+    let _ = write!(h, "<h2>{}</h2>", tpl.s("h_received"));
+    let (clips, cams) = (d.clips.len().to_string(), d.cameras.len().to_string());
+    let received = if d.mode == RequestMode::Access { "received_access" } else { "received_erasure" };
+    let _ = write!(h, "<p>{}</p>", tpl.t(received, &[("clips", &clips), ("cameras", &cams)]));
+    let access = d.mode == RequestMode::Access;
+    let _ = write!(h, "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>", tpl.s("col_clip"), tpl.s("col_camera"), tpl.s("col_period"), tpl.s("col_length"));
+    if access {
+        let _ = write!(h, "<th>{}</th>", tpl.s("col_hidden"));
+    }
+    let _ = write!(h, "</tr>");
+    for c in &d.clips {
+        let k = &c.clip;
+        let cam = d.cameras.iter().find(|x| x.name == k.camera);
+        let period = cam.map_or_else(|| range_text(&k.range, None, Timestamp::zero()), |cr| range_text(&k.range, cr.start_wall, origin(cr)));
+        let _ = write!(h, "<tr><td>{}</td><td>{}</td><td>{period}</td><td>{}</td>", escape(&k.name), escape(&k.camera), seconds(&tpl, d.lang, &k.range));
+        if access {
+            let _ = write!(h, "<td>{}</td>", k.masked_persons.map_or_else(|| "–".to_string(), |n| n.to_string()));
+        }
+        let _ = write!(h, "</tr>");
+    }
+    let _ = write!(h, "</table>");
+    let left_out: Vec<&CameraReport> = d.cameras.iter().filter(|c| !c.excluded.is_empty()).collect();
+    if d.mode == RequestMode::Erasure && !left_out.is_empty() {
+        let _ = write!(h, "<table><tr><th>{}</th><th>{}</th></tr>", tpl.s("col_camera"), tpl.s("col_left_out"));
+        for c in left_out {
+            let list: Vec<String> = c.excluded.iter().map(|i| range_text(i, c.start_wall, origin(c))).collect();
+            let _ = write!(h, "<tr><td>{}</td><td class=excl>{}</td></tr>", escape(&c.name), list.join("<br>"));
+        }
+        let _ = write!(h, "</table>");
+    }
+
+    // What was hidden and why.
+    let _ = write!(h, "<h2>{}</h2>", tpl.s("h_masked"));
+    match d.mode {
+        RequestMode::Access => {
+            let mut styles: Vec<String> = d
+                .redaction
+                .styles
+                .values()
+                .map(|v| match v.split(':').next().unwrap_or("") {
+                    "fill" => tpl.s("style_fill"),
+                    "pixelate" => tpl.s("style_pixelate"),
+                    "blur" => tpl.s("style_blur"),
+                    _ => tpl.s("style_other"),
+                })
+                .collect();
+            styles.dedup();
+            let style = if styles.is_empty() { tpl.s("style_other") } else { styles.join(", ") };
+            // `style` is already escaped text; fill it in unescaped.
+            let _ = write!(h, "<p>{}</p>", tpl.s("masked_access").replace("{style}", &style));
+            if d.redaction.kept_track_ids.is_empty() {
+                let _ = write!(h, "<p>{}</p>", tpl.s("masked_nobody_kept"));
+            }
+        }
+        RequestMode::Erasure => {
+            let _ = write!(h, "<p>{}</p>", tpl.s("masked_erasure"));
+        }
+    }
+
+    // How to watch.
+    let _ = write!(h, "<h2>{}</h2><ul><li>{}</li><li>{}</li><li>{}</li></ul>", tpl.s("h_play"), tpl.s("play_1"), tpl.s("play_2"), tpl.s("play_3"));
+
+    // Rights and complaint.
+    let c = [("controller", controller.as_str())];
+    let _ = write!(h, "<h2>{}</h2><p>{}</p><ul>", tpl.s("h_rights"), tpl.s("rights_intro"));
+    for k in ["right_access", "right_rectification", "right_erasure", "right_restriction", "right_object"] {
+        let _ = write!(h, "<li>{}</li>", tpl.t(k, &c));
+    }
+    let _ = write!(h, "</ul><p>{}</p>", tpl.s("rights_contact"));
+    match d.site.as_ref().and_then(|s| s.supervisory_authority.as_ref()) {
+        Some(a) => {
+            let _ = write!(h, "<p>{}</p><table>", tpl.t("complaint", &c));
+            party_rows(&mut h, &tpl, "authority", a);
+            let _ = write!(h, "</table>");
+        }
+        None => {
+            let _ = write!(h, "<p>{}</p>", tpl.s("complaint_default"));
+        }
+    }
+
+    appendix(&mut h, d, &tpl);
+    let _ = writeln!(h, "<p class=foot>{}</p></body></html>", tpl.t("t_foot", &[("version", env!("CARGO_PKG_VERSION"))]));
+    h
+}
+
+/// The technical record: request, cameras and ranges, policy, clips with hashes and
+/// thumbnails.
+fn appendix(h: &mut String, d: &ReportData, tpl: &Template) {
+    let _ = write!(h, "<section class=appendix><h2>{}</h2><p class=note>{}</p>", tpl.s("h_appendix"), tpl.s("appendix_intro"));
+    let kind = match d.mode {
+        RequestMode::Access => tpl.s("t_access"),
+        RequestMode::Erasure => tpl.s("t_erasure"),
+    };
+    let _ = write!(h, "<table><tr><th>{}</th><td>{kind}</td></tr>", tpl.s("t_request"));
+    let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", tpl.s("reference"), d.reference.as_deref().map_or_else(|| tpl.s("t_none"), escape));
+    let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr><tr><th>{}</th><td>{} {}</td></tr>", tpl.s("created"), escape(&d.created), tpl.s("expires"), escape(&d.expires), tpl.s("t_expires_note"));
+    let win = |t: &Option<TimeRef>, dflt: String| t.map_or(dflt, |t| escape(&t.to_string()));
+    let _ = write!(h, "<tr><th>{}</th><td>{} – {}</td></tr>", tpl.s("t_window"), win(&d.window.0, tpl.s("t_start")), win(&d.window.1, tpl.s("t_end")));
+    if let Some(o) = &d.operator {
+        let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", tpl.s("operator"), escape(o));
     }
     let _ = write!(h, "</table>");
 
-    let _ = write!(h, "<h2>Cameras and time ranges</h2><table><tr><th>Camera</th><th>Source file</th><th class=kept>Exported</th><th class=excl>Not exported</th></tr>");
+    let _ = write!(
+        h,
+        "<h3>{}</h3><table><tr><th>{}</th><th>{}</th><th class=kept>{}</th><th class=excl>{}</th></tr>",
+        tpl.s("t_cameras"),
+        tpl.s("t_camera"),
+        tpl.s("t_source"),
+        tpl.s("t_exported"),
+        tpl.s("t_not_exported")
+    );
     for c in &d.cameras {
-        let origin = c.included.iter().chain(&c.excluded).map(|i| i.start()).min().unwrap_or_else(Timestamp::zero);
-        let list = |v: &[Interval]| if v.is_empty() { "nothing".to_string() } else { v.iter().map(|i| range_text(i, c.start_wall, origin)).collect::<Vec<_>>().join("<br>") };
+        let o = origin(c);
+        let list = |v: &[Interval]| if v.is_empty() { tpl.s("nothing") } else { v.iter().map(|i| range_text(i, c.start_wall, o)).collect::<Vec<_>>().join("<br>") };
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}<br><span class=hash>sha256 {}</span></td><td class=kept>{}</td><td class=excl>{}</td></tr>",
@@ -186,18 +398,28 @@ pub fn render(d: &ReportData) -> String {
             list(&c.excluded)
         );
     }
-    let _ = write!(h, "</table><p class=sub>Times are clip times (HH:MM:SS.fff from the start of the recording file); wall-clock times (UTC) in brackets where the recording carries its start time. Ranges are half-open: the end instant is not included.</p>");
+    let _ = write!(h, "</table><p class=sub>{}</p>", tpl.s("t_times_note"));
 
-    let _ = write!(h, "<h2>Redaction policy</h2><ul class=policy>");
+    let _ = write!(h, "<h3>{}</h3><ul class=policy>", tpl.s("t_policy"));
     for p in &d.policy {
         let _ = write!(h, "<li>{}</li>", escape(p));
     }
     let _ = write!(h, "</ul>");
 
-    let _ = write!(h, "<h2>Clips</h2><table><tr><th>Clip</th><th>Camera</th><th>Source range</th><th>Frames</th><th>Persons masked</th><th>SHA-256</th></tr>");
+    let _ = write!(
+        h,
+        "<h3>{}</h3><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        tpl.s("t_clips"),
+        tpl.s("col_clip"),
+        tpl.s("t_camera"),
+        tpl.s("t_source_range"),
+        tpl.s("t_frames"),
+        tpl.s("t_persons"),
+        tpl.s("t_sha")
+    );
     for c in &d.clips {
         let k = &c.clip;
-        let masked = k.masked_persons.map_or("none (erasure export)".to_string(), |n| n.to_string());
+        let masked = k.masked_persons.map_or_else(|| "–".to_string(), |n| n.to_string());
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{} – {}</td><td>{}</td><td>{}</td><td class=hash>{}</td></tr>",
@@ -217,13 +439,7 @@ pub fn render(d: &ReportData) -> String {
             let _ = write!(h, "</td></tr>");
         }
     }
-    let _ = write!(h, "</table>");
-    let _ = writeln!(
-        h,
-        "<p class=foot>Thumbnails are taken from the exported clips as delivered. The signed manifest of this package lists the SHA-256 of every clip and of this report; check the package with <code>obscura verify</code>. Generated by Obscura {}.</p></body></html>",
-        env!("CARGO_PKG_VERSION")
-    );
-    h
+    let _ = write!(h, "</table></section>");
 }
 
 #[cfg(test)]
@@ -235,6 +451,77 @@ mod tests {
         for (i, o) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")] {
             assert_eq!(base64(i.as_bytes()), o);
         }
+    }
+
+    #[test]
+    fn templates_have_the_same_keys() {
+        let en = Template::load(Lang::En);
+        assert!(en.0.len() > 50, "English template did not parse");
+        for lang in Lang::ALL {
+            let t = Template::load(lang);
+            assert_eq!(t.0.keys().collect::<Vec<_>>(), en.0.keys().collect::<Vec<_>>(), "{lang:?}");
+            assert_eq!(t.0["lang"], lang.code());
+        }
+    }
+
+    fn sample(lang: Lang, site: Option<SiteConfig>, operator: Option<&str>) -> ReportData {
+        let iv = |a: i64, b: i64| Interval::new(Timestamp::from_secs(a), Timestamp::from_secs(b)).unwrap();
+        let mut redaction = RedactionPolicy::default();
+        redaction.styles.insert("person".into(), "pixelate".into());
+        ReportData {
+            mode: RequestMode::Access,
+            reference: Some("REQ-<42>".into()),
+            operator: operator.map(str::to_string),
+            created: "2026-11-28T04:18:00Z".into(),
+            expires: "2026-12-28".into(),
+            window: (None, None),
+            cameras: vec![CameraReport {
+                name: "lobby".into(),
+                source_file: "lobby.mp4".into(),
+                source_sha256: "ab".repeat(32),
+                start_wall: None,
+                included: vec![iv(10, 20)],
+                excluded: vec![iv(0, 10), iv(20, 30)],
+            }],
+            clips: vec![ClipReport {
+                clip: ClipSummary { name: "lobby.mp4".into(), camera: "lobby".into(), range: iv(10, 20), frames: 250, sha256: "cd".repeat(32), masked_persons: Some(3) },
+                thumbnails: vec![],
+            }],
+            policy: vec!["Access request: everyone else masked.".into()],
+            redaction,
+            lang,
+            site,
+        }
+    }
+
+    #[test]
+    fn report_for_the_data_subject_has_every_section_in_both_languages() {
+        let site = SiteConfig::from_toml(include_str!("../../../docs/site.example.toml")).unwrap();
+        for (lang, must) in [
+            (Lang::En, ["Who sent you this", "Your rights", "How to watch the clips", "Appendix: technical record", "pixelated", "10.0 s"]),
+            (Lang::De, ["Wer Ihnen das geschickt hat", "Ihre Rechte", "So sehen Sie die Clips an", "Anhang: technisches Protokoll", "verpixelt", "10,0 s"]),
+        ] {
+            let h = render(&sample(lang, Some(site.clone()), None));
+            for m in must {
+                assert!(h.contains(m), "{lang:?}: missing {m:?}");
+            }
+            for v in [&site.controller.name, &site.dpo.as_ref().unwrap().name, &site.supervisory_authority.as_ref().unwrap().name] {
+                assert!(h.contains(&escape(v)), "{lang:?}: missing {v}");
+            }
+            assert!(h.contains(&escape(site.processing.legal_basis.as_deref().unwrap())));
+            assert!(h.contains("REQ-&lt;42&gt;") && !h.contains("REQ-<42>"));
+            assert!(h.contains(&"cd".repeat(32)), "clip hash in the appendix");
+            assert!(!h.contains("{controller}") && !h.contains("{style}"), "unfilled placeholder");
+        }
+    }
+
+    #[test]
+    fn operator_only_when_asked_and_no_site_says_so() {
+        let h = render(&sample(Lang::En, None, None));
+        assert!(!h.contains("op-17"));
+        assert!(h.contains("did not include their contact details"));
+        let h = render(&sample(Lang::En, None, Some("op-17")));
+        assert!(h.contains("op-17"));
     }
 
     #[test]

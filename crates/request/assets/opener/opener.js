@@ -703,6 +703,7 @@ async function onPackage(file) {
   $('viewer').replaceChildren();
   setStatus('verify-status', 'busy', T.checking);
   $('fingerprint').textContent = '';
+  $('signer-box').hidden = true;
   const pinned = pinnedFingerprint();
   lastPin = pinned;
   const t0 = performance.now();
@@ -711,6 +712,7 @@ async function onPackage(file) {
     const p = await verifyPackage(file, pinned, (f) => bar('verify-progress', f));
     current = p;
     $('fingerprint').textContent = p.manifest.signer.fingerprint;
+    $('signer-box').hidden = false;
     showDetails(p);
     setStatus('verify-status', 'verified', pinned ? T.verifiedPinned : T.verified);
     $('unlock').hidden = false;
