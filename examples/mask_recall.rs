@@ -19,9 +19,13 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use obscura::core::{Frame, ObjectClass};
+use obscura::core::ObjectClass;
 use obscura::media::{DecodeOptions, Decoder};
 use obscura::track::TrackSet;
+
+#[path = "common/pixels.rs"]
+mod pixels;
+use pixels::hidden_share;
 
 /// Share of a box's pixels that must be hidden for the box to count as hidden.
 const MIN_HIDDEN: f64 = 0.95;
@@ -85,22 +89,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     Ok(())
-}
-
-/// Share of the pixels of box `(x, y, w, h)` (clipped to the frame) whose luma or chroma
-/// in `redacted` differs from `source` (both YUV 4:2:0).
-fn hidden_share(source: &Frame, redacted: &Frame, x: f32, y: f32, w: f32, h: f32) -> f64 {
-    let x0 = (x.max(0.0).floor() as usize).min(source.width as usize);
-    let y0 = (y.max(0.0).floor() as usize).min(source.height as usize);
-    let x1 = ((x + w).ceil().max(0.0) as usize).min(source.width as usize);
-    let y1 = ((y + h).ceil().max(0.0) as usize).min(source.height as usize);
-    if x1 <= x0 || y1 <= y0 {
-        return 1.0;
-    }
-    let (s, r) = (&source.planes, &redacted.planes);
-    let changed = (y0..y1)
-        .flat_map(|y| (x0..x1).map(move |x| (x, y)))
-        .filter(|&(x, y)| s[0].row(y)[x] != r[0].row(y)[x] || (1..3).any(|p| s[p].row(y / 2)[x / 2] != r[p].row(y / 2)[x / 2]))
-        .count();
-    changed as f64 / ((x1 - x0) * (y1 - y0)) as f64
 }

@@ -50,6 +50,9 @@ pub struct TracksArgs {
     /// Inference threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Person search (`--recall`, `--tile`; give the same as to `redact` so ids agree).
+    #[command(flatten)]
+    pub detection: crate::detection_args::DetectionArgs,
 }
 
 /// Runs `obscura tracks`.
@@ -63,6 +66,7 @@ pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let store = ModelStore::new(args.models.clone().unwrap_or_else(default_model_dir))?;
     let (every, detect_rate) = crate::masking_args::parse_every(&args.every)?;
     let mut options = AnalyseOptions { every, detect_rate, targets, hold_seconds: Some(args.hold), ..AnalyseOptions::default() };
+    args.detection.apply(&mut options)?;
     options.detector.person.session.intra_threads = args.threads;
     options.detector.face.session.intra_threads = args.threads;
     let mut detector = builtin_detector(&store, targets, &options.detector)?;

@@ -16,6 +16,7 @@ mod cmd_open;
 mod cmd_seal;
 mod cmd_verify;
 mod cmd_tracks;
+mod detection_args;
 mod masking_args;
 mod progress;
 

@@ -13,6 +13,8 @@ use obscura_pipeline::policy::{parse_style, parse_zone};
 use obscura_pipeline::subject::frame_from_image;
 use obscura_pipeline::{AUTO_DETECT_RATE, AnalyseOptions, Policy, Targets};
 
+use crate::detection_args::DetectionArgs;
+
 /// Masking, detection and encoding options (flattened into `redact` and `export`).
 #[derive(Args, Debug)]
 pub struct MaskingArgs {
@@ -43,6 +45,9 @@ pub struct MaskingArgs {
     /// Seconds a lost track keeps its predicted box.
     #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
     pub hold: f64,
+    /// Person search (`--recall`, `--tile`).
+    #[command(flatten)]
+    pub detection: DetectionArgs,
     /// Audio: `drop` (default; speech is personal data), `keep` or `mute`.
     #[arg(long, default_value = "drop", value_name = "drop|keep|mute")]
     pub audio: String,
@@ -97,7 +102,9 @@ impl MaskingArgs {
     /// The detection schedule; the same as `obscura tracks` with the same flags, so ids agree.
     pub fn analyse_options(&self, targets: Targets) -> anyhow::Result<AnalyseOptions> {
         let (every, detect_rate) = parse_every(&self.every)?;
-        Ok(AnalyseOptions { every, detect_rate, targets, hold_seconds: Some(self.hold), hash_source: false, ..AnalyseOptions::default() })
+        let mut options = AnalyseOptions { every, detect_rate, targets, hold_seconds: Some(self.hold), hash_source: false, ..AnalyseOptions::default() };
+        self.detection.apply(&mut options)?;
+        Ok(options)
     }
 
     /// Loads ONNX Runtime (once) and opens the model store.

@@ -5,13 +5,15 @@ use obscura_core::{Detection, Frame, ObjectClass, Rect};
 
 use crate::models::ModelStore;
 use crate::nms::nms;
-use crate::{Detector, Error, FaceConfig, FaceDetector, ModelInfo, YoloxConfig, YoloxDetector};
+use crate::{Detector, Error, FaceConfig, FaceDetector, ModelInfo, PersonScan, ScanConfig, YoloxConfig, YoloxDetector};
 
 /// Settings of [`PersonFaceDetector`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PersonFaceConfig {
     /// Person detector settings.
     pub person: YoloxConfig,
+    /// How persons are searched: coarse whole-frame pass plus fine tiles ([`PersonScan`]).
+    pub scan: ScanConfig,
     /// Face detector settings.
     pub face: FaceConfig,
     /// Fraction of a person box's height, from its top, searched for faces (0.5).
@@ -28,7 +30,7 @@ pub struct PersonFaceConfig {
 
 impl Default for PersonFaceConfig {
     fn default() -> Self {
-        Self { person: YoloxConfig::default(), face: FaceConfig::default(), upper_body: 0.5, full_frame_interval: 0.2 }
+        Self { person: YoloxConfig::default(), scan: ScanConfig::default(), face: FaceConfig::default(), upper_body: 0.5, full_frame_interval: 0.2 }
     }
 }
 
@@ -36,7 +38,7 @@ impl Default for PersonFaceConfig {
 /// downscaled full frame); returns persons followed by faces.
 #[derive(Debug)]
 pub struct PersonFaceDetector {
-    person: YoloxDetector,
+    person: PersonScan,
     face: FaceDetector,
     config: PersonFaceConfig,
     /// Time of the last full-frame face search, in seconds of video.
@@ -52,7 +54,7 @@ impl PersonFaceDetector {
         if config.full_frame_interval.is_nan() {
             return Err(Error::InvalidInput { reason: "full_frame_interval is NaN".into() });
         }
-        Ok(Self { person: YoloxDetector::person(store, config.person)?, face: FaceDetector::new(store, config.face)?, config, last_full_frame: None })
+        Ok(Self { person: PersonScan::new(YoloxDetector::person(store, config.person)?, config.scan)?, face: FaceDetector::new(store, config.face)?, config, last_full_frame: None })
     }
 
     /// Whether `frame` gets the full-frame face search: the interval allows it and either

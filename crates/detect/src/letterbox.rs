@@ -148,6 +148,55 @@ fn yuv_to_rgb_f32(y: f32, u: u8, v: u8) -> [f32; 3] {
     ]
 }
 
+/// Low-contrast compensation of the picture inside `out` (the resized area of one
+/// BGR tensor filled by [`fill_bgr`]; padding untouched). Night footage, dark interiors and
+/// washed-out cameras otherwise hide people from a detector trained on daylight pictures:
+/// when the 1st to 99th percentile of luma spans fewer than `min_range` grey levels, every
+/// channel is stretched linearly so that those percentiles become 0 and 255. (A gamma curve
+/// lifting dark pictures was measured too and lost people on night footage: BENCHMARKS.md.)
+///
+/// Returns whether anything was changed. `min_range` 0 turns it off.
+pub fn stretch_low_contrast(lb: &Letterbox, out: &mut [f32], min_range: f32) -> bool {
+    let (iw, plane) = (lb.input_w as usize, lb.input_w as usize * lb.input_h as usize);
+    if min_range <= 0.0 || out.len() < 3 * plane || lb.resized_w == 0 || lb.resized_h == 0 {
+        return false;
+    }
+    let mut hist = [0u32; 256];
+    let step = if lb.resized_w as usize * lb.resized_h as usize > 65_536 { 3 } else { 1 };
+    for y in (0..lb.resized_h as usize).step_by(step) {
+        for x in (0..lb.resized_w as usize).step_by(step) {
+            let i = y * iw + x;
+            let luma = 0.114 * out[i] + 0.587 * out[plane + i] + 0.299 * out[2 * plane + i];
+            hist[luma.clamp(0.0, 255.0) as usize] += 1;
+        }
+    }
+    let total: u32 = hist.iter().sum();
+    let percentile = |p: f32| {
+        let want = ((total as f32 * p).ceil() as u32).max(1);
+        let mut seen = 0;
+        hist.iter()
+            .position(|&n| {
+                seen += n;
+                seen >= want
+            })
+            .unwrap_or(255) as f32
+    };
+    let (lo, hi) = (percentile(0.01), percentile(0.99));
+    if hi - lo >= min_range || hi <= lo {
+        return false;
+    }
+    let gain = 255.0 / (hi - lo);
+    for c in 0..3 {
+        for y in 0..lb.resized_h as usize {
+            let row = &mut out[c * plane + y * iw..c * plane + y * iw + lb.resized_w as usize];
+            for v in row {
+                *v = ((*v - lo) * gain).clamp(0.0, 255.0);
+            }
+        }
+    }
+    true
+}
+
 /// The whole frame as a region.
 pub fn full_region(frame: &Frame) -> PixelRect {
     PixelRect { x: 0, y: 0, w: frame.width, h: frame.height }
@@ -214,6 +263,26 @@ mod tests {
         fill_bgr(&yuv, &lb, &mut b, 0.0).unwrap();
         let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
         assert!(worst < 12.0, "largest channel difference {worst}");
+    }
+
+    #[test]
+    fn flat_pictures_are_stretched_and_normal_ones_left_alone() {
+        // A dark, flat picture (levels 20..60) is stretched to the full range; padding stays.
+        let dark = rgb_frame(16, 8, |x, _| [20 + (x * 40 / 15) as u8; 3]);
+        let lb = Letterbox::fit(full_region(&dark), 16, 16);
+        let mut t = vec![0.0; lb.tensor_len()];
+        fill_bgr(&dark, &lb, &mut t, 114.0).unwrap();
+        assert!(stretch_low_contrast(&lb, &mut t, 160.0));
+        let (min, max) = t[..16 * 8].iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+        assert!(min <= 1.0 && max >= 254.0, "{min}..{max}");
+        assert!(t[16 * 8..16 * 16].iter().all(|&v| v == 114.0));
+        // A picture spanning the whole range is not touched.
+        let full = rgb_frame(16, 8, |x, _| [(x * 17) as u8; 3]);
+        let mut u = vec![0.0; lb.tensor_len()];
+        fill_bgr(&full, &lb, &mut u, 114.0).unwrap();
+        let before = u.clone();
+        assert!(!stretch_low_contrast(&lb, &mut u, 160.0));
+        assert_eq!(u, before);
     }
 
     #[test]

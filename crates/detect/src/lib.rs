@@ -21,12 +21,14 @@ pub mod nms;
 mod onnx_shape;
 pub mod reid;
 pub mod runtime;
+pub mod scan;
 pub mod session;
 pub mod yolox;
 pub mod yunet;
 
 pub use composite::{PersonFaceConfig, PersonFaceDetector};
 pub use obscura_core::{Detection, ObjectClass};
+pub use scan::{PersonScan, Recall, ScanConfig};
 pub use session::{OptimizationLevel, SessionConfig};
 pub use yolox::{PersonDetector, YoloxConfig, YoloxDetector};
 pub use yunet::{FaceConfig, FaceDetector};

@@ -3,7 +3,7 @@
 use obscura_core::{Detection, Frame, ObjectClass, PixelRect};
 
 use crate::layout::{OutputLayout, decode};
-use crate::letterbox::{Letterbox, fill_bgr, full_region};
+use crate::letterbox::{Letterbox, fill_bgr, full_region, stretch_low_contrast};
 use crate::models::ModelStore;
 use crate::nms::nms;
 use crate::session::{OnnxModel, SessionConfig};
@@ -15,9 +15,10 @@ pub const PERSON_MODEL: &str = "yolox_nano_416";
 /// Settings of a YOLOX detector.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct YoloxConfig {
-    /// Minimum `objectness * class` score kept. The default 0.25 is low on purpose: a missed
-    /// person is a data breach while a false box only masks some background, and the tracker
-    /// smooths short false positives (they never become confirmed tracks when isolated).
+    /// Minimum `objectness * class` score kept. The default 0.15 is low on purpose: a missed
+    /// person is a data breach while a false box only masks some background. Chosen against
+    /// human ground truth (`benches/gt_recall.sh`, BENCHMARKS.md): 0.25 left 5% of the
+    /// clearly visible people exposed, 0.15 2%, for 1 point more background masked.
     pub score_threshold: f32,
     /// IoU above which a lower-scored box of the same class is suppressed (0.45, YOLOX's value).
     pub nms_iou: f32,
@@ -27,13 +28,18 @@ pub struct YoloxConfig {
     /// The session's copy of the model gets symbolic input height and width; this needs an
     /// export without sizes fixed inside the graph (the built-in one has none).
     pub fit_aspect: bool,
+    /// Contrast compensation before detection ([`crate::letterbox::stretch_low_contrast`]):
+    /// pictures spanning fewer than this many grey levels between their 1st and 99th luma
+    /// percentile (night, fog, washed-out cameras) are stretched to the full range (160; 0
+    /// turns it off).
+    pub low_contrast_range: f32,
     /// Session options.
     pub session: SessionConfig,
 }
 
 impl Default for YoloxConfig {
     fn default() -> Self {
-        Self { score_threshold: 0.25, nms_iou: 0.45, fit_aspect: true, session: SessionConfig::default() }
+        Self { score_threshold: 0.15, nms_iou: 0.45, fit_aspect: true, low_contrast_range: 160.0, session: SessionConfig::default() }
     }
 }
 
@@ -63,7 +69,7 @@ impl YoloxDetector {
     /// size come from the entry's `input` table (`name`, `size = [w, h]`), defaulting to
     /// `images` and 416x416.
     pub fn from_entry(store: &ModelStore, name: &str, class_map: Vec<(usize, ObjectClass)>, num_classes: usize, config: YoloxConfig) -> Result<Self, Error> {
-        if !(0.0..=1.0).contains(&config.score_threshold) || !(0.0..=1.0).contains(&config.nms_iou) {
+        if !(0.0..=1.0).contains(&config.score_threshold) || !(0.0..=1.0).contains(&config.nms_iou) || !(0.0..=255.0).contains(&config.low_contrast_range) {
             return Err(Error::InvalidInput { reason: format!("thresholds must lie in [0, 1]: {config:?}") });
         }
         let entry = store.entry(name)?;
@@ -91,15 +97,35 @@ impl YoloxDetector {
         Ok(Self { model, input_name, input_w, input_h, layout, classes: class_map, config })
     }
 
-    /// Detects within `region` of `frame` only (boxes still in frame pixels).
+    /// Detects within `region` of `frame` only (boxes still in frame pixels), the region
+    /// fitted into the model's declared input size.
     pub fn detect_region(&mut self, frame: &Frame, region: PixelRect) -> Result<Vec<Detection>, Error> {
         let lb = if self.config.fit_aspect {
             Letterbox::scaled_to_multiple(region, f32::INFINITY, self.input_w, self.input_h, 32)
         } else {
             Letterbox::fit(region, self.input_w, self.input_h)
         };
+        self.run(frame, &lb)
+    }
+
+    /// Detects within `region` of `frame` resized by `scale` (network pixels per frame pixel,
+    /// the input padded up to multiples of 32), whatever the declared input size: needs
+    /// `fit_aspect` (symbolic input sizes). Boxes are in frame pixels.
+    pub fn detect_region_at(&mut self, frame: &Frame, region: PixelRect, scale: f32) -> Result<Vec<Detection>, Error> {
+        if !self.config.fit_aspect {
+            return Err(Error::InvalidInput { reason: "detect_region_at needs fit_aspect (symbolic input sizes)".into() });
+        }
+        if !(scale.is_finite() && scale > 0.0 && region.w as f32 * scale <= 16384.0 && region.h as f32 * scale <= 16384.0) {
+            return Err(Error::InvalidInput { reason: format!("scale {scale} of region {region:?} is out of range") });
+        }
+        self.run(frame, &Letterbox::scaled_to_multiple(region, scale, u32::MAX, u32::MAX, 32))
+    }
+
+    fn run(&mut self, frame: &Frame, lb: &Letterbox) -> Result<Vec<Detection>, Error> {
+        let lb = *lb;
         let mut input = vec![0f32; lb.tensor_len()];
         fill_bgr(frame, &lb, &mut input, 114.0)?;
+        stretch_low_contrast(&lb, &mut input, self.config.low_contrast_range);
         let shape = [1, 3, lb.input_h as usize, lb.input_w as usize];
         let outputs = self.model.run(&self.input_name, shape, &input, &self.layout.output_names())?;
         let cands = decode(&self.layout, &outputs, 0, lb.input_w, lb.input_h, &self.classes, self.config.score_threshold)?;

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use obscura_core::{Frame, ObjectClass, PixelFormat, Plane, Timestamp};
 use obscura_detect::models::ModelStore;
-use obscura_detect::{Detector, FaceConfig, FaceDetector, PersonFaceConfig, PersonFaceDetector, YoloxConfig, YoloxDetector};
+use obscura_detect::{Detector, FaceConfig, FaceDetector, PersonFaceConfig, PersonFaceDetector, PersonScan, ScanConfig, YoloxConfig, YoloxDetector};
 use obscura_testkit::{model_file, shared_file};
 
 /// Frame `n` of `video`, extracted with the ffmpeg CLI (an independent decoder) as RGB.
@@ -55,9 +55,12 @@ fn yolox_finds_all_walkers_in_vtest_frame_200_from_rgb_and_yuv() {
         eprintln!("{:?}: {} persons ({} >= 0.4): {:?}", frame.format, persons.len(), strong, persons.iter().map(|d| (d.rect.x as i32, d.rect.y as i32, d.rect.h as i32, d.score)).collect::<Vec<_>>());
         assert!(persons.len() >= 8, "expected the ~8 walkers, got {}", persons.len());
         assert!(persons.iter().all(|d| d.class == ObjectClass::Person));
-        // Boxes are in source pixels (letterbox undone): inside the 768x576 frame, walker-sized.
+        // Boxes are in source pixels (letterbox undone): inside the 768x576 frame; the ones
+        // scored like walkers are walker-sized (the low threshold also reports small boxes).
         for d in &persons {
             assert!(d.rect.x > -10.0 && d.rect.right() < 778.0 && d.rect.y > -10.0 && d.rect.bottom() < 586.0, "{d:?}");
+        }
+        for d in persons.iter().filter(|d| d.score >= 0.4) {
             assert!(d.rect.h > 20.0 && d.rect.h < 300.0 && d.rect.h > d.rect.w, "{d:?}");
         }
     }
@@ -150,4 +153,26 @@ fn faces_on_upper_body_crops_only() {
     for f in faces {
         assert!(persons.iter().any(|p| PersonFaceDetector::face_region(&p.rect, 0.5).coverage_of(&f.rect) > 0.5), "{f:?} outside every crop");
     }
+}
+
+#[test]
+fn the_scan_finds_distant_walkers_the_coarse_pass_misses() {
+    // vtest frame 200 shrunk to half and placed in a 1080p canvas: walkers 15-50 px tall,
+    // as distant people are in a wide 1080p view. The old 416 px whole-frame pass finds
+    // almost none of them; the scan's native-resolution tiles find most.
+    let (Some(store), Some(video)) = (store(), shared_file("footage/vtest.avi")) else { return };
+    let small = frame_filtered(&video, 200, "scale=384:288,pad=1920:1080:768:396:color=0x727272");
+    let reference = frame_of(&video, 200);
+    let mut plain = YoloxDetector::person(&store, YoloxConfig::default()).unwrap();
+    let walkers: Vec<_> = plain.detect(&reference).unwrap().into_iter().filter(|d| d.score >= 0.4).map(|d| d.rect).collect();
+    assert!(walkers.len() >= 7, "reference frame: {} walkers", walkers.len());
+    let in_canvas = |r: &obscura_core::Rect| obscura_core::Rect::new(768.0 + r.x / 2.0, 396.0 + r.y / 2.0, r.w / 2.0, r.h / 2.0);
+    let found_by = |dets: &[obscura_core::Detection]| walkers.iter().filter(|w| dets.iter().any(|d| d.rect.iou(&in_canvas(w)) >= 0.3)).count();
+    let coarse = plain.detect_region_at(&small, obscura_detect::letterbox::full_region(&small), 416.0 / 1920.0).unwrap();
+    let mut scan = PersonScan::new(YoloxDetector::person(&store, YoloxConfig::default()).unwrap(), ScanConfig::default()).unwrap();
+    let scanned = scan.detect(&small).unwrap();
+    let (before, after) = (found_by(&coarse), found_by(&scanned));
+    eprintln!("distant walkers found: 416 px pass {before}, scan {after} of {}", walkers.len());
+    assert!(after >= walkers.len() - 1, "the scan found {after} of {} distant walkers", walkers.len());
+    assert!(after > before, "the scan ({after}) should find more than the 416 px pass ({before})");
 }

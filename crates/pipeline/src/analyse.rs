@@ -11,7 +11,7 @@ use std::path::Path;
 
 use obscura_core::{Detection, Frame, ObjectClass, Timestamp};
 use obscura_detect::models::{ModelStore, sha256_file};
-use obscura_detect::{Detector, FaceDetector, PersonFaceConfig, PersonFaceDetector, YoloxDetector};
+use obscura_detect::{Detector, FaceDetector, PersonFaceConfig, PersonFaceDetector, PersonScan, YoloxDetector};
 use obscura_media::{DecodeOptions, Decoder, VideoInfo};
 use obscura_track::{AnalysisSettings, ModelRecord, SourceInfo, TrackSet, TrackSetBuilder, Tracker, TrackerConfig};
 
@@ -172,6 +172,13 @@ pub(crate) fn detector_thresholds(c: &PersonFaceConfig) -> BTreeMap<String, f32>
         ("face_score".to_string(), c.face.score_threshold),
         ("face_nms_iou".to_string(), c.face.nms_iou),
         ("full_frame_face_interval_s".to_string(), c.full_frame_interval),
+        ("person_coarse_long_side".to_string(), c.scan.coarse_long_side as f32),
+        ("person_fine_long_side".to_string(), c.scan.fine_long_side as f32),
+        ("person_fine_max_scale".to_string(), c.scan.fine_max_scale),
+        ("person_tile".to_string(), c.scan.tile as f32),
+        ("person_tile_overlap".to_string(), c.scan.overlap as f32),
+        ("person_sweep_s".to_string(), c.scan.sweep_seconds),
+        ("person_merge_iou".to_string(), c.scan.merge_iou),
     ])
 }
 
@@ -185,7 +192,7 @@ pub(crate) fn fps_of(info: &VideoInfo) -> Option<f64> {
 pub fn builtin_detector(store: &ModelStore, targets: Targets, config: &PersonFaceConfig) -> Result<Box<dyn Detector>, obscura_detect::Error> {
     Ok(match (targets.person, targets.face) {
         (true, true) => Box::new(PersonFaceDetector::new(store, *config)?),
-        (true, false) => Box::new(YoloxDetector::person(store, config.person)?),
+        (true, false) => Box::new(PersonScan::new(YoloxDetector::person(store, config.person)?, config.scan)?),
         _ => Box::new(FaceDetector::new(store, config.face)?),
     })
 }

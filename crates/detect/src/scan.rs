@@ -1,0 +1,416 @@
+//! Person detection at every distance: a coarse whole-frame pass on every call, plus a fine
+//! pass at (or near) the frame's native pixel density over overlapping tiles, a rotating
+//! share of the tiles per call.
+//!
+//! YOLOX-nano on a 1080p frame downscaled to 416 px sees a person 100 px tall as 22 px and
+//! misses most people under 100 px. The fine pass runs the same fully convolutional network
+//! on tiles of the frame at `fine_long_side` (1920 px: native for 1080p), where people 30 px
+//! tall are found. It costs about 20 times the coarse pass, so each call scans only as many
+//! tiles as keep a full sweep within [`ScanConfig::sweep_seconds`] of video; the tracker holds
+//! a person's box between two looks at its tile, and the pipeline's lead-in masks a newly
+//! found person back over the frames before it was found (the sweep is shorter than both).
+//! The first call, and any call whose timestamp does not advance (a still, a new clip, a
+//! seek), scans every tile. Coarse and fine boxes are merged by NMS; none is dropped for its
+//! size: a tall person split across tiles is masked twice, which is cheap.
+
+use obscura_core::{Detection, Frame, PixelRect};
+
+use crate::nms::nms;
+use crate::{Detector, Error, ModelInfo, YoloxDetector};
+
+/// Settings of [`PersonScan`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScanConfig {
+    /// Long side, in network pixels, of the coarse whole-frame pass run on every call (640).
+    pub coarse_long_side: u32,
+    /// Long side the frame is scaled to for the fine pass (1920: native density for 1080p,
+    /// half for 4K); 0 turns the fine pass off.
+    pub fine_long_side: u32,
+    /// Largest scale of the fine pass (1.0: never upscale; 1.5 upscales 1080p to 2880 px,
+    /// which finds people 10-30 px tall more often, at 2.25 times the cost).
+    pub fine_max_scale: f32,
+    /// The fine pass runs only where its scale is at least this many times the coarse
+    /// pass's (1.25): on small frames the coarse pass is already near native density.
+    pub fine_min_gain: f32,
+    /// Largest tile side in network pixels (1088); tiles are spread evenly over the scaled
+    /// frame.
+    pub tile: u32,
+    /// Overlap of neighbouring tiles in network pixels (128): a person narrower or shorter
+    /// than this lies whole inside one tile.
+    pub overlap: u32,
+    /// Every tile is scanned at least once per this many seconds of video (0.4). Keep it
+    /// below the pipeline's lead-in (0.5 s) and hold (1 s) so that a person found on a tile
+    /// is masked from the frame they appear on. 0 scans every tile on every call.
+    pub sweep_seconds: f32,
+    /// IoU above which a box of one pass suppresses a lower-scored box of another (0.6,
+    /// higher than YOLOX's 0.45 within a pass so that neighbours in a crowd are kept).
+    pub merge_iou: f32,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        Self {
+            coarse_long_side: 640,
+            fine_long_side: 1920,
+            fine_max_scale: 1.0,
+            fine_min_gain: 1.25,
+            tile: 1088,
+            overlap: 128,
+            sweep_seconds: 0.4,
+            merge_iou: 0.6,
+        }
+    }
+}
+
+/// How hard to look for people: a preset of [`ScanConfig`] (`--recall`). Measured against
+/// human ground truth in BENCHMARKS.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Recall {
+    /// The default: coarse pass on every detection, fine tiles at native density (up to a
+    /// 1920 px long side) swept within 0.4 s of video.
+    #[default]
+    Standard,
+    /// Every fine tile on every detection (about twice the detection cost at 1080p).
+    High,
+    /// Every fine tile on every detection, the frame upscaled 1.5 times for the fine pass
+    /// (up to a 2880 px long side): people 10-30 px tall are found more often, at several
+    /// times the cost of `high`.
+    Max,
+}
+
+impl Recall {
+    /// The scan settings of this preset.
+    pub fn scan(self) -> ScanConfig {
+        let d = ScanConfig::default();
+        match self {
+            Recall::Standard => d,
+            Recall::High => ScanConfig {
+                sweep_seconds: 0.0,
+                ..d
+            },
+            Recall::Max => ScanConfig {
+                sweep_seconds: 0.0,
+                fine_long_side: 2880,
+                fine_max_scale: 1.5,
+                ..d
+            },
+        }
+    }
+
+    /// The preset's name (`standard`, `high`, `max`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Recall::Standard => "standard",
+            Recall::High => "high",
+            Recall::Max => "max",
+        }
+    }
+}
+
+impl std::str::FromStr for Recall {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.trim() {
+            "standard" => Ok(Recall::Standard),
+            "high" => Ok(Recall::High),
+            "max" => Ok(Recall::Max),
+            other => Err(Error::InvalidInput {
+                reason: format!("recall {other:?}: expected standard, high or max"),
+            }),
+        }
+    }
+}
+
+impl ScanConfig {
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<(), Error> {
+        let bad = |reason: String| Err(Error::InvalidInput { reason });
+        if !(32..=8192).contains(&self.coarse_long_side) {
+            return bad(format!(
+                "coarse_long_side {} must lie in 32..=8192",
+                self.coarse_long_side
+            ));
+        }
+        if self.fine_long_side > 16384 {
+            return bad(format!(
+                "fine_long_side {} must be at most 16384",
+                self.fine_long_side
+            ));
+        }
+        if !(self.fine_max_scale > 0.0 && self.fine_max_scale <= 4.0)
+            || !(self.fine_min_gain >= 1.0 && self.fine_min_gain <= 100.0)
+        {
+            return bad(format!(
+                "fine_max_scale must lie in (0, 4] and fine_min_gain in [1, 100]: {self:?}"
+            ));
+        }
+        if !(64..=8192).contains(&self.tile) || self.overlap * 2 > self.tile {
+            return bad(format!(
+                "tile {} must lie in 64..=8192 with overlap {} at most half of it",
+                self.tile, self.overlap
+            ));
+        }
+        if !(self.sweep_seconds >= 0.0 && self.sweep_seconds <= 60.0)
+            || !(0.0..=1.0).contains(&self.merge_iou)
+        {
+            return bad(format!(
+                "sweep_seconds must lie in [0, 60] and merge_iou in [0, 1]: {self:?}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The scales (network pixels per source pixel) of the coarse pass and, where it runs, the
+    /// fine pass for a `width x height` frame.
+    pub fn scales(&self, width: u32, height: u32) -> (f32, Option<f32>) {
+        let long = width.max(height).max(1) as f32;
+        let coarse = self.coarse_long_side as f32 / long;
+        let fine = (self.fine_long_side as f32 / long).min(self.fine_max_scale);
+        (
+            coarse,
+            (self.fine_long_side > 0 && fine >= coarse * self.fine_min_gain).then_some(fine),
+        )
+    }
+
+    /// The fine-pass tiles of a `width x height` frame at `scale`, in frame pixels: the fewest
+    /// tiles of at most `tile` network pixels a side overlapping by at least `overlap`, spread
+    /// evenly, row by row.
+    pub fn tiles(&self, width: u32, height: u32, scale: f32) -> Vec<PixelRect> {
+        let axis = |len: u32| -> Vec<(u32, u32)> {
+            let scaled = len as f32 * scale;
+            let (t, o) = (self.tile as f32, self.overlap as f32);
+            let n = if scaled <= t {
+                1
+            } else {
+                ((scaled - o) / (t - o)).ceil() as u32
+            };
+            // Tile length in frame pixels: n tiles with n-1 overlaps cover the axis.
+            let side = (((scaled + (n - 1) as f32 * o) / n as f32) / scale)
+                .ceil()
+                .min(len as f32) as u32;
+            (0..n)
+                .map(|i| {
+                    let start = if n == 1 {
+                        0
+                    } else {
+                        ((len - side) as f64 * f64::from(i) / f64::from(n - 1)).round() as u32
+                    };
+                    (start, side)
+                })
+                .collect()
+        };
+        let (cols, rows) = (axis(width), axis(height));
+        rows.iter()
+            .flat_map(|&(y, h)| cols.iter().map(move |&(x, w)| PixelRect { x, y, w, h }))
+            .collect()
+    }
+}
+
+/// Runs a YOLOX person detector coarse on the whole frame and fine on rotating tiles (see the
+/// module documentation). Returns persons in frame pixels.
+#[derive(Debug)]
+pub struct PersonScan {
+    detector: YoloxDetector,
+    config: ScanConfig,
+    /// Index of the next tile to scan.
+    next_tile: usize,
+    /// Timestamp (seconds) and tile count of the previous call.
+    last: Option<(f64, usize)>,
+}
+
+impl PersonScan {
+    /// Wraps `detector`, which must run on symbolic input sizes (`fit_aspect`).
+    pub fn new(detector: YoloxDetector, config: ScanConfig) -> Result<Self, Error> {
+        config.validate()?;
+        if !detector.config().fit_aspect {
+            return Err(Error::InvalidInput {
+                reason: "the scanning person detector needs fit_aspect (symbolic input sizes)"
+                    .into(),
+            });
+        }
+        Ok(Self {
+            detector,
+            config,
+            next_tile: 0,
+            last: None,
+        })
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &ScanConfig {
+        &self.config
+    }
+
+    /// The wrapped detector.
+    pub fn detector(&self) -> &YoloxDetector {
+        &self.detector
+    }
+
+    /// How many of `n` tiles this call scans, given the time since the previous call.
+    fn tiles_due(&self, now: f64, n: usize) -> usize {
+        match self.last {
+            Some((t, prev_n)) if now > t && prev_n == n && self.config.sweep_seconds > 0.0 => {
+                let share = (now - t) / f64::from(self.config.sweep_seconds);
+                ((n as f64 * share).ceil() as usize).clamp(1, n)
+            }
+            _ => n,
+        }
+    }
+
+    /// Detects persons in `frame`.
+    pub fn detect(&mut self, frame: &Frame) -> Result<Vec<Detection>, Error> {
+        let full = crate::letterbox::full_region(frame);
+        let (coarse, fine) = self.config.scales(frame.width, frame.height);
+        let mut dets = self.detector.detect_region_at(frame, full, coarse)?;
+        let now = frame.pts.as_secs_f64();
+        let n = if let Some(scale) = fine {
+            let tiles = self.config.tiles(frame.width, frame.height, scale);
+            let due = self.tiles_due(now, tiles.len());
+            let start = if due == tiles.len() {
+                0
+            } else {
+                self.next_tile % tiles.len()
+            };
+            for k in 0..due {
+                dets.extend(self.detector.detect_region_at(
+                    frame,
+                    tiles[(start + k) % tiles.len()],
+                    scale,
+                )?);
+            }
+            self.next_tile = (start + due) % tiles.len();
+            tiles.len()
+        } else {
+            0
+        };
+        self.last = Some((now, n));
+        Ok(nms(dets, self.config.merge_iou))
+    }
+}
+
+impl Detector for PersonScan {
+    fn detect(&mut self, frame: &Frame) -> Result<Vec<Detection>, Error> {
+        PersonScan::detect(self, frame)
+    }
+
+    fn models(&self) -> Vec<ModelInfo> {
+        self.detector.models()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scales_follow_the_frame_size() {
+        let c = ScanConfig::default();
+        let (coarse, fine) = c.scales(1920, 1080);
+        assert!((coarse - 1.0 / 3.0).abs() < 1e-6);
+        assert_eq!(fine, Some(1.0));
+        // 4K: the fine pass runs at half density.
+        assert_eq!(c.scales(3840, 2160).1, Some(0.5));
+        // Small frames: the coarse pass is near native, no fine pass.
+        assert_eq!(c.scales(768, 576).1, None);
+        assert_eq!(c.scales(640, 480).1, None);
+        assert_eq!(
+            ScanConfig {
+                fine_long_side: 0,
+                ..c
+            }
+            .scales(1920, 1080)
+            .1,
+            None
+        );
+        // Upscaling only when allowed.
+        assert_eq!(
+            ScanConfig {
+                fine_max_scale: 1.5,
+                fine_long_side: 2880,
+                ..c
+            }
+            .scales(1920, 1080)
+            .1,
+            Some(1.5)
+        );
+    }
+
+    #[test]
+    fn tiles_cover_the_frame_with_overlap() {
+        let c = ScanConfig::default();
+        for (w, h, scale) in [
+            (1920, 1080, 1.0),
+            (3840, 2160, 0.5),
+            (1920, 1080, 1.5),
+            (1280, 720, 1.5),
+            (2592, 1944, 0.74),
+        ] {
+            let tiles = c.tiles(w, h, scale);
+            // Every pixel lies in a tile, every tile inside the frame and at most `tile` network px.
+            for y in (0..h).step_by(7) {
+                for x in (0..w).step_by(7) {
+                    assert!(
+                        tiles.iter().any(|t| t.contains(x, y)),
+                        "{w}x{h}@{scale}: ({x},{y}) uncovered"
+                    );
+                }
+            }
+            for t in &tiles {
+                assert!(t.right() <= w && t.bottom() <= h, "{t:?}");
+                assert!(
+                    (t.w.max(t.h) as f32 * scale) <= c.tile as f32 + scale + 0.01,
+                    "{w}x{h}@{scale}: {t:?}"
+                );
+            }
+            // Neighbours overlap by at least `overlap` network pixels.
+            let mut xs: Vec<_> = tiles.iter().map(|t| (t.x, t.right())).collect();
+            xs.dedup();
+            for p in xs.windows(2) {
+                assert!(
+                    (p[0].1 - p[1].0) as f32 * scale >= c.overlap as f32 - 1.0,
+                    "{w}x{h}@{scale}: {p:?}"
+                );
+            }
+        }
+        assert_eq!(c.tiles(1920, 1080, 1.0).len(), 2);
+        assert_eq!(c.tiles(1000, 500, 1.0).len(), 1);
+    }
+
+    #[test]
+    fn recall_presets_parse_and_validate() {
+        for r in [Recall::Standard, Recall::High, Recall::Max] {
+            assert_eq!(r.name().parse::<Recall>().unwrap(), r);
+            assert!(r.scan().validate().is_ok());
+        }
+        assert!("low".parse::<Recall>().is_err());
+        assert_eq!(Recall::default().scan(), ScanConfig::default());
+    }
+
+    #[test]
+    fn validate_rejects_nonsense() {
+        let c = ScanConfig::default();
+        assert!(c.validate().is_ok());
+        for bad in [
+            ScanConfig { overlap: 600, ..c },
+            ScanConfig {
+                fine_max_scale: 0.0,
+                ..c
+            },
+            ScanConfig {
+                sweep_seconds: -1.0,
+                ..c
+            },
+            ScanConfig {
+                coarse_long_side: 0,
+                ..c
+            },
+            ScanConfig {
+                merge_iou: 2.0,
+                ..c
+            },
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
+    }
+}
