@@ -11,7 +11,9 @@
 //!
 //! Timing: each part starts at time zero; its frames keep their relative timing exactly
 //! (PTS minus the part's first PTS, same time base, same frame rate). Where each part came
-//! from in the source is reported in [`CutPart`].
+//! from in the source is reported in [`CutPart`]; when the source has a `creation_time`,
+//! each part carries its own (the source's plus the part's first frame's offset, see
+//! [`CutPart::creation_time`]).
 //!
 //! All parts are published together: they are written to temporary files and renamed only
 //! when every part has been encoded, so on any error no part remains.
@@ -24,6 +26,7 @@
 use std::path::{Path, PathBuf};
 
 use obscura_core::atomic::PendingFile;
+use obscura_core::civil::WallTime;
 use obscura_core::{Frame, Interval, IntervalSet, Timestamp};
 
 use crate::decode::{DecodeOptions, Decoder};
@@ -49,6 +52,9 @@ pub struct CutPart {
     /// Index of the first frame in the source (0-based, decode order of presentation);
     /// `None` when the cut seeked to the first period (long files), where it is unknown.
     pub first_index: Option<u64>,
+    /// Wall-clock time of the part's first frame (written as its `creation_time`), when
+    /// the source carries a creation time.
+    pub creation_time: Option<WallTime>,
 }
 
 /// The path of part `number` (1-based) of a multi-part output: `dir/name-001.ext`
@@ -72,6 +78,15 @@ pub fn part_paths(output: &Path, count: usize) -> Vec<PathBuf> {
     } else {
         (1..=count).map(|n| part_path(output, n)).collect()
     }
+}
+
+/// The intervals of `kept` that none of `parts` covers (periods that held no frame).
+pub fn empty_periods(kept: &IntervalSet, parts: &[CutPart]) -> Vec<Interval> {
+    kept.intervals()
+        .iter()
+        .filter(|iv| !parts.iter().any(|p| p.period == **iv))
+        .copied()
+        .collect()
 }
 
 /// Index of the interval of `kept` that contains `pts`, if any.
@@ -105,8 +120,14 @@ struct Current {
 /// starts more than [`SEEK_AFTER_SECS`] into the clip the decoder seeks there first
 /// (exactly: see [`Decoder::seek`]).
 ///
-/// Fails with [`Error::InvalidCut`] when `kept` is empty, when an interval of `kept`
-/// holds no frame, or when an output path is the input; plus the decoder's and encoder's
+/// A period of `kept` that holds no frame (say the 50 ms after the last frame) gives no
+/// part: the result then has fewer parts than `kept` has intervals, each part naming its
+/// period ([`CutPart::period`]), and [`empty_periods`] lists the dropped ones. Part file
+/// names stay numbered by period (`-001`, `-003` when period 2 was empty), so a name
+/// always says which period it shows.
+///
+/// Fails with [`Error::InvalidCut`] when `kept` is empty, when no interval of `kept`
+/// holds a frame, or when an output path is the input; plus the decoder's and encoder's
 /// errors. On any error no output file remains.
 pub fn cut(
     input: impl AsRef<Path>,
@@ -174,12 +195,14 @@ pub fn cut_with_options(
     }
     let mut done_parts: Vec<(PendingFile, CutPart)> = Vec::new();
     let mut current: Option<Current> = None;
-    let empty_period = |i: usize| {
-        let iv = periods[i];
+    let nothing = || {
         if periods.len() == 1 {
-            invalid(format!("nothing to keep: no frame lies in {iv}"))
+            invalid(format!("nothing to keep: no frame lies in {}", periods[0]))
         } else {
-            invalid(format!("kept period {} {iv} contains no frame", i + 1))
+            invalid(format!(
+                "nothing to keep: none of the {} kept periods holds a frame",
+                periods.len()
+            ))
         }
     };
     let finish = |c: Current, done: &mut Vec<(PendingFile, CutPart)>| -> Result<(), Error> {
@@ -202,9 +225,6 @@ pub fn cut_with_options(
             if let Some(c) = current.take() {
                 finish(c, &mut done_parts)?;
             }
-            if i != done_parts.len() {
-                return Err(empty_period(done_parts.len()));
-            }
             let audio = (settings.audio() != AudioMode::Drop).then(|| AudioSource {
                 path: input.to_path_buf(),
                 kept: IntervalSet::single(
@@ -212,7 +232,15 @@ pub fn cut_with_options(
                 ),
                 offset: pts,
             });
-            let encoder = Encoder::create_with_audio(&paths[i], &spec, settings, audio.as_ref())?;
+            // The part's wall-clock start: the source's plus the part's offset into it.
+            let part_spec = VideoSpec {
+                creation_time: spec
+                    .creation_time
+                    .map(|w| w.plus(Timestamp::new(pts.ticks - clip_start.rescale_floor(pts.time_base).ticks, pts.time_base))),
+                ..spec
+            };
+            let encoder =
+                Encoder::create_with_audio(&paths[i], &part_spec, settings, audio.as_ref())?;
             let part = CutPart {
                 path: paths[i].clone(),
                 period: periods[i],
@@ -221,6 +249,7 @@ pub fn cut_with_options(
                 end: pts,
                 frames: 0,
                 first_index: (!decoder.has_seeked()).then_some(frame.index),
+                creation_time: part_spec.creation_time,
             };
             current = Some(Current {
                 period: i,
@@ -240,8 +269,8 @@ pub fn cut_with_options(
     if let Some(c) = current.take() {
         finish(c, &mut done_parts)?;
     }
-    if done_parts.len() != periods.len() {
-        return Err(empty_period(done_parts.len()));
+    if done_parts.is_empty() {
+        return Err(nothing());
     }
     // Frame ends: one nominal period after the last frame, capped at the kept period's end.
     for (_, part) in &mut done_parts {

@@ -1,16 +1,20 @@
 //! Encoding: H.264 (libx264) in MP4, committed atomically, no source metadata.
 //!
 //! Metadata policy: the output carries no metadata from any source. Nothing is copied from
-//! the input container or streams (no GPS/location, device, creation time, titles,
-//! handler names or encoder strings of the source); the only tags present are the ones the
-//! MP4 muxer and x264 always write about themselves (`major_brand`, `encoder=Lavf...`,
-//! `handler_name=VideoHandler`, x264's settings SEI).
+//! the input container or streams (no GPS/location, device, titles, handler names or
+//! encoder strings of the source); the only tags present are the ones the MP4 muxer and
+//! x264 always write about themselves (`major_brand`, `encoder=Lavf...`,
+//! `handler_name=VideoHandler`, x264's settings SEI), plus one evidence fact computed for
+//! the output itself: [`VideoSpec::creation_time`], the wall-clock time of the output's
+//! first frame (MP4 stores it in whole seconds), so an exported period can still be placed
+//! on the wall clock.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use ffmpeg_next as ff;
 use obscura_core::atomic::PendingFile;
+use obscura_core::civil::WallTime;
 use obscura_core::{Frame, IntervalSet, PixelFormat, Rational, Timestamp};
 
 use crate::convert::{ff_rational, fill_yuv420p};
@@ -231,16 +235,22 @@ pub struct VideoSpec {
     pub time_base: Rational,
     /// Nominal frame rate, written as the stream's frame rate (None: derived from PTS).
     pub frame_rate: Option<Rational>,
+    /// Wall-clock time of the first written frame, stored as the output's `creation_time`
+    /// (`None`: no creation time is written).
+    pub creation_time: Option<WallTime>,
 }
 
 impl VideoSpec {
-    /// The spec matching a decoded stream (same size, time base and frame rate).
+    /// The spec matching a decoded stream (same size, time base and frame rate), with the
+    /// stream's creation time when it has one that parses (for output that starts at the
+    /// stream's first frame; [`crate::cut()`] moves it to each part's first frame).
     pub fn from_info(info: &VideoInfo) -> Self {
         Self {
             width: info.width,
             height: info.height,
             time_base: info.time_base,
             frame_rate: info.frame_rate,
+            creation_time: info.creation_time.as_deref().and_then(WallTime::parse),
         }
     }
 }
@@ -408,7 +418,11 @@ impl Encoder {
                 &dest,
             )?),
         };
-        octx.set_metadata(ff::Dictionary::new());
+        let mut metadata = ff::Dictionary::new();
+        if let Some(t) = spec.creation_time {
+            metadata.set("creation_time", &t.to_creation_time());
+        }
+        octx.set_metadata(metadata);
         let mut header_opts = ff::Dictionary::new();
         header_opts.set("movflags", "+faststart");
         octx.write_header_with(header_opts).map_err(enc_err)?;
@@ -1027,6 +1041,7 @@ mod tests {
             height: 20,
             time_base: tb,
             frame_rate: Some(Rational::new(10, 1).unwrap()),
+            creation_time: None,
         };
         let e = Encoder::create(
             &dest,
@@ -1068,6 +1083,7 @@ mod tests {
             height: 16,
             time_base: tb,
             frame_rate: Some(Rational::new(10, 1).unwrap()),
+            creation_time: None,
         };
         let settings = EncoderSettings::builder()
             .preset(Preset::Ultrafast)

@@ -3,6 +3,26 @@
 use std::fmt;
 use std::path::PathBuf;
 
+/// A path for a one-line message: shown as `Path::display` does, with control characters
+/// (a newline or escape sequence in a hostile file name) escaped, so an error stays one
+/// line and cannot drive the terminal.
+#[derive(Debug, Clone, Copy)]
+pub struct Shown<'a>(pub &'a std::path::Path);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write;
+        for c in self.0.to_string_lossy().chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                f.write_char(c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Which resource limit was exceeded (see [`crate::Limits`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -37,13 +57,13 @@ impl fmt::Display for LimitKind {
 #[non_exhaustive]
 pub enum Error {
     /// The input does not exist or is not a regular file.
-    #[error("{}: no such file", path.display())]
+    #[error("{}: no such file", Shown(path))]
     NotFound {
         /// The path as given.
         path: PathBuf,
     },
     /// FFmpeg could not open or read the file as media (not a video, truncated, empty...).
-    #[error("{}: {reason}", path.display())]
+    #[error("{}: {reason}", Shown(path))]
     Unreadable {
         /// The file.
         path: PathBuf,
@@ -51,13 +71,13 @@ pub enum Error {
         reason: String,
     },
     /// The file holds no video stream.
-    #[error("{}: no video stream", path.display())]
+    #[error("{}: no video stream", Shown(path))]
     NoVideo {
         /// The file.
         path: PathBuf,
     },
     /// The video stream's codec has no decoder in this FFmpeg build.
-    #[error("{}: unsupported or unknown video codec {codec:?}", path.display())]
+    #[error("{}: unsupported or unknown video codec {codec:?}", Shown(path))]
     UnsupportedCodec {
         /// The file.
         path: PathBuf,
@@ -65,7 +85,7 @@ pub enum Error {
         codec: String,
     },
     /// Decoding failed part-way (corrupt or truncated data).
-    #[error("{}: decoding failed: {reason}", path.display())]
+    #[error("{}: decoding failed: {reason}", Shown(path))]
     Decode {
         /// The file.
         path: PathBuf,
@@ -73,7 +93,7 @@ pub enum Error {
         reason: String,
     },
     /// A resource limit was exceeded.
-    #[error("{}: {kind} {value} exceeds the limit of {max}", path.display())]
+    #[error("{}: {kind} {value} exceeds the limit of {max}", Shown(path))]
     LimitExceeded {
         /// The file.
         path: PathBuf,
@@ -85,7 +105,7 @@ pub enum Error {
         max: u64,
     },
     /// Encoding or muxing the output failed.
-    #[error("{}: encoding failed: {reason}", path.display())]
+    #[error("{}: encoding failed: {reason}", Shown(path))]
     Encode {
         /// The output file.
         path: PathBuf,
@@ -104,7 +124,7 @@ pub enum Error {
     },
     /// A cut request that cannot be met (nothing kept, a period without frames, output
     /// equal to the input...).
-    #[error("{}: {reason}", path.display())]
+    #[error("{}: {reason}", Shown(path))]
     InvalidCut {
         /// The input file.
         path: PathBuf,
@@ -112,13 +132,13 @@ pub enum Error {
         reason: String,
     },
     /// Audio was requested (keep) but the source has none.
-    #[error("{}: no audio stream to keep", path.display())]
+    #[error("{}: no audio stream to keep", Shown(path))]
     NoAudio {
         /// The source file.
         path: PathBuf,
     },
     /// A frame handed to the encoder does not fit the stream (size, layout, time order).
-    #[error("{}: bad frame {index}: {reason}", path.display())]
+    #[error("{}: bad frame {index}: {reason}", Shown(path))]
     BadFrame {
         /// The output file.
         path: PathBuf,
@@ -128,7 +148,7 @@ pub enum Error {
         reason: String,
     },
     /// File system error (creating, syncing or renaming an output).
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}", Shown(path))]
     Io {
         /// The file concerned.
         path: PathBuf,

@@ -26,12 +26,12 @@ pub mod orient;
 pub mod probe;
 mod source;
 
-pub use cut::{CutPart, cut, part_path};
+pub use cut::{CutPart, cut, empty_periods, part_path};
 pub use decode::{DecodeOptions, Decoder, VideoInfo};
 pub use encode::{
     AudioMode, AudioSource, Encoder, EncoderSettings, EncoderSettingsBuilder, Preset, VideoSpec,
 };
-pub use error::{Error, LimitKind};
+pub use error::{Error, LimitKind, Shown};
 pub use limits::Limits;
 pub use orient::Orientation;
 pub use source::{check_input_file, open_regular_file};

@@ -626,16 +626,40 @@ fn one_period_gives_the_output_itself() {
 }
 
 #[test]
+fn a_period_without_frames_is_dropped_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = IndexedClip::write(dir.path(), 30, 10);
+    let out = dir.path().join("x.mp4");
+    // The second period lies between two frames, the third after the last frame (2.9 s
+    // + 0.1 s = 3.0 s): both hold none, as `--exclude 1:15..1:19.45` on a clip whose last
+    // frame ends at 1:19.5 leaves [79.45, 79.5) empty.
+    let kept = IntervalSet::from_intervals([
+        secs("0", "1"),
+        secs("1.51", "1.59"),
+        secs("2", "2.5"),
+        secs("2.95", "3"),
+    ]);
+    let parts = cut(&clip, &out, &kept, &fast(), |_, _| {}).unwrap();
+    assert_eq!(parts.len(), 2);
+    assert_eq!(
+        obscura_media::empty_periods(&kept, &parts),
+        vec![secs("1.51", "1.59"), secs("2.95", "3")]
+    );
+    // Names stay numbered by period.
+    assert_eq!(files_in(dir.path()), vec!["indexed.mp4", "x-001.mp4", "x-003.mp4"]);
+    assert_eq!(decode_indices_with_ffmpeg(&dir.path().join("x-003.mp4")), (20..25).collect::<Vec<_>>());
+}
+
+#[test]
 fn failed_cut_leaves_no_file() {
     let dir = tempfile::tempdir().unwrap();
     let clip = IndexedClip::write(dir.path(), 30, 10);
     let before = std::fs::read(&clip).unwrap();
     let out = dir.path().join("x.mp4");
-    // The second period lies between two frames: it holds none.
-    let kept =
-        IntervalSet::from_intervals([secs("0", "1"), secs("1.51", "1.59"), secs("2", "2.5")]);
+    // Only periods between two frames: none holds a frame.
+    let kept = IntervalSet::from_intervals([secs("1.51", "1.59"), secs("2.01", "2.09")]);
     let e = cut(&clip, &out, &kept, &fast(), |_, _| {}).unwrap_err();
-    assert!(e.to_string().contains("kept period 2"), "{e}");
+    assert!(e.to_string().contains("none of the 2 kept periods holds a frame"), "{e}");
     // Beyond the end of the clip.
     let e = cut(
         &clip,
@@ -695,20 +719,29 @@ fn source_metadata_is_stripped() {
         .audio(AudioMode::Keep)
         .build()
         .unwrap();
-    cut(
+    let parts = cut(
         &clip,
         &out,
-        &IntervalSet::single(secs("0", "2")),
+        &IntervalSet::single(secs("1", "2")),
         &keep,
         |_, _| {},
     )
     .unwrap();
     let probed = run_ffprobe(&["-show_format", "-show_streams", out.to_str().unwrap()]);
+    // The one time kept is the part's own start on the wall clock (source start + 1 s),
+    // computed, not copied.
+    assert_eq!(
+        parts[0].creation_time.map(|w| w.to_string()).as_deref(),
+        Some("2021-03-04T05:06:08Z")
+    );
+    assert!(
+        probed.contains("TAG:creation_time=2021-03-04T05:06:08.000000Z"),
+        "{probed}"
+    );
+    assert!(!probed.contains("05:06:07"), "the source's own time leaked:\n{probed}");
     for needle in [
         "48.8584",
         "TAG:location",
-        "2021-03-04",
-        "TAG:creation_time",
         "SECRET",
         "CAM-SERIAL",
         "SourceCam",
@@ -718,7 +751,7 @@ fn source_metadata_is_stripped() {
             "{needle} leaked into the output:\n{probed}"
         );
     }
-    // The only tags left are the ones the muxer writes about itself.
+    // The only tags left are the ones the muxer writes about itself (and creation_time).
     for line in probed.lines().filter(|l| l.starts_with("TAG:")) {
         let key = line.trim_start_matches("TAG:").split('=').next().unwrap();
         assert!(
@@ -729,7 +762,8 @@ fn source_metadata_is_stripped() {
                 "encoder",
                 "handler_name",
                 "vendor_id",
-                "language"
+                "language",
+                "creation_time"
             ]
             .contains(&key),
             "unexpected tag {line}"

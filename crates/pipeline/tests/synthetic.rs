@@ -46,7 +46,7 @@ fn make_clip(dir: &Path) -> PathBuf {
 fn make_clip_from(dir: &Path, bystander_from: u64) -> PathBuf {
     let path = dir.join("walkers.mp4");
     let tb = Rational::new(1, 10).unwrap();
-    let spec = VideoSpec { width: W, height: H, time_base: tb, frame_rate: Some(Rational::new(10, 1).unwrap()) };
+    let spec = VideoSpec { width: W, height: H, time_base: tb, frame_rate: Some(Rational::new(10, 1).unwrap()), creation_time: None };
     let mut enc = Encoder::create(&path, &spec, &encoder_settings()).unwrap();
     for i in 0..FRAMES {
         let mut f = Frame::black(PixelFormat::Yuv420p, W, H, i, Timestamp::new(i as i64, tb));

@@ -3,72 +3,21 @@
 use std::fmt;
 use std::str::FromStr;
 
-use obscura_audit::{civil_from_days, days_from_civil};
-use obscura_core::{Rational, Timestamp};
+use obscura_core::Timestamp;
 
 use crate::Error;
 
-/// A UTC wall-clock instant, microseconds since 1970-01-01T00:00:00Z.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct WallTime(pub i64);
+pub use obscura_core::civil::WallTime;
 
-impl WallTime {
-    /// Parses `YYYY-MM-DDTHH:MM:SS[.ffffff][Z]` (also with a space for the `T`), taken as UTC.
-    pub fn parse(text: &str) -> Result<Self, Error> {
-        let bad = || Error::invalid(format!("wall-clock time {text:?}"), "expected YYYY-MM-DDTHH:MM:SS[.fff] (UTC)");
-        let t = text.trim().trim_end_matches('Z');
-        let (date, clock) = t.split_once(['T', ' ']).ok_or_else(bad)?;
-        let d: Vec<&str> = date.split('-').collect();
-        if d.len() != 3 || d[0].len() != 4 || d[1].len() != 2 || d[2].len() != 2 {
-            return Err(bad());
-        }
-        let num = |s: &str| -> Result<i64, Error> { if s.bytes().all(|b| b.is_ascii_digit()) && !s.is_empty() { s.parse().map_err(|_| bad()) } else { Err(bad()) } };
-        let (y, mo, da) = (num(d[0])?, num(d[1])?, num(d[2])?);
-        if !(1..=12).contains(&mo) || !(1..=31).contains(&da) {
-            return Err(bad());
-        }
-        let (hms, frac) = match clock.split_once('.') {
-            Some((a, f)) => (a, Some(f)),
-            None => (clock, None),
-        };
-        let c: Vec<&str> = hms.split(':').collect();
-        if c.len() != 3 || c.iter().any(|p| p.len() != 2) {
-            return Err(bad());
-        }
-        let (h, mi, s) = (num(c[0])?, num(c[1])?, num(c[2])?);
-        if h > 23 || mi > 59 || s > 59 {
-            return Err(bad());
-        }
-        let micros = match frac {
-            Some(f) if !f.is_empty() && f.len() <= 6 => num(f)? * 10i64.pow(6 - f.len() as u32),
-            Some(_) => return Err(bad()),
-            None => 0,
-        };
-        let days = days_from_civil(y, mo as u32, da as u32);
-        if civil_from_days(days) != (y, mo as u32, da as u32) {
-            return Err(bad()); // e.g. 2026-02-30
-        }
-        Ok(WallTime((days * 86_400 + h * 3600 + mi * 60 + s) * 1_000_000 + micros))
-    }
-
-    /// This instant plus a media duration (microsecond precision).
-    pub fn plus(self, t: Timestamp) -> WallTime {
-        WallTime(self.0 + t.rescale_floor(Rational::MICROS).ticks)
-    }
-}
-
-impl fmt::Display for WallTime {
-    /// `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (secs, us) = (self.0.div_euclid(1_000_000), self.0.rem_euclid(1_000_000));
-        let (days, s) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-        let (y, m, d) = civil_from_days(days);
-        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)?;
-        if us != 0 {
-            write!(f, ".{:06}", us)?;
-        }
-        write!(f, "Z")
-    }
+/// Parses a wall-clock time typed by a user (see [`WallTime::parse`]: `Z`, offsets and any
+/// number of fraction digits are accepted; no zone means UTC).
+pub fn parse_wall(text: &str) -> Result<WallTime, Error> {
+    WallTime::parse(text).ok_or_else(|| {
+        Error::invalid(
+            format!("wall-clock time {text:?}"),
+            "expected YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM] (UTC unless an offset is given)",
+        )
+    })
 }
 
 /// A time in a request: a clip time (source presentation time, as `obscura cut` uses) or a
@@ -88,7 +37,7 @@ impl FromStr for TimeRef {
     fn from_str(s: &str) -> Result<Self, Error> {
         let t = s.trim();
         if t.len() >= 10 && t.as_bytes()[4] == b'-' {
-            return Ok(TimeRef::Wall(WallTime::parse(t)?));
+            return Ok(TimeRef::Wall(parse_wall(t)?));
         }
         Timestamp::parse(t).map(TimeRef::Clip).map_err(|e| Error::invalid(format!("time {s:?}"), e.to_string()))
     }
@@ -103,9 +52,10 @@ impl fmt::Display for TimeRef {
     }
 }
 
-/// Parses an FFmpeg `creation_time` tag (`2026-11-28T10:00:00.000000Z`).
+/// Parses a `creation_time` tag (`2026-11-28T10:00:00.000000Z`, also with an offset or a
+/// 7-digit fraction as some VMS exports write it).
 pub(crate) fn parse_creation_time(tag: &str) -> Option<WallTime> {
-    WallTime::parse(tag).ok()
+    WallTime::parse(tag)
 }
 
 #[cfg(test)]
@@ -121,7 +71,10 @@ mod tests {
         let TimeRef::Wall(w) = w else { panic!() };
         assert_eq!(w.0 % 1_000_000, 250_000);
         assert_eq!(WallTime::parse("1970-01-01T00:00:01").unwrap(), WallTime(1_000_000));
-        for bad in ["2026-02-30T00:00:00", "2026-11-28T24:00:00", "2026-11-28", "2026-1-28T00:00:00", "2026-11-28T10:15:00.1234567"] {
+        // Offsets and sub-microsecond fractions (creation_time as VMS exports write it).
+        assert_eq!("2026-11-28T11:15:00+01:00".parse::<TimeRef>().unwrap().to_string(), "2026-11-28T10:15:00Z");
+        assert_eq!(parse_creation_time("2026-11-28T10:15:00.1234567Z").unwrap().to_string(), "2026-11-28T10:15:00.123456Z");
+        for bad in ["2026-02-30T00:00:00", "2026-11-28T24:00:00", "2026-11-28", "2026-1-28T00:00:00", "2026-11-28T10:15:00+1"] {
             assert!(bad.parse::<TimeRef>().is_err(), "{bad}");
         }
     }
