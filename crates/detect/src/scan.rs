@@ -11,9 +11,10 @@
 //! found person back over the frames before it was found (the sweep is shorter than both).
 //! The first call, and any call whose timestamp does not advance (a still, a new clip, a
 //! seek), scans every tile. Coarse and fine boxes are merged by NMS; none is dropped for its
-//! size: a tall person split across tiles is masked twice, which is cheap.
+//! size: a tall person split across tiles is masked twice, which is cheap. Boxes too squat to
+//! be a whole person (an upper body above a railing) are grown downward ([`complete_body`]).
 
-use obscura_core::{Detection, Frame, PixelRect};
+use obscura_core::{Detection, Frame, PixelRect, Rect};
 
 use crate::nms::nms;
 use crate::{Detector, Error, ModelInfo, YoloxDetector};
@@ -45,6 +46,11 @@ pub struct ScanConfig {
     /// IoU above which a box of one pass suppresses a lower-scored box of another (0.6,
     /// higher than YOLOX's 0.45 within a pass so that neighbours in a crowd are kept).
     pub merge_iou: f32,
+    /// Person boxes shorter than this many times their width are taken for a body cut off by
+    /// something in front (a railing, a counter, a car) and grown downward to that shape, by
+    /// at most their own height (2.2; 0 turns it off): the legs seen through glass or between
+    /// obstacles are masked too.
+    pub complete_bodies: f32,
 }
 
 impl Default for ScanConfig {
@@ -58,6 +64,7 @@ impl Default for ScanConfig {
             overlap: 128,
             sweep_seconds: 0.4,
             merge_iou: 0.6,
+            complete_bodies: 2.2,
         }
     }
 }
@@ -285,8 +292,20 @@ impl PersonScan {
             0
         };
         self.last = Some((now, n));
-        Ok(nms(dets, self.config.merge_iou))
+        let mut dets = nms(dets, self.config.merge_iou);
+        if self.config.complete_bodies > 0.0 {
+            for d in &mut dets {
+                d.rect = complete_body(d.rect, self.config.complete_bodies);
+            }
+        }
+        Ok(dets)
     }
+}
+
+/// `rect` grown downward to at least `ratio` times its width tall, by at most its own height.
+pub fn complete_body(rect: Rect, ratio: f32) -> Rect {
+    let want = (rect.w * ratio).min(rect.h * 2.0);
+    if rect.h >= want { rect } else { Rect::new(rect.x, rect.y, rect.w, want) }
 }
 
 impl Detector for PersonScan {
@@ -375,6 +394,17 @@ mod tests {
         }
         assert_eq!(c.tiles(1920, 1080, 1.0).len(), 2);
         assert_eq!(c.tiles(1000, 500, 1.0).len(), 1);
+    }
+
+    #[test]
+    fn cut_off_bodies_grow_downward_and_full_ones_stay() {
+        // An upper body above a railing (40x60) grows to 2.2 times its width, downward only.
+        let r = complete_body(Rect::new(10.0, 20.0, 40.0, 60.0), 2.2);
+        assert_eq!((r.x, r.y, r.w), (10.0, 20.0, 40.0));
+        assert!((r.h - 88.0).abs() < 1e-4, "{r:?}");
+        // A standing person is left alone; a wide box at most doubles.
+        assert_eq!(complete_body(Rect::new(0.0, 0.0, 40.0, 110.0), 2.2), Rect::new(0.0, 0.0, 40.0, 110.0));
+        assert_eq!(complete_body(Rect::new(0.0, 0.0, 400.0, 100.0), 2.2).h, 200.0);
     }
 
     #[test]
