@@ -39,7 +39,7 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/obscura-opener-test.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 mkdir -p "$W/out" "$W/opened"
 # A 4 s camera clip carrying its start time, two key sets (one passphrase-protected) and a
-# passphrase: the package gets three recipient stanzas.
+# passphrase; two packages of the same request: one for the passphrase, one for both keys.
 ffmpeg -loglevel error -f lavfi -i testsrc2=size=320x240:rate=25 -t 4 -c:v libx264 -preset ultrafast -pix_fmt yuv420p \
   -metadata creation_time=2026-11-28T10:00:00Z "$W/lobby.mp4"
 printf 'correct horse battery staple\n' > "$W/pass.txt"
@@ -47,15 +47,21 @@ printf 'key file passphrase\n' > "$W/keypass.txt"
 "$BIN" -q keygen -o "$W/keys" >/dev/null
 "$BIN" -q keygen -o "$W/keys" --name locked --protect-with-passphrase-file "$W/keypass.txt" >/dev/null
 "$BIN" export --mode erasure "$W/lobby.mp4" --exclude 1..2 -o "$W/out/REQ-2026-042.obx" \
-  --sign "$W/keys/obscura.sign.key" --to "$W/keys/obscura.recipient.pub" --to "$W/keys/locked.recipient.pub" \
-  --passphrase-file "$W/pass.txt" --reference REQ-2026-042 --operator op-17 \
+  --sign "$W/keys/obscura.sign.key" --passphrase-file "$W/pass.txt" --reference REQ-2026-042 --operator op-17 \
   --site docs/site.example.toml --lang en --audit-log "$W/audit.jsonl" > "$W/export.txt"
+"$BIN" -q export --mode erasure "$W/lobby.mp4" --exclude 1..2 -o "$W/out/REQ-2026-042-keys.obx" \
+  --sign "$W/keys/obscura.sign.key" --to "$W/keys/obscura.recipient.pub" --to "$W/keys/locked.recipient.pub" \
+  --reference REQ-2026-042 --site docs/site.example.toml --no-opener --audit-log "$W/audit.jsonl" > /dev/null
 PAGE="$W/out/REQ-2026-042.opener.html"
 [ -f "$PAGE" ] || { echo "FAILED: obscura export wrote no opener page $PAGE" >&2; exit 1; }
-"$BIN" open "$W/out/REQ-2026-042.obx" --identity "$W/keys/obscura.recipient.key" -o "$W/opened" --audit-log "$W/audit.jsonl" >/dev/null
+mkdir -p "$W/opened-keys"
+"$BIN" open "$W/out/REQ-2026-042.obx" --passphrase-file "$W/pass.txt" -o "$W/opened" --audit-log "$W/audit.jsonl" >/dev/null
+"$BIN" open "$W/out/REQ-2026-042-keys.obx" --identity "$W/keys/obscura.recipient.key" -o "$W/opened-keys" --audit-log "$W/audit.jsonl" >/dev/null
 FP=$("$BIN" verify "$W/out/REQ-2026-042.obx" --json --audit-log "$W/audit.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["signer_fingerprint"])')
 grep -q "$FP" "$W/export.txt" || { echo "FAILED: obscura export did not print the signer fingerprint" >&2; exit 1; }
-PAYLOADS=$(cd "$W/opened" && python3 -c 'import hashlib,json,os; print(json.dumps({n: hashlib.sha256(open(n,"rb").read()).hexdigest() for n in sorted(os.listdir("."))}))')
+hashes() { (cd "$1" && python3 -c 'import hashlib,json,os; print(json.dumps({n: hashlib.sha256(open(n,"rb").read()).hexdigest() for n in sorted(os.listdir("."))}))'); }
+PAYLOADS=$(hashes "$W/opened")
+PAYLOADS_KEYS=$(hashes "$W/opened-keys")
 # One flipped bit in the middle of the package (payload data).
 python3 - "$W/out/REQ-2026-042.obx" "$W/flipped.obx" <<'PY'
 import sys
@@ -65,6 +71,7 @@ open(sys.argv[2], "wb").write(b)
 PY
 
 ARGS=(--page "$PAGE" --vectors crates/seal/tests/vectors --export "$W/out/REQ-2026-042.obx" --export-payloads "$PAYLOADS"
+      --export-keys "$W/out/REQ-2026-042-keys.obx" --export-keys-payloads "$PAYLOADS_KEYS"
       --flipped "$W/flipped.obx" --passphrase-file "$W/pass.txt" --keyfile "$W/keys/obscura.recipient.key"
       --locked-keyfile "$W/keys/locked.recipient.key" --locked-pass "$W/keypass.txt" --fingerprint "$FP"
       --report-words "Beispiel Handels GmbH|Your rights|Berliner Beauftragte|REQ-2026-042|How to watch the clips")

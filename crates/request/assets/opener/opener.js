@@ -201,6 +201,11 @@ const eq = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 async function readSlice(file, start, end) {
   return new Uint8Array(await file.slice(start, end).arrayBuffer());
 }
+/** A read started ahead; its failure is reported where it is awaited. */
+function prefetch(promise) {
+  promise.catch(() => {});
+  return promise;
+}
 
 // ---------------------------------------------------------------------------------------
 // Canonical JSON (FORMAT.md section 4): a strict parser that refuses every other form.
@@ -504,8 +509,11 @@ async function verifyPackage(file, pinnedFp, progress) {
   let seen = 0;
   for (const [k, e] of p.manifest.payloads.entries()) {
     const h = await HASHWASM.createSHA256();
-    for (let a = off; a < off + e.ciphertext_size; a += READ_BYTES) {
-      const b = await readSlice(file, a, Math.min(a + READ_BYTES, off + e.ciphertext_size));
+    const stop = off + e.ciphertext_size;
+    let next = prefetch(readSlice(file, off, Math.min(off + READ_BYTES, stop)));
+    for (let a = off; a < stop; a += READ_BYTES) {
+      const b = await next;
+      if (a + READ_BYTES < stop) next = prefetch(readSlice(file, a + READ_BYTES, Math.min(a + 2 * READ_BYTES, stop)));
       h.update(b);
       seen += b.length;
       progress(seen / total);
@@ -592,17 +600,21 @@ async function decryptPayload(p, index, offset, contentKey, progress) {
   const step = cs + FORMAT.tag;
   const chunks = Math.max(1, Math.ceil(e.plaintext_size / cs));
   const perRead = Math.max(1, Math.floor(READ_BYTES / step));
-  const hin = await HASHWASM.createSHA256();
+  // No second ciphertext hash here: verifyPackage hashed it against the signed value just
+  // before, every chunk is authenticated, and the plaintext must hash to the signed value.
   const hout = await HASHWASM.createSHA256();
   const blobs = [];
   let part = [];
   let partBytes = 0;
   let outBytes = 0;
   const end = offset + e.ciphertext_size;
+  // The next read runs while this one is decrypted and hashed.
+  const readAt = (c) => prefetch(readSlice(p.file, offset + c * step, Math.min(end, offset + Math.min(chunks, c + perRead) * step)));
+  let next = readAt(0);
   for (let c = 0; c < chunks; c += perRead) {
     const last = Math.min(chunks, c + perRead);
-    const buf = await readSlice(p.file, offset + c * step, Math.min(end, offset + last * step));
-    hin.update(buf);
+    const buf = await next;
+    if (last < chunks) next = readAt(last);
     const jobs = [];
     for (let j = c; j < last; j++) {
       const iv = new Uint8Array(12);
@@ -632,7 +644,7 @@ async function decryptPayload(p, index, offset, contentKey, progress) {
     progress(Math.min(end, offset + last * step) - offset);
   }
   blobs.push(new Blob(part));
-  if (hin.digest('hex') !== e.ciphertext_sha256 || outBytes !== e.plaintext_size || hout.digest('hex') !== e.plaintext_sha256) {
+  if (outBytes !== e.plaintext_size || hout.digest('hex') !== e.plaintext_sha256) {
     throw damaged(`payload ${index + 1} ("${e.name}") does not match its signed hashes`);
   }
   return new Blob(blobs, { type: e.media_type });
