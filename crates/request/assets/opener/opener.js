@@ -27,8 +27,10 @@ const FORMAT = {
   payloadInfo: 'obscura/v1/payload',
   payloadOkm: 39, // key(32) || nonce prefix(7)
   x25519Info: 'obscura/v1/x25519',
-  // Argon2id reader limits (m_kib, t, p); m_kib >= 8 * p is checked too.
-  kdf: { m_kib: [8, 4194304], t: [1, 64], p: [1, 16] },
+  // Argon2id reader limits (m_kib, t, p); m_kib >= 8 * p is checked too. At most this many
+  // passphrase stanzas, so Argon2id runs at most once per attempt (as obscura-seal reads).
+  kdf: { m_kib: [8, 1048576], t: [1, 16], p: [1, 4] },
+  maxPassphraseStanzas: 1,
   // Versions this page reads, with what differs between them.
   versions: { 1: { manifestVersion: 1 } },
   // Header: every key required, no others (schema language below).
@@ -473,6 +475,7 @@ async function parsePackage(file) {
   if (header.payload_count !== pays.length || pays.length === 0 || pays.length > F.maxPayloads) throw damaged('payload count differs between header and manifest');
   const st = header.recipients;
   if (st.length === 0 || st.length > F.maxRecipients || st.length !== manifest.recipients.length) throw damaged('recipient count differs between header and manifest');
+  if (st.filter((s) => s.type === 'argon2id').length > F.maxPassphraseStanzas) throw damaged('more than one passphrase stanza');
   st.forEach((s, k) => {
     if (s.type !== manifest.recipients[k].type || (s.type === 'argon2id' && !checkKdf(s))) throw damaged('malformed recipient stanza');
   });
