@@ -322,14 +322,15 @@ def main():
     ap.add_argument("--big-sha")
     ap.add_argument("--shots", help="folder for screenshots")
     ap.add_argument("--results", help="write timings as JSON here")
+    ap.add_argument("--browser-lang", default="en-US", help="the browser's language (the page follows it: en or de)")
     a = ap.parse_args()
     if a.shots:
         os.makedirs(a.shots, exist_ok=True)
     o = webdriver.ChromeOptions()
     o.binary_location = a.chromium
-    for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=en-US", "--autoplay-policy=no-user-gesture-required"]:
+    for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900", f"--lang={a.browser_lang}", "--autoplay-policy=no-user-gesture-required"]:
         o.add_argument(arg)
-    o.add_experimental_option("prefs", {"download.prompt_for_download": False, "profile.default_content_setting_values.automatic_downloads": 1, "intl.accept_languages": "en-US"})
+    o.add_experimental_option("prefs", {"download.prompt_for_download": False, "profile.default_content_setting_values.automatic_downloads": 1, "intl.accept_languages": a.browser_lang})
     tmp = tempfile.mkdtemp(prefix="obscura-opener-")
     o.add_argument(f"--user-data-dir={tmp}/profile")
     d = webdriver.Chrome(service=Service(a.chromedriver), options=o)

@@ -747,7 +747,7 @@ function showDetails(p) {
   const t = el('table');
   for (const [a, b] of rows) t.append(el('tr', {}, el('th', {}, a), el('td', {}, b)));
   const list = el('ul');
-  for (const e of m.payloads) list.append(el('li', {}, `${e.name} (${e.media_type}, ${e.plaintext_size.toLocaleString()} ${T.bytes})`));
+  for (const e of m.payloads) list.append(el('li', {}, `${e.name} (${e.media_type}, ${e.plaintext_size.toLocaleString(LANG)} ${T.bytes})`));
   $('details').replaceChildren(t, el('p', {}, T.files), list);
   $('details').hidden = false;
 }
@@ -788,7 +788,7 @@ function showFiles(files) {
     const u = URL.createObjectURL(blob);
     urls.push(u);
     const a = el('a', { href: u, download: entry.name, class: 'save', 'data-name': entry.name }, `${T.save} ${entry.name}`);
-    list.append(el('li', {}, a, ` (${entry.plaintext_size.toLocaleString()} ${T.bytes})`));
+    list.append(el('li', {}, a, ` (${entry.plaintext_size.toLocaleString(LANG)} ${T.bytes})`));
     const kind = VIEWERS[entry.media_type];
     if (kind === 'video') {
       viewer.append(el('h3', {}, entry.name), el('video', { src: u, controls: '', preload: 'metadata', 'data-name': entry.name }));
