@@ -78,6 +78,15 @@ const FORMAT = {
     },
   },
   manifestRecipients: { x25519: { fingerprint: 'hex32' }, argon2id: {} },
+  // Payload names a reader opens (FORMAT.md 5.1, obscura-seal's check_portable_name): no
+  // bidirectional controls or invisible format characters, nothing Windows refuses, no
+  // reserved device name; unique after NFC + lower case + NFC.
+  portableNames: {
+    deceptive: /[\u061C\u200B-\u200F\u202A-\u202E\u2028\u2029\u2060-\u2069\uFEFF]/,
+    forbidden: /[<>:"|?*]/,
+    trailing: /[ .]$/,
+    reservedStem: /^(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|COM[0-9\u00B9\u00B2\u00B3]|LPT[0-9\u00B9\u00B2\u00B3])$/,
+  },
   // Key files (FORMAT.md section 8).
   keyPrefix: 'obscura-recipient-secret-1',
   protectedSuffix: '-argon2id',
@@ -494,6 +503,26 @@ async function parsePackage(file) {
   return { file, header, manifest, manifestBytes, signature, exportId: unhex(header.export_id, 16), payloadOffset: F.preambleLen + hLen, signerKey: pk };
 }
 
+/** Why a payload name may not be written to disk, or null (FORMAT.portableNames). */
+function unportableName(n) {
+  const R = FORMAT.portableNames;
+  if (R.deceptive.test(n)) return 'contains a bidirectional control or invisible format character';
+  if (R.forbidden.test(n)) return 'contains one of < > : " | ? *';
+  if (R.trailing.test(n)) return "ends with a space or '.'";
+  if (R.reservedStem.test(n.split('.')[0].replace(/ +$/, '').toUpperCase())) return 'is a device name reserved on Windows';
+  return null;
+}
+function checkPortableNames(payloads) {
+  const seen = new Set();
+  for (const e of payloads) {
+    const why = unportableName(e.name);
+    if (why) throw damaged(`payload name ${JSON.stringify(e.name)} ${why}`);
+    const key = e.name.normalize('NFC').toLowerCase().normalize('NFC');
+    if (seen.has(key)) throw damaged(`payload name ${JSON.stringify(e.name)} differs from another only in case or Unicode normalisation`);
+    seen.add(key);
+  }
+}
+
 function validName(n) {
   return typeof n === 'string' && n.length > 0 && utf8(n).length <= 255 && !n.startsWith('.') && !/[\/\\\u0000-\u001f\u007f-\u009f]/.test(n);
 }
@@ -759,6 +788,7 @@ async function onDecrypt() {
   setStatus('decrypt-status', 'busy', T.decrypting);
   const t0 = performance.now();
   try {
+    checkPortableNames(p.manifest.payloads);
     const pin = pinnedFingerprint();
     if (pin && pin !== p.manifest.signer.fingerprint) throw new Refusal('unknown-signer', `signed by ${p.manifest.signer.fingerprint}, not by the expected ${pin}`);
     const pass = utf8($('passphrase').value);
