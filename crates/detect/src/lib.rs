@@ -28,7 +28,7 @@ pub mod yunet;
 
 pub use composite::{PersonFaceConfig, PersonFaceDetector};
 pub use obscura_core::{Detection, ObjectClass};
-pub use scan::{PersonScan, Recall, ScanConfig};
+pub use scan::{PersonScan, Recall, ScanConfig, SweepSchedule};
 pub use session::{OptimizationLevel, SessionConfig};
 pub use yolox::{PersonDetector, YoloxConfig, YoloxDetector};
 pub use yunet::{FaceConfig, FaceDetector};
