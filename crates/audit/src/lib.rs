@@ -231,9 +231,15 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// SHA-256 of a file, lowercase hex (streamed).
+/// SHA-256 of a regular file, lowercase hex (streamed). A FIFO, device or folder is
+/// refused at once ([`io::ErrorKind::InvalidInput`]) instead of blocking or reading forever.
 pub fn sha256_file(path: &Path) -> io::Result<String> {
-    let mut f = File::open(path)?;
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY, Mode::empty())?;
+    let mut f = File::from(fd);
+    if !f.metadata()?.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{} is not a regular file", path.display())));
+    }
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -311,6 +317,10 @@ impl AuditLog {
             opts.mode(0o600);
         }
         let mut f = opts.open(path).map_err(|e| Error::io(path, e))?;
+        // A device (`/dev/null` swallows records), a FIFO or a folder is no audit log.
+        if !f.metadata().map_err(|e| Error::io(path, e))?.is_file() {
+            return Err(Error::io(path, io::Error::new(io::ErrorKind::InvalidInput, "not a regular file (an audit log must be a file)")));
+        }
         f.lock().map_err(|e| Error::io(path, e))?;
         let mut text = Vec::new();
         f.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, e))?;

@@ -57,27 +57,53 @@ pub fn run(args: OpenArgs, _quiet: bool) -> Result<Outcome> {
         None => None,
     };
     let options = obscura_seal::OpenOptions { allow_expired: args.allow_expired, signer };
-    let result = obscura_seal::open_with(&args.file, &identity, &args.out, &options);
-    if result.is_err() && created {
-        let _ = std::fs::remove_dir(&args.out); // only succeeds when empty
-    }
-    let outcome = match &result {
-        Ok(files) => format!("ok: {} payload(s) decrypted", files.len()),
-        Err(e) => format!("failed: {e}"),
+    let remove_created = || {
+        if created {
+            let _ = std::fs::remove_dir(&args.out); // only succeeds when empty
+        }
     };
-    crate::cmd_audit::append(args.audit_log.as_deref(), crate::cmd_audit::package_entry(obscura_audit::Action::Open, &args.file, outcome))?;
-    match result {
-        Ok(files) => {
-            println!("opened {}: {} payload(s) verified and decrypted", args.file.display(), files.len());
-            for f in files {
-                println!("  {}", f.display());
+    // Decrypt into unnamed files first: nothing is readable in the folder yet. The audit
+    // record is written before any plaintext gets a name; if it cannot be written, the
+    // decrypted files are discarded unseen.
+    let decrypted = match obscura_seal::decrypt(&args.file, &identity, &args.out, &options) {
+        Ok(d) => d,
+        Err(e) => {
+            remove_created();
+            let entry = crate::cmd_audit::package_entry(obscura_audit::Action::Open, &args.file, format!("failed: {e}"));
+            crate::cmd_audit::append(args.audit_log.as_deref(), entry)?;
+            if e.is_finding() {
+                eprintln!("obscura: cannot open {}: {}", args.file.display(), crate::cmd_verify::shown(&e.to_string()));
+                return Ok(Outcome::Findings);
             }
-            Ok(Outcome::Ok)
+            return Err(anyhow::Error::new(e).context(format!("{}", args.file.display())));
         }
-        Err(e) if e.is_finding() => {
-            eprintln!("obscura: cannot open {}: {e}", args.file.display());
-            Ok(Outcome::Findings)
-        }
-        Err(e) => Err(anyhow::Error::new(e).context(format!("{}", args.file.display()))),
+    };
+    let n = decrypted.manifest.payloads.len();
+    let fingerprint = decrypted.signer.fingerprint();
+    let mut entry = crate::cmd_audit::package_entry(obscura_audit::Action::Open, &args.file, format!("ok: {n} payload(s) decrypted"));
+    if let serde_json::Value::Object(d) = &mut entry.detail {
+        d.insert("signer_fingerprint".into(), serde_json::json!(fingerprint));
     }
+    if let Err(e) = crate::cmd_audit::append(args.audit_log.as_deref(), entry) {
+        drop(decrypted); // never named: nothing readable was written
+        remove_created();
+        return Err(e.context(format!("{}: not opened, nothing was written", args.file.display())));
+    }
+    let files = match decrypted.publish() {
+        Ok(f) => f,
+        Err(e) => {
+            remove_created();
+            let entry = crate::cmd_audit::package_entry(obscura_audit::Action::Open, &args.file, format!("failed: {e}"));
+            if let Err(a) = crate::cmd_audit::append(args.audit_log.as_deref(), entry) {
+                eprintln!("obscura: warning: {a:#}");
+            }
+            return Err(anyhow::Error::new(e).context(format!("{}", args.file.display())));
+        }
+    };
+    println!("opened {}: {} payload(s) verified and decrypted", args.file.display(), files.len());
+    println!("  signer: {fingerprint}{}", if args.signer.is_some() { " (the required key)" } else { "" });
+    for f in files {
+        println!("  {}", crate::cmd_verify::shown(&f.display().to_string()));
+    }
+    Ok(Outcome::Ok)
 }

@@ -29,21 +29,41 @@ pub struct VerifyArgs {
     pub audit_log: Option<PathBuf>,
 }
 
-/// Prints the human summary of a manifest (shared with `inspect`).
+/// A manifest string as it may be shown on a terminal: control characters (C0, DEL, C1:
+/// ANSI escapes included), bidirectional controls and invisible format characters are
+/// written as `\u{..}`, so a crafted `reference` cannot move the cursor, recolour, or draw a
+/// fake line; a backslash is doubled.
+pub fn shown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let deceptive = matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2028}' | '\u{2029}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}');
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if c.is_control() || deceptive {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Prints the human summary of a manifest (shared with `inspect`); every string from the
+/// manifest goes through [`shown`].
 pub fn print_summary(m: &Manifest) {
-    println!("  export id:  {}", m.export_id);
-    println!("  created:    {}", m.created);
-    println!("  expires:    {}", m.expires.as_deref().unwrap_or("never"));
+    println!("  export id:  {}", shown(&m.export_id));
+    println!("  created:    {}", shown(&m.created));
+    println!("  expires:    {}", shown(m.expires.as_deref().unwrap_or("never")));
     if let Some(r) = &m.reference {
-        println!("  reference:  {r}");
+        println!("  reference:  {}", shown(r));
     }
     if let Some(o) = &m.operator {
-        println!("  operator:   {o}");
+        println!("  operator:   {}", shown(o));
     }
     println!("  recipients: {}", m.recipients.len());
     println!("  payloads:");
     for p in &m.payloads {
-        println!("    {} ({}, {} bytes, sha256 {})", p.name, p.media_type, p.plaintext_size, p.plaintext_sha256);
+        println!("    {} ({}, {} bytes, sha256 {})", shown(&p.name), shown(&p.media_type), p.plaintext_size, shown(&p.plaintext_sha256));
     }
 }
 
@@ -72,7 +92,7 @@ pub fn run(args: VerifyArgs, _quiet: bool) -> Result<Outcome> {
             if args.json {
                 println!("{}", json!({"valid": false, "file": args.file.display().to_string(), "reason": e.to_string()}));
             } else {
-                println!("FAILED: {}: {e}", args.file.display());
+                println!("FAILED: {}: {}", args.file.display(), shown(&e.to_string()));
             }
             Ok(Outcome::Findings)
         }

@@ -2,46 +2,32 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use obscura_core::atomic::TEMP_PREFIX;
+use obscura_core::atomic::{EphemeralDir, TEMP_PREFIX};
 
 use crate::Error;
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// A folder `.obscura-tmp-PID-export-N` (mode 0700) removed with everything in it when
-/// dropped, so plaintext intermediates never outlive a returning process; a killed process's
-/// folder is removed by [`sweep_stale`] on the next run.
+/// A private folder `.obscura-tmp-PID-export-RANDOM` (mode 0700) for one export's
+/// intermediates (the unredacted window cut, the redacted clips before sealing). It is an
+/// [`EphemeralDir`]: files committed into it are never named on disk (Linux: open unnamed
+/// files reached through links to `/proc/PID/fd/N`), so no plaintext intermediate outlives
+/// the process, even on `kill -9`; the empty folder of dangling links a killed process leaves
+/// is removed by [`sweep_stale`] on the next run. Dropped, it closes the files and goes.
 #[derive(Debug)]
 pub struct WorkDir {
-    path: PathBuf,
+    dir: EphemeralDir,
 }
 
 impl WorkDir {
     /// Creates a fresh work folder inside `parent` (which must exist).
     pub fn create(parent: &Path) -> Result<Self, Error> {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = parent.join(format!("{TEMP_PREFIX}{}-export-{n}", std::process::id()));
-        let mut b = fs::DirBuilder::new();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            b.mode(0o700);
-        }
-        b.create(&path).map_err(|e| Error::io(&path, e))?;
-        Ok(WorkDir { path })
+        let dir = EphemeralDir::create(parent, "export").map_err(|e| Error::io(parent, e))?;
+        Ok(WorkDir { dir })
     }
 
     /// The folder.
     pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for WorkDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.path);
+        self.dir.path()
     }
 }
 
@@ -91,7 +77,9 @@ mod tests {
     fn work_dir_is_removed_on_drop_and_stale_ones_are_swept() {
         let d = tempfile::tempdir().unwrap();
         let w = WorkDir::create(d.path()).unwrap();
-        fs::write(w.path().join("clip.mp4"), b"plain").unwrap();
+        obscura_core::atomic::write_atomically(w.path().join("clip.mp4"), b"plain").unwrap();
+        assert_eq!(fs::read(w.path().join("clip.mp4")).unwrap(), b"plain");
+        assert!(w.path().join("clip.mp4").symlink_metadata().unwrap().file_type().is_symlink());
         let p = w.path().to_path_buf();
         drop(w);
         assert!(!p.exists());

@@ -135,6 +135,11 @@ fn check_structure(header: &Header, header_bytes: &[u8], m: &Manifest) -> Result
     if header.recipients.is_empty() || header.recipients.len() > MAX_RECIPIENTS || header.recipients.len() != m.recipients.len() {
         return d("recipient count differs between header and manifest");
     }
+    // One passphrase stanza at most, so a reader runs Argon2id at most once (within the
+    // capped costs checked below) however the file is made.
+    if header.recipients.iter().filter(|s| matches!(s, Stanza::Argon2id { .. })).count() > 1 {
+        return d("more than one passphrase stanza");
+    }
     for (s, e) in header.recipients.iter().zip(&m.recipients) {
         let ok = match (s, e) {
             (Stanza::X25519 { ephemeral, wrapped_key }, RecipientEntry::X25519 { fingerprint }) => {

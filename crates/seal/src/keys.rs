@@ -257,9 +257,15 @@ impl KdfParams {
     pub const MIN_M_KIB: u32 = 65_536;
     /// Minimum passes for new exports and key files.
     pub const MIN_T: u32 = 3;
+    /// Most memory a reader spends on one Argon2id derivation: 1 GiB.
+    pub const MAX_M_KIB: u32 = 1_048_576;
+    /// Most passes a reader runs.
+    pub const MAX_T: u32 = 16;
+    /// Most lanes a reader accepts.
+    pub const MAX_P: u32 = 4;
 
     /// Validated parameters: at least [`Self::MIN_M_KIB`] and [`Self::MIN_T`], within the
-    /// reader limits of docs/FORMAT.md (m <= 4 GiB, t <= 64, 1 <= p <= 16).
+    /// reader limits of docs/FORMAT.md 2.3 ([`Self::MAX_M_KIB`], [`Self::MAX_T`], [`Self::MAX_P`]).
     pub fn new(m_kib: u32, t: u32, p: u32) -> Result<Self, Error> {
         let k = Self { m_kib, t, p };
         if m_kib < Self::MIN_M_KIB || t < Self::MIN_T {
@@ -276,7 +282,7 @@ impl KdfParams {
     }
 
     pub(crate) fn check_reader_limits(&self) -> Result<(), Error> {
-        let ok = (1..=16).contains(&self.p) && (1..=64).contains(&self.t) && self.m_kib >= 8 * self.p && self.m_kib <= 4_194_304;
+        let ok = (1..=Self::MAX_P).contains(&self.p) && (1..=Self::MAX_T).contains(&self.t) && self.m_kib >= 8 * self.p && self.m_kib <= Self::MAX_M_KIB;
         if ok { Ok(()) } else { Err(Error::damaged("Argon2id parameters out of bounds")) }
     }
 
@@ -363,15 +369,17 @@ fn read_secret(text: &str, prefix: &str, passphrase: Option<&Passphrase>) -> Res
     let line = key_line(text)?;
     let (p, body) = line.split_once(':').ok_or_else(|| Error::KeyFile("no key type prefix".into()))?;
     if p == prefix {
-        return unhex::<32>(body).map(Zeroizing::new).ok_or_else(|| Error::KeyFile("malformed key".into()));
+        let mut out = Zeroizing::new([0u8; 32]);
+        return if crate::canonical::unhex_into(body, out.as_mut()) { Ok(out) } else { Err(Error::KeyFile("malformed key".into())) };
     }
     let protected = format!("{prefix}{PROTECTED_SUFFIX}");
     if p != protected {
         return Err(Error::KeyFile(format!("expected a {prefix} key, found {:?}", p)));
     }
     let pass = passphrase.ok_or_else(|| Error::KeyFile("key is passphrase-protected; give its passphrase".into()))?;
-    let raw = crate::canonical::unhex_vec(body).ok_or_else(|| Error::KeyFile("malformed key".into()))?;
-    if raw.len() != 16 + 12 + 48 {
+    // Wrapped, but wiped anyway: nothing of a key file lingers in freed memory.
+    let mut raw = Zeroizing::new([0u8; 16 + 12 + 48]);
+    if !crate::canonical::unhex_into(body, raw.as_mut()) {
         return Err(Error::KeyFile("malformed key".into()));
     }
     let salt: [u8; 16] = raw[..16].try_into().unwrap_or_default();

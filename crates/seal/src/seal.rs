@@ -49,6 +49,7 @@ pub struct SealBuilder<'a> {
     policy: Option<RedactionPolicy>,
     payloads: Vec<PayloadSpec>,
     chunk_size: u32,
+    legacy_mixed: bool,
 }
 
 impl std::fmt::Debug for SealBuilder<'_> {
@@ -77,6 +78,7 @@ impl<'a> SealBuilder<'a> {
             policy: None,
             payloads: Vec::new(),
             chunk_size: DEFAULT_CHUNK_SIZE,
+            legacy_mixed: false,
         }
     }
 
@@ -94,6 +96,14 @@ impl<'a> SealBuilder<'a> {
     /// Adds a passphrase recipient with explicit Argon2id parameters.
     pub fn passphrase_with_params(mut self, pass: Passphrase, params: KdfParams) -> Self {
         self.passphrase = Some((pass, params));
+        self
+    }
+
+    /// TEST ONLY: allows a passphrase stanza beside X25519 stanzas, as writers before the
+    /// one-passphrase-stanza-alone rule produced (FORMAT.md 2.3), so tests and vectors can
+    /// check that readers still open such version-1 exports.
+    pub fn legacy_mixed_stanzas_for_tests(mut self) -> Self {
+        self.legacy_mixed = true;
         self
     }
 
@@ -170,6 +180,9 @@ impl<'a> SealBuilder<'a> {
             if !seen.insert(r.to_bytes()) {
                 return Err(Error::invalid(format!("recipient {}", r.fingerprint()), "given twice"));
             }
+        }
+        if self.passphrase.is_some() && !self.recipients.is_empty() && !self.legacy_mixed {
+            return Err(Error::invalid("recipients", "a passphrase must be the only recipient (seal separately for key holders)"));
         }
         if let Some((_, params)) = &self.passphrase {
             params.check_reader_limits().map_err(|_| Error::invalid("Argon2id parameters", "out of bounds"))?;

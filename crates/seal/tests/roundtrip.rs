@@ -68,6 +68,7 @@ fn passphrase_and_multiple_recipients() {
     SealBuilder::new(&signer)
         .recipient(a.public_key())
         .recipient(b.public_key())
+        .legacy_mixed_stanzas_for_tests()
         .passphrase_with_params(pass.clone(), KdfParams::insecure_test_params())
         .add_payload_bytes("r.txt", "text/plain", b"report".to_vec())
         .write_to(&out)

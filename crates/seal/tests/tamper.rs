@@ -55,6 +55,7 @@ fn every_bit_flip_and_every_truncation_is_detected() {
     // an X25519 and a passphrase stanza.
     SealBuilder::new(&signer)
         .recipient(rk.public_key())
+        .legacy_mixed_stanzas_for_tests()
         .passphrase_with_params(pass.clone(), KdfParams::insecure_test_params())
         .chunk_size_for_tests(64)
         .add_payload_bytes("a.bin", "application/octet-stream", (0..150u8).collect())

@@ -106,7 +106,7 @@ fn main() {
     out.push(v("ok-x25519", "one payload for one X25519 recipient", "ok", "ok", one.clone(), one_p.clone()));
 
     let (pw, pw_p) = seal(dir, &keys, 65_536, &[("note.txt", b"hello".to_vec())], |b| {
-        b.passphrase_with_params(pass.clone(), KdfParams::insecure_test_params())
+        b.legacy_mixed_stanzas_for_tests().passphrase_with_params(pass.clone(), KdfParams::insecure_test_params())
     });
     let mut pv = v("ok-passphrase", "X25519 and passphrase stanzas (test-only Argon2id m=8 KiB t=1), opened with the passphrase", "ok", "ok", pw.clone(), pw_p);
     pv.identity = None;
