@@ -18,9 +18,12 @@ const EXAMPLES: &str =
 start of the clip; A..B means from A up to but not including B. The kept set is the
 --include ranges (the whole clip when there are none) minus the --exclude ranges. Every
 frame whose timestamp lies in the kept set is written, and no other (frame-exact: the
-video is re-encoded as H.264 MP4). One kept period gives OUT itself; several give OUT
-with -001, -002... before the extension, in time order. No metadata of the input (GPS,
-device, creation time...) is copied. Outputs appear only when complete; on any error
+video is re-encoded as H.264 MP4, upright when the source carries a display rotation). One
+kept period gives OUT itself; several give OUT with -001, -002... (numbered by period)
+before the extension, in time order; a period that holds no frame gives no file (a note
+says so). An --exclude that removes nothing is an error (--allow-empty-exclusion accepts
+it). No metadata of the input (GPS, device, titles...) is copied; when the input has a
+creation_time, each part gets its own (the wall-clock time of its first frame). Outputs appear only when complete; on any error
 nothing is written and the exit code is 2.
 
 Examples:
@@ -49,6 +52,10 @@ pub struct CutArgs {
     /// Remove this time range, A..B (repeatable).
     #[arg(long, value_name = "A..B")]
     pub exclude: Vec<String>,
+    /// Accept an --exclude that removes nothing (lies outside the clip or the included
+    /// ranges). Without it such an exclusion is an error: it usually means a wrong time.
+    #[arg(long)]
+    pub allow_empty_exclusion: bool,
     /// Print a JSON summary of the files written and their source time ranges.
     #[arg(long)]
     pub json: bool,
@@ -124,6 +131,7 @@ pub fn kept_set(
     info: &VideoInfo,
     include: &[String],
     exclude: &[String],
+    allow_empty_exclusion: bool,
 ) -> anyhow::Result<IntervalSet> {
     let (start, end) = clip_span(info);
     // Without a known duration the clip runs to "forever" (about 292 years).
@@ -133,15 +141,31 @@ pub fn kept_set(
         .iter()
         .map(|t| parse_range(input, "--include", t, start, end))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let excludes = exclude
-        .iter()
-        .map(|t| parse_range(input, "--exclude", t, start, end))
-        .collect::<anyhow::Result<Vec<_>>>()?;
     let base = if includes.is_empty() {
         IntervalSet::single(span)
     } else {
         IntervalSet::from_intervals(includes)
     };
+    let mut excludes = Vec::new();
+    for t in exclude {
+        let iv = match parse_range(input, "--exclude", t, start, end) {
+            Ok(iv) => iv,
+            // Starting after the end of the clip: it removes nothing.
+            Err(_) if allow_empty_exclusion && Interval::parse(t).is_ok() => continue,
+            Err(e) => return Err(e),
+        };
+        let hits = IntervalSet::single(iv)
+            .intersection(&base)
+            .intersection(&IntervalSet::single(span));
+        if hits.is_empty() && !allow_empty_exclusion {
+            return Err(anyhow!(
+                "{}: --exclude {t:?} removes nothing: it lies outside the {} (a wrong time or time zone?); pass --allow-empty-exclusion if that is intended",
+                input.display(),
+                if include.is_empty() { "clip" } else { "included ranges" }
+            ));
+        }
+        excludes.push(iv);
+    }
     let kept = base
         .difference(&IntervalSet::from_intervals(excludes))
         .intersection(&IntervalSet::single(span));
@@ -162,6 +186,7 @@ struct JsonTime {
 
 #[derive(Serialize)]
 struct JsonPart {
+    #[serde(serialize_with = "obscura_media::serialize_path_lossy")]
     path: PathBuf,
     frames: u64,
     /// Index of the part's first frame in the source (null when the cut seeked).
@@ -172,10 +197,13 @@ struct JsonPart {
     /// The same range as exact stream timestamps (absolute PTS).
     source_start: JsonTime,
     source_end: JsonTime,
+    /// Wall-clock time of the part's first frame (its creation_time), when the source has one.
+    creation_time: Option<String>,
 }
 
 #[derive(Serialize)]
 struct JsonSummary {
+    #[serde(serialize_with = "obscura_media::serialize_path_lossy")]
     input: PathBuf,
     frames_written: u64,
     parts: Vec<JsonPart>,
@@ -194,7 +222,7 @@ pub fn run(args: CutArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let info = Decoder::open(input, &DecodeOptions::default())?
         .info()
         .clone();
-    let kept = kept_set(input, &info, &args.include, &args.exclude)?;
+    let kept = kept_set(input, &info, &args.include, &args.exclude, args.allow_empty_exclusion)?;
     let settings = EncoderSettings::builder()
         .crf(args.crf)
         .preset(args.preset.parse::<Preset>()?)
@@ -213,6 +241,14 @@ pub fn run(args: CutArgs, quiet: bool) -> anyhow::Result<Outcome> {
         .inspect_err(|_| bar.abandon())?;
     bar.finish_and_clear();
     let (start, _) = clip_span(&info);
+    for iv in obscura_media::empty_periods(&kept, &parts) {
+        eprintln!(
+            "obscura: note: {}: the kept period {:.3} s .. {:.3} s holds no frame; no file for it",
+            obscura_media::Shown(input),
+            since(iv.start(), start),
+            since(iv.end(), start)
+        );
+    }
     if args.json {
         let summary = JsonSummary {
             input: input.clone(),
@@ -227,6 +263,7 @@ pub fn run(args: CutArgs, quiet: bool) -> anyhow::Result<Outcome> {
                     source_end_secs: since(p.end, start),
                     source_start: json_time(p.first_pts),
                     source_end: json_time(p.end),
+                    creation_time: p.creation_time.map(|w| w.to_string()),
                 })
                 .collect(),
         };
@@ -234,11 +271,12 @@ pub fn run(args: CutArgs, quiet: bool) -> anyhow::Result<Outcome> {
     } else {
         for p in &parts {
             println!(
-                "wrote {}: {} frames, source {:.3} s .. {:.3} s",
+                "wrote {}: {} frames, source {:.3} s .. {:.3} s{}",
                 p.path.display(),
                 p.frames,
                 since(p.first_pts, start),
-                since(p.end, start)
+                since(p.end, start),
+                p.creation_time.map(|w| format!(", starts {w}")).unwrap_or_default()
             );
         }
     }

@@ -85,6 +85,10 @@ pub struct ExportArgs {
     /// --retention-days).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub expires: Option<String>,
+    /// Erasure: accept an --exclude that removes nothing from the footage (outside every
+    /// camera's recording in the window). Without it that is an error naming the exclusion.
+    #[arg(long)]
+    pub allow_empty_exclusion: bool,
     /// Retention in days when --expires is not given.
     #[arg(long, default_value_t = obscura_request::DEFAULT_RETENTION_DAYS, value_name = "N")]
     pub retention_days: u32,
@@ -369,6 +373,7 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
         expires,
         encoder,
         work_dir: args.work_dir.clone(),
+        allow_empty_exclusions: args.allow_empty_exclusion,
         report: ReportOptions { lang, site },
     };
     let key_pass = read_passphrase(args.key_passphrase_file.as_ref())?;

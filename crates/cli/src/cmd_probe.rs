@@ -1,11 +1,11 @@
-//! `obscura probe`: what a media file holds (container, streams, codec, size, frame rate,
-//! duration, start time, frame count).
+//! `obscura probe`: what a media file holds (container, streams, codec, size, pixel format,
+//! rotation, frame rate, duration, start time, creation time, frame count).
 
 use std::path::PathBuf;
 
 use clap::Args;
 use obscura_core::Timestamp;
-use obscura_media::{CountSource, MediaInfo, StreamKind, probe};
+use obscura_media::{CountSource, MediaInfo, Orientation, StreamKind, probe};
 
 use crate::Outcome;
 
@@ -15,7 +15,9 @@ const EXAMPLES: &str = "Examples:
 
 Frame counts come from the container when it declares them (MP4, AVI, GIF); otherwise
 (Matroska, MPEG-TS...) the packets of the stream are counted, which reads the whole file.
-Times are exact: the JSON gives each as ticks of a time base (ticks x num/den seconds).";
+Times are exact: the JSON gives each as ticks of a time base (ticks x num/den seconds).
+A video stored sideways (display matrix or rotate tag) is listed with its stored size and
+its orientation; every command decodes it upright (the size shown after 'processed as').";
 
 /// Arguments of `obscura probe`.
 #[derive(Args, Debug)]
@@ -52,6 +54,9 @@ pub fn render(info: &MediaInfo) -> String {
             "no audio"
         },
     );
+    if let Some(t) = &info.creation_time {
+        out.push_str(&format!("  creation time {t}\n"));
+    }
     for s in &info.streams {
         let kind = match s.kind {
             StreamKind::Video => "video",
@@ -79,6 +84,17 @@ pub fn render(info: &MediaInfo) -> String {
         }
         if let Some(tb) = s.time_base {
             line.push_str(&format!(", time base {tb}"));
+        }
+        if let Some(p) = &s.pixel_format {
+            line.push_str(&format!(", {p}"));
+        }
+        match (s.orientation, &s.orientation_error) {
+            (Some(o), _) if o != Orientation::Identity => {
+                let (w, h) = o.display_size(s.width.unwrap_or(0), s.height.unwrap_or(0));
+                line.push_str(&format!(", {} (shown and processed as {w}x{h})", o.describe()));
+            }
+            (_, Some(e)) => line.push_str(&format!(", unsupported rotation: {e}")),
+            _ => {}
         }
         line.push_str(&format!(
             ", start {}, duration {}",

@@ -33,6 +33,10 @@ pub struct RedactArgs {
     /// Videos, JPEG/PNG stills, or folders of them (never modified).
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
+    /// With a folder input, also redact the videos and stills in its sub-folders (outputs
+    /// mirror the sub-folders). Without it sub-folders are skipped, and listed as skipped.
+    #[arg(long)]
+    pub recursive: bool,
     /// Output file (one input) or folder (several inputs or a folder; created if missing).
     #[arg(short, long, value_name = "OUT")]
     pub output: PathBuf,
@@ -82,7 +86,9 @@ struct Job {
 /// How one file ended.
 #[derive(Debug, Serialize)]
 struct FileResult {
+    #[serde(serialize_with = "obscura_media::serialize_path_lossy")]
     input: PathBuf,
+    #[serde(serialize_with = "obscura_media::serialize_path_lossy")]
     output: PathBuf,
     ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -116,26 +122,26 @@ fn plan(args: &RedactArgs) -> anyhow::Result<(Vec<Job>, bool)> {
     for p in &args.inputs {
         if p.is_dir() {
             folder_given = true;
-            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
-                .with_context(|| format!("{}: cannot list the folder", p.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.is_file() && (is_still(f) || has_ext(f, VIDEO_EXTENSIONS)))
-                .filter(|f| !f.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
-                .collect();
+            let mut skipped = Vec::new();
+            let mut found = Vec::new();
+            scan_folder(p, Path::new(""), args.recursive, &mut found, &mut skipped)?;
             found.sort();
+            for (entry, why) in &skipped {
+                eprintln!("obscura: note: skipped {}: {why}", entry.display());
+            }
             if found.is_empty() {
-                bail!("{}: no videos or JPEG/PNG stills in the folder", p.display());
+                bail!("{}: no videos or JPEG/PNG stills in the folder{}", p.display(), if skipped.is_empty() { "" } else { " (skipped entries listed above)" });
             }
             files.extend(found);
-        } else if p.is_file() {
-            files.push(p.clone());
         } else {
-            bail!("{}: no such file", p.display());
+            // One line naming the file and what it really is (missing, a device, empty...).
+            obscura_media::check_input_file(p)?;
+            files.push((p.clone(), PathBuf::new()));
         }
     }
     let batch = folder_given || files.len() > 1 || args.output.is_dir();
     if !batch {
-        let input = files.remove(0);
+        let (input, _) = files.remove(0);
         if is_still(&input) && !is_still(&args.output) {
             bail!("{}: a still image needs a .jpg, .jpeg or .png output, got {}", input.display(), args.output.display());
         }
@@ -150,12 +156,21 @@ fn plan(args: &RedactArgs) -> anyhow::Result<(Vec<Job>, bool)> {
     }
     let mut seen = BTreeSet::new();
     let mut jobs = Vec::new();
-    for input in files {
+    for (input, sub) in files {
         let name = if is_still(&input) {
             input.file_name().map(PathBuf::from).unwrap_or_default()
         } else {
             PathBuf::from(input.file_stem().unwrap_or_default()).with_extension("mp4")
         };
+        // --recursive: outputs mirror the sub-folders of the input folder.
+        let name = sub.join(name);
+        if !sub.as_os_str().is_empty() {
+            let d = args.output.join(&sub);
+            std::fs::create_dir_all(&d).with_context(|| format!("{}: cannot create the output folder", d.display()))?;
+            if let Some(s) = &args.dry_run_sheet {
+                std::fs::create_dir_all(s.join(&sub)).with_context(|| format!("{}: cannot create the sheet folder", s.join(&sub).display()))?;
+            }
+        }
         if !seen.insert(name.clone()) {
             bail!("two inputs would both be written to {}; rename one", args.output.join(&name).display());
         }
@@ -164,6 +179,45 @@ fn plan(args: &RedactArgs) -> anyhow::Result<(Vec<Job>, bool)> {
         jobs.push(Job { input, output, sheet });
     }
     Ok((jobs, true))
+}
+
+/// Lists the videos and stills of `dir` (relative output folder `sub`) into `found`, and
+/// every entry left out, with the reason, into `skipped`: hidden entries, files of other
+/// types, and sub-folders (descended into with `recursive`; symbolic links to folders are
+/// never followed, so a link loop cannot trap the scan).
+fn scan_folder(dir: &Path, sub: &Path, recursive: bool, found: &mut Vec<(PathBuf, PathBuf)>, skipped: &mut Vec<(PathBuf, &'static str)>) -> anyhow::Result<()> {
+    let entries = std::fs::read_dir(dir).with_context(|| format!("{}: cannot list the folder", dir.display()))?;
+    for e in entries {
+        let e = e.with_context(|| format!("{}: cannot list the folder", dir.display()))?;
+        let path = e.path();
+        if e.file_name().as_encoded_bytes().starts_with(b".") {
+            skipped.push((path, "hidden"));
+            continue;
+        }
+        let Ok(ft) = e.file_type() else {
+            skipped.push((path, "cannot read its type"));
+            continue;
+        };
+        if ft.is_dir() {
+            if recursive {
+                scan_folder(&path, &sub.join(e.file_name()), true, found, skipped)?;
+            } else {
+                skipped.push((path, "a sub-folder (use --recursive to include sub-folders)"));
+            }
+            continue;
+        }
+        let is_file = std::fs::metadata(&path).is_ok_and(|m| m.is_file());
+        if ft.is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
+            skipped.push((path, "a link to a folder (not followed)"));
+        } else if !is_file {
+            skipped.push((path, "not a regular file"));
+        } else if is_still(&path) || has_ext(&path, VIDEO_EXTENSIONS) {
+            found.push((path, sub.to_path_buf()));
+        } else {
+            skipped.push((path, "not a video or JPEG/PNG still (by its extension)"));
+        }
+    }
+    Ok(())
 }
 
 fn bar_style(per_file: bool) -> ProgressStyle {
@@ -331,9 +385,26 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// Videos at least this many frames long that yield no person at all get a warning.
+const NO_PERSON_WARN_FRAMES: u64 = 100;
+
+/// A warning when a long video yielded no person and no face at all: usually the footage
+/// is sideways, dark, or the model folder is wrong, not an empty scene.
+fn no_person_warning(rep: &RedactReport) -> Option<String> {
+    (rep.frames >= NO_PERSON_WARN_FRAMES && rep.masked.is_empty() && rep.kept.is_empty() && rep.untracked_detections == 0).then(|| {
+        format!(
+            "no person or face was detected in {} frames; check that the footage is upright and lit, and that the models are the right ones (obscura models list), before trusting this output",
+            rep.frames
+        )
+    })
+}
+
 fn print_table(results: &[FileResult], batch: bool) {
     for r in results {
         if let Some(rep) = &r.report {
+            if let Some(w) = no_person_warning(rep) {
+                eprintln!("obscura: warning: {}: {w}", r.input.display());
+            }
             for id in &rep.keep_not_found {
                 eprintln!("obscura: warning: {}: track {id} of --keep never appears (no one was left visible for it)", r.input.display());
             }

@@ -27,9 +27,16 @@ pub struct SealArgs {
     /// Also (or only) encrypt to the passphrase on the first line of this file (Argon2id 64 MiB, t=3).
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
-    /// Retention expiry: last day (UTC) the export may be opened, YYYY-MM-DD.
-    #[arg(long, value_name = "YYYY-MM-DD")]
+    /// Retention expiry: last day (UTC) the export may be opened, YYYY-MM-DD (default:
+    /// today plus --retention-days, the same default as `obscura export`).
+    #[arg(long, value_name = "YYYY-MM-DD", conflicts_with = "never_expires")]
     pub expires: Option<String>,
+    /// Retention in days when --expires is not given.
+    #[arg(long, default_value_t = obscura_request::DEFAULT_RETENTION_DAYS, value_name = "N", conflicts_with = "never_expires")]
+    pub retention_days: u32,
+    /// Seal without any expiry date (the export never expires; `purge` never deletes it).
+    #[arg(long)]
+    pub never_expires: bool,
     /// Request reference (case number) recorded in the manifest.
     #[arg(long, value_name = "REF")]
     pub reference: Option<String>,
@@ -101,11 +108,17 @@ pub fn run(args: SealArgs, _quiet: bool) -> Result<Outcome> {
     if let Some(p) = read_passphrase(args.passphrase_file.as_ref())? {
         b = b.passphrase(p);
     }
-    if let Some(e) = &args.expires {
-        let d = Date::parse(e)?;
-        if d < Date::today_utc() {
-            bail!("--expires {e} is in the past");
-        }
+    if !args.never_expires {
+        let d = match &args.expires {
+            Some(e) => {
+                let d = Date::parse(e)?;
+                if d < Date::today_utc() {
+                    bail!("--expires {e} is in the past");
+                }
+                d
+            }
+            None => Date::today_utc().plus_days(i64::from(args.retention_days)),
+        };
         b = b.expires(d);
     }
     if let Some(r) = &args.reference {

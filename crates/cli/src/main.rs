@@ -107,7 +107,9 @@ fn main() -> ExitCode {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Findings) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("obscura: error: {e:#}");
+            // One line whatever the message holds (a file name with a newline or escape).
+            let text: String = format!("{e:#}").chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect();
+            eprintln!("obscura: error: {text}");
             ExitCode::from(2)
         }
     }

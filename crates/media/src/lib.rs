@@ -31,7 +31,7 @@ pub use decode::{DecodeOptions, Decoder, VideoInfo};
 pub use encode::{
     AudioMode, AudioSource, Encoder, EncoderSettings, EncoderSettingsBuilder, Preset, VideoSpec,
 };
-pub use error::{Error, LimitKind, Shown};
+pub use error::{Error, LimitKind, Shown, serialize_path_lossy};
 pub use limits::Limits;
 pub use orient::Orientation;
 pub use source::{check_input_file, open_regular_file};

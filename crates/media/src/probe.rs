@@ -85,7 +85,8 @@ pub struct StreamInfo {
 /// A probed file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MediaInfo {
-    /// The file.
+    /// The file (in JSON as text, bytes that are not UTF-8 replaced).
+    #[serde(serialize_with = "crate::error::serialize_path_lossy")]
     pub path: PathBuf,
     /// Container format (FFmpeg's short names, such as `mov,mp4,m4a,3gp,3g2,mj2`).
     pub format: String,

@@ -44,6 +44,27 @@ fn to_frame(img: &DynamicImage, keep_alpha: bool) -> Frame {
     }
 }
 
+/// Reads a still as a plain regular file (no FIFO or device can block it; see
+/// [`obscura_media::open_regular_file`]) and turns it upright by its EXIF `Orientation`,
+/// so detection, masks and the output all see the picture as a viewer shows it. The
+/// output carries no EXIF, so it is written upright.
+pub fn read_upright(input: &Path) -> Result<DynamicImage, String> {
+    use image::ImageDecoder;
+    let file = obscura_media::open_regular_file(input).map_err(|e| e.to_string())?;
+    let reader = image::ImageReader::new(std::io::BufReader::new(file))
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    let mut decoder = reader.into_decoder().map_err(|e| e.to_string())?;
+    // The declared size is checked before anything is allocated for it (a 100000 x 100000
+    // PNG header must be refused, not abort the process on a 30 GB allocation).
+    let (w, h) = decoder.dimensions();
+    obscura_media::Limits::default().check_dimensions(input, w, h).map_err(|e| e.to_string())?;
+    let orientation = decoder.orientation().map_err(|e| e.to_string())?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| e.to_string())?;
+    img.apply_orientation(orientation);
+    Ok(img)
+}
+
 impl Redactor {
     /// Redacts one still image into `output` (same format as the input unless `output`'s
     /// extension says otherwise; JPEG quality 92). `keep_at` points are matched without
@@ -51,12 +72,7 @@ impl Redactor {
     pub fn redact_still(&mut self, input: &Path, output: &Path) -> Result<RedactReport, Error> {
         let start = Instant::now();
         let fail = |stage: Stage, e: String| Error::stage(input, stage, At::NONE, e);
-        let img = image::ImageReader::open(input)
-            .map_err(|e| fail(Stage::Decode, e.to_string()))?
-            .with_guessed_format()
-            .map_err(|e| fail(Stage::Decode, e.to_string()))?
-            .decode()
-            .map_err(|e| fail(Stage::Decode, e.to_string()))?;
+        let img = read_upright(input).map_err(|e| fail(Stage::Decode, e))?;
         let format = still_format(output).or_else(|| still_format(input)).unwrap_or(ImageFormat::Png);
         let keep_alpha = format == ImageFormat::Png && img.color().has_alpha();
         let mut frame = to_frame(&img, keep_alpha);

@@ -151,6 +151,10 @@ pub struct ExportRequest {
     pub encoder: EncoderSettings,
     /// Where the private work folder goes (default: the output's folder).
     pub work_dir: Option<PathBuf>,
+    /// Erasure: accept an exclusion that removes nothing from any camera's footage in the
+    /// window. Without it such an exclusion is an error naming it (a wrong date or time
+    /// zone would otherwise export everything without a word).
+    pub allow_empty_exclusions: bool,
     /// Language and site configuration of the data-subject report.
     pub report: ReportOptions,
 }
@@ -180,6 +184,9 @@ pub struct ClipSummary {
     pub sha256: String,
     /// Persons masked (access mode).
     pub masked_persons: Option<usize>,
+    /// Wall-clock time of the clip's first frame (also written into the clip as its
+    /// `creation_time`), when the source carries a start time.
+    pub start_wall: Option<WallTime>,
 }
 
 /// What [`export`] produced.
@@ -221,11 +228,7 @@ fn probe_source(cam: &CameraInput) -> Result<Source, Error> {
         _ => Timestamp::from_secs(10_000_000),
     };
     let span = Interval::new(start, end).map_err(|e| Error::invalid(format!("camera {} ({})", cam.name, cam.path.display()), e.to_string()))?;
-    let _ = ffmpeg_next::init();
-    let start_wall = ffmpeg_next::format::input(&cam.path)
-        .ok()
-        .and_then(|i| i.metadata().get("creation_time").map(str::to_string))
-        .and_then(|t| parse_creation_time(&t));
+    let start_wall = info.creation_time.as_deref().and_then(parse_creation_time);
     let sha256 = obscura_audit::sha256_file(&cam.path).map_err(|e| Error::io(&cam.path, e))?;
     let file_name = cam.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     Ok(Source { sha256, span, start_wall, file_name })
@@ -247,6 +250,67 @@ fn resolve(t: TimeRef, cam: &CameraInput, src: &Source, what: &str) -> Result<Ti
             Ok(t)
         }
     }
+}
+
+/// An access clip of at least this many frames in which nobody was detected gets a warning.
+const NO_PERSON_WARN_FRAMES: u64 = 100;
+
+/// The request window on one camera, within its footage.
+fn window_of(req: &ExportRequest, cam: &CameraInput, src: &Source) -> Result<IntervalSet, Error> {
+    let from = match req.from {
+        Some(t) => resolve(t, cam, src, "--from")?,
+        None => src.span.start(),
+    };
+    let to = match req.to {
+        Some(t) => resolve(t, cam, src, "--to")?,
+        None => src.span.end(),
+    };
+    let window = interval(from, to, "request window")?;
+    let window_set = IntervalSet::single(window).intersection(&IntervalSet::single(src.span));
+    if window_set.is_empty() {
+        return Err(Error::invalid(format!("request window {window}"), format!("lies outside camera {}'s footage {}", cam.name, src.span)));
+    }
+    Ok(window_set)
+}
+
+/// A camera's footage in words: clip seconds, and the wall clock when known.
+fn footage_words(cam: &CameraInput, src: &Source) -> String {
+    let (a, b) = (src.span.start(), src.span.end());
+    match src.start_wall {
+        Some(w) => format!("camera {} runs {} .. {}", cam.name, w, w.plus(Timestamp::new(b.rescale_floor(obscura_core::Rational::MICROS).ticks - a.rescale_floor(obscura_core::Rational::MICROS).ticks, obscura_core::Rational::MICROS))),
+        None => format!("camera {} runs {a} .. {b} (clip time; it carries no wall-clock start)", cam.name),
+    }
+}
+
+/// Erasure: every exclusion must remove something from the window of some camera it
+/// applies to, unless `allow_empty_exclusions`. Checked before anything is cut.
+fn check_exclusions(req: &ExportRequest, sources: &[Source]) -> Result<(), Error> {
+    if req.mode != RequestMode::Erasure || req.allow_empty_exclusions {
+        return Ok(());
+    }
+    for e in &req.exclusions {
+        let mut hit = false;
+        let mut spans = Vec::new();
+        for (ci, (cam, src)) in req.cameras.iter().zip(sources).enumerate() {
+            if e.camera.is_some_and(|c| c != ci) {
+                continue;
+            }
+            let window = window_of(req, cam, src)?;
+            let a = resolve(e.from, cam, src, "--exclude")?;
+            let b = resolve(e.to, cam, src, "--exclude")?;
+            let iv = interval(a, b, "excluded range")?;
+            hit |= !IntervalSet::single(iv).intersection(&window).is_empty();
+            spans.push(footage_words(cam, src));
+        }
+        if !hit {
+            let which = e.camera.map_or_else(|| "every camera".to_string(), |c| format!("camera {}", req.cameras[c].name));
+            return Err(Error::invalid(
+                format!("exclusion {}..{} ({which})", e.from, e.to),
+                format!("removes nothing: it lies outside the footage in the request window ({}); check the date and time zone, or allow it (--allow-empty-exclusion)", spans.join("; ")),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn interval(a: Timestamp, b: Timestamp, what: &str) -> Result<Interval, Error> {
@@ -405,20 +469,10 @@ fn export_inner(
     let mut kept_all = BTreeSet::new();
     let mut models = BTreeMap::new();
     let mut notes: Vec<String> = Vec::new();
+    check_exclusions(req, &sources)?;
+    let mut clip_starts = serde_json::Map::new();
     for (ci, (cam, src)) in req.cameras.iter().zip(&sources).enumerate() {
-        let from = match req.from {
-            Some(t) => resolve(t, cam, src, "--from")?,
-            None => src.span.start(),
-        };
-        let to = match req.to {
-            Some(t) => resolve(t, cam, src, "--to")?,
-            None => src.span.end(),
-        };
-        let window = interval(from, to, "request window")?;
-        let window_set = IntervalSet::single(window).intersection(&IntervalSet::single(src.span));
-        if window_set.is_empty() {
-            return Err(Error::invalid(format!("request window {window}"), format!("lies outside camera {}'s footage {}", cam.name, src.span)));
-        }
+        let window_set = window_of(req, cam, src)?;
         let mut included = Vec::new();
         let mut cam_clips = Vec::new();
         match req.mode {
@@ -436,11 +490,16 @@ fn export_inner(
                     on_step(&format!("camera {}: cutting {} period(s)", cam.name, kept.intervals().len()));
                     let dest = work.path().join(format!("{}.mp4", cam.name));
                     let parts = obscura_media::cut(&cam.path, &dest, &kept, &req.encoder, |_, _| {})?;
+                    for iv in obscura_media::empty_periods(&kept, &parts) {
+                        let note = format!("Camera {}: the remaining period {iv} holds no frame (it lies between or after the last frames), so it gives no clip.", cam.name);
+                        on_step(&note);
+                        notes.push(note);
+                    }
                     for p in parts {
                         let name = p.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                         let range = Interval::new(p.first_pts, p.end).map_err(|e| Error::invalid("cut part", e.to_string()))?;
                         included.push(range);
-                        cam_clips.push((name, p.path.clone(), range, p.frames, None));
+                        cam_clips.push((name, p.path.clone(), range, p.frames, None, p.creation_time));
                     }
                 }
             }
@@ -463,12 +522,19 @@ fn export_inner(
                     models.insert(n.clone(), h.clone());
                 }
                 notes.extend(s.notes.iter().map(|n| format!("Camera {}: {n}", cam.name)));
+                if p.frames >= NO_PERSON_WARN_FRAMES && s.masked_persons.is_empty() && s.masked_faces.is_empty() && s.kept_tracks.is_empty() {
+                    // Usually sideways or dark footage or a wrong model folder, not an empty scene.
+                    let w = format!("Camera {}: warning: no person or face was detected in {} frames; check that the footage is upright and lit and that the right models were used before relying on this export.", cam.name, p.frames);
+                    eprintln!("obscura: {w}");
+                    on_step(&w);
+                    notes.push(w);
+                }
                 per_camera.insert(
                     cam.name.clone(),
                     json!({"kept_tracks": s.kept_tracks, "masked_person_tracks": s.masked_persons, "masked_face_tracks": s.masked_faces}),
                 );
                 included.push(range);
-                cam_clips.push((format!("{}.mp4", cam.name), dest, range, p.frames, Some(s.masked_persons.len())));
+                cam_clips.push((format!("{}.mp4", cam.name), dest, range, p.frames, Some(s.masked_persons.len()), p.creation_time));
             }
         }
         // What was left out of this camera's footage: everything not encoded.
@@ -476,12 +542,15 @@ fn export_inner(
         let full = Interval::new(src.span.start(), span_end).expect("span");
         let excluded: Vec<Interval> = IntervalSet::from_intervals(included.iter().copied()).complement_within(full).intervals().to_vec();
         camera_records.push(CameraRecord { camera: cam.name.clone(), included: included.clone(), excluded: excluded.clone() });
-        for (name, path, range, frames, masked) in cam_clips {
+        for (name, path, range, frames, masked, start_wall) in cam_clips {
+            if let Some(w) = start_wall {
+                clip_starts.insert(name.clone(), json!(w.to_string()));
+            }
             on_step(&format!("camera {}: hashing and thumbnailing {name}", cam.name));
             let sha256 = obscura_audit::sha256_file(&path).map_err(|e| Error::io(&path, e))?;
             let t = report::thumbnails(&path, 3, 240)?;
             thumbs.push(t);
-            clips.push(ClipSummary { name: name.clone(), camera: cam.name.clone(), range, frames, sha256, masked_persons: masked });
+            clips.push(ClipSummary { name: name.clone(), camera: cam.name.clone(), range, frames, sha256, masked_persons: masked, start_wall });
             payloads.push((name, path));
         }
         camera_reports.push(CameraReport {
@@ -504,6 +573,9 @@ fn export_inner(
             p.detector_models = models.into_iter().map(|(name, sha256)| obscura_seal::ModelRef { name, sha256 }).collect();
             p.extra.insert("mode".into(), json!("access"));
             p.extra.insert("cameras".into(), serde_json::Value::Object(per_camera));
+            if !clip_starts.is_empty() {
+                p.extra.insert("clip_start_times".into(), serde_json::Value::Object(clip_starts.clone()));
+            }
             let mut words = r.describe();
             words.extend(notes);
             (p, words)
@@ -512,11 +584,15 @@ fn export_inner(
             let mut p = RedactionPolicy::default();
             p.extra.insert("mode".into(), json!("erasure"));
             p.extra.insert("masking".into(), json!("none"));
-            let words = vec![
+            if !clip_starts.is_empty() {
+                p.extra.insert("clip_start_times".into(), serde_json::Value::Object(clip_starts.clone()));
+            }
+            let mut words = vec![
                 "Erasure request: the excluded time ranges were removed frame-exactly (no frame whose time lies in an excluded range is in any clip).".to_string(),
                 "Everything else in the request window is exported unchanged in content (re-encoded to H.264), one clip per remaining period.".to_string(),
                 "No person is masked in an erasure export.".to_string(),
             ];
+            words.extend(notes);
             (p, words)
         }
     };

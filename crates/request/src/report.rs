@@ -422,11 +422,13 @@ fn appendix(h: &mut String, d: &ReportData, tpl: &Template) {
         let masked = k.masked_persons.map_or_else(|| "–".to_string(), |n| n.to_string());
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{} – {}</td><td>{}</td><td>{}</td><td class=hash>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{} – {}{}</td><td>{}</td><td>{}</td><td class=hash>{}</td></tr>",
             escape(&k.name),
             escape(&k.camera),
             clock(k.range.start()),
             clock(k.range.end()),
+            // The clip's own wall-clock start, as written into it (MP4 creation_time).
+            k.start_wall.map(|w| format!("<br><span class=wall>creation_time {w}</span>")).unwrap_or_default(),
             k.frames,
             masked,
             escape(&k.sha256)
@@ -484,7 +486,7 @@ mod tests {
                 excluded: vec![iv(0, 10), iv(20, 30)],
             }],
             clips: vec![ClipReport {
-                clip: ClipSummary { name: "lobby.mp4".into(), camera: "lobby".into(), range: iv(10, 20), frames: 250, sha256: "cd".repeat(32), masked_persons: Some(3) },
+                clip: ClipSummary { name: "lobby.mp4".into(), camera: "lobby".into(), range: iv(10, 20), frames: 250, sha256: "cd".repeat(32), masked_persons: Some(3), start_wall: None },
                 thumbnails: vec![],
             }],
             policy: vec!["Access request: everyone else masked.".into()],

@@ -25,6 +25,7 @@ fn request(cameras: Vec<CameraInput>, exclusions: Vec<Exclusion>) -> ExportReque
         expires: Date::today_utc().plus_days(30),
         encoder: EncoderSettings::builder().crf(18).preset(obscura_media::Preset::Ultrafast).build().unwrap(),
         work_dir: None,
+        allow_empty_exclusions: false,
         report: Default::default(),
     }
 }
