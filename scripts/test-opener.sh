@@ -55,9 +55,9 @@ printf 'key file passphrase\n' > "$W/keypass.txt"
 PAGE="$W/out/REQ-2026-042.opener.html"
 [ -f "$PAGE" ] || { echo "FAILED: obscura export wrote no opener page $PAGE" >&2; exit 1; }
 mkdir -p "$W/opened-keys"
-"$BIN" open "$W/out/REQ-2026-042.obx" --passphrase-file "$W/pass.txt" -o "$W/opened" --audit-log "$W/audit.jsonl" >/dev/null
-"$BIN" open "$W/out/REQ-2026-042-keys.obx" --identity "$W/keys/obscura.recipient.key" -o "$W/opened-keys" --audit-log "$W/audit.jsonl" >/dev/null
-FP=$("$BIN" verify "$W/out/REQ-2026-042.obx" --json --audit-log "$W/audit.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["signer_fingerprint"])')
+"$BIN" open "$W/out/REQ-2026-042.obx" --passphrase-file "$W/pass.txt" --signer "$W/keys/obscura.sign.pub" -o "$W/opened" --audit-log "$W/audit.jsonl" >/dev/null
+"$BIN" open "$W/out/REQ-2026-042-keys.obx" --identity "$W/keys/obscura.recipient.key" --signer "$W/keys/obscura.sign.pub" -o "$W/opened-keys" --audit-log "$W/audit.jsonl" >/dev/null
+FP=$("$BIN" verify "$W/out/REQ-2026-042.obx" --json --signer "$W/keys/obscura.sign.pub" --audit-log "$W/audit.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["signer_fingerprint"])')
 grep -q "$FP" "$W/export.txt" || { echo "FAILED: obscura export did not print the signer fingerprint" >&2; exit 1; }
 hashes() { (cd "$1" && python3 -c 'import hashlib,json,os; print(json.dumps({n: hashlib.sha256(open(n,"rb").read()).hexdigest() for n in sorted(os.listdir("."))}))'); }
 PAYLOADS=$(hashes "$W/opened")

@@ -7,6 +7,7 @@ use clap::Args;
 use obscura_seal::Identity;
 
 use crate::Outcome;
+use crate::cmd_trust::SignerPolicy;
 use crate::cmd_seal::{read_passphrase, recipient_secret};
 
 /// Arguments of `obscura open`.
@@ -25,9 +26,9 @@ pub struct OpenArgs {
     /// Output folder (created if missing; existing files are never overwritten).
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: PathBuf,
-    /// Refuse the export unless it is signed by this key (NAME.sign.pub or key line).
-    #[arg(long, value_name = "SIGNING_PUB")]
-    pub signer: Option<String>,
+    /// Who may have signed it: `--signer KEY`, the trust store (default) or `--any-signer`.
+    #[command(flatten)]
+    pub signers: crate::cmd_trust::SignerArgs,
     /// Open even if the retention expiry date has passed.
     #[arg(long)]
     pub allow_expired: bool,
@@ -52,11 +53,12 @@ pub fn run(args: OpenArgs, _quiet: bool) -> Result<Outcome> {
     };
     let created = !args.out.exists();
     std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create folder", args.out.display()))?;
-    let signer = match &args.signer {
-        Some(s) => Some(crate::cmd_seal::signer_public(s)?),
-        None => None,
+    let policy = args.signers.policy()?;
+    let options = match &policy {
+        SignerPolicy::Pinned(k) => obscura_seal::OpenOptions { allow_expired: args.allow_expired, signer: Some(*k), trusted: None },
+        SignerPolicy::Trusted(t) => obscura_seal::OpenOptions { allow_expired: args.allow_expired, signer: None, trusted: Some(t.keys()) },
+        SignerPolicy::Any => obscura_seal::OpenOptions { allow_expired: args.allow_expired, signer: None, trusted: None },
     };
-    let options = obscura_seal::OpenOptions { allow_expired: args.allow_expired, signer };
     let remove_created = || {
         if created {
             let _ = std::fs::remove_dir(&args.out); // only succeeds when empty
@@ -72,7 +74,11 @@ pub fn run(args: OpenArgs, _quiet: bool) -> Result<Outcome> {
             let entry = crate::cmd_audit::package_entry(obscura_audit::Action::Open, &args.file, format!("failed: {e}"));
             crate::cmd_audit::append(args.audit_log.as_deref(), entry)?;
             if e.is_finding() {
-                eprintln!("obscura: cannot open {}: {}", args.file.display(), crate::cmd_verify::shown(&e.to_string()));
+                let text = match &e {
+                    obscura_seal::Error::UnknownSigner { fingerprint } => policy.refusal(fingerprint),
+                    e => e.to_string(),
+                };
+                eprintln!("obscura: cannot open {}: {}", args.file.display(), crate::cmd_verify::shown(&text));
                 return Ok(Outcome::Findings);
             }
             return Err(anyhow::Error::new(e).context(format!("{}", args.file.display())));
@@ -80,6 +86,7 @@ pub fn run(args: OpenArgs, _quiet: bool) -> Result<Outcome> {
     };
     let n = decrypted.manifest.payloads.len();
     let fingerprint = decrypted.signer.fingerprint();
+    let decrypted_signer = decrypted.signer;
     let mut entry = crate::cmd_audit::package_entry(obscura_audit::Action::Open, &args.file, format!("ok: {n} payload(s) decrypted"));
     if let serde_json::Value::Object(d) = &mut entry.detail {
         d.insert("signer_fingerprint".into(), serde_json::json!(fingerprint));
@@ -101,7 +108,7 @@ pub fn run(args: OpenArgs, _quiet: bool) -> Result<Outcome> {
         }
     };
     println!("opened {}: {} payload(s) verified and decrypted", args.file.display(), files.len());
-    println!("  signer: {fingerprint}{}", if args.signer.is_some() { " (the required key)" } else { "" });
+    println!("  signer: {fingerprint} ({})", policy.describe(&decrypted_signer).unwrap_or_default());
     for f in files {
         println!("  {}", crate::cmd_verify::shown(&f.display().to_string()));
     }

@@ -8,7 +8,7 @@ use obscura_seal::{Manifest, VerifiedExport};
 use serde_json::json;
 
 use crate::Outcome;
-use crate::cmd_seal::signer_public;
+use crate::cmd_trust::SignerPolicy;
 
 /// Arguments of `obscura verify`.
 #[derive(Args, Debug)]
@@ -16,10 +16,9 @@ pub struct VerifyArgs {
     /// The export to check.
     #[arg(value_name = "FILE.obx")]
     pub file: PathBuf,
-    /// Require this signer (NAME.sign.pub or key line); without it any valid signature passes
-    /// and its fingerprint is shown.
-    #[arg(long, value_name = "SIGNING_PUB")]
-    pub signer: Option<String>,
+    /// Who may have signed it: `--signer KEY`, the trust store (default) or `--any-signer`.
+    #[command(flatten)]
+    pub signers: crate::cmd_trust::SignerArgs,
     /// Print the result as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -69,11 +68,15 @@ pub fn print_summary(m: &Manifest) {
 
 /// Runs `obscura verify`.
 pub fn run(args: VerifyArgs, _quiet: bool) -> Result<Outcome> {
-    let pinned = match &args.signer {
-        Some(s) => Some(signer_public(s)?),
-        None => None,
+    let policy = args.signers.policy()?;
+    let pinned = match &policy {
+        SignerPolicy::Pinned(k) => Some(*k),
+        _ => None,
     };
-    let result = obscura_seal::verify(&args.file, pinned.as_ref());
+    let result = obscura_seal::verify(&args.file, pinned.as_ref()).and_then(|v| match policy.describe(&v.signer) {
+        Some(_) => Ok(v),
+        None => Err(obscura_seal::Error::UnknownSigner { fingerprint: v.signer.fingerprint() }),
+    });
     let outcome = match &result {
         Ok(_) => "ok".to_string(),
         Err(e) if e.is_finding() => format!("failed: {e}"),
@@ -85,12 +88,16 @@ pub fn run(args: VerifyArgs, _quiet: bool) -> Result<Outcome> {
     }
     match result {
         Ok(v) => {
-            report_ok(&args, &v);
+            report_ok(&args, &v, &policy);
             Ok(Outcome::Ok)
         }
         Err(e) if e.is_finding() => {
+            let e = match &e {
+                obscura_seal::Error::UnknownSigner { fingerprint } => policy.refusal(fingerprint),
+                e => e.to_string(),
+            };
             if args.json {
-                println!("{}", json!({"valid": false, "file": args.file.display().to_string(), "reason": e.to_string()}));
+                println!("{}", json!({"valid": false, "file": args.file.display().to_string(), "reason": e}));
             } else {
                 println!("FAILED: {}: {}", args.file.display(), shown(&e.to_string()));
             }
@@ -100,7 +107,7 @@ pub fn run(args: VerifyArgs, _quiet: bool) -> Result<Outcome> {
     }
 }
 
-fn report_ok(args: &VerifyArgs, v: &VerifiedExport) {
+fn report_ok(args: &VerifyArgs, v: &VerifiedExport, policy: &SignerPolicy) {
     let m = &v.manifest;
     if args.json {
         let out = json!({
@@ -108,16 +115,13 @@ fn report_ok(args: &VerifyArgs, v: &VerifiedExport) {
             "file": args.file.display().to_string(),
             "signer_fingerprint": v.signer.fingerprint(),
             "signer_pinned": v.signer_pinned,
+            "signer_trusted": !matches!(policy, SignerPolicy::Any),
             "manifest": m,
         });
         println!("{out}");
         return;
     }
     println!("OK: {} is intact and validly signed", args.file.display());
-    if v.signer_pinned {
-        println!("  signer:     {} (the required key)", v.signer.fingerprint());
-    } else {
-        println!("  signer:     {} (not checked against a known key; pass --signer)", v.signer.fingerprint());
-    }
+    println!("  signer:     {} ({})", v.signer.fingerprint(), policy.describe(&v.signer).unwrap_or_default());
     print_summary(m);
 }

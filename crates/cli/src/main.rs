@@ -16,6 +16,7 @@ mod cmd_open;
 mod cmd_seal;
 mod cmd_verify;
 mod cmd_tracks;
+mod cmd_trust;
 mod detection_args;
 mod masking_args;
 mod progress;
@@ -58,6 +59,9 @@ enum Command {
     Verify(cmd_verify::VerifyArgs),
     /// Verify, then decrypt an export's payloads into a folder.
     Open(cmd_open::OpenArgs),
+    /// Trusted signer keys (`open` and `verify` accept only these without --signer).
+    #[command(subcommand)]
+    Trust(cmd_trust::TrustCommand),
     /// Show an export's manifest without decrypting.
     Inspect(cmd_inspect::InspectArgs),
     /// Audit log: `obscura audit verify LOG` checks its hash chain.
@@ -98,6 +102,7 @@ fn main() -> ExitCode {
         Command::Seal(a) => cmd_seal::run(a, quiet),
         Command::Verify(a) => cmd_verify::run(a, quiet),
         Command::Open(a) => cmd_open::run(a, quiet),
+        Command::Trust(c) => cmd_trust::run(c, quiet),
         Command::Inspect(a) => cmd_inspect::run(a, quiet),
         Command::Audit(c) => cmd_audit::run(c, quiet),
         Command::Export(a) => cmd_export::run(*a, quiet),

@@ -13,13 +13,14 @@ use predicates::prelude::*;
 
 fn obscura(dir: &Path) -> Command {
     let mut c = Command::cargo_bin("obscura").unwrap();
-    c.current_dir(dir).env("OBSCURA_AUDIT_LOG", dir.join("audit.jsonl")).env_remove("OBSCURA_OPERATOR").env_remove("OBSCURA_SITE");
+    c.current_dir(dir).env("OBSCURA_AUDIT_LOG", dir.join("audit.jsonl")).env_remove("OBSCURA_OPERATOR").env_remove("OBSCURA_SITE").env("OBSCURA_TRUST_FILE", dir.join("trusted-signers"));
     c
 }
 
 fn setup() -> tempfile::TempDir {
     let t = tempfile::tempdir().unwrap();
     obscura(t.path()).args(["keygen", "-o", "keys"]).assert().success();
+    obscura(t.path()).args(["trust", "add", "keys/obscura.sign.pub"]).assert().success();
     IndexedClip::write_with(t.path(), "cam.mp4", 25, 25, &["-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p"]);
     let site = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/site.example.toml");
     fs::copy(site, t.path().join("site.toml")).unwrap();

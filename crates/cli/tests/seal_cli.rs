@@ -10,8 +10,13 @@ use predicates::prelude::*;
 /// The binary, run in `dir`, with its audit log kept inside `dir` (never the user's own).
 fn obscura(dir: &Path) -> Command {
     let mut c = Command::cargo_bin("obscura").unwrap();
-    c.current_dir(dir).env("OBSCURA_AUDIT_LOG", dir.join("audit.jsonl"));
+    c.current_dir(dir).env("OBSCURA_AUDIT_LOG", dir.join("audit.jsonl")).env("OBSCURA_TRUST_FILE", dir.join("trusted-signers"));
     c
+}
+
+/// Trusts a signing key (open and verify accept only trusted signers without --signer).
+fn trust(dir: &Path, pubkey: &str) {
+    obscura(dir).args(["trust", "add", pubkey]).assert().success().stdout(predicate::str::contains("trusted signer"));
 }
 
 fn mode(p: &Path) -> u32 {
@@ -25,6 +30,7 @@ fn keygen_seal_verify_tamper_open() {
     let d = t.path();
     let keys = d.join("keys");
     obscura(d).args(["keygen", "-o"]).arg(&keys).assert().success().stdout(predicate::str::contains("mode 0600"));
+    trust(d, "keys/obscura.sign.pub");
     for (f, m) in [("obscura.sign.key", 0o600), ("obscura.recipient.key", 0o600), ("obscura.sign.pub", 0o644), ("obscura.recipient.pub", 0o644)] {
         assert_eq!(mode(&keys.join(f)), m, "{f}");
     }
@@ -108,6 +114,7 @@ fn expired_exports_and_passphrases() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
     obscura(d).args(["keygen", "-o", "k", "--name", "lab"]).current_dir(d).assert().success();
+    trust(d, "k/lab.sign.pub");
     fs::write(d.join("a.txt"), b"a").unwrap();
     fs::write(d.join("pw"), b"correct horse battery\n").unwrap();
     fs::write(d.join("wrong"), b"incorrect\n").unwrap();
@@ -146,6 +153,7 @@ fn protected_key_files() {
     let d = t.path();
     fs::write(d.join("kp"), b"key passphrase\n").unwrap();
     obscura(d).args(["keygen", "-o", "k", "--protect-with-passphrase-file", "kp"]).assert().success();
+    trust(d, "k/obscura.sign.pub");
     let text = fs::read_to_string(d.join("k/obscura.sign.key")).unwrap();
     assert!(text.contains("obscura-sign-secret-1-argon2id:"));
     fs::write(d.join("a.txt"), b"a").unwrap();

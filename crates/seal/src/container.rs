@@ -319,7 +319,7 @@ pub(crate) fn x25519_kek(shared: &[u8; 32], eph: &[u8; 32], recipient: &[u8; 32]
 /// Callers that must record the opening before any plaintext becomes visible use
 /// [`decrypt`] and [`DecryptedExport::publish`].
 pub fn open(path: &Path, identity: &Identity, out_dir: &Path, allow_expired: bool) -> Result<Vec<PathBuf>, Error> {
-    open_with(path, identity, out_dir, &OpenOptions { allow_expired, signer: None })
+    open_with(path, identity, out_dir, &OpenOptions { allow_expired, ..Default::default() })
 }
 
 /// Options of [`open_with`].
@@ -329,6 +329,10 @@ pub struct OpenOptions {
     pub allow_expired: bool,
     /// Require the manifest to be signed by this key ([`Error::UnknownSigner`] otherwise).
     pub signer: Option<SignerPublicKey>,
+    /// When set (and `signer` is not), require the signer to be one of these keys, e.g. a
+    /// [`crate::TrustStore`]'s ([`Error::UnknownSigner`] otherwise; an empty list refuses
+    /// every export). `None` with no `signer`: any valid signature is accepted.
+    pub trusted: Option<Vec<SignerPublicKey>>,
 }
 
 /// [`open`] with options (e.g. a required signer).
@@ -380,6 +384,12 @@ pub fn decrypt(path: &Path, identity: &Identity, out_dir: &Path, options: &OpenO
     let (mut f, len) = open_file(path)?;
     let p = parse(&mut f, len)?;
     let signer = check_signature(&p, options.signer.as_ref())?;
+    if options.signer.is_none()
+        && let Some(list) = &options.trusted
+        && !list.contains(&signer)
+    {
+        return Err(Error::UnknownSigner { fingerprint: signer.fingerprint() });
+    }
     if !allow_expired {
         check_expiry(&p.manifest)?;
     }

@@ -31,6 +31,7 @@ mod manifest;
 mod seal;
 mod stream;
 pub mod testing;
+mod trust;
 
 pub use container::{DecryptedExport, OpenOptions, VerifiedExport, decrypt, inspect, inspect_bytes, open, open_with, verify};
 pub use date::Date;
@@ -44,6 +45,7 @@ pub use manifest::{
     SourceFile, check_payload_name, check_portable_name, name_key,
 };
 pub use seal::SealBuilder;
+pub use trust::{TrustStore, TrustedSigner};
 
 /// Default STREAM chunk size (64 KiB).
 pub const DEFAULT_CHUNK_SIZE: u32 = 65_536;

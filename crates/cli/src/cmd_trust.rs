@@ -1,0 +1,163 @@
+//! `obscura trust add|list|remove`: the signer keys `open` and `verify` accept without
+//! `--signer` (the trust store, see docs/FORMAT.md section 11); and the signer policy those
+//! commands share.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use obscura_seal::{SignerPublicKey, TrustStore};
+
+use crate::Outcome;
+use crate::cmd_verify::shown;
+
+/// `obscura trust ...`
+#[derive(Subcommand, Debug)]
+pub enum TrustCommand {
+    /// Trust a signing public key (NAME.sign.pub or key line).
+    Add(TrustAddArgs),
+    /// List the trusted signer keys.
+    List(TrustFileArgs),
+    /// Stop trusting a key, by fingerprint (at least 8 leading hex digits) or key file.
+    Remove(TrustRemoveArgs),
+}
+
+/// Where the trust store is.
+#[derive(Args, Debug, Clone)]
+pub struct TrustFileArgs {
+    /// Trust store file (default: $OBSCURA_TRUST_FILE, $XDG_CONFIG_HOME/obscura/trusted-signers
+    /// or ~/.config/obscura/trusted-signers).
+    #[arg(long, value_name = "FILE")]
+    pub trust_file: Option<PathBuf>,
+}
+
+/// Arguments of `obscura trust add`.
+#[derive(Args, Debug)]
+pub struct TrustAddArgs {
+    /// The signing public key (NAME.sign.pub or key line).
+    #[arg(value_name = "SIGNING_PUB")]
+    pub key: String,
+    /// A label shown by `trust list`, `open` and `verify` (e.g. the site's name).
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub label: String,
+    #[command(flatten)]
+    pub file: TrustFileArgs,
+}
+
+/// Arguments of `obscura trust remove`.
+#[derive(Args, Debug)]
+pub struct TrustRemoveArgs {
+    /// Fingerprint (or its first 8+ hex digits), or the key file / key line.
+    #[arg(value_name = "FINGERPRINT|SIGNING_PUB")]
+    pub key: String,
+    #[command(flatten)]
+    pub file: TrustFileArgs,
+}
+
+fn store(file: &TrustFileArgs) -> Result<TrustStore> {
+    let path = match &file.trust_file {
+        Some(p) => p.clone(),
+        None => TrustStore::default_path()?,
+    };
+    Ok(TrustStore::load(&path)?)
+}
+
+/// Runs `obscura trust ...`.
+pub fn run(cmd: TrustCommand, _quiet: bool) -> Result<Outcome> {
+    match cmd {
+        TrustCommand::Add(a) => {
+            let key = crate::cmd_seal::signer_public(&a.key)?;
+            let mut s = store(&a.file)?;
+            if s.add(key, &a.label)? {
+                s.save()?;
+                println!("trusted signer {}{}", key.fingerprint(), label(&a.label));
+            } else {
+                println!("already trusted: {}", key.fingerprint());
+            }
+        }
+        TrustCommand::List(f) => {
+            let s = store(&f)?;
+            if s.signers().is_empty() {
+                println!("no trusted signers (add one with `obscura trust add NAME.sign.pub`)");
+            }
+            for t in s.signers() {
+                println!("{}{}", t.key.fingerprint(), label(&t.label));
+            }
+        }
+        TrustCommand::Remove(a) => {
+            let fp = if a.key.starts_with("obscura-") || std::path::Path::new(&a.key).exists() {
+                crate::cmd_seal::signer_public(&a.key)?.fingerprint()
+            } else {
+                a.key.clone()
+            };
+            let mut s = store(&a.file)?;
+            let gone = s.remove(&fp)?;
+            s.save()?;
+            println!("no longer trusted: {}{}", gone.key.fingerprint(), label(&gone.label));
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+fn label(l: &str) -> String {
+    if l.is_empty() { String::new() } else { format!("  {}", shown(l)) }
+}
+
+/// The signer flags `open` and `verify` share.
+#[derive(Args, Debug, Clone)]
+pub struct SignerArgs {
+    /// Require this signer (NAME.sign.pub or key line). Without it, the signer must be in
+    /// the trust store (`obscura trust add`).
+    #[arg(long, value_name = "SIGNING_PUB")]
+    pub signer: Option<String>,
+    /// Accept any valid signature, trusted or not (the signature then proves integrity, not
+    /// origin). The signer's fingerprint is printed either way.
+    #[arg(long, conflicts_with = "signer")]
+    pub any_signer: bool,
+    #[command(flatten)]
+    pub trust: TrustFileArgs,
+}
+
+/// What the signer flags resolve to.
+pub enum SignerPolicy {
+    /// `--signer KEY`.
+    Pinned(SignerPublicKey),
+    /// The trust store's keys (the default).
+    Trusted(TrustStore),
+    /// `--any-signer`.
+    Any,
+}
+
+impl SignerArgs {
+    /// Resolves the flags (loads the trust store by default).
+    pub fn policy(&self) -> Result<SignerPolicy> {
+        if let Some(s) = &self.signer {
+            return Ok(SignerPolicy::Pinned(crate::cmd_seal::signer_public(s)?));
+        }
+        if self.any_signer {
+            return Ok(SignerPolicy::Any);
+        }
+        Ok(SignerPolicy::Trusted(store(&self.trust)?))
+    }
+}
+
+impl SignerPolicy {
+    /// How the actual signer stands under this policy, for printing: `None` when refused.
+    pub fn describe(&self, signer: &SignerPublicKey) -> Option<String> {
+        match self {
+            SignerPolicy::Pinned(k) => (k == signer).then(|| "the required key (--signer)".to_string()),
+            SignerPolicy::Trusted(t) => t.get(signer).map(|e| if e.label.is_empty() { "trusted".to_string() } else { format!("trusted: {}", shown(&e.label)) }),
+            SignerPolicy::Any => Some("NOT checked against a trusted key (--any-signer)".to_string()),
+        }
+    }
+
+    /// The message for a valid export whose signer this policy refuses.
+    pub fn refusal(&self, fingerprint: &str) -> String {
+        match self {
+            SignerPolicy::Pinned(_) => format!("signed by an unknown key (fingerprint {fingerprint}), not the required signer"),
+            _ => format!(
+                "signed by {fingerprint}, which is not a trusted signer (check it with the sender, then `obscura trust add KEY`, or pass --signer KEY; --any-signer skips the check)"
+            ),
+        }
+    }
+}
