@@ -53,8 +53,8 @@ pub struct ExportArgs {
     /// Erasure: a range to leave out, A..B (every camera) or CAMERA=A..B. Repeatable.
     #[arg(long, value_name = "[CAMERA=]A..B")]
     pub exclude: Vec<String>,
-    /// Access: keep this track id visible (ids as `obscura tracks` gives for the window
-    /// clip). Repeatable.
+    /// Access: keep this person visible (person ids as `obscura tracks` lists them for the
+    /// window clip; checked on every frame). Repeatable.
     #[arg(long, value_name = "ID")]
     pub keep: Vec<u64>,
     /// Access: keep the person whose box contains X,Y at TIME (clip time of the source).
@@ -164,6 +164,11 @@ impl ClipRedactor for PipelineRedactor {
             let embedder = ReidEmbedder::new(&self.store, SessionConfig { intra_threads: self.threads, ..SessionConfig::default() }).map_err(|e| e.to_string())?;
             b = b.keep_like(KeepLike { photo: photo.clone(), embedder: Box::new(embedder), threshold: *threshold, crops_per_track: 4 });
         }
+        // People, not track ids: identities and the per-frame check need appearance.
+        if !self.policy.keep().is_empty() || !notes.is_empty() {
+            let embedder = ReidEmbedder::new(&self.store, SessionConfig { intra_threads: self.threads, ..SessionConfig::default() }).map_err(|e| e.to_string())?;
+            b = b.embedder(embedder);
+        }
         let mut r = b.build().map_err(|e| e.to_string())?;
         let rep = r.redact(input, output).map_err(|e| {
             // The pipeline names the window clip (a private temporary) and its times.
@@ -171,7 +176,15 @@ impl ClipRedactor for PipelineRedactor {
             format!("{text} (frame numbers and times here count from the request window's start, source time {offset})")
         })?;
         for m in rep.matches.iter().filter(|m| m.matched) {
-            notes.push(format!("track {} matched the reference photo (similarity {:.2})", m.track, m.similarity));
+            notes.push(format!("person {} matched the reference photo (similarity {:.2})", m.track, m.similarity));
+        }
+        if rep.subject_frames > 0 {
+            notes.push(format!(
+                "the data subject is visible on {} of the {} frames they are in; masked where they could not be confirmed to be them ({} frames)",
+                rep.subject_frames - rep.subject_uncertain_frames,
+                rep.subject_frames,
+                rep.subject_uncertain_frames
+            ));
         }
         if rep.kept.is_empty() {
             notes.push("no person was kept visible: everyone detected is masked".into());
@@ -198,7 +211,7 @@ impl ClipRedactor for PipelineRedactor {
         let mut v = vec![format!("Access request: {what} is masked ({}) in every frame, except the data subject.", self.style)];
         let mut how = Vec::new();
         if !self.keep.is_empty() {
-            how.push(format!("track ids {:?}", self.keep));
+            how.push(format!("person ids {:?} (as `obscura tracks` lists them)", self.keep));
         }
         if !self.keep_at.is_empty() {
             how.push(format!("{} point(s) in time and space ({})", self.keep_at.len(), self.keep_at.iter().map(|k| k.2.as_str()).collect::<Vec<_>>().join(", ")));

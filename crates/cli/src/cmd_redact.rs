@@ -40,8 +40,9 @@ pub struct RedactArgs {
     /// Output file (one input) or folder (several inputs or a folder; created if missing).
     #[arg(short, long, value_name = "OUT")]
     pub output: PathBuf,
-    /// Keep (leave visible) this track id, as listed by `obscura tracks` on the same input
-    /// with the same --every, --targets and --hold. Repeatable. One input only.
+    /// Keep (leave visible) this person, by the person id `obscura tracks` lists on the same
+    /// input with the same --every, --targets and --hold; their boxes stay visible only where
+    /// checked to be them. Repeatable. One input only.
     #[arg(long, value_name = "ID")]
     pub keep: Vec<u64>,
     /// Keep the person whose box contains pixel X,Y at TIME (seconds or HH:MM:SS.fff; the
@@ -268,6 +269,11 @@ fn run_one(job: &Job, shared: &Shared, bar: &ProgressBar, overall: &ProgressBar)
         let embedder = ReidEmbedder::new(&shared.store, SessionConfig { intra_threads: shared.threads, ..SessionConfig::default() }).map_err(|e| e.to_string())?;
         builder = builder.keep_like(KeepLike { photo: photo.clone(), embedder: Box::new(embedder), threshold: *threshold, crops_per_track: 4 });
     }
+    if !shared.keep_at.is_empty() || !shared.policy.keep().is_empty() {
+        // People, not track ids: identities and the per-frame check need appearance.
+        let embedder = ReidEmbedder::new(&shared.store, SessionConfig { intra_threads: shared.threads, ..SessionConfig::default() }).map_err(|e| e.to_string())?;
+        builder = builder.embedder(embedder);
+    }
     if let Some(n) = shared.frames {
         builder = builder.max_frames(n);
     }
@@ -410,7 +416,7 @@ fn print_table(results: &[FileResult], batch: bool) {
             }
             for m in &rep.matches {
                 println!(
-                    "keep-like: track {:>4} similarity {:.2} (best {:.2}, {} crops){}",
+                    "keep-like: person {:>4} similarity {:.2} (best {:.2}, {} crops){}",
                     m.track,
                     m.similarity,
                     m.best,
@@ -436,9 +442,9 @@ fn print_table(results: &[FileResult], batch: bool) {
                 r.output.display()
             ),
             (Some(rep), _) => {
-                let kept: Vec<String> = rep.kept.iter().map(u64::to_string).collect();
+                let kept: Vec<String> = rep.kept_identities.iter().map(u64::to_string).collect();
                 println!(
-                    "{} -> {}: {} frames in {:.1} s ({:.1} frames/s), {} pass(es); kept tracks [{}]; masked {} track(s), {} untracked detection(s)",
+                    "{} -> {}: {} frames in {:.1} s ({:.1} frames/s), {} pass(es); kept person(s) [{}]; masked {} track(s), {} untracked detection(s)",
                     r.input.display(),
                     r.output.display(),
                     rep.frames,
@@ -449,6 +455,17 @@ fn print_table(results: &[FileResult], batch: bool) {
                     rep.masked.len(),
                     rep.untracked_detections
                 );
+                if rep.subject_frames > 0 {
+                    let spans: Vec<String> = rep.subject_uncertain.iter().take(12).map(|s| format!("{:.1}-{:.1} s", s.first_pts, s.last_pts)).collect();
+                    println!(
+                        "  subject visible on {} of {} frames; masked for uncertainty on {}{}{}",
+                        rep.subject_frames - rep.subject_uncertain_frames,
+                        rep.subject_frames,
+                        rep.subject_uncertain_frames,
+                        if spans.is_empty() { String::new() } else { format!(" ({}", spans.join(", ")) },
+                        if spans.is_empty() { "" } else if rep.subject_uncertain.len() > 12 { ", ...)" } else { ")" }
+                    );
+                }
                 let st = &rep.stages;
                 let per = |ms: f64| ms / rep.frames.max(1) as f64;
                 if rep.frames > 1 {

@@ -1,6 +1,8 @@
-//! `obscura tracks`: find and track every person (and face) in a video, write the tracks as
-//! JSON (docs/TRACKS-JSON.md) and a contact sheet PNG with one labelled thumbnail per person
-//! track, so an operator can name the data subject ("keep 7").
+//! `obscura tracks`: find and track every person (and face) in a video, group the person tracks
+//! into people (identities: tracks split at id switches and linked across gaps by appearance),
+//! write them as JSON (docs/TRACKS-JSON.md) and a contact sheet PNG with one cell per person
+//! (the frame in context with their box drawn, a close-up, their time ranges), so an operator
+//! can name the data subject ("keep 7").
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -13,8 +15,11 @@ use image::{Rgb, RgbImage, imageops};
 use obscura_core::{ObjectClass, atomic::write_atomically};
 use obscura_detect::models::{ModelStore, default_model_dir};
 use obscura_media::{DecodeOptions, Decoder};
-use obscura_pipeline::{AnalyseOptions, Targets, analyse, builtin_detector};
-use obscura_track::{TrackRecord, TrackSet};
+use obscura_detect::SessionConfig;
+use obscura_detect::reid::ReidEmbedder;
+use obscura_pipeline::identity::identify;
+use obscura_pipeline::{AnalyseOptions, CancelToken, IdentityOptions, Pass, Progress, ProgressFn, Targets, analyse, builtin_detector};
+use obscura_track::{BoxRecord, IdentityRecord, TrackRecord, TrackSet};
 
 use crate::{Outcome, progress};
 
@@ -73,7 +78,7 @@ pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
 
     let pb = progress::bar(None, quiet, "analysing");
     let started = Instant::now();
-    let set = analyse(input, detector.as_mut(), &options, |done, total| {
+    let mut set = analyse(input, detector.as_mut(), &options, |done, total| {
         if let Some(t) = total.filter(|t| pb.length() != Some((*t).max(done))) {
             pb.set_length(t.max(done));
             pb.set_style(
@@ -83,6 +88,14 @@ pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
         pb.set_position(done);
     })?;
     pb.finish_and_clear();
+    if targets.person {
+        let mut embedder = ReidEmbedder::new(&store, SessionConfig { intra_threads: args.threads, ..SessionConfig::default() })?;
+        let pb = progress::bar(Some(set.source.frames), quiet, "people");
+        let p = pb.clone();
+        let progress: ProgressFn = std::sync::Arc::new(move |pr: &Progress| p.set_position(pr.frames_done));
+        identify(input, &mut set, &mut embedder, &IdentityOptions::default(), &DecodeOptions::default(), None, &CancelToken::new(), Some(&progress), (Pass::Embed, 2, 2))?;
+        pb.finish_and_clear();
+    }
     let secs = started.elapsed().as_secs_f64();
 
     if let Some(sheet) = &args.sheet {
@@ -126,8 +139,15 @@ fn summarise(set: &TrackSet, secs: f64, lib: &Path) -> String {
         set.source.frames as f64 / secs.max(1e-9),
         lib.display()
     );
-    for t in persons {
-        s.push_str(&format!("  person #{:<4} {} - {}  ({} detections)\n", t.id, clock(t.first_pts), clock(t.last_pts), t.detections()));
+    s.push_str(&format!("{} people (person tracks split at id switches and linked by appearance; `--keep ID` takes these ids):\n", set.identities.len()));
+    for p in &set.identities {
+        let parts: Vec<String> = p.tracklets.iter().map(|t| format!("#{} {}-{}", t.track, clock(t.first_pts), clock(t.last_pts))).collect();
+        s.push_str(&format!("  person {:<4} {} - {}  tracklets: {}\n", p.id, clock(p.first_pts), clock(p.last_pts), parts.join(", ")));
+    }
+    if set.identities.is_empty() {
+        for t in persons {
+            s.push_str(&format!("  person track #{:<4} {} - {}  ({} detections)\n", t.id, clock(t.first_pts), clock(t.last_pts), t.detections()));
+        }
     }
     s
 }
@@ -139,30 +159,64 @@ fn clock(secs: f64) -> String {
     if h > 0 { format!("{h}:{m:02}:{s:02}.{d}") } else { format!("{m}:{s:02}.{d}") }
 }
 
-const THUMB_W: u32 = 168;
-const THUMB_H: u32 = 200;
-const LABEL_H: u32 = 48;
-const COLUMNS: u32 = 6;
+const SCENE_W: u32 = 320;
+const CROP_W: u32 = 120;
+const THUMB_H: u32 = 240;
+const LABEL_H: u32 = 52;
+const COLUMNS: u32 = 3;
 
-/// One cell per person track (ordered by id): its best-scored detected crop, the id and the
-/// time range. Decodes the input a second time to fetch the crops.
+/// The box shown for a person: their tallest well-scored detected box (score at least 90% of
+/// their best), ties the earliest.
+fn pick_box<'a>(set: &'a TrackSet, person: &IdentityRecord) -> Option<&'a BoxRecord> {
+    let boxes: Vec<&BoxRecord> = person
+        .tracklets
+        .iter()
+        .filter_map(|tl| set.track(tl.track).map(|t| (tl, t)))
+        .flat_map(|(tl, t)| t.boxes.iter().filter(move |b| !b.predicted && b.frame >= tl.first_frame && b.frame <= tl.last_frame))
+        .collect();
+    let best = boxes.iter().map(|b| b.score).fold(0.0f32, f32::max);
+    boxes.into_iter().filter(|b| b.score >= 0.9 * best).fold(None, |acc: Option<&BoxRecord>, b| match acc {
+        Some(a) if a.h >= b.h => Some(a),
+        _ => Some(b),
+    })
+}
+
+/// One cell per person (identity, ordered by id): the frame they are seen best on, scaled,
+/// with their box drawn, beside a close-up; the id, time range and tracklet count below.
+/// Without identities, one cell per person track. Decodes the input once more.
 fn contact_sheet(input: &Path, set: &TrackSet) -> anyhow::Result<Vec<u8>> {
-    let persons: Vec<&TrackRecord> = set.tracks.iter().filter(|t| t.class == ObjectClass::Person).collect();
+    let people: Vec<IdentityRecord> = if set.identities.is_empty() {
+        set.tracks
+            .iter()
+            .filter(|t| t.class == ObjectClass::Person)
+            .map(|t| IdentityRecord {
+                id: t.id,
+                tracklets: vec![obscura_track::TrackletRecord { track: t.id, first_frame: t.first_frame, last_frame: t.last_frame, first_pts: t.first_pts, last_pts: t.last_pts, samples: 0 }],
+                first_frame: t.first_frame,
+                last_frame: t.last_frame,
+                first_pts: t.first_pts,
+                last_pts: t.last_pts,
+            })
+            .collect()
+    } else {
+        set.identities.clone()
+    };
+    let picks: Vec<Option<&BoxRecord>> = people.iter().map(|p| pick_box(set, p)).collect();
     let mut wanted: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
-    for (i, t) in persons.iter().enumerate() {
-        if let Some(b) = t.best_box() {
+    for (i, b) in picks.iter().enumerate() {
+        if let Some(b) = b {
             wanted.entry(b.frame).or_default().push(i);
         }
     }
-    let mut thumbs: Vec<Option<RgbImage>> = vec![None; persons.len()];
+    let mut cells: Vec<Option<(RgbImage, RgbImage)>> = vec![None; people.len()];
     if let Some(&last) = wanted.keys().last() {
         let mut dec = Decoder::open(input, &DecodeOptions::default())?;
         while let Some(frame) = dec.next_frame()? {
             if let Some(list) = wanted.get(&frame.index) {
                 let rgb = RgbImage::from_raw(frame.width, frame.height, frame.to_rgb24()).context("frame size")?;
                 for &i in list {
-                    let b = persons[i].best_box().expect("wanted only with a best box");
-                    thumbs[i] = thumbnail(&rgb, &b.rect());
+                    let b = picks[i].expect("wanted only with a box");
+                    cells[i] = Some((scene(&rgb, &b.rect()), thumbnail(&rgb, &b.rect()).unwrap_or_else(|| RgbImage::new(1, 1))));
                 }
             }
             if frame.index >= last {
@@ -170,38 +224,65 @@ fn contact_sheet(input: &Path, set: &TrackSet) -> anyhow::Result<Vec<u8>> {
             }
         }
     }
-    let cols = COLUMNS.min(persons.len().max(1) as u32);
-    let rows = (persons.len() as u32).div_ceil(cols).max(1);
-    let (cw, ch) = (THUMB_W + 8, THUMB_H + LABEL_H + 8);
+    let cols = COLUMNS.min(people.len().max(1) as u32);
+    let rows = (people.len() as u32).div_ceil(cols).max(1);
+    let (cw, ch) = (SCENE_W + CROP_W + 12, THUMB_H + LABEL_H + 8);
     let mut sheet = RgbImage::from_pixel(cols * cw + 8, rows * ch + 8, Rgb([40, 40, 40]));
-    if persons.is_empty() {
+    if people.is_empty() {
         draw_text(&mut sheet, 16, 16, "-", 3, Rgb([255, 255, 255]));
     }
-    for (i, t) in persons.iter().enumerate() {
+    for (i, p) in people.iter().enumerate() {
         let (cx, cy) = (8 + (i as u32 % cols) * cw, 8 + (i as u32 / cols) * ch);
         for y in 0..THUMB_H {
-            for x in 0..THUMB_W {
+            for x in 0..SCENE_W + CROP_W + 4 {
                 sheet.put_pixel(cx + x, cy + y, Rgb([0, 0, 0]));
             }
         }
-        if let Some(th) = &thumbs[i] {
-            let (ox, oy) = (cx + (THUMB_W - th.width()) / 2, cy + (THUMB_H - th.height()) / 2);
+        if let Some((sc, th)) = &cells[i] {
+            imageops::overlay(&mut sheet, sc, i64::from(cx), i64::from(cy + (THUMB_H - sc.height()) / 2));
+            let (ox, oy) = (cx + SCENE_W + 4 + (CROP_W - th.width()) / 2, cy + (THUMB_H - th.height()) / 2);
             imageops::overlay(&mut sheet, th, i64::from(ox), i64::from(oy));
         }
-        draw_text(&mut sheet, cx + 2, cy + THUMB_H + 4, &format!("#{}", t.id), 3, Rgb([255, 255, 80]));
-        draw_text(&mut sheet, cx + 2, cy + THUMB_H + 30, &format!("{}-{}", clock(t.first_pts), clock(t.last_pts)), 2, Rgb([230, 230, 230]));
+        let label = if set.identities.is_empty() { format!("#{}", p.id) } else { format!("#{} {}T", p.id, p.tracklets.len()) };
+        draw_text(&mut sheet, cx + 2, cy + THUMB_H + 4, &label, 3, Rgb([255, 255, 80]));
+        let ranges: Vec<String> = p.tracklets.iter().take(3).map(|t| format!("{}-{}", clock(t.first_pts), clock(t.last_pts))).collect();
+        let more = if p.tracklets.len() > 3 { " ." } else { "" };
+        draw_text(&mut sheet, cx + 2, cy + THUMB_H + 32, &format!("{}{more}", ranges.join(" ")), 2, Rgb([230, 230, 230]));
     }
     let mut png = Vec::new();
     image::DynamicImage::ImageRgb8(sheet).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
     Ok(png)
 }
 
-/// The box widened by 10%, clipped, scaled to fit the thumbnail area (at most 4x up).
+/// The whole frame scaled to the scene width, the box drawn on it (yellow, 2 px).
+fn scene(frame: &RgbImage, rect: &obscura_core::Rect) -> RgbImage {
+    let s = (SCENE_W as f32 / frame.width() as f32).min(THUMB_H as f32 / frame.height() as f32);
+    let (w, h) = (((frame.width() as f32 * s) as u32).clamp(1, SCENE_W), ((frame.height() as f32 * s) as u32).clamp(1, THUMB_H));
+    let mut img = imageops::resize(frame, w, h, imageops::FilterType::Triangle);
+    let (x0, y0) = ((rect.x * s).max(0.0) as u32, (rect.y * s).max(0.0) as u32);
+    let (x1, y1) = (((rect.x + rect.w) * s) as u32, ((rect.y + rect.h) * s) as u32);
+    let (x1, y1) = (x1.min(w - 1).max(x0), y1.min(h - 1).max(y0));
+    for t in 0..2u32 {
+        for x in x0..=x1 {
+            for y in [y0.saturating_sub(t), (y1 + t).min(h - 1)] {
+                img.put_pixel(x, y, Rgb([255, 230, 0]));
+            }
+        }
+        for y in y0..=y1 {
+            for x in [x0.saturating_sub(t), (x1 + t).min(w - 1)] {
+                img.put_pixel(x, y, Rgb([255, 230, 0]));
+            }
+        }
+    }
+    img
+}
+
+/// The box widened by 10%, clipped, scaled to fit the close-up area (at most 4x up).
 fn thumbnail(frame: &RgbImage, rect: &obscura_core::Rect) -> Option<RgbImage> {
     let p = rect.dilate(0.1, 2.0).to_pixels(frame.width(), frame.height())?;
     let crop = imageops::crop_imm(frame, p.x, p.y, p.w, p.h).to_image();
-    let s = (THUMB_W as f32 / p.w as f32).min(THUMB_H as f32 / p.h as f32).min(4.0);
-    let (w, h) = (((p.w as f32 * s) as u32).clamp(1, THUMB_W), ((p.h as f32 * s) as u32).clamp(1, THUMB_H));
+    let s = (CROP_W as f32 / p.w as f32).min(THUMB_H as f32 / p.h as f32).min(4.0);
+    let (w, h) = (((p.w as f32 * s) as u32).clamp(1, CROP_W), ((p.h as f32 * s) as u32).clamp(1, THUMB_H));
     Some(imageops::resize(&crop, w, h, imageops::FilterType::Triangle))
 }
 
@@ -222,6 +303,7 @@ fn glyph(c: char) -> [u8; 7] {
         ':' => [0b00000, 0b01100, 0b01100, 0b00000, 0b01100, 0b01100, 0b00000],
         '.' => [0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b01100, 0b01100],
         '-' => [0b00000, 0b00000, 0b00000, 0b11111, 0b00000, 0b00000, 0b00000],
+        'T' => [0b11111, 0b00100, 0b00100, 0b00100, 0b00100, 0b00100, 0b00100],
         _ => [0; 7],
     }
 }
@@ -268,6 +350,6 @@ mod tests {
         assert!((6..11).all(|x| img.get_pixel(x, 3)[0] == 255));
         assert_eq!(img.get_pixel(6, 2)[0], 0);
         // Every label character has a glyph.
-        assert!("#0123456789:.-".chars().all(|c| glyph(c) != [0; 7]));
+        assert!("#0123456789:.-T".chars().all(|c| glyph(c) != [0; 7]));
     }
 }

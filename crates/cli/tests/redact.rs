@@ -140,8 +140,10 @@ fn video_keep_at_on_real_footage_writes_output_sheet_and_summary() {
     let json: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
     let rep = &json["report"];
     assert_eq!(rep["frames"], 60);
-    assert_eq!(rep["passes"], 2);
-    assert_eq!(rep["kept"].as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(rep["passes"], 4, "analyse, appearance, per-frame check, mask");
+    assert_eq!(rep["kept_identities"].as_array().unwrap().len(), 1, "{json}");
+    assert!(!rep["kept"].as_array().unwrap().is_empty(), "{json}");
+    assert!(rep["subject_frames"].as_u64().unwrap() > 0, "{json}");
     assert!(rep["masked"].as_array().unwrap().len() >= 4, "{json}");
     assert!(rep["fps"].as_f64().unwrap() > 0.0);
     let probe = obscura_testkit::clips::ffprobe_frame_count(&out);

@@ -18,8 +18,19 @@ fn tracks_json_to_stdout_and_contact_sheet() {
         assert!(!b[k].is_null(), "box lacks {k}");
     }
     assert!(tracks[0]["first_pts"].is_number() && tracks[0]["last_pts"].is_number());
+    // The two walkers are two people, each made of tracklets of existing person tracks.
+    let people = v["identities"].as_array().expect("identities listed");
+    assert_eq!(people.len(), 2, "{people:?}");
+    for p in people {
+        let parts = p["tracklets"].as_array().unwrap();
+        assert!(!parts.is_empty());
+        for t in parts {
+            assert!(tracks.iter().any(|k| k["id"] == t["track"] && k["class"] == "person"), "{t}");
+            assert!(t["first_frame"].as_u64().unwrap() <= t["last_frame"].as_u64().unwrap());
+        }
+    }
     let img = image::open(&sheet).unwrap();
-    assert!(img.width() >= 168 && img.height() >= 200);
+    assert!(img.width() >= 2 * 440 && img.height() >= 240, "{}x{}: one cell per person", img.width(), img.height());
     // Only the sheet is in the folder: no temp files left.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }

@@ -21,6 +21,12 @@ pub trait Embedder: Send {
     /// Embeds `region` of `frame` (Yuv420p, Rgb24 or Rgba). The vector has unit length.
     fn embed(&mut self, frame: &Frame, region: PixelRect) -> Result<Vec<f32>, Error>;
 
+    /// Embeds several regions of one frame (one vector per region, same order). The default
+    /// embeds them one by one; the built-in embedder runs them as one batch.
+    fn embed_batch(&mut self, frame: &Frame, regions: &[PixelRect]) -> Result<Vec<Vec<f32>>, Error> {
+        regions.iter().map(|r| self.embed(frame, *r)).collect()
+    }
+
     /// The models this embedder runs (name and sha256), for manifests.
     fn models(&self) -> Vec<ModelInfo>;
 }
@@ -44,6 +50,8 @@ pub struct ReidEmbedder {
     output_name: String,
     input_w: u32,
     input_h: u32,
+    /// Whether the graph takes batches larger than one (found out on the first batch).
+    batches: Option<bool>,
 }
 
 impl ReidEmbedder {
@@ -52,7 +60,7 @@ impl ReidEmbedder {
         let entry = store.entry(REID_MODEL)?;
         let input_name = entry.input.get("name").and_then(|v| v.as_str()).unwrap_or("inputs:0").to_string();
         let model = OnnxModel::load(store, REID_MODEL, &session)?;
-        Ok(Self { model, input_name, output_name: "Identity:0".into(), input_w: 128, input_h: 256 })
+        Ok(Self { model, input_name, output_name: "Identity:0".into(), input_w: 128, input_h: 256, batches: None })
     }
 }
 
@@ -67,6 +75,34 @@ impl Embedder for ReidEmbedder {
             return Err(Error::Inference { model: REID_MODEL.into(), reason: format!("unusable embedding of {} values", v.len()) });
         }
         Ok(normalise(v))
+    }
+
+    fn embed_batch(&mut self, frame: &Frame, regions: &[PixelRect]) -> Result<Vec<Vec<f32>>, Error> {
+        if regions.len() < 2 || self.batches == Some(false) {
+            return regions.iter().map(|r| self.embed(frame, *r)).collect();
+        }
+        let per = (self.input_w * self.input_h * 3) as usize;
+        let mut input = vec![0f32; per * regions.len()];
+        for (r, chunk) in regions.iter().zip(input.chunks_mut(per)) {
+            fill_nhwc_bgr(frame, *r, self.input_w, self.input_h, chunk)?;
+        }
+        let shape = [regions.len(), self.input_h as usize, self.input_w as usize, 3];
+        match self.model.run(&self.input_name, shape, &input, std::slice::from_ref(&self.output_name)) {
+            Ok(mut out) => {
+                let v = out.remove(&self.output_name).unwrap_or_default();
+                if v.len() % regions.len() != 0 || v.is_empty() || v.iter().any(|x| !x.is_finite()) {
+                    return Err(Error::Inference { model: REID_MODEL.into(), reason: format!("unusable batch of {} values for {} crops", v.len(), regions.len()) });
+                }
+                self.batches = Some(true);
+                Ok(v.chunks(v.len() / regions.len()).map(|c| normalise(c.to_vec())).collect())
+            }
+            // A graph with a fixed batch of one: crop by crop from now on.
+            Err(_) if self.batches.is_none() => {
+                self.batches = Some(false);
+                regions.iter().map(|r| self.embed(frame, *r)).collect()
+            }
+            Err(e) => Err(e),
+        }
     }
 
     fn models(&self) -> Vec<ModelInfo> {
@@ -194,6 +230,12 @@ mod tests {
         assert_eq!(v.len(), 256);
         assert!((v.iter().map(|x| x * x).sum::<f32>() - 1.0).abs() < 1e-3);
         assert!(cosine(&v, &v) > 0.999);
+        // A batch gives the same vectors as one by one.
+        let r2 = PixelRect { x: 8, y: 16, w: 40, h: 100 };
+        let batch = e.embed_batch(&f, &[PixelRect { x: 0, y: 0, w: 64, h: 128 }, r2]).unwrap();
+        let single = e.embed(&f, r2).unwrap();
+        assert_eq!(batch.len(), 2);
+        assert!(cosine(&batch[0], &v) > 0.999 && cosine(&batch[1], &single) > 0.999);
     }
 
     fn obscura_testkit_model() -> Option<std::path::PathBuf> {

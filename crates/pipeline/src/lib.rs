@@ -10,7 +10,10 @@
 //!   cancellation ([`CancelToken`]: a cancelled or failed run leaves no output file), stills
 //!   ([`Redactor::redact_still`]) and contact sheets of the written output ([`contact_sheet`]).
 //! - [`policy`]: what is masked (fail closed; see the module docs), [`subject`]: choosing the
-//!   data subject by a point at a time or by appearance against a reference photo.
+//!   data subject by a point at a time or by appearance against a reference photo,
+//!   [`identity`]: people rather than track ids (tracks split at id switches and linked across
+//!   gaps by appearance) and the per-frame check that leaves a kept box visible only where it
+//!   is confidently the subject.
 //! - [`Error`]: one error type naming the input, the stage and the frame that failed.
 //!
 //! # One pass or two
@@ -61,6 +64,7 @@
 
 pub mod analyse;
 mod error;
+pub mod identity;
 pub mod policy;
 pub mod redact;
 pub mod sheet;
@@ -71,6 +75,7 @@ pub use analyse::{AUTO_DETECT_RATE, AnalyseOptions, Targets, analyse, builtin_de
 pub use error::{At, Cause, Error, Stage};
 pub use policy::{Candidate, Decision, Policy, PolicyBuilder};
 pub use redact::{CancelToken, KeepAt, KeepLike, Mode, Pass, Progress, ProgressFn, RedactReport, Redactor, RedactorBuilder, StageTimes};
+pub use identity::{IdentityOptions, SubjectFrames};
 pub use sheet::contact_sheet;
 pub use still::is_still;
 pub use subject::SubjectMatch;

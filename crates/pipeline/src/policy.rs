@@ -4,13 +4,19 @@
 //! 1. A box whose class is not a target ([`Targets`]) is left alone.
 //! 2. A person box stays visible only when its track id is kept ([`Policy::keep`]).
 //! 3. A face box stays visible only when it is the subject's own face: its track id is kept,
-//!    or its parent person track is kept, or it lies (by at least [`FACE_INSIDE`] of its area)
-//!    inside a kept person's box; **and** it is not mostly (by [`FACE_INSIDE_OTHER`] or more)
-//!    inside the box of a person who is masked.
+//!    or its parent person track is kept, or (having no masked parent) it lies (by at least
+//!    [`FACE_INSIDE`] of its area) inside a kept person's box; **and**, when it is mostly (by [`FACE_INSIDE_OTHER`] or more)
+//!    inside the box of a person who is masked, it sits where the kept person's head is and
+//!    not where the masked person's head is ([`at_head`]).
+//! 3a. Face priority: the subject's own visible face is not covered by a masked person's
+//!    *body* rectangle (the rectangle is drawn around it, in pieces) unless a masked face
+//!    overlaps it: people standing side by side keep the requester's face visible, while
+//!    another person's face over the subject stays masked.
 //! 4. Every other box is masked: a detection without a track, a track of unknown class, a
 //!    person not kept. Boxes are grown by the margin before masking.
 //! 5. Visible boxes are never drawn: masking only ever adds pixels, so the subject's box cannot
-//!    unmask a region that another person's mask covers (the other person's mask wins).
+//!    unmask a region that another person's mask covers (the other person's mask wins), the
+//!    one exception being rule 3a's face.
 //! 6. Static privacy zones are masked on every frame.
 
 use std::collections::BTreeSet;
@@ -25,6 +31,42 @@ use crate::error::Error;
 pub const FACE_INSIDE: f32 = 0.8;
 /// A face this much (or more) inside a masked person's box is never the subject's.
 pub const FACE_INSIDE_OTHER: f32 = 0.5;
+
+/// Whether `face` sits where the head of the person in `body` is: its centre in the top 30%
+/// of the box and the middle 60% of its width.
+pub fn at_head(body: &Rect, face: &Rect) -> bool {
+    let (cx, cy) = face.center();
+    cy <= body.y + 0.3 * body.h && cx >= body.x + 0.2 * body.w && cx <= body.x + 0.8 * body.w
+}
+
+/// `r` minus every rectangle of `holes`: up to four pieces per hole (above, below, left and
+/// right of it), together covering exactly `r` outside the holes.
+pub fn subtract(r: Rect, holes: &[Rect]) -> Vec<Rect> {
+    let mut pieces = vec![r];
+    for h in holes {
+        let mut next = Vec::new();
+        for p in pieces {
+            let Some(i) = p.intersection(h) else {
+                next.push(p);
+                continue;
+            };
+            if i.y > p.y {
+                next.push(Rect::new(p.x, p.y, p.w, i.y - p.y));
+            }
+            if i.bottom() < p.bottom() {
+                next.push(Rect::new(p.x, i.bottom(), p.w, p.bottom() - i.bottom()));
+            }
+            if i.x > p.x {
+                next.push(Rect::new(p.x, i.y, i.x - p.x, i.h));
+            }
+            if i.right() < p.right() {
+                next.push(Rect::new(i.right(), i.y, p.right() - i.right(), i.h));
+            }
+        }
+        pieces = next.into_iter().filter(|p| p.w > 0.0 && p.h > 0.0).collect();
+    }
+    pieces
+}
 
 /// Which classes are masked: the analysis [`Targets`] (persons, faces). Boxes of other
 /// classes (a partner detector's) are always masked unless kept: fail closed.
@@ -129,10 +171,13 @@ impl Policy {
                 let subject = match c.class {
                     ObjectClass::Person => kept(c),
                     ObjectClass::Face => {
+                        // A face linked to a person who is masked is theirs, wherever it is.
+                        let parent_masked = c.parent.is_some_and(|p| !self.keep.contains(&p));
                         let own = kept(c)
                             || c.parent.is_some_and(|p| self.keep.contains(&p))
-                            || kept_persons.iter().any(|p| p.coverage_of(&c.rect) >= FACE_INSIDE);
-                        own && !masked_persons.iter().any(|p| p.coverage_of(&c.rect) >= FACE_INSIDE_OTHER)
+                            || (!parent_masked && kept_persons.iter().any(|p| p.coverage_of(&c.rect) >= FACE_INSIDE));
+                        let theirs = |p: &Rect| p.coverage_of(&c.rect) >= FACE_INSIDE_OTHER && (at_head(p, &c.rect) || !kept_persons.iter().any(|k| at_head(k, &c.rect)));
+                        own && !masked_persons.iter().any(theirs)
                     }
                     ObjectClass::Other(_) => kept(c),
                 };
@@ -160,8 +205,21 @@ impl Policy {
         for z in &self.zones {
             mask.push(z.to_region(width, height));
         }
-        for (c, d) in boxes.iter().zip(self.decide(boxes)) {
-            if d == Decision::Mask {
+        let decisions = self.decide(boxes);
+        let faces = |want: Decision| boxes.iter().zip(&decisions).filter(move |(c, d)| c.class == ObjectClass::Face && **d == want).map(|(c, _)| c.rect);
+        let masked_faces: Vec<Rect> = faces(Decision::Mask).collect();
+        // Rule 3a: the subject's visible faces that no masked face touches.
+        let holes: Vec<Rect> = faces(Decision::Keep).filter(|f| !masked_faces.iter().any(|m| m.dilate(self.margin, self.margin_px).intersection(f).is_some())).collect();
+        for (c, d) in boxes.iter().zip(&decisions) {
+            if *d != Decision::Mask {
+                continue;
+            }
+            let grown = c.rect.dilate(self.margin, self.margin_px);
+            if c.class == ObjectClass::Person && holes.iter().any(|h| grown.intersection(h).is_some()) {
+                for piece in subtract(grown, &holes) {
+                    mask.push(Region::rect(piece, self.style));
+                }
+            } else {
                 mask.push(self.region_for(c.rect));
             }
         }
@@ -318,6 +376,40 @@ mod tests {
         // The only region is the other person's, which covers the overlap x in 40..60.
         assert_eq!(m.regions.len(), 1);
         assert_eq!(m.regions[0].shape, obscura_render::Shape::Rect(Rect::new(40.0, 0.0, 60.0, 100.0)));
+    }
+
+    #[test]
+    fn side_by_side_the_subjects_face_stays_visible_but_not_under_another_face() {
+        let p = Policy::builder().keep([1]).margin(0.1, 4.0).style(Style::fill()).build().unwrap();
+        // Neighbour 2's box overlaps the subject's head; the subject's face is at their head.
+        let subject = person(1, 100.0, 0.0, 60.0, 160.0);
+        let other = person(2, 140.0, 0.0, 60.0, 160.0);
+        let own_face = Candidate { track: Some(8), class: ObjectClass::Face, rect: Rect::new(118.0, 8.0, 24.0, 26.0), parent: Some(1) };
+        assert_eq!(p.decide(&[subject, other, own_face]), vec![Decision::Keep, Decision::Mask, Decision::Keep]);
+        let m = p.mask(&[subject, other, own_face], 400, 200);
+        let covers = |x: f32, y: f32| m.regions.iter().any(|r| match &r.shape {
+            obscura_render::Shape::Rect(q) => q.contains_point(x, y),
+            _ => false,
+        });
+        assert!(!covers(130.0, 20.0) && !covers(140.5, 20.0), "the subject's face is left visible");
+        assert!(covers(170.0, 20.0) && covers(145.0, 60.0) && covers(133.0, 100.0), "the rest of the neighbour stays masked");
+        // With the neighbour's face overlapping the subject's, nothing is carved out.
+        let their_face = Candidate { track: Some(9), class: ObjectClass::Face, rect: Rect::new(136.0, 10.0, 22.0, 24.0), parent: Some(2) };
+        let m = p.mask(&[subject, other, own_face, their_face], 400, 200);
+        assert!(m.regions.iter().any(|r| r.shape == obscura_render::Shape::Rect(Rect::new(140.0, 0.0, 60.0, 160.0))), "whole neighbour rectangle");
+        // A face at the neighbour's head is theirs even inside the subject's box.
+        let at_their_head = Candidate { track: Some(10), class: ObjectClass::Face, rect: Rect::new(150.0, 8.0, 10.0, 12.0), parent: Some(1) };
+        assert_eq!(p.decide(&[subject, other, at_their_head])[2], Decision::Mask);
+    }
+
+    #[test]
+    fn subtract_leaves_exactly_the_outside() {
+        let r = Rect::new(0.0, 0.0, 10.0, 10.0);
+        let pieces = subtract(r, &[Rect::new(3.0, 3.0, 4.0, 4.0)]);
+        let area: f32 = pieces.iter().map(|p| p.area()).sum();
+        assert!((area - 84.0).abs() < 1e-4, "{pieces:?}");
+        assert!(pieces.iter().all(|p| p.intersection(&Rect::new(3.0, 3.0, 4.0, 4.0)).is_none_or(|i| i.area() < 1e-6)));
+        assert_eq!(subtract(r, &[Rect::new(20.0, 20.0, 2.0, 2.0)]), vec![r]);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Choosing the data subject: by a point at a time (`keep_at`) or by appearance
-//! (`keep_like`, re-identification against a reference photo).
+//! Choosing the data subject, a person (identity, see [`crate::identity`]) rather than a track:
+//! by a point at a time (`keep_at`) or by appearance (`keep_like`, re-identification against
+//! a reference photo). Ambiguity is an error listing the candidates.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -7,19 +8,19 @@ use std::path::Path;
 use obscura_core::{Frame, ObjectClass, PixelRect, Rational, Timestamp};
 use obscura_detect::Detector;
 use obscura_detect::reid::cosine;
-use obscura_media::{DecodeOptions, Decoder};
-use obscura_track::{TrackId, TrackSet};
+use obscura_track::{IdentityId, TrackId, TrackSet, TrackletRecord};
 use serde::Serialize;
 
 use crate::error::{At, Error, Stage};
-use crate::redact::{CancelToken, KeepAt, KeepLike, Pass, Progress, ProgressFn};
+use crate::identity::Appearance;
+use crate::redact::{KeepAt, KeepLike};
 
-/// How similar one track is to the reference photo.
+/// How similar one person is to the reference photo.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SubjectMatch {
-    /// The person track.
+    /// The person: an identity id for videos (see `obscura tracks`), a track id for stills.
     pub track: TrackId,
-    /// Mean cosine similarity of its crops to the reference.
+    /// Cosine similarity of their appearance centroid to the reference (stills: of the crop).
     pub similarity: f32,
     /// Best single-crop similarity.
     pub best: f32,
@@ -36,45 +37,67 @@ pub fn nearest_frame(pts: &[(u64, Timestamp)], time: Timestamp) -> Option<u64> {
     pts.iter().min_by_key(|(i, t)| ((us(*t) - target).unsigned_abs(), *i)).map(|(i, _)| *i)
 }
 
-/// The person track whose box contains the point on the frame nearest to the time. Several
-/// boxes containing it: the one whose centre is nearest. None: an error listing the persons
-/// on that frame.
-pub fn select_at(input: &Path, set: &TrackSet, pts: &[(u64, Timestamp)], at: &KeepAt) -> Result<TrackId, Error> {
+/// The person whose box contains the point on the frame nearest to the time: their identity
+/// and the tracklet there (which anchors the reference the per-frame check compares with).
+/// A point inside the boxes of several people picks the one whose box centre is nearest only
+/// when it is clearly nearer (at most half the distance of the next); otherwise the point is
+/// ambiguous, an error listing them. A point on nobody: an error listing the persons on that
+/// frame. Without identities in `set` (no appearance analysis), every person track is its own.
+pub fn select_at(input: &Path, set: &TrackSet, pts: &[(u64, Timestamp)], at: &KeepAt) -> Result<(IdentityId, TrackletRecord), Error> {
     let frame = nearest_frame(pts, at.time).ok_or_else(|| Error::Subject { input: input.into(), reason: "the video has no frames".into() })?;
-    let mut persons: Vec<_> = set.boxes_at(frame).into_iter().filter(|(t, _)| t.class == ObjectClass::Person).collect();
-    if !set.tracks.iter().any(|t| t.class == ObjectClass::Person) {
-        // Faces only (`--targets face`): the point picks a face track.
-        persons = set.boxes_at(frame);
-    }
-    let best = persons
-        .iter()
-        .filter(|(_, b)| b.rect().contains_point(at.x, at.y))
-        .min_by(|a, b| {
-            let d = |r: obscura_core::Rect| {
-                let (cx, cy) = r.center();
-                (cx - at.x).powi(2) + (cy - at.y).powi(2)
-            };
-            d(a.1.rect()).total_cmp(&d(b.1.rect())).then(a.0.id.cmp(&b.0.id))
-        });
-    match best {
-        Some((t, _)) => Ok(t.id),
-        None => {
-            let list: Vec<String> = persons
-                .iter()
-                .map(|(t, b)| format!("{} at x={:.0}..{:.0} y={:.0}..{:.0}", t.id, b.x, b.x + b.w, b.y, b.y + b.h))
-                .collect();
-            let time = pts.iter().find(|(i, _)| *i == frame).map(|(_, t)| t.to_string()).unwrap_or_default();
-            Err(Error::Subject {
-                input: input.into(),
-                reason: format!(
-                    "no person box contains {},{} at frame {frame} ({time}); persons there: {}",
-                    at.x,
-                    at.y,
-                    if list.is_empty() { "none".to_string() } else { list.join("; ") }
-                ),
-            })
+    let persons: Vec<_> = set.boxes_at(frame).into_iter().filter(|(t, _)| t.class == ObjectClass::Person).collect();
+    let time = pts.iter().find(|(i, _)| *i == frame).map(|(_, t)| t.to_string()).unwrap_or_default();
+    let person_of = |t: &obscura_track::TrackRecord| -> (IdentityId, TrackletRecord) {
+        match set.identity_of(t.id, frame) {
+            Some(i) => (i.id, i.tracklets.iter().find(|tl| tl.holds(t.id, frame)).cloned().expect("identity holds the frame")),
+            None => (t.id, TrackletRecord { track: t.id, first_frame: t.first_frame, last_frame: t.last_frame, first_pts: t.first_pts, last_pts: t.last_pts, samples: 0 }),
+        }
+    };
+    let describe = |list: &[(&obscura_track::TrackRecord, &obscura_track::BoxRecord)]| -> String {
+        if list.is_empty() {
+            return "none".into();
+        }
+        list.iter().map(|(t, b)| format!("person {} at x={:.0}..{:.0} y={:.0}..{:.0}", person_of(t).0, b.x, b.x + b.w, b.y, b.y + b.h)).collect::<Vec<_>>().join("; ")
+    };
+    let dist = |r: obscura_core::Rect| {
+        let (cx, cy) = r.center();
+        ((cx - at.x).powi(2) + (cy - at.y).powi(2)).sqrt()
+    };
+    let mut hits: Vec<_> = persons.iter().copied().filter(|(_, b)| b.rect().contains_point(at.x, at.y)).collect();
+    hits.sort_by(|a, b| dist(a.1.rect()).total_cmp(&dist(b.1.rect())).then(a.0.id.cmp(&b.0.id)));
+    // Boxes of the same person (a held box beside the new one) count once.
+    let mut people: Vec<(IdentityId, TrackletRecord, f32)> = Vec::new();
+    for (t, b) in &hits {
+        let (id, tl) = person_of(t);
+        if !people.iter().any(|p| p.0 == id) {
+            people.push((id, tl, dist(b.rect())));
         }
     }
+    match people.as_slice() {
+        [] => Err(Error::Subject {
+            input: input.into(),
+            reason: format!("no person box contains {},{} at frame {frame} ({time}); persons there: {}", at.x, at.y, describe(&persons)),
+        }),
+        [one] => Ok((one.0, one.1.clone())),
+        [first, second, ..] if first.2 <= 0.5 * second.2 => Ok((first.0, first.1.clone())),
+        _ => Err(Error::Subject {
+            input: input.into(),
+            reason: format!(
+                "{},{} at frame {frame} ({time}) lies on more than one person: {}; give a point on one of them only (or --keep ID from `obscura tracks`)",
+                at.x,
+                at.y,
+                describe(&hits)
+            ),
+        }),
+    }
+}
+
+/// The people of `set`, for error messages: `id (first-last s)`.
+pub fn list_identities(set: &TrackSet) -> String {
+    if set.identities.is_empty() {
+        return "none".into();
+    }
+    set.identities.iter().map(|i| format!("{} ({:.1}-{:.1} s)", i.id, i.first_pts, i.last_pts)).collect::<Vec<_>>().join(", ")
 }
 
 /// The crops to embed for each person track: its best-scored detected boxes at least
@@ -121,64 +144,45 @@ pub(crate) fn reference(input: &Path, like: &mut KeepLike, detector: &mut dyn De
     like.embedder.embed(photo, region).map_err(|e| Error::stage(input, Stage::Subject, At::NONE, format!("embedding the reference photo: {e}")))
 }
 
-/// Scores every person track of `set` against the reference photo (decoding `input` once
-/// more for the crops) and marks those at or above the threshold. Errors when none matches,
-/// listing the best scores.
-#[allow(clippy::too_many_arguments)]
-pub fn select_like(
-    input: &Path,
-    set: &TrackSet,
-    like: &mut KeepLike,
-    detector: &mut dyn Detector,
-    decode: &DecodeOptions,
-    max_frames: Option<u64>,
-    cancel: &CancelToken,
-    progress: Option<&ProgressFn>,
-) -> Result<Vec<SubjectMatch>, Error> {
+/// Scores every person (identity) of `set` against the reference photo, using the appearance
+/// samples of the analysis, and returns the one at or above the threshold with every score.
+/// Nobody at the threshold, or more than one person: an error listing the best scores.
+pub fn select_like(input: &Path, set: &TrackSet, appearance: &Appearance, like: &mut KeepLike, detector: &mut dyn Detector) -> Result<(IdentityId, Vec<SubjectMatch>), Error> {
     let reference = reference(input, like, detector)?;
-    let crops = pick_crops(set, like.crops_per_track, 5);
-    let mut sims: BTreeMap<TrackId, Vec<f32>> = BTreeMap::new();
-    if let Some(&last) = crops.keys().next_back() {
-        let mut dec = Decoder::open(input, decode).map_err(|e| Error::stage(input, Stage::Decode, At::NONE, e))?;
-        let limit = max_frames.unwrap_or(u64::MAX).min(last + 1);
-        let total = Some(limit);
-        while dec.frames_decoded() < limit {
-            if cancel.is_cancelled() {
-                return Err(Error::Cancelled { input: input.into() });
-            }
-            let Some(frame) = dec.next_frame().map_err(|e| Error::stage(input, Stage::Decode, At { frame: Some(dec.frames_decoded()), time: None }, e))? else { break };
-            if let Some(list) = crops.get(&frame.index) {
-                for (id, rect) in list {
-                    let v = like.embedder.embed(&frame, *rect).map_err(|e| Error::stage(input, Stage::Subject, At::frame(frame.index, frame.pts), e))?;
-                    sims.entry(*id).or_default().push(cosine(&reference, &v));
-                }
-            }
-            if let Some(p) = progress {
-                p(&Progress { pass: Pass::Embed, pass_number: 2, passes: 3, frames_done: frame.index + 1, frames_total: total });
-            }
+    let mut out: Vec<SubjectMatch> = Vec::new();
+    for ident in &set.identities {
+        let sims: Vec<f32> = ident
+            .tracklets
+            .iter()
+            .flat_map(|tl| appearance.samples.get(&tl.track).into_iter().flatten().filter(move |s| s.frame >= tl.first_frame && s.frame <= tl.last_frame))
+            .map(|s| cosine(&reference, &s.embedding))
+            .collect();
+        if sims.is_empty() {
+            continue;
         }
+        let similarity = appearance.centroids.get(&ident.id).map_or(0.0, |c| cosine(&reference, c));
+        let best = sims.iter().copied().fold(f32::MIN, f32::max);
+        out.push(SubjectMatch { track: ident.id, similarity, best, crops: sims.len(), matched: similarity >= like.threshold });
     }
-    let mut out: Vec<SubjectMatch> = sims
-        .into_iter()
-        .map(|(track, s)| {
-            let similarity = s.iter().sum::<f32>() / s.len() as f32;
-            let best = s.iter().copied().fold(f32::MIN, f32::max);
-            SubjectMatch { track, similarity, best, crops: s.len(), matched: similarity >= like.threshold }
-        })
-        .collect();
     out.sort_by(|a, b| b.similarity.total_cmp(&a.similarity).then(a.track.cmp(&b.track)));
-    if !out.iter().any(|m| m.matched) {
-        let list: Vec<String> = out.iter().take(5).map(|m| format!("{} ({:.2})", m.track, m.similarity)).collect();
-        return Err(Error::Subject {
+    let list = |n: usize| -> String {
+        let l: Vec<String> = out.iter().take(n).map(|m| format!("person {} ({:.2})", m.track, m.similarity)).collect();
+        if l.is_empty() { "no people".into() } else { l.join(", ") }
+    };
+    let matched: Vec<&SubjectMatch> = out.iter().filter(|m| m.matched).collect();
+    match matched.as_slice() {
+        [] => Err(Error::Subject { input: input.into(), reason: format!("no person is similar enough to the reference photo (threshold {:.2}); best: {}", like.threshold, list(5)) }),
+        [one] => Ok((one.track, out.clone())),
+        many => Err(Error::Subject {
             input: input.into(),
             reason: format!(
-                "no track is similar enough to the reference photo (threshold {:.2}); best: {}",
+                "{} people match the reference photo (threshold {:.2}): {}; choose one with --keep ID (see `obscura tracks`) or raise --similarity",
+                many.len(),
                 like.threshold,
-                if list.is_empty() { "no person tracks".into() } else { list.join(", ") }
+                list(many.len())
             ),
-        });
+        }),
     }
-    Ok(out)
 }
 
 /// The photo as an RGB frame (for `keep_like` and stills).
@@ -226,17 +230,19 @@ mod tests {
     fn point_picks_the_box_containing_it_and_errors_list_candidates() {
         let (set, pts) = set_with(&[(3, Rect::new(10.0, 10.0, 30.0, 80.0)), (5, Rect::new(100.0, 10.0, 30.0, 80.0))], 4);
         let at = |s: &str| s.parse::<KeepAt>().unwrap();
-        assert_eq!(select_at(Path::new("in.mp4"), &set, &pts, &at("0.2@110,50")).unwrap(), 5);
-        assert_eq!(select_at(Path::new("in.mp4"), &set, &pts, &at("0@20,20")).unwrap(), 3);
+        assert_eq!(select_at(Path::new("in.mp4"), &set, &pts, &at("0.2@110,50")).unwrap().0, 5);
+        assert_eq!(select_at(Path::new("in.mp4"), &set, &pts, &at("0@20,20")).unwrap().0, 3);
         let e = select_at(Path::new("in.mp4"), &set, &pts, &at("0.1@70,50")).unwrap_err().to_string();
-        assert!(e.contains("no person box contains 70,50 at frame 1") && e.contains("3 at") && e.contains("5 at"), "{e}");
+        assert!(e.contains("no person box contains 70,50 at frame 1") && e.contains("person 3 at") && e.contains("person 5 at"), "{e}");
     }
 
     #[test]
-    fn overlapping_boxes_prefer_the_nearest_centre() {
+    fn a_point_on_two_people_is_an_error_unless_clearly_nearer_one() {
         let (set, pts) = set_with(&[(1, Rect::new(0.0, 0.0, 60.0, 100.0)), (2, Rect::new(40.0, 0.0, 60.0, 100.0))], 2);
-        assert_eq!(select_at(Path::new("x"), &set, &pts, &"0@55,50".parse().unwrap()).unwrap(), 2);
-        assert_eq!(select_at(Path::new("x"), &set, &pts, &"0@45,50".parse().unwrap()).unwrap(), 1);
+        // x=68 is 2 px from 2's centre (70), 38 px from 1's centre (30): clearly 2.
+        assert_eq!(select_at(Path::new("x"), &set, &pts, &"0@68,50".parse().unwrap()).unwrap().0, 2);
+        let e = select_at(Path::new("x"), &set, &pts, &"0@50,50".parse().unwrap()).unwrap_err().to_string();
+        assert!(e.contains("more than one person") && e.contains("person 1 at") && e.contains("person 2 at"), "{e}");
     }
 
     #[test]

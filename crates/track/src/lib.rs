@@ -7,16 +7,20 @@
 //! - [`TrackUpdate`] indexes back into the detections passed in (`detection_index`).
 //! - [`IdGenerator`]: pluggable ids, never reused.
 //! - [`TrackSet`]: every track's box on every frame of a file (the `tracks` JSON format).
+//! - [`identity`]: tracks split where their appearance changes (id switches) and linked into
+//!   the people of the file ([`IdentityRecord`]), from re-identification samples.
 //!
 //! Why not the `similari` crate: see `docs/TRACKS-JSON.md` ("Tracker").
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod identity;
 pub mod kalman;
 mod tracker;
 pub mod trackset;
 
 pub use tracker::{BoxSource, IdGenerator, SequentialIds, TrackBox, TrackId, TrackUpdate, Tracker, TrackerConfig};
+pub use identity::{IdentityConfig, IdentityId, IdentityRecord, Sample, TrackletRecord, build_identities};
 pub use trackset::{AnalysisSettings, BoxRecord, ModelRecord, SourceInfo, TrackRecord, TrackSet, TrackSetBuilder};
 
 use thiserror::Error;

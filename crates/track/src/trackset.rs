@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use obscura_core::{ObjectClass, Rational, Rect, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use crate::identity::{IdentityId, IdentityRecord};
 use crate::tracker::{BoxSource, TrackId, TrackUpdate, TrackerConfig};
 
 /// Format tag written into every TrackSet.
@@ -139,6 +140,10 @@ pub struct TrackSet {
     pub settings: AnalysisSettings,
     /// Tracks ordered by id.
     pub tracks: Vec<TrackRecord>,
+    /// The people: person tracks split at id switches and linked across gaps
+    /// ([`crate::identity`]); empty when no appearance analysis ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identities: Vec<IdentityRecord>,
 }
 
 impl TrackSet {
@@ -150,6 +155,16 @@ impl TrackSet {
     /// The track with `id`.
     pub fn track(&self, id: TrackId) -> Option<&TrackRecord> {
         self.tracks.iter().find(|t| t.id == id)
+    }
+
+    /// The identity with `id`.
+    pub fn identity(&self, id: IdentityId) -> Option<&IdentityRecord> {
+        self.identities.iter().find(|i| i.id == id)
+    }
+
+    /// The identity that frame `frame` of track `track` belongs to.
+    pub fn identity_of(&self, track: TrackId, frame: u64) -> Option<&IdentityRecord> {
+        self.identities.iter().find(|i| i.holds(track, frame))
     }
 }
 
@@ -241,6 +256,6 @@ impl TrackSetBuilder {
                 boxes,
             });
         }
-        TrackSet { format: FORMAT.into(), source, settings, tracks }
+        TrackSet { format: FORMAT.into(), source, settings, tracks, identities: Vec::new() }
     }
 }
