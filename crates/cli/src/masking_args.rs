@@ -29,9 +29,11 @@ pub struct MaskingArgs {
     /// body box covers them).
     #[arg(long, default_value = "person,face")]
     pub targets: String,
-    /// Masking style: `pixelate` (default) or `fill` (black; `fill:#RRGGBB` for another
-    /// colour) are recommended for access exports; `blur` can be partly reversed.
-    #[arg(long, default_value = "pixelate", value_name = "fill|pixelate|blur")]
+    /// Masking style: `pixelate` (default: a grey mosaic of at most 3 blocks along a
+    /// person's longer side, `pixelate:N` for N) or `fill` (black; `fill:#RRGGBB` for another
+    /// colour) are recommended for access exports; `blur` (`blur:S`, S times the default
+    /// radius) can be partly reversed.
+    #[arg(long, default_value = "pixelate", value_name = "fill|pixelate[:N]|blur[:S]")]
     pub style: String,
     /// A static privacy zone masked on every frame: a polygon in fractions of the frame,
     /// `x1,y1;x2,y2;x3,y3[;...]`. Repeatable.
@@ -69,7 +71,11 @@ impl MaskingArgs {
     /// The masking policy keeping `keep` visible, and the targets it masks.
     pub fn policy(&self, keep: &[u64]) -> anyhow::Result<(Policy, Targets)> {
         let targets = Targets::parse(&self.targets)?;
-        let style = parse_style(&self.style)?;
+        // `pixelate:N` / `blur:S` (strength) as well as the plain names.
+        let style = match obscura_render::Style::parse(&self.style) {
+            Some(s) => s,
+            None => parse_style(&self.style).map_err(|e| anyhow::anyhow!("{e} (or pixelate:N with N in 1..16, blur:S with S in 1..64)"))?,
+        };
         let mut policy = Policy::builder().targets(targets).style(style).keep(keep.iter().copied());
         for z in &self.zone {
             policy = policy.zone(parse_zone(z, style)?);

@@ -6,9 +6,10 @@
 //!
 //! # Styles, and which to use
 //! - [`Style::Fill`]: solid colour (black by default). Nothing of the source survives.
-//! - [`Style::Pixelate`] (the default): a mosaic of block means, at most
-//!   [`DEFAULT_MAX_BLOCKS_ACROSS`] (3) blocks across the region's width whatever its size
-//!   (8 blocks across a face-sized region is still detected as a face by YuNet).
+//! - [`Style::Pixelate`] (the default): a grey mosaic of block brightness means, at most
+//!   [`DEFAULT_MAX_BLOCKS_ACROSS`] (3) blocks along the region's longer side whatever its
+//!   size (8 blocks across a face-sized region is still detected as a face by YuNet;
+//!   clothing colour is dropped, as it identifies a person too). `pixelate:N` sets N.
 //! - [`Style::Blur`]: three box passes each way (Gaussian quality), radius scaled to the
 //!   region with a floor ([`MIN_BLUR_RADIUS`]).
 //!
@@ -208,15 +209,16 @@ fn run_plane(plane: &mut PlaneBuf<'_>, prepared: &[Prepared], chroma: Option<&[C
                 Op::Fill(&value[..plane.bps])
             }
             Style::Pixelate { max_blocks_across, min_block } => {
-                let b = Style::block_size(max_blocks_across, min_block, sw) as usize;
+                let b = Style::block_size(max_blocks_across, min_block, sw, sh) as usize;
                 match format {
                     PixelFormat::Yuv420p => {
-                        // Even luma blocks on an even grid, so chroma blocks (half size) line up.
+                        // Even luma blocks on an even grid; chroma neutral (grey mosaic).
                         let b = b.div_ceil(2) * 2;
                         let (gx, gy) = (luma_cov.x & !1, luma_cov.y & !1);
-                        if index == 0 { Op::Pixelate { block: b, gx, gy } } else { Op::Pixelate { block: b / 2, gx: gx / 2, gy: gy / 2 } }
+                        value = [128, 0, 0, 0];
+                        if index == 0 { Op::Pixelate { block: b, gx, gy, grey: false } } else { Op::Fill(&value[..1]) }
                     }
-                    _ => Op::Pixelate { block: b, gx: luma_cov.x, gy: luma_cov.y },
+                    _ => Op::Pixelate { block: b, gx: luma_cov.x, gy: luma_cov.y, grey: true },
                 }
             }
             Style::Blur { strength } => {

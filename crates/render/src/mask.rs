@@ -212,10 +212,13 @@ pub enum Style {
         /// The colour.
         color: Color,
     },
-    /// Mosaic: each block becomes the mean of the source block. The block edge is
-    /// `max(min_block, ceil(region width / max_blocks_across))` luma pixels (rounded up to
-    /// even on YUV frames so chroma blocks align), so a region is never rendered with more
-    /// than `max_blocks_across` blocks across its width, whatever its size.
+    /// Mosaic: each block becomes the brightness (luma) mean of the source block, in grey:
+    /// colour is dropped, since a jacket's colour identifies a person as well as a face.
+    /// Blocks are square with edge `max(min_block, ceil(longer side / max_blocks_across))`
+    /// luma pixels (rounded up to even on YUV frames so chroma blocks align), so a region is
+    /// never rendered with more than `max_blocks_across` blocks along either side, whatever
+    /// its size: a standing person at the default 3 becomes a column of about three grey
+    /// blocks, at 20 pixels as at 400, with no silhouette left.
     Pixelate {
         /// Most blocks across the region's width (default 3; at most 8 is the rule for
         /// anything that must not be recognisable).
@@ -272,11 +275,46 @@ impl Style {
         }
     }
 
-    /// Mosaic block edge in luma pixels for a region `width` pixels wide.
-    pub fn block_size(max_blocks_across: u32, min_block: u32, width: f32) -> u32 {
+    /// Mosaic block edge in luma pixels for a region `width` x `height` pixels: at most
+    /// `max_blocks_across` blocks along the longer side, at least `min_block` pixels.
+    pub fn block_size(max_blocks_across: u32, min_block: u32, width: f32, height: f32) -> u32 {
         let across = max_blocks_across.max(1) as f32;
-        let w = if width.is_finite() { width.max(1.0) } else { 1.0 };
+        let side = width.max(height);
+        let w = if side.is_finite() { side.max(1.0) } else { 1.0 };
         ((w / across).ceil().min(1_000_000.0) as u32).max(min_block.max(1))
+    }
+
+    /// Parses a style: `fill`, `fill:#RRGGBB`, `pixelate`, `pixelate:N` (at most N blocks
+    /// along a region's longer side, 1..=16), `blur` or `blur:S` (S times the default
+    /// region-relative radius, 1..=64). `None` for anything else.
+    pub fn parse(text: &str) -> Option<Style> {
+        let t = text.trim();
+        let (name, arg) = match t.split_once(':') {
+            Some((n, a)) => (n, Some(a)),
+            None => (t, None),
+        };
+        match (name, arg) {
+            ("fill", None) => Some(Style::fill()),
+            ("fill", Some(hex)) => {
+                let hex = hex.strip_prefix('#')?;
+                if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return None;
+                }
+                let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+                Some(Style::Fill { color: Color::Rgb([byte(0)?, byte(2)?, byte(4)?]) })
+            }
+            ("pixelate", None) => Some(Style::pixelate()),
+            ("pixelate", Some(n)) => {
+                let n: u32 = n.parse().ok()?;
+                (1..=16).contains(&n).then_some(Style::Pixelate { max_blocks_across: n, min_block: DEFAULT_MIN_BLOCK })
+            }
+            ("blur", None) => Some(Style::blur()),
+            ("blur", Some(s)) => {
+                let s: f32 = s.parse().ok()?;
+                (s.is_finite() && (1.0..=64.0).contains(&s)).then_some(Style::Blur { strength: s })
+            }
+            _ => None,
+        }
     }
 
     /// Blur box radius in luma pixels for a region of `width` x `height` pixels.

@@ -29,8 +29,9 @@ impl PlaneBuf<'_> {
 pub(crate) enum Op<'v> {
     /// Constant sample value (`bps` bytes).
     Fill(&'v [u8]),
-    /// Mosaic with square blocks of `block` samples on a grid anchored at (`gx`, `gy`).
-    Pixelate { block: usize, gx: usize, gy: usize },
+    /// Mosaic with square blocks of `block` samples on a grid anchored at (`gx`, `gy`);
+    /// with `grey`, packed RGB blocks take their luma in every colour channel.
+    Pixelate { block: usize, gx: usize, gy: usize, grey: bool },
     /// Three box passes each way with this radius.
     Blur { radius: usize },
 }
@@ -72,7 +73,7 @@ pub(crate) fn render(plane: &mut PlaneBuf<'_>, cov: &Cov, op: Op<'_>, k: &Kernel
                 }
             }
         }
-        Op::Pixelate { block, gx, gy } => pixelate(plane, cov, block.max(1), gx, gy, k, s),
+        Op::Pixelate { block, gx, gy, grey } => pixelate(plane, cov, block.max(1), gx, gy, grey, k, s),
         Op::Blur { radius } => blur(plane, cov, radius, k, s),
     }
 }
@@ -93,7 +94,8 @@ fn write_row(plane: &mut PlaneBuf<'_>, cov: &Cov, r: usize, styled: &[u8], k: &K
     }
 }
 
-fn pixelate(plane: &mut PlaneBuf<'_>, cov: &Cov, block: usize, gx: usize, gy: usize, k: &Kernels, s: &mut Scratch) {
+#[allow(clippy::too_many_arguments)]
+fn pixelate(plane: &mut PlaneBuf<'_>, cov: &Cov, block: usize, gx: usize, gy: usize, grey: bool, k: &Kernels, s: &mut Scratch) {
     let bps = plane.bps;
     let (bx0, bx1) = (cov.x * bps, (cov.x + cov.w) * bps);
     let width = bx1 - bx0;
@@ -114,10 +116,19 @@ fn pixelate(plane: &mut PlaneBuf<'_>, cov: &Cov, block: usize, gx: usize, gy: us
         while col < cov.x + cov.w {
             let (c0, c1) = (col.max(cov.x) - cov.x, (col + block).min(cov.x + cov.w) - cov.x);
             let n = ((c1 - c0) * (r1 - r0)) as u64;
+            let mut means = [0u8; 4];
             for ch in 0..bps {
                 let sum: u64 = (c0..c1).map(|c| u64::from(s.acc[c * bps + ch])).sum();
-                let mean = ((sum + n / 2) / n) as u8;
-                (c0..c1).for_each(|c| s.row[c * bps + ch] = mean);
+                means[ch.min(3)] = ((sum + n / 2) / n) as u8;
+            }
+            if grey && bps >= 3 {
+                // BT.601 luma of the block mean, in R, G and B (alpha kept).
+                let [r, g, b, _] = means.map(u32::from);
+                let y = ((77 * r + 150 * g + 29 * b + 128) >> 8) as u8;
+                means[..3].fill(y);
+            }
+            for ch in 0..bps {
+                (c0..c1).for_each(|c| s.row[c * bps + ch] = means[ch.min(3)]);
             }
             col += block;
         }

@@ -302,7 +302,7 @@ fn pixelate_renders_at_most_max_blocks_across_uniform_blocks_whatever_the_size()
         // 8 whole blocks, plus at most one partial block from the even grid on YUV.
         assert!(runs <= 9, "width {rw}: {runs} blocks across");
         // Every block is the rounded mean of its source block (check the first full one).
-        let b = (rw / 8.0).ceil() as usize;
+        let b = (rw.max(60.0) / 8.0).ceil() as usize;
         let b = b.div_ceil(2) * 2;
         let (x0, y0, bh) = (10usize, 0usize, b.min(60));
         let sum: u64 = (y0..y0 + bh).flat_map(|y| src.planes[0].row(y)[x0..x0 + b].iter().map(|&v| u64::from(v))).sum();
@@ -463,4 +463,35 @@ fn a_negative_size_is_read_as_swapped_corners() {
     apply(&mut b, &Mask::new().with(Region::rect(Rect::new(10.0, 7.0, 10.0, 8.0), Style::fill()))).unwrap();
     assert_eq!(a, b);
     assert_eq!(&a.planes[0].row(10)[12 * 3..12 * 3 + 3], &[0, 0, 0]);
+}
+
+#[test]
+fn pixelate_is_grey_with_at_most_n_blocks_along_the_longer_side() {
+    // A small standing person (12 x 36) in a red jacket: at most 3 blocks tall, no colour.
+    let mut f = Frame::black(PixelFormat::Rgb24, 40, 60, 0, Timestamp::zero());
+    for y in 0..60 {
+        for x in 0..40 {
+            let px = &mut f.planes[0].row_mut(y)[x * 3..x * 3 + 3];
+            px.copy_from_slice(if (14..26).contains(&x) && (10..46).contains(&y) { &[200, 20, 20] } else { &[40, 120, 40] });
+        }
+    }
+    apply(&mut f, &Mask::new().with(Region::rect(Rect::new(14.0, 10.0, 12.0, 36.0), Style::pixelate()))).unwrap();
+    let mut rows = Vec::new();
+    for y in 10..46 {
+        let px = &f.planes[0].row(y)[20 * 3..20 * 3 + 3];
+        assert!(px[0] == px[1] && px[1] == px[2], "grey, got {px:?}");
+        rows.push(px[0]);
+    }
+    rows.dedup();
+    assert!(rows.len() <= 3, "{} blocks along the height", rows.len());
+    // YUV: chroma neutral inside, luma a mosaic.
+    let mut v = random_frame(PixelFormat::Yuv420p, 64, 64, 0, 5);
+    apply(&mut v, &Mask::new().with(Region::rect(Rect::new(8.0, 8.0, 32.0, 32.0), Style::pixelate()))).unwrap();
+    assert!((4..20).all(|y| v.planes[1].row(y)[4..20].iter().all(|&c| c == 128)));
+    assert_eq!(Style::parse("pixelate:8"), Some(Style::Pixelate { max_blocks_across: 8, min_block: 4 }));
+    assert_eq!(Style::parse("blur:3"), Some(Style::Blur { strength: 3.0 }));
+    assert_eq!(Style::parse("fill:#ff0000"), Some(Style::Fill { color: obscura_render::Color::Rgb([255, 0, 0]) }));
+    for bad in ["pixelate:0", "pixelate:17", "blur:0.5", "blur:nan", "smudge", "fill:#12"] {
+        assert_eq!(Style::parse(bad), None, "{bad}");
+    }
 }
