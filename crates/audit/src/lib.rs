@@ -93,6 +93,14 @@ pub enum Action {
     Verify,
     /// A package was deleted (or would be, in a dry run) by retention.
     Purge,
+    /// Files were sealed into a package (`obscura seal`).
+    Seal,
+    /// Key pairs were generated (`obscura keygen`; public fingerprints only).
+    Keygen,
+    /// Footage was redacted (`obscura redact`).
+    Redact,
+    /// Footage was analysed for tracks (`obscura tracks`).
+    Tracks,
 }
 
 impl Action {
@@ -103,6 +111,10 @@ impl Action {
             Action::Open => "open",
             Action::Verify => "verify",
             Action::Purge => "purge",
+            Action::Seal => "seal",
+            Action::Keygen => "keygen",
+            Action::Redact => "redact",
+            Action::Tracks => "tracks",
         }
     }
 }

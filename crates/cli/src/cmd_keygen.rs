@@ -23,6 +23,10 @@ pub struct KeygenArgs {
     /// (Argon2id, 64 MiB, t=3, then AES-256-GCM).
     #[arg(long, value_name = "FILE")]
     pub protect_with_passphrase_file: Option<PathBuf>,
+    /// Audit log to record the new keys' public fingerprints in (default: $OBSCURA_AUDIT_LOG or
+    /// ~/.local/state/obscura/audit.jsonl); best effort: a warning if it cannot be written.
+    #[arg(long, value_name = "PATH")]
+    pub audit_log: Option<PathBuf>,
 }
 
 /// Runs `obscura keygen`.
@@ -67,6 +71,16 @@ pub fn run(args: KeygenArgs, _quiet: bool) -> Result<Outcome> {
     println!("               {} (public, fingerprint {})", files[3].display(), rk.public_key().fingerprint());
     if protect.is_some() {
         println!("secret files are passphrase-protected");
+    }
+    let mut entry = obscura_audit::Entry::new(obscura_audit::Action::Keygen, "ok");
+    entry.operator = crate::cmd_audit::operator_from_env();
+    entry.detail = serde_json::json!({
+        "signing_fingerprint": sk.public_key().fingerprint(),
+        "recipient_fingerprint": rk.public_key().fingerprint(),
+        "protected": protect.is_some(),
+    });
+    if let Err(e) = crate::cmd_audit::append(args.audit_log.as_deref(), entry) {
+        eprintln!("obscura: warning: {e:#}");
     }
     Ok(Outcome::Ok)
 }

@@ -12,6 +12,10 @@ use crate::Outcome;
 /// Arguments of `obscura seal`.
 #[derive(Args, Debug)]
 pub struct SealArgs {
+    /// Audit log to append the sealing to (default: $OBSCURA_AUDIT_LOG or
+    /// ~/.local/state/obscura/audit.jsonl); if it cannot be written the package is removed.
+    #[arg(long, value_name = "PATH")]
+    pub audit_log: Option<PathBuf>,
     /// Files to seal (each becomes a payload named after its file name).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -136,6 +140,17 @@ pub fn run(args: SealArgs, _quiet: bool) -> Result<Outcome> {
         b = b.add_payload_file(name, media_type(f), f);
     }
     let m = b.write_to(&args.out)?;
+    let mut entry = crate::cmd_audit::package_entry(obscura_audit::Action::Seal, &args.out, "ok");
+    entry.detail = serde_json::json!({
+        "export_id": m.export_id,
+        "expires": m.expires,
+        "signer_fingerprint": m.signer.fingerprint,
+        "payloads": m.payloads.iter().map(|p| serde_json::json!({"name": p.name, "sha256": p.plaintext_sha256})).collect::<Vec<_>>(),
+    });
+    if let Err(e) = crate::cmd_audit::append(args.audit_log.as_deref(), entry) {
+        let _ = std::fs::remove_file(&args.out); // no package without its record
+        return Err(e.context(format!("{}: not sealed (removed again)", args.out.display())));
+    }
     let size = std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0);
     println!("sealed {} payload(s) into {} ({size} bytes)", m.payloads.len(), args.out.display());
     println!("  export id: {}", m.export_id);

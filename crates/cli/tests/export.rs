@@ -18,7 +18,7 @@ fn obscura(dir: &Path) -> Command {
 }
 
 fn keys(dir: &Path) {
-    obscura(dir).args(["keygen", "-o", "keys"]).assert().success();
+    obscura(dir).args(["keygen", "-o", "keys", "--audit-log", "keygen-audit.jsonl"]).assert().success();
     obscura(dir).args(["trust", "add", "keys/obscura.sign.pub", "--label", "test site"]).assert().success();
 }
 

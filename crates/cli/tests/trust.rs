@@ -29,6 +29,14 @@ fn open_and_verify_require_a_trusted_or_pinned_signer() {
     fs::write(d.join("a.txt"), b"payload").unwrap();
     obscura(d).args(["seal", "a.txt", "-o", "x.obx", "--sign", "keys/obscura.sign.key", "--to", "keys/obscura.recipient.pub"]).assert().success();
     let fp = fingerprint(d, "keys/obscura.sign.pub");
+    // keygen and seal are audited (public fingerprints only); a seal whose record cannot be
+    // written leaves no package
+    let log = fs::read_to_string(d.join("audit.jsonl")).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    assert!(lines[0].contains("\"action\":\"keygen\"") && lines[0].contains(&fp) && !log.contains("secret-1"), "{log}");
+    assert!(lines[1].contains("\"action\":\"seal\"") && lines[1].contains("\"package\":\"x.obx\""), "{log}");
+    obscura(d).args(["seal", "a.txt", "-o", "y.obx", "--sign", "keys/obscura.sign.key", "--to", "keys/obscura.recipient.pub", "--audit-log", "/dev/null"]).assert().code(2).stderr(predicate::str::contains("not sealed"));
+    assert!(!d.join("y.obx").exists());
     let open = |out: &str| {
         let mut c = obscura(d);
         c.args(["open", "x.obx", "--identity", "keys/obscura.recipient.key", "-o", out]);
