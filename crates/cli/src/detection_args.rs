@@ -10,7 +10,7 @@ use obscura_pipeline::AnalyseOptions;
 #[derive(Args, Debug, Clone)]
 pub struct DetectionArgs {
     /// How hard to look for small and distant people: `standard` (coarse whole-frame pass on
-    /// every detection plus native-resolution tiles swept within 0.4 s), `high` (every tile on
+    /// every detection plus native-resolution tiles swept within about 0.4 s), `high` (every tile on
     /// every detection) or `max` (also upscaled 1.5x for tiny people; slowest). Measured in
     /// BENCHMARKS.md.
     #[arg(long, default_value = "standard", value_name = "standard|high|max")]
