@@ -35,11 +35,11 @@ pub struct IdentityOptions {
     /// person's, are shown only where each one passes the per-frame check.
     pub same_person: f32,
     /// A kept box is visible only when its cosine to the subject's reference is at least this
-    /// (0.7)...
+    /// (0.65)...
     pub verify_similarity: f32,
     /// ... and exceeds its cosine to every other identity by this much (0.1)...
     pub verify_margin: f32,
-    /// ... and its neighbours on the frames before and after score at least this (0.5).
+    /// ... and its neighbours on the frames before and after score at least this (0.45).
     pub verify_neighbours: f32,
     /// A kept box that jumps by more than this fraction of its height from one frame to the
     /// next is not the same person's motion (0.5).
@@ -54,9 +54,9 @@ impl Default for IdentityOptions {
             max_covered: 0.3,
             link: IdentityConfig::default(),
             same_person: 0.8,
-            verify_similarity: 0.7,
+            verify_similarity: 0.65,
             verify_margin: 0.1,
-            verify_neighbours: 0.5,
+            verify_neighbours: 0.45,
             max_jump: 0.5,
         }
     }
