@@ -26,11 +26,14 @@ pub struct PersonFaceConfig {
     /// the pipeline's lead-in (0.5 s) and hold (1 s), so a face found only this way is
     /// masked continuously. Measured with `benches/recall.sh` on the real clips (BENCHMARKS.md).
     pub full_frame_interval: f32,
+    /// Persons shorter than this (pixels) get no face crop (40): their face would be under
+    /// about 6 px, which the face detector does not find, and their whole body is masked.
+    pub min_person_height_for_faces: f32,
 }
 
 impl Default for PersonFaceConfig {
     fn default() -> Self {
-        Self { person: YoloxConfig::default(), scan: ScanConfig::default(), face: FaceConfig::default(), upper_body: 0.5, full_frame_interval: 0.2 }
+        Self { person: YoloxConfig::default(), scan: ScanConfig::default(), face: FaceConfig::default(), upper_body: 0.5, full_frame_interval: 0.2, min_person_height_for_faces: 40.0 }
     }
 }
 
@@ -78,6 +81,7 @@ impl Detector for PersonFaceDetector {
         let persons = self.person.detect(frame)?;
         let regions: Vec<_> = persons
             .iter()
+            .filter(|p| p.rect.h >= self.config.min_person_height_for_faces)
             .filter_map(|p| Self::face_region(&p.rect, self.config.upper_body).to_pixels(frame.width, frame.height))
             .collect();
         let mut faces = self.face.detect_regions(frame, &regions)?;

@@ -172,6 +172,7 @@ pub(crate) fn detector_thresholds(c: &PersonFaceConfig) -> BTreeMap<String, f32>
         ("face_score".to_string(), c.face.score_threshold),
         ("face_nms_iou".to_string(), c.face.nms_iou),
         ("full_frame_face_interval_s".to_string(), c.full_frame_interval),
+        ("face_min_person_height_px".to_string(), c.min_person_height_for_faces),
         ("person_coarse_long_side".to_string(), c.scan.coarse_long_side as f32),
         ("person_fine_long_side".to_string(), c.scan.fine_long_side as f32),
         ("person_fine_max_scale".to_string(), c.scan.fine_max_scale),
