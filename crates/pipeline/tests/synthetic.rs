@@ -119,6 +119,34 @@ impl Detector for LumaDetector {
     }
 }
 
+/// Appearance of the synthetic people: a 16-bin histogram of the luma inside the box (the two
+/// walkers have different lumas), unit length. Keeping a person needs an embedder (identities
+/// and the per-frame check of kept boxes); the real one is tested on real footage.
+struct LumaEmbedder;
+
+impl obscura_detect::reid::Embedder for LumaEmbedder {
+    fn embed(&mut self, frame: &Frame, region: obscura_core::PixelRect) -> Result<Vec<f32>, obscura_detect::Error> {
+        let bytes_per_pixel = frame.format.plane_dims(0, 1, 1).2;
+        let mut hist = vec![0f32; 16];
+        for y in region.y..region.bottom().min(frame.height) {
+            let row = frame.planes[0].row(y as usize);
+            for x in region.x..region.right().min(frame.width) {
+                let v = match frame.format {
+                    PixelFormat::Yuv420p => row[x as usize],
+                    _ => row[x as usize * bytes_per_pixel],
+                };
+                hist[usize::from(v / 16)] += 1.0;
+            }
+        }
+        let norm = hist.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-6);
+        Ok(hist.into_iter().map(|v| v / norm).collect())
+    }
+
+    fn models(&self) -> Vec<ModelInfo> {
+        vec![ModelInfo { name: "luma-histogram-test".into(), sha256: "0".repeat(64) }]
+    }
+}
+
 fn decode_all(path: &Path) -> Vec<Frame> {
     Decoder::open(path, &DecodeOptions::default()).unwrap().map(|f| f.unwrap()).collect()
 }
@@ -150,19 +178,12 @@ fn check_output(out: &[Frame], src: &[Frame]) {
         let [(_, subject), (_, bystander)] = script(o.index);
         let (mean, _, max) = luma_stats(o, bystander, 1.0);
         assert!(max <= 24 && mean < 20.0, "frame {}: bystander not masked (mean {mean}, max {max})", o.index);
-        // The part of the subject not overlapped by the bystander's grown box.
+        // The subject is visible wherever the bystander's grown box is clear of it. Where the
+        // two overlap, the per-frame check may mask the subject for uncertainty (fail closed):
+        // nothing is required of the subject there.
         let grown = bystander.dilate(0.1, 4.0);
-        let visible = if grown.x > subject.right() || grown.right() < subject.x {
-            Some(subject)
-        } else if grown.x > subject.x + 8.0 {
-            Some(Rect::new(subject.x, subject.y, grown.x - subject.x, subject.h))
-        } else if grown.right() < subject.right() - 8.0 {
-            Some(Rect::new(grown.right(), subject.y, subject.right() - grown.right(), subject.h))
-        } else {
-            None
-        };
-        if let Some(v) = visible {
-            let (mean, min, _) = luma_stats(o, v, 1.0);
+        if grown.intersection(&subject).is_none() {
+            let (mean, min, _) = luma_stats(o, subject, 1.0);
             assert!(mean > 195.0 && min > 180, "frame {}: subject masked (mean {mean}, min {min})", o.index);
         }
         if let Some(inter) = subject.intersection(&bystander) {
@@ -186,19 +207,24 @@ fn check_output(out: &[Frame], src: &[Frame]) {
 }
 
 #[test]
-fn one_pass_masks_the_bystander_keeps_the_subject_and_leaves_the_background() {
+fn keeping_masks_the_bystander_keeps_the_subject_and_leaves_the_background() {
     let dir = tempfile::tempdir().unwrap();
     let clip = make_clip(dir.path());
     let out = dir.path().join("out.mp4");
-    let mut r =
-        Redactor::builder().detector(LumaDetector::new()).policy(fill_policy(&[1, 7])).encoder(encoder_settings()).mode(Mode::OnePass).build().unwrap();
+    let mut r = Redactor::builder().detector(LumaDetector::new()).embedder(LumaEmbedder).policy(fill_policy(&[1])).encoder(encoder_settings()).build().unwrap();
     let rep = r.redact(&clip, &out).unwrap();
     assert_eq!(rep.frames, FRAMES);
-    assert_eq!(rep.passes, 1);
+    assert!(rep.passes > 1, "keeping a person takes several passes");
     assert_eq!(rep.kept, vec![1]);
-    assert_eq!(rep.keep_not_found, vec![7], "id 7 never appears");
     assert_eq!(rep.masked, vec![(2, ObjectClass::Person)]);
     check_output(&decode_all(&out), &decode_all(&clip));
+
+    // A kept id that is nobody: an error listing the people, and no output.
+    let out2 = dir.path().join("nobody.mp4");
+    let mut r = Redactor::builder().detector(LumaDetector::new()).embedder(LumaEmbedder).policy(fill_policy(&[1, 7])).encoder(encoder_settings()).build().unwrap();
+    let e = r.redact(&clip, &out2).unwrap_err().to_string();
+    assert!(e.contains("no person 7") && e.contains("1 (") && e.contains("2 ("), "{e}");
+    assert!(!out2.exists());
 }
 
 #[test]
@@ -208,7 +234,7 @@ fn detection_every_fourth_frame_still_masks_every_frame() {
     let out = dir.path().join("out.mp4");
     let det = LumaDetector::new();
     let calls = det.calls.clone();
-    let mut r = Redactor::builder().detector(det).policy(fill_policy(&[1])).every(4).encoder(encoder_settings()).build().unwrap();
+    let mut r = Redactor::builder().detector(det).embedder(LumaEmbedder).policy(fill_policy(&[1])).every(4).encoder(encoder_settings()).build().unwrap();
     r.redact(&clip, &out).unwrap();
     assert_eq!(calls.load(Ordering::SeqCst), FRAMES / 4);
     // People move 6 px per frame: predicted + interpolated boxes grown by the margin cover them.
@@ -229,19 +255,20 @@ fn two_pass_keep_at_picks_the_subject_by_a_point() {
     // At 1.0 s (frame 10) the subject is at x 80..116, y 60..150.
     let mut r = Redactor::builder()
         .detector(LumaDetector::new())
+        .embedder(LumaEmbedder)
         .policy(fill_policy(&[]))
         .keep_at("1.0@100,100".parse().unwrap())
         .encoder(encoder_settings())
         .build()
         .unwrap();
     let rep = r.redact(&clip, &out).unwrap();
-    assert_eq!(rep.passes, 2);
+    assert!(rep.passes > 1, "keeping a person takes several passes");
     assert_eq!(rep.kept, vec![1]);
     check_output(&decode_all(&out), &decode_all(&clip));
 
     // A point on nobody: an error listing the persons there, and no output.
     let out2 = dir.path().join("none.mp4");
-    let mut r = Redactor::builder().detector(LumaDetector::new()).policy(fill_policy(&[])).keep_at("1.0@5,5".parse().unwrap()).build().unwrap();
+    let mut r = Redactor::builder().detector(LumaDetector::new()).embedder(LumaEmbedder).policy(fill_policy(&[])).keep_at("1.0@5,5".parse().unwrap()).build().unwrap();
     let e = r.redact(&clip, &out2).unwrap_err().to_string();
     assert!(e.contains("no person box contains 5,5 at frame 10") && e.contains("1 at") && e.contains("2 at"), "{e}");
     assert!(!out2.exists());
@@ -309,7 +336,7 @@ fn builder_rejects_bad_settings_with_the_value() {
     let e = Redactor::builder().detector(LumaDetector::new()).queue_depth(0).build().unwrap_err();
     assert!(e.to_string().contains("queue_depth = 0"), "{e}");
     let e = Redactor::builder().detector(LumaDetector::new()).mode(Mode::OnePass).keep_at("1@1,1".parse().unwrap()).build().unwrap_err();
-    assert!(e.to_string().contains("two passes"), "{e}");
+    assert!(e.to_string().contains("several passes"), "{e}");
 }
 
 #[test]
@@ -331,7 +358,7 @@ fn still_png_masks_the_bystander_and_keeps_other_pixels_exactly() {
     }
     img.save(&input).unwrap();
     let out = dir.path().join("alarm-redacted.png");
-    let mut r = Redactor::builder().detector(LumaDetector::new()).policy(fill_policy(&[1])).build().unwrap();
+    let mut r = Redactor::builder().detector(LumaDetector::new()).embedder(LumaEmbedder).policy(fill_policy(&[1])).build().unwrap();
     let rep = r.redact_still(&input, &out).unwrap();
     assert_eq!(rep.kept, vec![1]);
     let o = image::open(&out).unwrap().to_rgb8();
@@ -362,7 +389,8 @@ fn a_person_appearing_between_detection_frames_is_masked_from_their_first_frame(
         let dir = tempfile::tempdir().unwrap();
         let clip = make_clip_from(dir.path(), 10);
         let out = dir.path().join("out.mp4");
-        let mut r = Redactor::builder().detector(LumaDetector::new()).policy(fill_policy(&[1])).every(4).mode(mode).encoder(encoder_settings()).build().unwrap();
+        // Nobody kept: keeping takes several passes, and this is about the bystander.
+        let mut r = Redactor::builder().detector(LumaDetector::new()).policy(fill_policy(&[])).every(4).mode(mode).encoder(encoder_settings()).build().unwrap();
         r.redact(&clip, &out).unwrap();
         let (src, dst) = (decode_all(&clip), decode_all(&out));
         for (o, s) in dst.iter().zip(&src) {
@@ -387,7 +415,7 @@ fn privacy_zones_are_masked_on_every_frame_even_with_nobody_in_them() {
     // The top-left quarter-width strip, above both people (they start at y 60).
     let zone = obscura_pipeline::policy::parse_zone("0,0; 0.25,0; 0.25,0.2; 0,0.2", Style::fill()).unwrap();
     let policy = Policy::builder().style(Style::fill()).keep([1]).zone(zone).build().unwrap();
-    let mut r = Redactor::builder().detector(LumaDetector::new()).policy(policy).encoder(encoder_settings()).build().unwrap();
+    let mut r = Redactor::builder().detector(LumaDetector::new()).embedder(LumaEmbedder).policy(policy).encoder(encoder_settings()).build().unwrap();
     r.redact(&clip, &out).unwrap();
     let (src, dst) = (decode_all(&clip), decode_all(&out));
     for (o, s) in dst.iter().zip(&src) {
