@@ -32,7 +32,7 @@ use obscura::media::{DecodeOptions, Decoder};
 
 #[path = "common/pixels.rs"]
 mod pixels;
-use pixels::hidden_share;
+use pixels::{hidden_share, pixel_changed};
 
 /// Share of a box's pixels that must be masked for the person to count as hidden.
 const HIDDEN: f64 = 0.9;
@@ -187,7 +187,6 @@ fn background_share(
             ]
         })
         .collect();
-    let (s, r) = (&source.planes, &redacted.planes);
     let (mut masked, mut outside) = (0u64, 0u64);
     for y in (0..source.height as usize).step_by(2) {
         for x in (0..source.width as usize).step_by(2) {
@@ -199,10 +198,7 @@ fn background_share(
                 continue;
             }
             outside += 1;
-            masked += u64::from(
-                s[0].row(y)[x] != r[0].row(y)[x]
-                    || (1..3).any(|p| s[p].row(y / 2)[x / 2] != r[p].row(y / 2)[x / 2]),
-            );
+            masked += u64::from(pixel_changed(source, redacted, x, y));
         }
     }
     (masked, outside)
@@ -276,7 +272,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             [n, s, g, r] => (n, s, g, r, [1.0, 0.0, 0.0]),
             [n, s, g, r, k, x, y] => (n, s, g, r, [k.parse()?, x.parse()?, y.parse()?]),
             _ => {
-                return Err(format!("{arg}: expected NAME,SOURCE,GT,REDACTED[,SCALE,DX,DY]").into());
+                return Err(
+                    format!("{arg}: expected NAME,SOURCE,GT,REDACTED[,SCALE,DX,DY]").into(),
+                );
             }
         };
         let gt = read_gt(Path::new(gt_path), map[0], map[1], map[2])?;

@@ -13,13 +13,17 @@ pub fn hidden_share(source: &Frame, redacted: &Frame, x: f32, y: f32, w: f32, h:
     if x1 <= x0 || y1 <= y0 {
         return 1.0;
     }
-    let (s, r) = (&source.planes, &redacted.planes);
     let changed = (y0..y1)
         .flat_map(|y| (x0..x1).map(move |x| (x, y)))
-        .filter(|&(x, y)| {
-            s[0].row(y)[x] != r[0].row(y)[x]
-                || (1..3).any(|p| s[p].row(y / 2)[x / 2] != r[p].row(y / 2)[x / 2])
-        })
+        .filter(|&(x, y)| pixel_changed(source, redacted, x, y))
         .count();
     changed as f64 / ((x1 - x0) * (y1 - y0)) as f64
+}
+
+/// Whether pixel `(x, y)`'s luma or chroma sample in `redacted` differs from `source` (both
+/// YUV 4:2:0): on a lossless encode, the pixel was masked.
+pub fn pixel_changed(source: &Frame, redacted: &Frame, x: usize, y: usize) -> bool {
+    let (s, r) = (&source.planes, &redacted.planes);
+    s[0].row(y)[x] != r[0].row(y)[x]
+        || (1..3).any(|p| s[p].row(y / 2)[x / 2] != r[p].row(y / 2)[x / 2])
 }
