@@ -18,7 +18,7 @@ pub struct DetectionArgs {
     /// Side of the native-resolution tiles in pixels (default 1088: two tiles for 1080p).
     #[arg(long, value_name = "PX")]
     pub tile: Option<u32>,
-    /// Lowest person score masked and tracked (default 0.15). Lower finds more people in hard
+    /// Lowest person score masked and tracked (default 0.12). Lower finds more people in hard
     /// footage and masks more background by mistake.
     #[arg(long, value_name = "0..1")]
     pub person_threshold: Option<f32>,

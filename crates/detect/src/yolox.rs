@@ -50,10 +50,11 @@ impl std::str::FromStr for PersonModel {
 /// Settings of a YOLOX detector.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct YoloxConfig {
-    /// Minimum `objectness * class` score kept. The default 0.15 is low on purpose: a missed
+    /// Minimum `objectness * class` score kept. The default 0.12 is low on purpose: a missed
     /// person is a data breach while a false box only masks some background. Chosen against
     /// human ground truth (`benches/gt_recall.sh`, BENCHMARKS.md): 0.25 left 5% of the
-    /// clearly visible people exposed, 0.15 2%, for 1 point more background masked.
+    /// clearly visible people exposed, 0.15 2%, 0.12 hid two more of them and every one
+    /// 20-40 px tall, for the same background masked.
     pub score_threshold: f32,
     /// IoU above which a lower-scored box of the same class is suppressed (0.45, YOLOX's value).
     pub nms_iou: f32,
@@ -76,7 +77,7 @@ pub struct YoloxConfig {
 
 impl Default for YoloxConfig {
     fn default() -> Self {
-        Self { score_threshold: 0.15, nms_iou: 0.45, fit_aspect: true, low_contrast_range: 160.0, person_model: PersonModel::Float, session: SessionConfig::default() }
+        Self { score_threshold: 0.12, nms_iou: 0.45, fit_aspect: true, low_contrast_range: 160.0, person_model: PersonModel::Float, session: SessionConfig::default() }
     }
 }
 
