@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Obscura's whole test suite: installs what is missing (scripts/install-deps.sh), fetches
-# the sha256-pinned models (from $OBSCURA_MODEL_MIRROR when set, else their upstream URLs),
+# the sha256-pinned models (from $OBSCURA_MODEL_MIRROR when set, else their upstream URLs) and
+# makes the derived one (scripts/derive-models.sh: the int8 person model),
 # builds everything and runs every test. Tests that need ../shared footage skip with a
 # message when it is absent, except under CI=true, where a missing file is a failure.
 set -euo pipefail
@@ -11,6 +12,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 echo "[test] building (first build takes a few minutes on 2 cores)" >&2
 cargo build --locked --workspace --all-targets
 cargo run --locked -q -p obscura-cli -- models fetch
+./scripts/derive-models.sh
 cargo test --locked --workspace --all-targets
 cargo test --locked --workspace --doc
 echo "[test] the offline opener page in headless Chromium (scripts/test-opener.sh)" >&2

@@ -18,10 +18,15 @@ pub struct DetectionArgs {
     /// Side of the native-resolution tiles in pixels (default 1088: two tiles for 1080p).
     #[arg(long, value_name = "PX")]
     pub tile: Option<u32>,
-    /// Lowest person score masked and tracked (default 0.25). Lower finds more people in hard
+    /// Lowest person score masked and tracked (default 0.12). Lower finds more people in hard
     /// footage and masks more background by mistake.
     #[arg(long, value_name = "0..1")]
     pub person_threshold: Option<f32>,
+    /// Person model: `float` (the default: the pinned YOLOX-nano export) or `int8` (the same
+    /// weights quantized by scripts/derive-models.sh; slightly lower recall of half-hidden
+    /// people, small speed gain). Both measured in BENCHMARKS.md.
+    #[arg(long, default_value = "float", value_name = "float|int8")]
+    pub person_model: String,
 }
 
 impl DetectionArgs {
@@ -36,6 +41,10 @@ impl DetectionArgs {
             options.tracker.new_track_score = t;
             options.tracker.low_score = options.tracker.low_score.min(t);
         }
+        options.detector.person.person_model = self
+            .person_model
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--person-model: {e}"))?;
         let config = &mut options.detector;
         let recall: Recall = self
             .recall
@@ -65,11 +74,13 @@ mod tests {
             recall: "high".into(),
             tile: Some(640),
             person_threshold: Some(0.2),
+            person_model: "int8".into(),
         }
         .apply(&mut o)
         .unwrap();
         assert_eq!(o.detector.scan.sweep_seconds, 0.0);
         assert_eq!(o.detector.scan.tile, 640);
+        assert_eq!(o.detector.person.person_model, obscura_detect::PersonModel::Int8);
         assert_eq!(
             (o.detector.person.score_threshold, o.tracker.new_track_score),
             (0.2, 0.2)
@@ -78,6 +89,7 @@ mod tests {
             recall: "extreme".into(),
             tile: None,
             person_threshold: None,
+            person_model: "int8".into(),
         }
         .apply(&mut o)
         .unwrap_err();
@@ -86,7 +98,8 @@ mod tests {
             DetectionArgs {
                 recall: "max".into(),
                 tile: Some(10),
-                person_threshold: None
+                person_threshold: None,
+                person_model: "int8".into(),
             }
             .apply(&mut o)
             .is_err()
@@ -95,7 +108,8 @@ mod tests {
             DetectionArgs {
                 recall: "max".into(),
                 tile: None,
-                person_threshold: Some(0.0)
+                person_threshold: Some(0.0),
+                person_model: "int8".into(),
             }
             .apply(&mut o)
             .is_err()

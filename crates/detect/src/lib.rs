@@ -3,7 +3,7 @@
 //! - [`runtime::init`] finds and loads `libonnxruntime.so` once per process.
 //! - [`Detector`] is the trait every detector implements: a frame in, [`Detection`]s in
 //!   source-frame pixels out (any letterbox is undone inside this crate).
-//! - [`YoloxDetector`] (persons, `yolox_nano_416`), [`FaceDetector`] (faces + 5 landmarks,
+//! - [`YoloxDetector`] (persons, `yolox_nano_416` or `yolox_nano_int8`), [`FaceDetector`] (faces + 5 landmarks,
 //!   `yunet_n_dynamic`) and [`PersonFaceDetector`] (persons, then faces on upper-body crops
 //!   plus a downscaled full frame) are the built-in detectors.
 //! - [`letterbox`] (pre-processing), [`layout`] (output layouts described as data, one
@@ -30,7 +30,7 @@ pub use composite::{PersonFaceConfig, PersonFaceDetector};
 pub use obscura_core::{Detection, ObjectClass};
 pub use scan::{PersonScan, Recall, ScanConfig, SweepSchedule};
 pub use session::{OptimizationLevel, SessionConfig};
-pub use yolox::{PersonDetector, YoloxConfig, YoloxDetector};
+pub use yolox::{PersonDetector, PersonModel, YoloxConfig, YoloxDetector};
 pub use yunet::{FaceConfig, FaceDetector};
 
 use obscura_core::Frame;

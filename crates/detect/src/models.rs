@@ -26,7 +26,8 @@ pub struct ModelEntry {
     pub file: String,
     /// What it detects or computes (`person`, `face`, `reid`).
     pub task: String,
-    /// Upstream download address, pinned to a commit.
+    /// Upstream download address, pinned to a commit (empty for a derived model).
+    #[serde(default)]
     pub url: String,
     /// Expected sha256 of the file, lower-case hex.
     pub sha256: String,
@@ -35,6 +36,13 @@ pub struct ModelEntry {
     /// Where the weights come from, in words.
     #[serde(default)]
     pub source: String,
+    /// The model this one is made from, for a derived model (a reproducible conversion
+    /// such as a quantization); it has no `url`.
+    #[serde(default)]
+    pub derived_from: Option<String>,
+    /// How a derived model is made, in words (the script and its inputs).
+    #[serde(default)]
+    pub recipe: Option<String>,
     /// What the model expects as input, described as data.
     #[serde(default)]
     pub input: toml::Table,
@@ -112,17 +120,20 @@ impl ModelStore {
         let entry = self.entry(name)?;
         let path = self.dir.join(&entry.file);
         if !path.is_file() {
-            return Err(Error::Model {
-                name: name.into(),
-                reason: format!("{} is missing; run `obscura models fetch` (or set {MODEL_MIRROR_ENV})", path.display()),
-            });
+            let how = match &entry.derived_from {
+                Some(_) => format!("run `scripts/derive-models.sh` after `obscura models fetch` (or set {MODEL_MIRROR_ENV} to a folder holding it)"),
+                None => format!("run `obscura models fetch` (or set {MODEL_MIRROR_ENV})"),
+            };
+            return Err(Error::Model { name: name.into(), reason: format!("{} is missing; {how}", path.display()) });
         }
         Ok((entry, path))
     }
 
     /// Makes every model present and verified: keeps a file whose hash matches, otherwise
-    /// copies it from `mirror` (when given) or downloads its URL with `curl`. A file whose
-    /// hash does not match is never installed. Returns one line per model saying what was done.
+    /// copies it from `mirror` (when given) or downloads its URL with `curl`. A derived model
+    /// (no URL) is copied from a mirror that holds it, else left to `scripts/derive-models.sh`
+    /// and said so. A file whose hash does not match is never installed. Returns one line per
+    /// model saying what was done.
     pub fn fetch_all(&self, mirror: Option<&Path>) -> Result<Vec<String>, Error> {
         fs::create_dir_all(&self.dir).map_err(|e| Error::Model { name: "model folder".into(), reason: format!("{}: {e}", self.dir.display()) })?;
         let mut report = Vec::new();
@@ -133,6 +144,12 @@ impl ModelStore {
                 continue;
             }
             let fail = |reason: String| Error::Model { name: entry.name.clone(), reason };
+            if let Some(base) = &entry.derived_from
+                && !mirror.is_some_and(|m| m.join(&entry.file).is_file())
+            {
+                report.push(format!("{}: not present; made from {base} by scripts/derive-models.sh", entry.name));
+                continue;
+            }
             let pending = obscura_core::atomic::PendingFile::new(&dest).map_err(|e| fail(e.to_string()))?;
             let how = match mirror {
                 Some(m) => {
@@ -221,11 +238,21 @@ licence = "CC0"
 "#;
 
     #[test]
-    fn builtin_registry_lists_three_pinned_models() {
+    fn builtin_registry_lists_four_pinned_models() {
         let s = ModelStore::new("unused").unwrap();
         let names: Vec<_> = s.entries().iter().map(|e| e.name.as_str()).collect();
-        assert_eq!(names, ["yolox_nano_416", "yunet_n_dynamic", "person_reid_0248"]);
+        assert_eq!(names, ["yolox_nano_416", "yolox_nano_int8", "yunet_n_dynamic", "person_reid_0248"]);
         assert!(s.entries().iter().all(|e| e.sha256.len() == 64 && !e.licence.is_empty()));
+        // Every model has a download address, or is made from a listed one by a recipe.
+        for e in s.entries() {
+            match &e.derived_from {
+                None => assert!(e.url.starts_with("https://"), "{}", e.name),
+                Some(base) => {
+                    assert!(e.url.is_empty() && e.recipe.is_some(), "{}", e.name);
+                    s.entry(base).unwrap();
+                }
+            }
+        }
     }
 
     #[test]
@@ -249,5 +276,24 @@ licence = "CC0"
 
         fs::write(store_dir.join("tiny.bin"), b"tampered").unwrap();
         assert!(store.path("tiny").unwrap_err().to_string().contains("refusing"));
+    }
+
+    #[test]
+    fn derived_model_is_copied_from_a_mirror_or_left_to_its_recipe() {
+        let reg = format!("{REG}\n[[model]]\nname = \"tiny_q\"\nfile = \"tiny_q.bin\"\ntask = \"test\"\nderived_from = \"tiny\"\nrecipe = \"a script\"\nsha256 = \"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\"\nlicence = \"CC0\"\n");
+        let dir = tempfile::tempdir().unwrap();
+        let (mirror, store_dir) = (dir.path().join("mirror"), dir.path().join("store"));
+        fs::create_dir_all(&mirror).unwrap();
+        fs::write(mirror.join("tiny.bin"), b"hello").unwrap();
+        let store = ModelStore::with_registry(&store_dir, &reg).unwrap();
+        let lines = store.fetch_all(Some(&mirror)).unwrap();
+        assert!(lines[1].contains("made from tiny by scripts/derive-models.sh"), "{lines:?}");
+        let err = store.path("tiny_q").unwrap_err().to_string();
+        assert!(err.contains("derive-models.sh"), "{err}");
+
+        fs::write(mirror.join("tiny_q.bin"), b"hello").unwrap();
+        let lines = store.fetch_all(Some(&mirror)).unwrap();
+        assert!(lines[1].contains("copied from"), "{lines:?}");
+        assert!(store.path("tiny_q").is_ok());
     }
 }

@@ -9,16 +9,52 @@ use crate::nms::nms;
 use crate::session::{OnnxModel, SessionConfig};
 use crate::{Detector, Error, ModelInfo};
 
-/// The registry name of the built-in person model.
+/// The registry name of the default person model (float, [`PersonModel::Float`]).
 pub const PERSON_MODEL: &str = "yolox_nano_416";
+
+/// Which of the two built-in person models runs: the same YOLOX-nano weights, as pinned
+/// (float) or quantized to int8 (`scripts/derive-models.sh`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PersonModel {
+    /// `yolox_nano_416`: the pinned float export; the default.
+    #[default]
+    Float,
+    /// `yolox_nano_int8`: int8 weights and activations (`scripts/derive-models.sh`), opt-in:
+    /// on the ground truth it exposes a few more half-hidden people than the float model, for
+    /// a speed gain that is small with ONNX Runtime 1.31 (BENCHMARKS.md).
+    Int8,
+}
+
+impl PersonModel {
+    /// The registry name of the model.
+    pub fn registry_name(self) -> &'static str {
+        match self {
+            PersonModel::Float => PERSON_MODEL,
+            PersonModel::Int8 => "yolox_nano_int8",
+        }
+    }
+}
+
+impl std::str::FromStr for PersonModel {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.trim() {
+            "int8" => Ok(PersonModel::Int8),
+            "float" => Ok(PersonModel::Float),
+            other => Err(Error::InvalidInput { reason: format!("person model {other:?}: expected int8 or float") }),
+        }
+    }
+}
 
 /// Settings of a YOLOX detector.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct YoloxConfig {
-    /// Minimum `objectness * class` score kept. The default 0.15 is low on purpose: a missed
+    /// Minimum `objectness * class` score kept. The default 0.12 is low on purpose: a missed
     /// person is a data breach while a false box only masks some background. Chosen against
     /// human ground truth (`benches/gt_recall.sh`, BENCHMARKS.md): 0.25 left 5% of the
-    /// clearly visible people exposed, 0.15 2%, for 1 point more background masked.
+    /// clearly visible people exposed, 0.15 2%, 0.12 hid two more of them and every one
+    /// 20-40 px tall, for the same background masked.
     pub score_threshold: f32,
     /// IoU above which a lower-scored box of the same class is suppressed (0.45, YOLOX's value).
     pub nms_iou: f32,
@@ -33,13 +69,15 @@ pub struct YoloxConfig {
     /// percentile (night, fog, washed-out cameras) are stretched to the full range (160; 0
     /// turns it off).
     pub low_contrast_range: f32,
+    /// Which built-in person model [`YoloxDetector::person`] loads (float).
+    pub person_model: PersonModel,
     /// Session options.
     pub session: SessionConfig,
 }
 
 impl Default for YoloxConfig {
     fn default() -> Self {
-        Self { score_threshold: 0.15, nms_iou: 0.45, fit_aspect: true, low_contrast_range: 160.0, session: SessionConfig::default() }
+        Self { score_threshold: 0.12, nms_iou: 0.45, fit_aspect: true, low_contrast_range: 160.0, person_model: PersonModel::Float, session: SessionConfig::default() }
     }
 }
 
@@ -55,13 +93,13 @@ pub struct YoloxDetector {
     config: YoloxConfig,
 }
 
-/// The person detector: [`YoloxDetector`] over `yolox_nano_416`, COCO class 0.
+/// The person detector: [`YoloxDetector`] over `yolox_nano_416` (or `yolox_nano_int8`), COCO class 0.
 pub type PersonDetector = YoloxDetector;
 
 impl YoloxDetector {
-    /// The built-in person detector (`yolox_nano_416`, COCO class 0 -> person).
+    /// The built-in person detector (`config.person_model`, COCO class 0 -> person).
     pub fn person(store: &ModelStore, config: YoloxConfig) -> Result<Self, Error> {
-        Self::from_entry(store, PERSON_MODEL, vec![(0, ObjectClass::Person)], 80, config)
+        Self::from_entry(store, config.person_model.registry_name(), vec![(0, ObjectClass::Person)], 80, config)
     }
 
     /// Any YOLOX export listed in the store: `class_map` maps model class indexes to classes

@@ -176,3 +176,27 @@ fn the_scan_finds_distant_walkers_the_coarse_pass_misses() {
     assert!(after >= walkers.len() - 1, "the scan found {after} of {} distant walkers", walkers.len());
     assert!(after > before, "the scan ({after}) should find more than the 416 px pass ({before})");
 }
+
+#[test]
+fn int8_person_model_finds_the_walkers_the_float_model_finds() {
+    let (Some(store), Some(video)) = (store(), shared_file("footage/vtest.avi")) else { return };
+    if model_file("yolox_nano_int8.onnx").is_none() {
+        return;
+    }
+    use obscura_detect::PersonModel;
+    let load = |m: PersonModel| YoloxDetector::person(&store, YoloxConfig { person_model: m, ..YoloxConfig::default() }).unwrap();
+    let (mut float, mut int8) = (load(PersonModel::Float), load(PersonModel::Int8));
+    assert_eq!(int8.models()[0].name, "yolox_nano_int8");
+    let (mut strong, mut matched) = (0, 0);
+    for (n, vf) in [(200, "null"), (600, "null"), (200, "scale=1920:1080")] {
+        let frame = frame_filtered(&video, n, vf);
+        let reference: Vec<_> = float.detect(&frame).unwrap().into_iter().filter(|d| d.score >= 0.4).collect();
+        let found = int8.detect(&frame).unwrap();
+        strong += reference.len();
+        matched += reference.iter().filter(|r| found.iter().any(|d| d.rect.iou(&r.rect) >= 0.5)).count();
+    }
+    eprintln!("int8 found {matched} of the float model's {strong} confident walkers");
+    assert!(strong >= 15, "the float model found only {strong} confident walkers");
+    // Quantization moves scores and boxes a little; it must not lose confident people.
+    assert!(matched * 100 >= strong * 95, "int8 found {matched} of {strong}");
+}

@@ -51,7 +51,7 @@ pub struct TrackerConfig {
     /// Detections below this are ignored; those between `low_score` and `high_score` only
     /// extend existing tracks in the second stage (0.1).
     pub low_score: f32,
-    /// An unmatched detection at or above this score starts a new track (0.15, equal to the
+    /// An unmatched detection at or above this score starts a new track (0.12, equal to the
     /// person detector's threshold so that every detection it reports is masked).
     pub new_track_score: f32,
     /// Minimum IoU of a first-stage match (0.2, ByteTrack's `match_thresh` 0.8 as a cost).
@@ -78,7 +78,7 @@ pub struct TrackerConfig {
 
 impl Default for TrackerConfig {
     fn default() -> Self {
-        Self { high_score: 0.5, low_score: 0.1, new_track_score: 0.15, match_iou: 0.2, low_match_iou: 0.5, iou_buffer: 0.3, iou_buffer_px: 4.0, iou_buffer_per_frame: 0.05, hold_frames: 15, max_lost_frames: 30 }
+        Self { high_score: 0.5, low_score: 0.1, new_track_score: 0.12, match_iou: 0.2, low_match_iou: 0.5, iou_buffer: 0.3, iou_buffer_px: 4.0, iou_buffer_per_frame: 0.05, hold_frames: 15, max_lost_frames: 30 }
     }
 }
 

@@ -88,7 +88,7 @@ fn low_score_detections_extend_tracks_but_do_not_start_them() {
     let ups = run(TrackerConfig::default(), 6, |f| {
         Some(match f {
             0..=2 => vec![person(100.0 + f as f32, 100.0, 0.9)],
-            _ => vec![person(100.0 + f as f32, 100.0, 0.12), person(400.0, 100.0, 0.12)],
+            _ => vec![person(100.0 + f as f32, 100.0, 0.11), person(400.0, 100.0, 0.11)],
         })
     });
     let last = &ups[5].tracks;
