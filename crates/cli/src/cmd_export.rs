@@ -244,8 +244,8 @@ impl ClipRedactor for PipelineRedactor {
     fn policy(&self) -> RedactionPolicy {
         let c = &self.options.detector;
         let mut p = RedactionPolicy::default();
-        p.thresholds.insert("person_score".into(), f64::from(c.person.score_threshold));
-        p.thresholds.insert("face_score".into(), f64::from(c.face.score_threshold));
+        p.thresholds.insert("person_score".into(), c.person.score_threshold.into());
+        p.thresholds.insert("face_score".into(), c.face.score_threshold.into());
         let t = self.policy.targets();
         if t.person {
             p.styles.insert("person".into(), self.style.clone());
