@@ -1,5 +1,5 @@
 //! `obscura trust add|list|remove`: the signer keys `open` and `verify` accept without
-//! `--signer` (the trust store, see docs/FORMAT.md section 11); and the signer policy those
+//! `--signer` (the trust store, see docs/FORMAT.md section 12); and the signer policy those
 //! commands share.
 
 use std::path::PathBuf;

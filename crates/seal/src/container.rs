@@ -276,6 +276,11 @@ fn check_v2_rules(header: &Header, m: &Manifest) -> Result<(), Error> {
 
 fn check_signature(p: &Parsed, pinned: Option<&SignerPublicKey>) -> Result<SignerPublicKey, Error> {
     let pk_bytes = unhex::<32>(&p.manifest.signer.public_key).ok_or(Error::BadSignature)?;
+    // FORMAT.md section 6 step 2: `verify_strict` checks `R` is canonical (it compares
+    // bytes) but decodes `A` modulo p; the format requires a canonical `A` too.
+    if !canonical_y(&pk_bytes) {
+        return Err(Error::BadSignature);
+    }
     let vk = ed25519_dalek::VerifyingKey::from_bytes(&pk_bytes).map_err(|_| Error::BadSignature)?;
     let sig = ed25519_dalek::Signature::from_bytes(&p.signature);
     let context = sig_context(p.version);
@@ -290,6 +295,12 @@ fn check_signature(p: &Parsed, pinned: Option<&SignerPublicKey>) -> Result<Signe
         return Err(Error::UnknownSigner { fingerprint: signer.fingerprint() });
     }
     Ok(signer)
+}
+
+/// True when the 255 low bits of an Edwards point encoding (its `y`) are below p = 2^255 - 19.
+fn canonical_y(b: &[u8; 32]) -> bool {
+    // y >= p exactly when y is p..=2^255-1: bytes ed..ff, ff x30, 7f (little-endian)
+    !(b[31] & 0x7f == 0x7f && b[1..31].iter().all(|&x| x == 0xff) && b[0] >= 0xed)
 }
 
 fn check_expiry(m: &Manifest) -> Result<(), Error> {
@@ -531,4 +542,25 @@ pub fn decrypt(path: &Path, identity: &Identity, out_dir: &Path, options: &OpenO
         pending.push(pf);
     }
     Ok(DecryptedExport { manifest: p.manifest, signer, pending })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_y;
+
+    #[test]
+    fn canonical_point_encodings() {
+        let enc = |low: u8, top: u8| {
+            let mut b = [0xffu8; 32];
+            b[0] = low;
+            b[31] = top;
+            b
+        };
+        assert!(canonical_y(&enc(0xec, 0x7f)), "p - 1");
+        assert!(canonical_y(&enc(0xec, 0xff)), "p - 1 with the sign bit");
+        for low in [0xed, 0xee, 0xff] {
+            assert!(!canonical_y(&enc(low, 0x7f)) && !canonical_y(&enc(low, 0xff)), "{low:x}: p and above");
+        }
+        assert!(canonical_y(&[0; 32]) && canonical_y(&enc(0xff, 0x7e)));
+    }
 }
