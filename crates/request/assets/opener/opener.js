@@ -613,10 +613,10 @@ async function x25519Identity(sk) {
 async function unwrapContentKey(p, identity) {
   const E = p.exportId;
   const ownFp = identity.x25519 ? hex(await sha256(identity.x25519.pub)) : null;
-  for (const [k, s] of p.header.recipients.entries()) {
+  for (const [idx, s] of p.header.recipients.entries()) {
     let kek = null;
     if (s.type === 'x25519' && identity.x25519) {
-      if (p.V.boundFingerprints && p.manifest.recipients[k].fingerprint !== ownFp) continue;
+      if (p.V.boundFingerprints && p.manifest.recipients[idx].fingerprint !== ownFp) continue;
       const eph = unhex(s.ephemeral, 32);
       let shared;
       try {
