@@ -405,6 +405,7 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
     let red: Option<&mut dyn ClipRedactor> = redactor.as_mut().map(|r| r as &mut dyn ClipRedactor);
     let o = obscura_request::export(&req, red, SealOptions { signer: &signer, recipients, passphrase }, &args.out, Some(&log), &mut step)
         .with_context(|| format!("export to {} failed", args.out.display()))?;
+    crate::cmd_audit::checkpoint_after(&log, &signer);
     println!("exported {} request into {}", req.mode.as_str(), o.package.display());
     println!("  export id:  {}", o.manifest.export_id);
     println!("  sha256:     {}", o.package_sha256);
