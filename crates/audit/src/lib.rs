@@ -131,6 +131,10 @@ pub enum Action {
     Tracks,
     /// A signed checkpoint over the chain so far ([`AuditLog::checkpoint`]).
     Checkpoint,
+    /// Footage was cut into kept periods (`obscura cut`, the erasure cut).
+    Cut,
+    /// The trust store of signer keys was changed (`obscura trust add/remove`).
+    Trust,
 }
 
 impl Action {
@@ -146,6 +150,8 @@ impl Action {
             Action::Redact => "redact",
             Action::Tracks => "tracks",
             Action::Checkpoint => "checkpoint",
+            Action::Cut => "cut",
+            Action::Trust => "trust",
         }
     }
 }
@@ -405,9 +411,18 @@ impl AuditLog {
         })
     }
 
-    /// The append itself; `detail_for` may replace the record's detail once its sequence
-    /// number, time and `prev_hash` are known (under the lock).
-    fn append_with(&self, entry: Entry, detail_for: impl FnOnce(&Record) -> Result<Option<serde_json::Value>, Error>) -> Result<Record, Error> {
+    /// Checks, without writing a record, that an append would be accepted now: the log (and
+    /// its folder) can be created or opened for appending, it is a regular file, and its
+    /// last record is intact. Commands that take long (redaction) call this first, so that a
+    /// log that cannot be written stops them before any work rather than after it.
+    pub fn check_appendable(&self) -> Result<(), Error> {
+        let (_f, _, _, _) = self.open_locked()?;
+        Ok(())
+    }
+
+    /// Opens (creating, mode 0600) and exclusively locks the log, and reads its tail:
+    /// the file, its length, the length up to the last newline and the last record.
+    fn open_locked(&self) -> Result<(File, u64, u64, Option<Record>), Error> {
         let path = &self.path;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(path, e))?;
@@ -427,11 +442,19 @@ impl AuditLog {
         f.lock().map_err(|e| Error::io(path, e))?;
         let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
         let (complete, last_line) = read_tail(&mut f, len).map_err(|e| Error::io(path, e))?;
-        let torn = len - complete;
         let last = match last_line {
             None => None,
             Some(line) => Some(check_last(&line).map_err(|problem| Error::Damaged { path: path.clone(), problem })?),
         };
+        Ok((f, len, complete, last))
+    }
+
+    /// The append itself; `detail_for` may replace the record's detail once its sequence
+    /// number, time and `prev_hash` are known (under the lock).
+    fn append_with(&self, entry: Entry, detail_for: impl FnOnce(&Record) -> Result<Option<serde_json::Value>, Error>) -> Result<Record, Error> {
+        let path = &self.path;
+        let (mut f, len, complete, last) = self.open_locked()?;
+        let torn = len - complete;
         if torn > 0 {
             f.set_len(complete).map_err(|e| Error::io(path, e))?;
         }

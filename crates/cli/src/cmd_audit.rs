@@ -123,6 +123,33 @@ pub fn append(explicit: Option<&Path>, entry: Entry) -> Result<obscura_audit::Re
     log.append(entry).with_context(|| "cannot write the audit record".to_string())
 }
 
+/// Resolves the log at `explicit` (or the default location) and checks that a record can be
+/// appended now, so that a command that reads or writes footage for a long time (redact,
+/// tracks, cut) stops before it starts when its record could not be written afterwards.
+pub fn preflight(explicit: Option<&Path>) -> Result<AuditLog> {
+    let log = AuditLog::resolve(explicit)?;
+    log.check_appendable().with_context(|| "cannot write the audit record; nothing was processed".to_string())?;
+    Ok(log)
+}
+
+/// The file name (no folders) of `path`, for a record.
+pub fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// `text` with every given path replaced by its file name (records name files, never
+/// folders).
+pub fn strip_folders<'a>(text: &str, paths: impl IntoIterator<Item = &'a Path>) -> String {
+    let mut t = text.to_string();
+    for p in paths {
+        let shown = p.display().to_string();
+        if !shown.is_empty() {
+            t = t.replace(&shown, &file_name(p));
+        }
+    }
+    t
+}
+
 /// Appends a signed checkpoint after a command's own record (seal, export: they hold the
 /// site key). Best effort: the command's record is already written, so a failure is a
 /// warning, not an error.

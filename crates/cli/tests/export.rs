@@ -19,7 +19,7 @@ fn obscura(dir: &Path) -> Command {
 
 fn keys(dir: &Path) {
     obscura(dir).args(["keygen", "-o", "keys", "--audit-log", "keygen-audit.jsonl"]).assert().success();
-    obscura(dir).args(["trust", "add", "keys/obscura.sign.pub", "--label", "test site"]).assert().success();
+    obscura(dir).args(["trust", "add", "keys/obscura.sign.pub", "--label", "test site", "--audit-log", "keygen-audit.jsonl"]).assert().success();
 }
 
 fn temps_in(dir: &Path) -> Vec<String> {
