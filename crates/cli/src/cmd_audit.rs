@@ -146,6 +146,10 @@ pub fn strip_folders<'a>(text: &str, paths: impl IntoIterator<Item = &'a Path>) 
         if !shown.is_empty() {
             t = t.replace(&shown, &file_name(p));
         }
+        // also where the name itself is shown escaped (control characters)
+        if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+            t = t.replace(&format!("{}/", dir.display()), "");
+        }
     }
     t
 }

@@ -100,6 +100,13 @@ fn redact_tracks_and_cut_are_audited_without_footage_content() {
         assert_eq!((f["input"].as_str(), f["output"].as_str(), f["frames"].as_u64()), (Some("indexed.mp4"), Some("red.mp4"), Some(20)));
         assert_eq!(f["input_sha256"], sha256_hex(&clip).as_str());
         assert_eq!(f["output_sha256"], sha256_hex(&d.join("red.mp4")).as_str());
+        // a failure is recorded too, naming the file without its folder, even when the
+        // message shows the name escaped
+        fs::write(d.join("bad\u{1b}[31m.mp4"), b"not a video at all").unwrap();
+        obscura(d).arg("-q").arg("redact").arg(d.join("bad\u{1b}[31m.mp4")).arg("-o").arg(d.join("bad-out.mp4")).assert().code(2);
+        let r = records(&log).pop().unwrap();
+        assert!(r.action.as_str() == "redact" && r.result.starts_with("failed"), "{r:?}");
+        assert_eq!(r.detail["files"][0]["input"], "bad\u{1b}[31m.mp4");
         obscura(d).args(["-q", "redact", "indexed.mp4", "-o", "red2.mp4", "--audit-log", "not-a-log"]).assert().code(2).stderr(predicate::str::contains("nothing was processed"));
         assert!(!d.join("red2.mp4").exists());
 
