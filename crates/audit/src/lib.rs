@@ -11,15 +11,36 @@
 //! Records hold the pseudonymous operator id, the request reference, package names and
 //! hashes and a result; never anything taken from the footage.
 //!
-//! Appends are crash-safe: the file is opened with `O_APPEND`, locked exclusively, one
-//! whole line is written with a single `write` and the file is fsynced before
-//! [`AuditLog::append`] returns. An append interrupted by a crash can leave only an
-//! incomplete last line without its newline; [`verify`] reports it, and the next append
-//! cuts it off (it was never acknowledged) and says so in its own record's `detail`.
+//! Appends are crash-safe and O(1): the file is opened with `O_APPEND`, locked
+//! exclusively (so several processes append one chain), only its last record is read back
+//! (checked: canonical, its own hash), one whole line is written with a single `write` and
+//! the file is fsynced before [`AuditLog::append`] returns. An append interrupted by a crash
+//! can leave only an incomplete last line without its newline; [`verify`] reports it, and
+//! the next append cuts it off (it was never acknowledged) and says so in its own record's
+//! `detail`. The whole chain is checked by [`verify`] (`obscura audit verify`), not on
+//! every append.
 //!
-//! Removing records from the END of the log leaves a valid shorter chain; keep the head
-//! hash printed by `obscura audit verify` somewhere else and check it with
-//! [`VerifyOptions::expect_head`] to detect that.
+//! **Signed checkpoints.** The chain alone is unkeyed: whoever can write the file can
+//! delete a record and recompute every later hash. [`AuditLog::checkpoint`] appends a
+//! record with action `checkpoint` whose `detail` is `{"public_key": hex, "signature":
+//! hex, "signer": fingerprint}`, the Ed25519 signature (site signing key, strict
+//! verification as docs/FORMAT.md section 6) of
+//!
+//! ```text
+//! "obscura-audit-checkpoint-v1\0" || u64 big-endian seq || time (20 bytes) || prev_hash (64 hex bytes)
+//! ```
+//!
+//! of the checkpoint record itself: since `prev_hash` commits to every earlier record, the
+//! signature covers the whole log before it. [`verify`] checks every checkpoint's signature
+//! (and, with [`VerifyOptions::signers`], that it is one of the given keys and that there is
+//! at least one checkpoint), so anyone holding the public key detects a rewritten chain
+//! offline. `obscura seal` and `obscura export` append a checkpoint after their own record
+//! (they hold the key); `obscura audit checkpoint --sign KEY` does so on demand (cron).
+//!
+//! Removing records from the END of the log back to a checkpoint leaves a valid shorter
+//! chain; keep the head hash printed by `obscura audit verify` (or the last checkpoint's
+//! hash) somewhere else and check it with [`VerifyOptions::expect_head`] to detect that.
+//! Records after the last checkpoint are reported as not yet covered by a signature.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -27,8 +48,12 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use obscura_seal::{Signer, SignerPublicKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+/// Domain separation prefix of a checkpoint signature.
+pub const CHECKPOINT_CONTEXT: &[u8] = b"obscura-audit-checkpoint-v1\0";
 
 pub use obscura_core::civil::{civil_from_days, days_from_civil, format_rfc3339, now_rfc3339};
 
@@ -69,6 +94,9 @@ pub enum Error {
         /// What `verify` found.
         problem: String,
     },
+    /// The signing key failed while signing a checkpoint.
+    #[error("cannot sign the audit checkpoint: {0}")]
+    Signer(String),
     /// No default location could be found (neither `XDG_STATE_HOME` nor `HOME` is set).
     #[error("no audit log location: set OBSCURA_AUDIT_LOG or pass --audit-log")]
     NoLocation,
@@ -101,6 +129,12 @@ pub enum Action {
     Redact,
     /// Footage was analysed for tracks (`obscura tracks`).
     Tracks,
+    /// A signed checkpoint over the chain so far ([`AuditLog::checkpoint`]).
+    Checkpoint,
+    /// Footage was cut into kept periods (`obscura cut`, the erasure cut).
+    Cut,
+    /// The trust store of signer keys was changed (`obscura trust add/remove`).
+    Trust,
 }
 
 impl Action {
@@ -115,6 +149,9 @@ impl Action {
             Action::Keygen => "keygen",
             Action::Redact => "redact",
             Action::Tracks => "tracks",
+            Action::Checkpoint => "checkpoint",
+            Action::Cut => "cut",
+            Action::Trust => "trust",
         }
     }
 }
@@ -237,6 +274,44 @@ impl Record {
     pub fn to_line(&self) -> String {
         serde_json::to_string(self).expect("serialisable")
     }
+
+    /// The message a checkpoint record's signature covers (module documentation).
+    pub fn checkpoint_message(&self) -> Vec<u8> {
+        checkpoint_message(self.seq, &self.time, &self.prev_hash)
+    }
+
+    /// For a checkpoint record: the key that signed it when the signature is valid, else
+    /// why not. `None` for other records.
+    pub fn checkpoint_signer(&self) -> Option<Result<SignerPublicKey, String>> {
+        if self.action != Action::Checkpoint {
+            return None;
+        }
+        let field = |k: &str| self.detail.get(k).and_then(|v| v.as_str()).and_then(unhex);
+        let key = field("public_key").and_then(|b| <[u8; 32]>::try_from(b).ok()).and_then(|b| SignerPublicKey::from_bytes(&b).ok());
+        let sig = field("signature").and_then(|b| <[u8; 64]>::try_from(b).ok());
+        Some(match (key, sig) {
+            (Some(k), Some(s)) if self.detail.get("signer").and_then(|v| v.as_str()) == Some(k.fingerprint().as_str()) => {
+                if k.verify_signature(&self.checkpoint_message(), &s) { Ok(k) } else { Err("checkpoint signature does not verify (chain rewritten before it?)".into()) }
+            }
+            _ => Err("malformed checkpoint (public_key, signature, signer)".into()),
+        })
+    }
+}
+
+fn checkpoint_message(seq: u64, time: &str, prev_hash: &str) -> Vec<u8> {
+    let mut m = CHECKPOINT_CONTEXT.to_vec();
+    m.extend_from_slice(&seq.to_be_bytes());
+    m.extend_from_slice(time.as_bytes());
+    m.extend_from_slice(prev_hash.as_bytes());
+    m
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    let b = s.as_bytes();
+    if !b.len().is_multiple_of(2) || !b.iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c)) {
+        return None;
+    }
+    (0..b.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -312,11 +387,42 @@ impl AuditLog {
 
     /// Appends one record chained to the last complete record, and fsyncs it. Holds an
     /// exclusive lock on the file meanwhile, so concurrent appends from several processes
-    /// stay one chain. Refuses ([`Error::Damaged`]) to append to a log whose complete
-    /// records do not verify. A torn last line (an append that crashed before its newline)
-    /// is cut off first and counted in the new record's `detail.recovered_torn_bytes`.
+    /// stay one chain. Reads only the last record (O(1) in the log's length) and refuses
+    /// ([`Error::Damaged`]) to append after one that is malformed or whose hash does not
+    /// match; the whole chain is [`verify`]'s job. A torn last line (an append that crashed
+    /// before its newline) is cut off first and counted in the new record's
+    /// `detail.recovered_torn_bytes`.
     pub fn append(&self, entry: Entry) -> Result<Record, Error> {
         entry.validate()?;
+        self.append_with(entry, |_| Ok(None))
+    }
+
+    /// Appends a signed checkpoint (module documentation) made with `signer`, the site's
+    /// signing key: from then on a rewrite of any earlier record is detected by anyone with
+    /// the public key. `operator` is recorded as usual.
+    pub fn checkpoint(&self, signer: &dyn Signer, operator: Option<String>) -> Result<Record, Error> {
+        let mut entry = Entry::new(Action::Checkpoint, "ok");
+        entry.operator = operator;
+        entry.validate()?;
+        let pk = signer.public_key();
+        self.append_with(entry, |rec| {
+            let sig = signer.sign(&rec.checkpoint_message()).map_err(|e| Error::Signer(e.to_string()))?;
+            Ok(Some(serde_json::json!({ "public_key": hex(&pk.to_bytes()), "signature": hex(&sig), "signer": pk.fingerprint() })))
+        })
+    }
+
+    /// Checks, without writing a record, that an append would be accepted now: the log (and
+    /// its folder) can be created or opened for appending, it is a regular file, and its
+    /// last record is intact. Commands that take long (redaction) call this first, so that a
+    /// log that cannot be written stops them before any work rather than after it.
+    pub fn check_appendable(&self) -> Result<(), Error> {
+        let (_f, _, _, _) = self.open_locked()?;
+        Ok(())
+    }
+
+    /// Opens (creating, mode 0600) and exclusively locks the log, and reads its tail:
+    /// the file, its length, the length up to the last newline and the last record.
+    fn open_locked(&self) -> Result<(File, u64, u64, Option<Record>), Error> {
         let path = &self.path;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(path, e))?;
@@ -334,19 +440,25 @@ impl AuditLog {
             return Err(Error::io(path, io::Error::new(io::ErrorKind::InvalidInput, "not a regular file (an audit log must be a file)")));
         }
         f.lock().map_err(|e| Error::io(path, e))?;
-        let mut text = Vec::new();
-        f.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, e))?;
-        f.read_to_end(&mut text).map_err(|e| Error::io(path, e))?;
-        let complete = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        let torn = text.len() - complete;
-        let report = verify_bytes(&text[..complete], &VerifyOptions::default());
-        if let Some(bad) = &report.problem {
-            return Err(Error::Damaged { path: path.clone(), problem: bad.to_string() });
-        }
+        let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
+        let (complete, last_line) = read_tail(&mut f, len).map_err(|e| Error::io(path, e))?;
+        let last = match last_line {
+            None => None,
+            Some(line) => Some(check_last(&line).map_err(|problem| Error::Damaged { path: path.clone(), problem })?),
+        };
+        Ok((f, len, complete, last))
+    }
+
+    /// The append itself; `detail_for` may replace the record's detail once its sequence
+    /// number, time and `prev_hash` are known (under the lock).
+    fn append_with(&self, entry: Entry, detail_for: impl FnOnce(&Record) -> Result<Option<serde_json::Value>, Error>) -> Result<Record, Error> {
+        let path = &self.path;
+        let (mut f, len, complete, last) = self.open_locked()?;
+        let torn = len - complete;
         if torn > 0 {
-            f.set_len(complete as u64).map_err(|e| Error::io(path, e))?;
+            f.set_len(complete).map_err(|e| Error::io(path, e))?;
         }
-        let (seq, prev_hash) = match &report.last {
+        let (seq, prev_hash) = match &last {
             Some(r) => (r.seq + 1, r.hash.clone()),
             None => (1, GENESIS_HASH.to_string()),
         };
@@ -371,6 +483,9 @@ impl AuditLog {
             prev_hash,
             hash: String::new(),
         };
+        if let Some(d) = detail_for(&rec)? {
+            rec.detail = d;
+        }
         rec.hash = rec.compute_hash();
         let mut line = rec.to_line();
         line.push('\n');
@@ -392,12 +507,64 @@ impl AuditLog {
     }
 }
 
+/// The length of the log up to its last newline, and the last complete line (without its
+/// newline), reading backwards from the end in blocks: O(length of the last record).
+fn read_tail(f: &mut File, len: u64) -> io::Result<(u64, Option<Vec<u8>>)> {
+    const BLOCK: u64 = 64 * 1024;
+    let mut tail: Vec<u8> = Vec::new(); // bytes [start, len)
+    let mut start = len;
+    let mut complete: Option<u64> = None;
+    loop {
+        // the end of the last complete line, then the newline before it
+        let found = match complete {
+            None => tail.iter().rposition(|b| *b == b'\n').map(|i| start + i as u64 + 1),
+            Some(_) => None,
+        };
+        if complete.is_none()
+            && let Some(c) = found
+        {
+            complete = Some(c);
+        }
+        if let Some(c) = complete {
+            let line_end = (c - 1 - start) as usize;
+            if let Some(i) = tail[..line_end].iter().rposition(|b| *b == b'\n') {
+                return Ok((c, Some(tail[i + 1..line_end].to_vec())));
+            }
+            if start == 0 {
+                return Ok((c, Some(tail[..line_end].to_vec())));
+            }
+        } else if start == 0 {
+            return Ok((0, None));
+        }
+        let from = start.saturating_sub(BLOCK);
+        let mut buf = vec![0u8; (start - from) as usize];
+        f.seek(SeekFrom::Start(from))?;
+        f.read_exact(&mut buf)?;
+        buf.extend_from_slice(&tail);
+        tail = buf;
+        start = from;
+    }
+}
+
+/// The cheap checks an append makes on the record it chains to.
+fn check_last(line: &[u8]) -> Result<Record, String> {
+    let rec: Record = std::str::from_utf8(line).ok().and_then(|s| serde_json::from_str(s).ok()).ok_or("the last record is not a well-formed audit record")?;
+    if rec.to_line().as_bytes() != line || rec.compute_hash() != rec.hash {
+        return Err(format!("the last record (seq {}) was edited (not canonical or hash mismatch)", rec.seq));
+    }
+    Ok(rec)
+}
+
 /// Options of [`verify`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VerifyOptions {
     /// A record hash noted earlier (e.g. the head printed by a previous verify): the log
     /// must still contain it, which detects records removed from the end since then.
     pub expect_head: Option<String>,
+    /// Keys allowed to sign checkpoints: when set, every checkpoint must be signed by one
+    /// of them and the log must hold at least one checkpoint. Checkpoint signatures are
+    /// checked in any case.
+    pub signers: Option<Vec<SignerPublicKey>>,
 }
 
 /// The first problem [`verify`] found.
@@ -424,6 +591,13 @@ pub struct VerifyReport {
     pub last: Option<Record>,
     /// The first problem, `None` when the log is valid.
     pub problem: Option<Problem>,
+    /// Signed checkpoints that verified.
+    pub checkpoints: u64,
+    /// The last checkpoint that verified.
+    pub last_checkpoint: Option<Record>,
+    /// Records after the last checkpoint (all records when there is none): not yet covered
+    /// by a signature.
+    pub unsigned_tail: u64,
 }
 
 impl VerifyReport {
@@ -445,7 +619,7 @@ pub fn verify(path: &Path, options: &VerifyOptions) -> Result<VerifyReport, Erro
 
 /// [`verify`] on bytes in memory.
 pub fn verify_bytes(bytes: &[u8], options: &VerifyOptions) -> VerifyReport {
-    let mut report = VerifyReport { records: 0, last: None, problem: None };
+    let mut report = VerifyReport { records: 0, last: None, problem: None, checkpoints: 0, last_checkpoint: None, unsigned_tail: 0 };
     let mut prev = GENESIS_HASH.to_string();
     let mut seen_head = options.expect_head.is_none();
     let mut rest = bytes;
@@ -483,12 +657,32 @@ pub fn verify_bytes(bytes: &[u8], options: &VerifyOptions) -> VerifyReport {
             report.problem = fail(format!("record {} hash mismatch (contents edited)", rec.seq));
             return report;
         }
+        match rec.checkpoint_signer() {
+            Some(Err(why)) => {
+                report.problem = fail(format!("record {}: {why}", rec.seq));
+                return report;
+            }
+            Some(Ok(k)) if options.signers.as_ref().is_some_and(|list| !list.contains(&k)) => {
+                report.problem = fail(format!("record {}: checkpoint signed by {}, which is not an expected signer", rec.seq, k.fingerprint()));
+                return report;
+            }
+            Some(Ok(_)) => {
+                report.checkpoints += 1;
+                report.last_checkpoint = Some(rec.clone());
+                report.unsigned_tail = 0;
+            }
+            None => report.unsigned_tail += 1,
+        }
         if options.expect_head.as_deref() == Some(rec.hash.as_str()) {
             seen_head = true;
         }
         prev = rec.hash.clone();
         report.records += 1;
         report.last = Some(rec);
+    }
+    if options.signers.is_some() && report.checkpoints == 0 {
+        report.problem = Some(Problem { line: line_no.max(1), reason: "no signed checkpoint in the log (nothing proves who wrote it)".into() });
+        return report;
     }
     if !seen_head {
         report.problem = Some(Problem {

@@ -114,10 +114,10 @@ fn removed_inserted_and_reordered_records_are_detected() {
         .clone();
     write_lines(&p, &orig[..3]);
     assert!(verify(&p, &VerifyOptions::default()).unwrap().is_valid());
-    let r = verify(&p, &VerifyOptions { expect_head: Some(head.clone()) }).unwrap();
+    let r = verify(&p, &VerifyOptions { expect_head: Some(head.clone()), ..Default::default() }).unwrap();
     assert!(r.problem.unwrap().reason.contains("removed from the end"));
     write_lines(&p, &orig);
-    assert!(verify(&p, &VerifyOptions { expect_head: Some(head) }).unwrap().is_valid());
+    assert!(verify(&p, &VerifyOptions { expect_head: Some(head), ..Default::default() }).unwrap().is_valid());
 }
 
 #[test]
@@ -156,15 +156,127 @@ fn torn_last_line_is_cut_by_the_next_append_and_accounted() {
 }
 
 #[test]
-fn append_refuses_a_tampered_log() {
+fn append_refuses_an_edited_last_record() {
     let d = tempfile::tempdir().unwrap();
     let p = log_with(d.path(), 3);
     let mut l = lines(&p);
-    l.swap(0, 1);
+    l[2] = l[2].replacen("\"REQ-2\"", "\"REQ-9\"", 1);
     write_lines(&p, &l);
     let e = AuditLog::at(&p).append(Entry::new(Action::Export, "ok")).unwrap_err();
     assert!(matches!(e, obscura_audit::Error::Damaged { .. }), "{e}");
     assert_eq!(lines(&p), l, "nothing appended");
+    // An edit further up is not re-read by an append (O(1)); verify finds it, and a signed
+    // checkpoint made after it would not hide it either (its signature covers the chain).
+    let mut l = lines(&log_with(&d.path().join("b"), 3));
+    l[0] = l[0].replacen("\"REQ-0\"", "\"REQ-9\"", 1);
+    let p = d.path().join("b").join("state").join("audit.jsonl");
+    write_lines(&p, &l);
+    AuditLog::at(&p).append(Entry::new(Action::Export, "ok")).unwrap();
+    assert_eq!(first_bad_line(&p), 1);
+}
+
+#[test]
+fn appends_read_only_the_tail() {
+    // 3000 records of ~1.2 KB each (3.6 MB): the last append costs about what the first did.
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("big.jsonl");
+    let log = AuditLog::at(&p);
+    let big = "x".repeat(1000);
+    let mut text = String::new();
+    let mut prev = obscura_audit::GENESIS_HASH.to_string();
+    for seq in 1..=3000u64 {
+        // built directly (no fsync per record) to keep the test fast
+        let mut r = obscura_audit::Record {
+            seq,
+            time: "2026-11-28T04:18:00Z".into(),
+            action: Action::Verify,
+            operator: None,
+            reference: None,
+            package: None,
+            package_sha256: None,
+            result: "ok".into(),
+            detail: serde_json::json!({ "pad": big }),
+            prev_hash: prev.clone(),
+            hash: String::new(),
+        };
+        r.hash = r.compute_hash();
+        prev = r.hash.clone();
+        text += &r.to_line();
+        text.push('\n');
+    }
+    fs::write(&p, text).unwrap();
+    let r = log.append(Entry::new(Action::Export, "ok")).unwrap();
+    assert_eq!((r.seq, r.prev_hash.as_str()), (3001, prev.as_str()));
+    let rep = verify(&p, &VerifyOptions::default()).unwrap();
+    assert!(rep.is_valid() && rep.records == 3001, "{:?}", rep.problem);
+    // a last record longer than one read block (64 KiB) is found whole
+    let mut e = Entry::new(Action::Export, "ok");
+    e.detail = serde_json::json!({ "pad": "y".repeat(200_000) });
+    log.append(e).unwrap();
+    assert_eq!(log.append(Entry::new(Action::Export, "ok")).unwrap().seq, 3003);
+    assert!(verify(&p, &VerifyOptions::default()).unwrap().is_valid());
+}
+
+#[test]
+fn signed_checkpoints_expose_a_rewritten_chain() {
+    use obscura_seal::{Signer, SigningKey};
+    let d = tempfile::tempdir().unwrap();
+    let p = log_with(d.path(), 4);
+    let site = SigningKey::generate().unwrap();
+    let log = AuditLog::at(&p);
+    let cp = log.checkpoint(&site, Some("op-7".into())).unwrap();
+    assert_eq!((cp.seq, cp.action), (5, Action::Checkpoint));
+    log.append(Entry::new(Action::Open, "ok")).unwrap();
+    let signers = VerifyOptions { signers: Some(vec![site.public_key()]), ..Default::default() };
+    let r = verify(&p, &signers).unwrap();
+    assert!(r.is_valid(), "{:?}", r.problem);
+    assert_eq!((r.checkpoints, r.unsigned_tail, r.last_checkpoint.as_ref().map(|c| c.seq)), (1, 1, Some(5)));
+
+    // Whoever can write the file deletes record 2 and recomputes every later hash: the
+    // unkeyed chain is valid again, the checkpoint's signature is not.
+    let mut recs = obscura_audit::read_records(&p).unwrap();
+    recs.remove(1);
+    let mut prev = obscura_audit::GENESIS_HASH.to_string();
+    for (i, r) in recs.iter_mut().enumerate() {
+        r.seq = i as u64 + 1;
+        r.prev_hash = prev.clone();
+        r.hash = r.compute_hash();
+        prev = r.hash.clone();
+    }
+    let orig = fs::read(&p).unwrap();
+    write_lines(&p, &recs.iter().map(|r| r.to_line()).collect::<Vec<_>>());
+    let r = verify(&p, &VerifyOptions::default()).unwrap();
+    let prob = r.problem.expect("rewritten chain must be detected");
+    assert!(prob.reason.contains("checkpoint signature does not verify"), "{prob}");
+    assert_eq!(prob.line, 4);
+
+    // A checkpoint by another key is refused when the site key is expected.
+    fs::write(&p, &orig).unwrap();
+    let other = SigningKey::generate().unwrap();
+    log.checkpoint(&other, None).unwrap();
+    let r = verify(&p, &signers).unwrap();
+    assert!(r.problem.unwrap().reason.contains("not an expected signer"));
+    // No checkpoint at all: refused when a signer is expected, fine otherwise.
+    let q = log_with(&d.path().join("q"), 2);
+    assert!(verify(&q, &signers).unwrap().problem.unwrap().reason.contains("no signed checkpoint"));
+    assert!(verify(&q, &VerifyOptions::default()).unwrap().is_valid());
+    // A forged checkpoint (signature of another message) is refused.
+    fs::write(&p, &orig).unwrap();
+    let mut recs = obscura_audit::read_records(&p).unwrap();
+    let sig = site.sign(b"something else").unwrap();
+    recs[4].detail["signature"] = serde_json::json!(sig.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    recs[4].hash = recs[4].compute_hash();
+    recs[5].prev_hash = recs[4].hash.clone();
+    recs[5].hash = recs[5].compute_hash();
+    write_lines(&p, &recs.iter().map(|r| r.to_line()).collect::<Vec<_>>());
+    assert!(verify(&p, &VerifyOptions::default()).unwrap().problem.unwrap().reason.contains("signature does not verify"));
+    // Truncating back to the checkpoint is a valid shorter log: the noted head detects it.
+    fs::write(&p, &orig).unwrap();
+    let head = verify(&p, &signers).unwrap().last.unwrap().hash;
+    write_lines(&p, &lines(&p)[..5]);
+    assert!(verify(&p, &signers).unwrap().is_valid());
+    let r = verify(&p, &VerifyOptions { expect_head: Some(head), ..signers.clone() }).unwrap();
+    assert!(r.problem.unwrap().reason.contains("removed from the end"));
 }
 
 #[test]

@@ -68,6 +68,12 @@ pub struct CutArgs {
     /// Audio: drop it (default), keep it for the kept ranges (AAC), or write silence.
     #[arg(long, default_value = "drop", value_parser = ["drop", "keep", "mute"])]
     pub audio: String,
+    /// Audit log (default: $OBSCURA_AUDIT_LOG, $XDG_STATE_HOME/obscura/audit.jsonl or
+    /// ~/.local/state/obscura/audit.jsonl). A `cut` record (file names, SHA-256, frame
+    /// counts; no footage content); checked before cutting, and if it cannot be written the
+    /// parts are removed again.
+    #[arg(long, value_name = "LOG")]
+    pub audit_log: Option<PathBuf>,
 }
 
 /// The clip's span in stream time: `[start, start + duration)`.
@@ -223,6 +229,7 @@ pub fn run(args: CutArgs, quiet: bool) -> anyhow::Result<Outcome> {
         .info()
         .clone();
     let kept = kept_set(input, &info, &args.include, &args.exclude, args.allow_empty_exclusion)?;
+    let log = crate::cmd_audit::preflight(args.audit_log.as_deref())?;
     let settings = EncoderSettings::builder()
         .crf(args.crf)
         .preset(args.preset.parse::<Preset>()?)
@@ -240,6 +247,7 @@ pub fn run(args: CutArgs, quiet: bool) -> anyhow::Result<Outcome> {
         })
         .inspect_err(|_| bar.abandon())?;
     bar.finish_and_clear();
+    record_cut(&log, input, &parts)?;
     let (start, _) = clip_span(&info);
     for iv in obscura_media::empty_periods(&kept, &parts) {
         eprintln!(
@@ -281,4 +289,27 @@ pub fn run(args: CutArgs, quiet: bool) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::Ok)
+}
+
+/// Appends the `cut` record (names, hashes and frame counts of the input and the parts);
+/// if it cannot be written the parts are removed again and the cut fails.
+fn record_cut(log: &obscura_audit::AuditLog, input: &Path, parts: &[CutPart]) -> anyhow::Result<()> {
+    use crate::cmd_audit::file_name;
+    let mut entry = obscura_audit::Entry::new(obscura_audit::Action::Cut, "ok");
+    entry.operator = crate::cmd_audit::operator_from_env();
+    entry.detail = serde_json::json!({
+        "input": file_name(input),
+        "input_sha256": obscura_audit::sha256_file(input).ok(),
+        "parts": parts
+            .iter()
+            .map(|p| serde_json::json!({ "name": file_name(&p.path), "sha256": obscura_audit::sha256_file(&p.path).ok(), "frames": p.frames }))
+            .collect::<Vec<_>>(),
+    });
+    if let Err(e) = log.append(entry) {
+        for p in parts {
+            let _ = std::fs::remove_file(&p.path);
+        }
+        return Err(anyhow::Error::new(e).context(format!("cannot write the audit record; the {} cut part(s) were removed again", parts.len())));
+    }
+    Ok(())
 }

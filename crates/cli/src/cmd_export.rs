@@ -244,8 +244,8 @@ impl ClipRedactor for PipelineRedactor {
     fn policy(&self) -> RedactionPolicy {
         let c = &self.options.detector;
         let mut p = RedactionPolicy::default();
-        p.thresholds.insert("person_score".into(), f64::from(c.person.score_threshold));
-        p.thresholds.insert("face_score".into(), f64::from(c.face.score_threshold));
+        p.thresholds.insert("person_score".into(), c.person.score_threshold.into());
+        p.thresholds.insert("face_score".into(), c.face.score_threshold.into());
         let t = self.policy.targets();
         if t.person {
             p.styles.insert("person".into(), self.style.clone());
@@ -405,6 +405,7 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
     let red: Option<&mut dyn ClipRedactor> = redactor.as_mut().map(|r| r as &mut dyn ClipRedactor);
     let o = obscura_request::export(&req, red, SealOptions { signer: &signer, recipients, passphrase }, &args.out, Some(&log), &mut step)
         .with_context(|| format!("export to {} failed", args.out.display()))?;
+    crate::cmd_audit::checkpoint_after(&log, &signer);
     println!("exported {} request into {}", req.mode.as_str(), o.package.display());
     println!("  export id:  {}", o.manifest.export_id);
     println!("  sha256:     {}", o.package_sha256);

@@ -38,23 +38,25 @@ pub fn run(args: PurgeArgs, _quiet: bool) -> Result<Outcome> {
     let out = obscura_request::purge(&args.dir, args.dry_run, signer.as_ref(), Some(&log), operator.as_deref())?;
     let (mut removed, mut kept, mut bad) = (0, 0, 0);
     for i in &out.items {
-        let exp = i.expires.as_deref().unwrap_or("never");
+        // Names in the folder and manifest strings are not the operator's: escaped.
+        let exp = crate::cmd_verify::shown(i.expires.as_deref().unwrap_or("never"));
+        let name = crate::cmd_verify::shown(&i.path.display().to_string());
         match &i.result {
             PurgeResult::Removed => {
                 removed += 1;
-                println!("removed       {} (expired {exp})", i.path.display());
+                println!("removed       {name} (expired {exp})");
             }
             PurgeResult::WouldRemove => {
                 removed += 1;
-                println!("would remove  {} (expired {exp})", i.path.display());
+                println!("would remove  {name} (expired {exp})");
             }
             PurgeResult::Kept => {
                 kept += 1;
-                println!("kept          {} (expires {exp})", i.path.display());
+                println!("kept          {name} (expires {exp})");
             }
             PurgeResult::Unverifiable(r) => {
                 bad += 1;
-                println!("UNVERIFIABLE  {} (kept): {r}", i.path.display());
+                println!("UNVERIFIABLE  {name} (kept): {}", crate::cmd_verify::shown(&r.to_string()));
             }
         }
     }

@@ -72,6 +72,12 @@ pub struct RedactArgs {
     /// Inference threads per file (default: the cores divided by the jobs).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Audit log (default: $OBSCURA_AUDIT_LOG, $XDG_STATE_HOME/obscura/audit.jsonl or
+    /// ~/.local/state/obscura/audit.jsonl). One `redact` record per run: file names and
+    /// SHA-256 of inputs and outputs, frame and track counts, never footage content. It is
+    /// checked before any work; if the record cannot be written, the outputs are removed.
+    #[arg(long, value_name = "LOG")]
+    pub audit_log: Option<PathBuf>,
 }
 
 const VIDEO_EXTENSIONS: &[&str] = &["mp4", "m4v", "mov", "mkv", "avi", "webm", "ts", "mts", "mpg", "mpeg", "wmv", "flv", "gif"];
@@ -297,6 +303,7 @@ fn run_one(job: &Job, shared: &Shared, bar: &ProgressBar, overall: &ProgressBar)
 /// Runs `obscura redact`.
 pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let (jobs, batch) = plan(&args)?;
+    let log = crate::cmd_audit::preflight(args.audit_log.as_deref())?;
     let (policy, targets) = args.masking.policy(&args.keep)?;
     let keep_at = args.keep_at.iter().map(|s| KeepAt::from_str(s)).collect::<Result<Vec<_>, _>>()?;
     let encoder = args.masking.encoder()?;
@@ -362,6 +369,7 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let results: Vec<FileResult> = results.into_iter().map(|(_, r)| r).collect();
     let failed = results.iter().filter(|r| !r.ok).count();
     let secs = started.elapsed().as_secs_f64();
+    record_run(&log, &args, &results)?;
 
     if !batch {
         let r = &results[0];
@@ -389,6 +397,52 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
         bail!("{failed} of {} file(s) failed", results.len());
     }
     Ok(Outcome::Ok)
+}
+
+/// Appends the run's `redact` record (file names and hashes, counts; no footage content).
+/// If it cannot be written, the outputs of this run are removed again and the run fails.
+fn record_run(log: &obscura_audit::AuditLog, args: &RedactArgs, results: &[FileResult]) -> anyhow::Result<()> {
+    use crate::cmd_audit::{file_name, strip_folders};
+    let failed = results.iter().filter(|r| !r.ok).count();
+    let files: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| {
+            let mut v = serde_json::json!({
+                "input": file_name(&r.input),
+                "input_sha256": obscura_audit::sha256_file(&r.input).ok(),
+                "output": file_name(&r.output),
+            });
+            if let Some(rep) = &r.report {
+                v["output_sha256"] = serde_json::json!(obscura_audit::sha256_file(&r.output).ok());
+                v["frames"] = serde_json::json!(rep.frames);
+                v["masked_tracks"] = serde_json::json!(rep.masked.len());
+                v["kept_persons"] = serde_json::json!(rep.kept_identities.len());
+            }
+            if let Some(e) = &r.error {
+                v["error"] = serde_json::json!(strip_folders(e, [r.input.as_path(), r.output.as_path()]));
+            }
+            v
+        })
+        .collect();
+    let result = if failed == 0 { "ok".to_string() } else { format!("failed: {failed} of {} file(s)", results.len()) };
+    let mut entry = obscura_audit::Entry::new(obscura_audit::Action::Redact, result);
+    entry.operator = crate::cmd_audit::operator_from_env();
+    entry.detail = serde_json::json!({
+        "files": files,
+        "keep": args.keep.len() + args.keep_at.len(),
+        "keep_like": args.masking.keep_like.is_some(),
+    });
+    if let Err(e) = log.append(entry) {
+        let mut removed = 0;
+        for r in results.iter().filter(|r| r.ok) {
+            removed += usize::from(std::fs::remove_file(&r.output).is_ok());
+            if let Some(s) = &r.sheet {
+                let _ = std::fs::remove_file(s);
+            }
+        }
+        return Err(anyhow::Error::new(e).context(format!("cannot write the audit record; the {removed} redacted output(s) of this run were removed again")));
+    }
+    Ok(())
 }
 
 /// Videos at least this many frames long that yield no person at all get a warning.

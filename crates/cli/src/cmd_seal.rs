@@ -151,6 +151,9 @@ pub fn run(args: SealArgs, _quiet: bool) -> Result<Outcome> {
         let _ = std::fs::remove_file(&args.out); // no package without its record
         return Err(e.context(format!("{}: not sealed (removed again)", args.out.display())));
     }
+    if let Ok(log) = obscura_audit::AuditLog::resolve(args.audit_log.as_deref()) {
+        crate::cmd_audit::checkpoint_after(&log, &signer);
+    }
     let size = std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0);
     println!("sealed {} payload(s) into {} ({size} bytes)", m.payloads.len(), args.out.display());
     println!("  export id: {}", m.export_id);

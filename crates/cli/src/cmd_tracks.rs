@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::Args;
 use image::{Rgb, RgbImage, imageops};
-use obscura_core::{ObjectClass, atomic::write_atomically};
+use obscura_core::{ObjectClass, atomic::PendingFile};
 use obscura_detect::models::{ModelStore, default_model_dir};
 use obscura_media::{DecodeOptions, Decoder};
 use obscura_detect::SessionConfig;
@@ -58,6 +58,12 @@ pub struct TracksArgs {
     /// Person search (`--recall`, `--tile`; give the same as to `redact` so ids agree).
     #[command(flatten)]
     pub detection: crate::detection_args::DetectionArgs,
+    /// Audit log (default: $OBSCURA_AUDIT_LOG, $XDG_STATE_HOME/obscura/audit.jsonl or
+    /// ~/.local/state/obscura/audit.jsonl). A `tracks` record (file names, SHA-256 and
+    /// counts; no footage content) is written before the tracks or the contact sheet (which
+    /// shows people unmasked) become visible; without it nothing is written.
+    #[arg(long, value_name = "LOG")]
+    pub audit_log: Option<PathBuf>,
 }
 
 /// Runs `obscura tracks`.
@@ -67,6 +73,7 @@ pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
         bail!("{}: no such file", input.display());
     }
     let targets = Targets::parse(&args.targets)?;
+    let log = crate::cmd_audit::preflight(args.audit_log.as_deref())?;
     let lib = obscura_detect::runtime::init(args.ort_lib.as_deref())?;
     let store = ModelStore::new(args.models.clone().unwrap_or_else(default_model_dir))?;
     let (every, detect_rate) = crate::masking_args::parse_every(&args.every)?;
@@ -98,22 +105,47 @@ pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
     }
     let secs = started.elapsed().as_secs_f64();
 
-    if let Some(sheet) = &args.sheet {
-        let png = contact_sheet(input, &set)?;
-        write_atomically(sheet, &png).with_context(|| format!("{}: cannot write the contact sheet", sheet.display()))?;
-    }
+    // Both outputs are written into unnamed files first; they get their names only after
+    // the audit record is written.
     let json = serde_json::to_vec(&set)?;
     let to_stdout = args.json.as_deref() == Some("-");
+    let mut pending = Vec::new();
+    let mut outputs = Vec::new();
+    if let Some(sheet) = &args.sheet {
+        let png = contact_sheet(input, &set)?;
+        let p = prepare(sheet, &png).with_context(|| format!("{}: cannot write the contact sheet", sheet.display()))?;
+        outputs.push(serde_json::json!({ "sheet": crate::cmd_audit::file_name(sheet), "sha256": obscura_audit::sha256_file(p.temp_path()).ok() }));
+        pending.push((p, "contact sheet"));
+    }
     match args.json.as_deref() {
-        Some("-") => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(&json)?;
-            out.write_all(b"\n")?;
-        }
+        Some("-") => outputs.push(serde_json::json!({ "json": "-" })),
         Some(path) => {
-            write_atomically(path, &json).with_context(|| format!("{path}: cannot write the tracks"))?;
+            let p = prepare(Path::new(path), &json).with_context(|| format!("{path}: cannot write the tracks"))?;
+            outputs.push(serde_json::json!({ "json": crate::cmd_audit::file_name(Path::new(path)), "sha256": obscura_audit::sha256_file(p.temp_path()).ok() }));
+            pending.push((p, "tracks"));
         }
         None => {}
+    }
+    let mut entry = obscura_audit::Entry::new(obscura_audit::Action::Tracks, "ok");
+    entry.operator = crate::cmd_audit::operator_from_env();
+    entry.detail = serde_json::json!({
+        "input": crate::cmd_audit::file_name(input),
+        "input_sha256": obscura_audit::sha256_file(input).ok(),
+        "frames": set.source.frames,
+        "person_tracks": set.tracks.iter().filter(|t| t.class == ObjectClass::Person).count(),
+        "face_tracks": set.tracks.iter().filter(|t| t.class == ObjectClass::Face).count(),
+        "people": set.identities.len(),
+        "outputs": outputs,
+    });
+    log.append(entry).context("cannot write the audit record; no tracks or contact sheet were written")?;
+    for (p, what) in pending {
+        let dest = p.dest().to_path_buf();
+        p.commit().with_context(|| format!("{}: cannot write the {what}", dest.display()))?;
+    }
+    if to_stdout {
+        let mut out = std::io::stdout().lock();
+        out.write_all(&json)?;
+        out.write_all(b"\n")?;
     }
     let summary = summarise(&set, secs, &lib);
     if to_stdout {
@@ -124,6 +156,14 @@ pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
         print!("{summary}");
     }
     Ok(Outcome::Ok)
+}
+
+/// `bytes` written into an unnamed file that becomes `dest` (replacing it) on commit.
+fn prepare(dest: &Path, bytes: &[u8]) -> std::io::Result<PendingFile> {
+    let p = PendingFile::new(dest)?;
+    let mut f = p.create()?;
+    f.write_all(bytes)?;
+    Ok(p)
 }
 
 fn summarise(set: &TrackSet, secs: f64, lib: &Path) -> String {

@@ -1,5 +1,5 @@
 //! `obscura trust add|list|remove`: the signer keys `open` and `verify` accept without
-//! `--signer` (the trust store, see docs/FORMAT.md section 11); and the signer policy those
+//! `--signer` (the trust store, see docs/FORMAT.md section 12); and the signer policy those
 //! commands share.
 
 use std::path::PathBuf;
@@ -40,6 +40,11 @@ pub struct TrustAddArgs {
     /// A label shown by `trust list`, `open` and `verify` (e.g. the site's name).
     #[arg(long, value_name = "TEXT", default_value = "")]
     pub label: String,
+    /// Audit log for the `trust` record (fingerprint only; default: $OBSCURA_AUDIT_LOG,
+    /// $XDG_STATE_HOME/obscura/audit.jsonl or ~/.local/state/obscura/audit.jsonl); best
+    /// effort: a warning if it cannot be written.
+    #[arg(long, value_name = "LOG")]
+    pub audit_log: Option<PathBuf>,
     #[command(flatten)]
     pub file: TrustFileArgs,
 }
@@ -50,6 +55,11 @@ pub struct TrustRemoveArgs {
     /// Fingerprint (or its first 8+ hex digits), or the key file / key line.
     #[arg(value_name = "FINGERPRINT|SIGNING_PUB")]
     pub key: String,
+    /// Audit log for the `trust` record (fingerprint only; default: $OBSCURA_AUDIT_LOG,
+    /// $XDG_STATE_HOME/obscura/audit.jsonl or ~/.local/state/obscura/audit.jsonl); best
+    /// effort: a warning if it cannot be written.
+    #[arg(long, value_name = "LOG")]
+    pub audit_log: Option<PathBuf>,
     #[command(flatten)]
     pub file: TrustFileArgs,
 }
@@ -70,6 +80,7 @@ pub fn run(cmd: TrustCommand, _quiet: bool) -> Result<Outcome> {
             let mut s = store(&a.file)?;
             if s.add(key, &a.label)? {
                 s.save()?;
+                record(a.audit_log.as_deref(), "added", &key.fingerprint());
                 println!("trusted signer {}{}", key.fingerprint(), label(&a.label));
             } else {
                 println!("already trusted: {}", key.fingerprint());
@@ -93,10 +104,21 @@ pub fn run(cmd: TrustCommand, _quiet: bool) -> Result<Outcome> {
             let mut s = store(&a.file)?;
             let gone = s.remove(&fp)?;
             s.save()?;
+            record(a.audit_log.as_deref(), "removed", &gone.key.fingerprint());
             println!("no longer trusted: {}{}", gone.key.fingerprint(), label(&gone.label));
         }
     }
     Ok(Outcome::Ok)
+}
+
+/// Appends the `trust` record of a change to the store (best effort, like keygen's).
+fn record(log: Option<&std::path::Path>, change: &str, fingerprint: &str) {
+    let mut entry = obscura_audit::Entry::new(obscura_audit::Action::Trust, "ok");
+    entry.operator = crate::cmd_audit::operator_from_env();
+    entry.detail = serde_json::json!({ "change": change, "signer_fingerprint": fingerprint });
+    if let Err(e) = crate::cmd_audit::append(log, entry) {
+        eprintln!("obscura: warning: {e:#}");
+    }
 }
 
 fn label(l: &str) -> String {

@@ -6,7 +6,9 @@ use assert_cmd::Command;
 use obscura_testkit::clips::{IndexedClip, decode_indices_with_ffmpeg, run_ffprobe};
 
 fn obscura() -> Command {
-    Command::cargo_bin("obscura").unwrap()
+    let mut c = Command::cargo_bin("obscura").unwrap();
+    c.env("OBSCURA_AUDIT_LOG", obscura_testkit::scratch_audit_log());
+    c
 }
 
 #[test]

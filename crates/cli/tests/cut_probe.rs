@@ -10,7 +10,9 @@ use obscura_testkit::clips::{
 use sha2::{Digest, Sha256};
 
 fn obscura() -> Command {
-    Command::cargo_bin("obscura").unwrap()
+    let mut c = Command::cargo_bin("obscura").unwrap();
+    c.env("OBSCURA_AUDIT_LOG", obscura_testkit::scratch_audit_log());
+    c
 }
 
 fn sha256(p: &Path) -> Vec<u8> {

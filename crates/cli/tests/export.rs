@@ -19,7 +19,7 @@ fn obscura(dir: &Path) -> Command {
 
 fn keys(dir: &Path) {
     obscura(dir).args(["keygen", "-o", "keys", "--audit-log", "keygen-audit.jsonl"]).assert().success();
-    obscura(dir).args(["trust", "add", "keys/obscura.sign.pub", "--label", "test site"]).assert().success();
+    obscura(dir).args(["trust", "add", "keys/obscura.sign.pub", "--label", "test site", "--audit-log", "keygen-audit.jsonl"]).assert().success();
 }
 
 fn temps_in(dir: &Path) -> Vec<String> {
@@ -51,11 +51,17 @@ fn erasure_request_end_to_end_with_audit_and_tampering() {
     let html = fs::read_to_string(o.join("report.html")).unwrap();
     assert!(html.contains("REQ-9") && !html.contains("op-4"));
 
-    // The log now holds export, verify, open; it verifies.
-    obscura(d).args(["audit", "verify", "audit.jsonl"]).assert().success().stdout(predicate::str::contains("intact chain of 3 record(s)"));
+    // The log now holds export, its signed checkpoint, verify, open; it verifies, also
+    // against the site key.
+    obscura(d).args(["audit", "verify", "audit.jsonl"]).assert().success().stdout(predicate::str::contains("intact chain of 4 record(s)"));
+    obscura(d)
+        .args(["audit", "verify", "audit.jsonl", "--signer", "keys/obscura.sign.pub"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 signed checkpoint(s); the last at seq 2").and(predicate::str::contains("2 record(s) after it")));
     let log = fs::read_to_string(d.join("audit.jsonl")).unwrap();
     let lines: Vec<&str> = log.lines().collect();
-    assert!(lines[0].contains("\"action\":\"export\"") && lines[1].contains("\"action\":\"verify\"") && lines[2].contains("\"action\":\"open\""));
+    assert!(lines[0].contains("\"action\":\"export\"") && lines[1].contains("\"action\":\"checkpoint\"") && lines[2].contains("\"action\":\"verify\"") && lines[3].contains("\"action\":\"open\""));
     assert!(lines[0].contains("\"reference\":\"REQ-9\"") && lines[0].contains("\"operator\":\"op-4\""));
     assert!(!log.contains("cam1.mp4"), "no source file names (footage) in the log");
     let check = |text: String, line: &str| {
@@ -65,10 +71,13 @@ fn erasure_request_end_to_end_with_audit_and_tampering() {
     check(log.replacen("REQ-9", "REQ-8", 1), "1"); // edited
     check(format!("{}\n{}\n", lines[0], lines[2]), "2"); // removed
     check(format!("{}\n{}\n{}\n", lines[0], lines[2], lines[1]), "2"); // reordered
-    check(log[..log.len() - 7].to_string(), "3"); // truncated (torn last record)
+    check(log[..log.len() - 7].to_string(), "4"); // truncated (torn last record)
     obscura(d).args(["audit", "verify", "missing.jsonl"]).assert().code(2);
-    // Appending to a tampered log is refused: an open then fails (exit 2), nothing decrypted.
-    fs::write(d.join("audit.jsonl"), log.replacen("REQ-9", "REQ-8", 1)).unwrap();
+    // Appending after an edited last record is refused: an open then fails (exit 2),
+    // nothing decrypted. (An edit further up is found by `audit verify`, not by appends,
+    // which read only the last record.)
+    let last = lines[3];
+    fs::write(d.join("audit.jsonl"), log.replacen(last, &last.replacen("\"seq\":4", "\"seq\":9", 1), 1)).unwrap();
     obscura(d).args(["open", "req.obx", "--identity", "keys/obscura.recipient.key", "-o", "again"]).assert().code(2).stderr(predicate::str::contains("damaged"));
 }
 

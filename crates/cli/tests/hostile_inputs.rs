@@ -245,6 +245,7 @@ fn corpus(dir: &Path) -> Vec<Case> {
 
 fn obscura() -> Command {
     let mut c = Command::cargo_bin("obscura").unwrap();
+    c.env("OBSCURA_AUDIT_LOG", obscura_testkit::scratch_audit_log());
     c.timeout(Duration::from_secs(60));
     c
 }

@@ -7,7 +7,9 @@ use assert_cmd::Command;
 use obscura_testkit::clips::run_ffmpeg;
 
 fn obscura() -> Command {
-    Command::cargo_bin("obscura").unwrap()
+    let mut c = Command::cargo_bin("obscura").unwrap();
+    c.env("OBSCURA_AUDIT_LOG", obscura_testkit::scratch_audit_log());
+    c
 }
 
 fn files_in(dir: &Path) -> Vec<String> {

@@ -9,6 +9,7 @@ use obscura_testkit::clips::run_ffmpeg;
 
 fn obscura() -> Command {
     let mut c = Command::cargo_bin("obscura").unwrap();
+    c.env("OBSCURA_AUDIT_LOG", obscura_testkit::scratch_audit_log());
     c.timeout(std::time::Duration::from_secs(600));
     c
 }

@@ -8,7 +8,7 @@ fn tracks_json_to_stdout_and_contact_sheet() {
     let (Some(_), Some(gif)) = (model_file("yolox_nano_416.onnx"), shared_file("footage/intel_face-demographics-walking.gif")) else { return };
     let dir = tempfile::tempdir().unwrap();
     let sheet = dir.path().join("sheet.png");
-    let out = Command::cargo_bin("obscura").unwrap().args(["tracks", "-q", "--json", "-", "--sheet"]).arg(&sheet).arg(&gif).assert().success().get_output().clone();
+    let out = Command::cargo_bin("obscura").unwrap().env("OBSCURA_AUDIT_LOG", obscura_testkit::scratch_audit_log()).args(["tracks", "-q", "--json", "-", "--sheet"]).arg(&sheet).arg(&gif).assert().success().get_output().clone();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is the JSON only");
     assert_eq!(v["source"]["frames"], 35);
     let tracks = v["tracks"].as_array().unwrap();
@@ -39,9 +39,9 @@ fn tracks_json_to_stdout_and_contact_sheet() {
 fn missing_input_is_a_one_line_error_with_exit_2_and_no_output() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("t.json");
-    let out = Command::cargo_bin("obscura").unwrap().args(["tracks", "/nonexistent/in.mp4", "--json"]).arg(&json).assert().code(2).get_output().clone();
+    let out = Command::cargo_bin("obscura").unwrap().env("OBSCURA_AUDIT_LOG", obscura_testkit::scratch_audit_log()).args(["tracks", "/nonexistent/in.mp4", "--json"]).arg(&json).assert().code(2).get_output().clone();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/in.mp4") && err.lines().count() == 1, "{err}");
     assert!(!json.exists());
-    Command::cargo_bin("obscura").unwrap().args(["tracks", "x", "--targets", "dog"]).assert().code(2);
+    Command::cargo_bin("obscura").unwrap().env("OBSCURA_AUDIT_LOG", obscura_testkit::scratch_audit_log()).args(["tracks", "x", "--targets", "dog"]).assert().code(2);
 }

@@ -76,23 +76,41 @@ fn control_characters_in_manifest_strings_are_escaped_when_printed() {
     obscura(d).args(["keygen", "-o", "keys"]).assert().success();
     fs::write(d.join("a.txt"), b"payload").unwrap();
     obscura(d).args(["seal", "a.txt", "-o", "x.obx", "--sign", "keys/obscura.sign.key", "--to", "keys/obscura.recipient.pub", "--reference", "REFXX"]).assert().success();
-    // Another writer's export, validly signed, whose reference draws a fake line.
+    // Another writer's export, validly signed, whose reference draws a fake line. Format 2
+    // refuses control characters in the reference outright; a format-1 file (made here from
+    // the format-2 one: versions, header hash and signature context changed) may hold them.
     let bytes = fs::read(d.join("x.obx")).unwrap();
     let h = u32::from_be_bytes(bytes[10..14].try_into().unwrap()) as usize;
     let n = bytes.len();
     let m = u32::from_be_bytes(bytes[n - 12..n - 8].try_into().unwrap()) as usize;
     let m_off = n - 76 - m;
-    let manifest = String::from_utf8(bytes[m_off..m_off + m].to_vec()).unwrap().replace("REFXX", "R\\u001b[2K\\r  signer:     trusted");
+    let hexs = |b: [u8; 32]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let header2 = String::from_utf8(bytes[14..14 + h].to_vec()).unwrap();
+    let header1 = header2.replace("\"version\":2", "\"version\":1");
+    let manifest2 = String::from_utf8(bytes[m_off..m_off + m].to_vec()).unwrap().replace("REFXX", "R\\u001b[2K\\r  signer:     trusted");
     let sk = obscura_seal::SigningKey::read_file(&d.join("keys/obscura.sign.key"), None).unwrap();
-    let mut msg = b"obscura-export-manifest-v1\0".to_vec();
-    msg.extend_from_slice(manifest.as_bytes());
-    let sig = obscura_seal::Signer::sign(&sk, &msg).unwrap();
-    let mut out = bytes[..m_off].to_vec();
-    out.extend_from_slice(manifest.as_bytes());
-    out.extend_from_slice(&sig);
-    out.extend_from_slice(&(manifest.len() as u32).to_be_bytes());
-    out.extend_from_slice(b"OBX-END\n");
-    assert_eq!(h + 14 <= m_off, true);
+    let assemble = |version: u16, header: &str, manifest: &str| {
+        let mut msg = format!("obscura-export-manifest-v{version}\0").into_bytes();
+        msg.extend_from_slice(manifest.as_bytes());
+        let sig = obscura_seal::Signer::sign(&sk, &msg).unwrap();
+        let mut out = bytes[..8].to_vec();
+        out.extend_from_slice(&version.to_be_bytes());
+        out.extend_from_slice(&(header.len() as u32).to_be_bytes());
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(&bytes[14 + h..m_off]);
+        out.extend_from_slice(manifest.as_bytes());
+        out.extend_from_slice(&sig);
+        out.extend_from_slice(&(manifest.len() as u32).to_be_bytes());
+        out.extend_from_slice(b"OBX-END\n");
+        out
+    };
+    fs::write(d.join("ansi2.obx"), assemble(2, &header2, &manifest2)).unwrap();
+    obscura(d).args(["verify", "ansi2.obx", "--signer", "keys/obscura.sign.pub"]).assert().code(1).stdout(predicate::str::contains("without control characters"));
+    let manifest = manifest2
+        .replace("\"format_version\":2", "\"format_version\":1")
+        .replace(&hexs(obscura_seal::testing::sha256(header2.as_bytes())), &hexs(obscura_seal::testing::sha256(header1.as_bytes())));
+    let out = assemble(1, &header1, &manifest);
+    assert!(h + 14 <= m_off);
     fs::write(d.join("ansi.obx"), out).unwrap();
     for args in [vec!["verify", "ansi.obx", "--signer", "keys/obscura.sign.pub"], vec!["inspect", "ansi.obx"]] {
         let o = obscura(d).args(&args).assert().success().get_output().stdout.clone();

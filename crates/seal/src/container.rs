@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 
 use crate::canonical::{from_canonical, hex, unhex, unhex_vec};
 use crate::keys::{KdfParams, unwrap_key};
-use crate::manifest::{Header, RecipientEntry, Stanza, check_payload_name, check_portable_name, name_key};
+use crate::manifest::{Header, RecipientEntry, Stanza, check_media_type, check_payload_name, check_portable_name, check_text, name_key, rules_for};
 use crate::stream::{PassError, ciphertext_size, decryptor, hash_exact, pass, payload_stream};
 use crate::{Date, Error, Identity, Manifest, SignerPublicKey};
 
@@ -20,8 +20,22 @@ use crate::{Date, Error, Identity, Manifest, SignerPublicKey};
 pub(crate) const MAGIC: [u8; 8] = *b"\x89OBX\r\n\x1a\n";
 /// Trailer end marker.
 pub(crate) const END_MAGIC: [u8; 8] = *b"OBX-END\n";
-/// Domain separation prefix of the signed message.
+/// Domain separation prefix of the signed message, format 1.
 pub(crate) const SIG_CONTEXT: &[u8] = b"obscura-export-manifest-v1\0";
+/// Domain separation prefix of the signed message, format 2.
+pub(crate) const SIG_CONTEXT_V2: &[u8] = b"obscura-export-manifest-v2\0";
+
+/// The signature context of a format version (FORMAT.md section 6).
+pub(crate) fn sig_context(version: u32) -> &'static [u8] {
+    if version == 1 { SIG_CONTEXT } else { SIG_CONTEXT_V2 }
+}
+
+/// Format-2 limits (FORMAT.md 5.2): entries per list and bytes per text field.
+pub(crate) const MAX_LIST: usize = 65_536;
+/// Longest `reference` / `operator` (bytes).
+pub(crate) const MAX_FREE_TEXT: usize = 1024;
+/// Longest source name, camera id, model name, policy key or style (bytes).
+pub(crate) const MAX_NAME: usize = 255;
 pub(crate) const PREAMBLE_LEN: u64 = 14;
 pub(crate) const TRAILER_LEN: u64 = 64 + 4 + 8;
 pub(crate) const MAX_HEADER: u64 = 1 << 20;
@@ -45,6 +59,7 @@ pub struct VerifiedExport {
 
 /// A structurally valid export (nothing cryptographic checked yet).
 pub(crate) struct Parsed {
+    pub version: u32,
     pub header: Header,
     pub manifest: Manifest,
     pub manifest_bytes: Vec<u8>,
@@ -71,10 +86,10 @@ pub(crate) fn parse<R: Read + Seek>(r: &mut R, file_len: u64) -> Result<Parsed, 
     if pre[..8] != MAGIC {
         return Err(Error::damaged("not an Obscura export (bad magic)"));
     }
-    let version = u16::from_be_bytes([pre[8], pre[9]]);
-    if version != 1 {
+    let version = u32::from(u16::from_be_bytes([pre[8], pre[9]]));
+    let Some(rules) = rules_for(version) else {
         return Err(Error::damaged(format!("unsupported format version {version}")));
-    }
+    };
     let h_len = u32::from_be_bytes([pre[10], pre[11], pre[12], pre[13]]) as u64;
     if !(2..=MAX_HEADER).contains(&h_len) || PREAMBLE_LEN + h_len + 2 + TRAILER_LEN > file_len {
         return Err(Error::damaged("header length out of bounds (truncated?)"));
@@ -88,13 +103,13 @@ pub(crate) fn parse<R: Read + Seek>(r: &mut R, file_len: u64) -> Result<Parsed, 
         return Err(Error::damaged("manifest length out of bounds (truncated?)"));
     }
     let header_bytes = read_at(r, PREAMBLE_LEN, h_len as usize)?;
-    let header: Header = from_canonical(&header_bytes, "header")?;
+    let header: Header = from_canonical(&header_bytes, "header", rules)?;
     let m_off = file_len - TRAILER_LEN - m_len;
     let mut ms = read_at(r, m_off, (m_len + 64) as usize)?;
     let signature: [u8; 64] = ms[m_len as usize..].try_into().map_err(|_| Error::damaged("truncated"))?;
     ms.truncate(m_len as usize);
-    let manifest = Manifest::from_canonical_bytes(&ms)?;
-    let export_id = check_structure(&header, &header_bytes, &manifest)?;
+    let manifest = Manifest::from_canonical_bytes_as(&ms, rules)?;
+    let export_id = check_structure(version, &header, &header_bytes, &manifest)?;
 
     let mut payload_total: u64 = 0;
     for p in &manifest.payloads {
@@ -107,17 +122,17 @@ pub(crate) fn parse<R: Read + Seek>(r: &mut R, file_len: u64) -> Result<Parsed, 
             expected.saturating_add(payload_total)
         )));
     }
-    Ok(Parsed { header, manifest, manifest_bytes: ms, signature, export_id, payload_offset: PREAMBLE_LEN + h_len })
+    Ok(Parsed { version, header, manifest, manifest_bytes: ms, signature, export_id, payload_offset: PREAMBLE_LEN + h_len })
 }
 
 fn is_hex(s: &str, bytes: usize) -> bool {
     s.len() == 2 * bytes && unhex_vec(s).is_some()
 }
 
-fn check_structure(header: &Header, header_bytes: &[u8], m: &Manifest) -> Result<[u8; 16], Error> {
+fn check_structure(version: u32, header: &Header, header_bytes: &[u8], m: &Manifest) -> Result<[u8; 16], Error> {
     let d = |s: &str| Err(Error::damaged(s.to_string()));
-    if header.version != 1 || m.format_version != 1 {
-        return d("header or manifest version is not 1");
+    if header.version != version || m.format_version != version {
+        return Err(Error::damaged(format!("header or manifest version differs from the file's version {version}")));
     }
     let Some(export_id) = unhex::<16>(&header.export_id) else { return d("malformed export id") };
     if m.export_id != header.export_id {
@@ -180,15 +195,97 @@ fn check_structure(header: &Header, header_bytes: &[u8], m: &Manifest) -> Result
     if !crate::date::is_rfc3339_utc_seconds(&m.created) {
         return d("malformed creation time (not YYYY-MM-DDTHH:MM:SSZ)");
     }
+    let floats = m.policy.as_ref().is_some_and(|p| p.thresholds.values().any(|t| t.is_format1_float()));
+    let strings = m.policy.as_ref().is_some_and(|p| p.thresholds.values().any(|t| !t.is_format1_float()));
+    if version == 1 && strings {
+        return d("format 1 policy thresholds must be numbers");
+    }
+    if version >= 2 {
+        if floats {
+            return d("format 2 policy thresholds must be decimal strings");
+        }
+        check_v2_rules(header, m).map_err(|e| match e {
+            Error::Invalid { what, problem } => Error::damaged(format!("{what}: {problem}")),
+            other => other,
+        })?;
+    }
     Ok(export_id)
+}
+
+/// The rules format 2 adds (FORMAT.md 5.2): no unknown keys, bounded text fields and lists,
+/// media types by grammar, valid intervals, and a passphrase stanza only alone.
+fn check_v2_rules(header: &Header, m: &Manifest) -> Result<(), Error> {
+    let bad = |what: &str, why: &str| Err(Error::invalid(what.to_string(), why.to_string()));
+    if let Some(k) = m.unknown.keys().next() {
+        return bad(&format!("manifest key {k:?}"), "unknown in format 2");
+    }
+    if header.recipients.len() > 1 && header.recipients.iter().any(|s| matches!(s, Stanza::Argon2id { .. })) {
+        return bad("recipients", "a passphrase stanza must be the only stanza in format 2");
+    }
+    for (what, v) in [("reference", &m.reference), ("operator", &m.operator)] {
+        if let Some(v) = v {
+            check_text(what, v, MAX_FREE_TEXT)?;
+        }
+    }
+    for p in &m.payloads {
+        check_media_type(&p.media_type)?;
+    }
+    if m.sources.len() > MAX_LIST || m.cameras.len() > MAX_LIST {
+        return bad("manifest", "more than 65536 sources or cameras");
+    }
+    for s in &m.sources {
+        check_text("source name", &s.name, MAX_NAME)?;
+        if !is_hex(&s.sha256, 32) {
+            return bad(&format!("source {:?}", s.name), "sha256 is not 64 lowercase hex digits");
+        }
+    }
+    for c in &m.cameras {
+        check_text("camera id", &c.camera, MAX_NAME)?;
+        if c.included.len() > MAX_LIST || c.excluded.len() > MAX_LIST {
+            return bad(&format!("camera {:?}", c.camera), "more than 65536 intervals");
+        }
+        for i in c.included.iter().chain(&c.excluded) {
+            let (s, e) = (i.start(), i.end());
+            if [s, e].iter().any(|t| t.time_base.num() < 1 || t.time_base.den() < 1) {
+                return bad(&format!("camera {:?}", c.camera), "time base numerator and denominator must be at least 1");
+            }
+            if s >= e {
+                return bad(&format!("camera {:?}", c.camera), "interval start is not before its end");
+            }
+        }
+    }
+    if let Some(p) = &m.policy {
+        if p.detector_models.len() > MAX_LIST || p.kept_track_ids.len() > MAX_LIST {
+            return bad("policy", "more than 65536 models or kept track ids");
+        }
+        for model in &p.detector_models {
+            check_text("model name", &model.name, MAX_NAME)?;
+            if !is_hex(&model.sha256, 32) {
+                return bad(&format!("model {:?}", model.name), "sha256 is not 64 lowercase hex digits");
+            }
+        }
+        for k in p.thresholds.keys().chain(p.styles.keys()).chain(p.extra.keys()) {
+            check_text("policy key", k, MAX_NAME)?;
+        }
+        for v in p.styles.values() {
+            check_text("style", v, MAX_NAME)?;
+        }
+    }
+    Ok(())
 }
 
 fn check_signature(p: &Parsed, pinned: Option<&SignerPublicKey>) -> Result<SignerPublicKey, Error> {
     let pk_bytes = unhex::<32>(&p.manifest.signer.public_key).ok_or(Error::BadSignature)?;
+    // FORMAT.md section 6 step 2: `verify_strict` checks `R` is canonical (it compares
+    // bytes) but decodes `A` modulo p; the format requires a canonical `A` too.
+    if !canonical_y(&pk_bytes) {
+        return Err(Error::BadSignature);
+    }
     let vk = ed25519_dalek::VerifyingKey::from_bytes(&pk_bytes).map_err(|_| Error::BadSignature)?;
     let sig = ed25519_dalek::Signature::from_bytes(&p.signature);
-    let mut msg = Vec::with_capacity(SIG_CONTEXT.len() + p.manifest_bytes.len());
-    msg.extend_from_slice(SIG_CONTEXT);
+    let context = sig_context(p.version);
+    let mut msg = Vec::with_capacity(context.len() + p.manifest_bytes.len());
+    msg.extend_from_slice(context);
     msg.extend_from_slice(&p.manifest_bytes);
     vk.verify_strict(&msg, &sig).map_err(|_| Error::BadSignature)?;
     let signer = SignerPublicKey(pk_bytes);
@@ -198,6 +295,12 @@ fn check_signature(p: &Parsed, pinned: Option<&SignerPublicKey>) -> Result<Signe
         return Err(Error::UnknownSigner { fingerprint: signer.fingerprint() });
     }
     Ok(signer)
+}
+
+/// True when the 255 low bits of an Edwards point encoding (its `y`) are below p = 2^255 - 19.
+fn canonical_y(b: &[u8; 32]) -> bool {
+    // y >= p exactly when y is p..=2^255-1: bytes ed..ff, ff x30, 7f (little-endian)
+    !(b[31] & 0x7f == 0x7f && b[1..31].iter().all(|&x| x == 0xff) && b[0] >= 0xed)
 }
 
 fn check_expiry(m: &Manifest) -> Result<(), Error> {
@@ -269,9 +372,16 @@ pub fn inspect_bytes(bytes: &[u8]) -> Result<Manifest, Error> {
 /// The content key from the first stanza `identity` unwraps.
 fn unwrap_content_key(p: &Parsed, identity: &Identity) -> Result<Zeroizing<[u8; 32]>, Error> {
     let id = &p.export_id;
-    for s in &p.header.recipients {
+    for (s, entry) in p.header.recipients.iter().zip(&p.manifest.recipients) {
         match (s, identity) {
             (Stanza::X25519 { ephemeral, wrapped_key }, Identity::Recipient(sk)) => {
+                // Format 2 binds the signed fingerprint to its stanza: a reader tries only
+                // the stanzas listed for its own key (FORMAT.md 2.3).
+                if p.version >= 2
+                    && !matches!(entry, RecipientEntry::X25519 { fingerprint } if *fingerprint == sk.public_key().fingerprint())
+                {
+                    continue;
+                }
                 let (Some(e), Some(w)) = (unhex::<32>(ephemeral), unhex_vec(wrapped_key)) else { continue };
                 let shared = sk.0.diffie_hellman(&x25519_dalek::PublicKey::from(e));
                 if !shared.was_contributory() {
@@ -432,4 +542,25 @@ pub fn decrypt(path: &Path, identity: &Identity, out_dir: &Path, options: &OpenO
         pending.push(pf);
     }
     Ok(DecryptedExport { manifest: p.manifest, signer, pending })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_y;
+
+    #[test]
+    fn canonical_point_encodings() {
+        let enc = |low: u8, top: u8| {
+            let mut b = [0xffu8; 32];
+            b[0] = low;
+            b[31] = top;
+            b
+        };
+        assert!(canonical_y(&enc(0xec, 0x7f)), "p - 1");
+        assert!(canonical_y(&enc(0xec, 0xff)), "p - 1 with the sign bit");
+        for low in [0xed, 0xee, 0xff] {
+            assert!(!canonical_y(&enc(low, 0x7f)) && !canonical_y(&enc(low, 0xff)), "{low:x}: p and above");
+        }
+        assert!(canonical_y(&[0; 32]) && canonical_y(&enc(0xff, 0x7e)));
+    }
 }

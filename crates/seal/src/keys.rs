@@ -103,6 +103,14 @@ impl SignerPublicKey {
     pub fn fingerprint(&self) -> String {
         fingerprint(&self.0)
     }
+    /// True when `signature` is a valid Ed25519 signature of `message` by this key, checked
+    /// strictly as docs/FORMAT.md section 6 defines (canonical `S`, `A` and `R`; neither of
+    /// small order; cofactorless equation).
+    pub fn verify_signature(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+        let canonical_a = !(self.0[31] & 0x7f == 0x7f && self.0[1..31].iter().all(|&x| x == 0xff) && self.0[0] >= 0xed);
+        let Ok(vk) = ed25519_dalek::VerifyingKey::from_bytes(&self.0) else { return false };
+        canonical_a && vk.verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature)).is_ok()
+    }
     /// Parses a `NAME.sign.pub` file's text.
     pub fn from_key_text(text: &str) -> Result<Self, Error> {
         Self::from_bytes(&read_public(text, SIGN_PUBLIC)?)

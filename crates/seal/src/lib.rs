@@ -41,8 +41,8 @@ pub use keys::{
     create_key_file,
 };
 pub use manifest::{
-    CameraRecord, FORMAT_VERSION, Manifest, ModelRef, PayloadEntry, RecipientEntry, RedactionPolicy, SignerEntry,
-    SourceFile, check_payload_name, check_portable_name, name_key,
+    CameraRecord, Decimal, FORMAT_VERSION, Manifest, ModelRef, PayloadEntry, READABLE_VERSIONS, RecipientEntry,
+    RedactionPolicy, SignerEntry, SourceFile, check_media_type, check_payload_name, check_portable_name, name_key,
 };
 pub use seal::SealBuilder;
 pub use trust::{TrustStore, TrustedSigner};

@@ -10,9 +10,9 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::canonical::{hex, to_canonical};
-use crate::container::{END_MAGIC, MAGIC, MAX_PAYLOADS, MAX_RECIPIENTS, SIG_CONTEXT, x25519_kek};
+use crate::container::{END_MAGIC, MAGIC, MAX_FREE_TEXT, MAX_NAME, MAX_PAYLOADS, MAX_RECIPIENTS, sig_context, x25519_kek};
 use crate::keys::{random, wrap};
-use crate::manifest::{Header, PayloadEntry, RecipientEntry, SignerEntry, Stanza, check_payload_name, check_portable_name, name_key};
+use crate::manifest::{Header, PayloadEntry, RecipientEntry, SignerEntry, Stanza, check_media_type, check_payload_name, check_portable_name, check_text, name_key, rules_for};
 use crate::stream::{PassError, encryptor, pass, payload_stream};
 use crate::{
     CameraRecord, DEFAULT_CHUNK_SIZE, Date, Error, FORMAT_VERSION, KdfParams, Manifest, Passphrase, RecipientPublicKey,
@@ -50,6 +50,7 @@ pub struct SealBuilder<'a> {
     payloads: Vec<PayloadSpec>,
     chunk_size: u32,
     legacy_mixed: bool,
+    version: u32,
 }
 
 impl std::fmt::Debug for SealBuilder<'_> {
@@ -79,6 +80,7 @@ impl<'a> SealBuilder<'a> {
             payloads: Vec::new(),
             chunk_size: DEFAULT_CHUNK_SIZE,
             legacy_mixed: false,
+            version: FORMAT_VERSION,
         }
     }
 
@@ -101,9 +103,18 @@ impl<'a> SealBuilder<'a> {
 
     /// TEST ONLY: allows a passphrase stanza beside X25519 stanzas, as writers before the
     /// one-passphrase-stanza-alone rule produced (FORMAT.md 2.3), so tests and vectors can
-    /// check that readers still open such version-1 exports.
+    /// check that readers still open such version-1 exports. Implies format 1 (format 2
+    /// refuses a passphrase stanza beside others).
     pub fn legacy_mixed_stanzas_for_tests(mut self) -> Self {
         self.legacy_mixed = true;
+        self.version = 1;
+        self
+    }
+
+    /// TEST ONLY: writes format 1 (floats in the policy, no format-2 rules), as writers before
+    /// format 2 did, so tests and vectors can check that readers still verify and open it.
+    pub fn format_v1_for_tests(mut self) -> Self {
+        self.version = 1;
         self
     }
 
@@ -197,25 +208,38 @@ impl<'a> SealBuilder<'a> {
             if !names.insert(name_key(&p.name)) {
                 return Err(Error::invalid(format!("payload name {:?}", p.name), "used twice (names must differ after case folding and Unicode NFC)"));
             }
-            if p.media_type.is_empty() || p.media_type.len() > 255 || p.media_type.chars().any(char::is_control) {
-                return Err(Error::invalid(format!("media type {:?}", p.media_type), "must be 1 to 255 printable bytes"));
-            }
+            check_media_type(&p.media_type)?;
         }
         for (what, v) in [("reference", &self.reference), ("operator id", &self.operator)] {
-            if let Some(v) = v
-                && (v.is_empty() || v.len() > 1024 || v.chars().any(char::is_control))
-            {
-                return Err(Error::invalid(format!("{what} {v:?}"), "must be 1 to 1024 printable bytes"));
+            if let Some(v) = v {
+                check_text(what, v, MAX_FREE_TEXT)?;
+            }
+        }
+        for c in &self.cameras {
+            check_text("camera id", &c.camera, MAX_NAME)?;
+        }
+        if let Some(p) = &self.policy {
+            for (k, t) in &p.thresholds {
+                if !t.to_format2().is_valid() {
+                    return Err(Error::invalid(format!("policy threshold {k:?} = {t}"), "must be a finite decimal of at most 40 bytes"));
+                }
+            }
+            for k in p.thresholds.keys().chain(p.styles.keys()).chain(p.extra.keys()).chain(p.styles.values()) {
+                check_text("policy key or style", k, MAX_NAME)?;
+            }
+            for m in &p.detector_models {
+                check_text("model name", &m.name, MAX_NAME)?;
             }
         }
         if !self.chunk_size.is_power_of_two() || !(64..=16 << 20).contains(&self.chunk_size) {
             return Err(Error::invalid(format!("chunk size {}", self.chunk_size), "must be a power of two from 64 to 16 MiB"));
         }
         for s in &self.sources {
-            if let SourceSpec::Hash(s) = s
-                && (s.sha256.len() != 64 || crate::canonical::unhex_vec(&s.sha256).is_none())
-            {
-                return Err(Error::invalid(format!("sha256 of source {:?}", s.name), "must be 64 lowercase hex digits"));
+            if let SourceSpec::Hash(s) = s {
+                check_text("source name", &s.name, MAX_NAME)?;
+                if s.sha256.len() != 64 || crate::canonical::unhex_vec(&s.sha256).is_none() {
+                    return Err(Error::invalid(format!("sha256 of source {:?}", s.name), "must be 64 lowercase hex digits"));
+                }
             }
         }
         Ok(())
@@ -244,10 +268,11 @@ impl<'a> SealBuilder<'a> {
         for s in &self.sources {
             sources.push(match s {
                 SourceSpec::Hash(s) => s.clone(),
-                SourceSpec::File(p) => SourceFile {
-                    name: p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-                    sha256: hex(&sha256_file(p)?),
-                },
+                SourceSpec::File(p) => {
+                    let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    check_text("source name", &name, MAX_NAME)?;
+                    SourceFile { name, sha256: hex(&sha256_file(p)?) }
+                }
             });
         }
         // Open every payload before creating anything, so a missing input leaves nothing.
@@ -296,15 +321,16 @@ impl<'a> SealBuilder<'a> {
             export_id: hex(&export_id),
             payload_count: self.payloads.len() as u32,
             recipients: stanzas,
-            version: FORMAT_VERSION,
+            version: self.version,
         };
-        let header_bytes = to_canonical(&header, "header")?;
+        let rules = rules_for(self.version).ok_or_else(|| Error::invalid("format version", self.version.to_string()))?;
+        let header_bytes = to_canonical(&header, "header", rules)?;
 
         let pending = PendingFile::new(path).map_err(|e| Error::io(path, e))?;
         let io = |e| Error::io(path, e);
         let mut out = pending.create().map_err(io)?;
         out.write_all(&MAGIC).map_err(io)?;
-        out.write_all(&1u16.to_be_bytes()).map_err(io)?;
+        out.write_all(&(self.version as u16).to_be_bytes()).map_err(io)?;
         out.write_all(&(header_bytes.len() as u32).to_be_bytes()).map_err(io)?;
         out.write_all(&header_bytes).map_err(io)?;
 
@@ -331,7 +357,7 @@ impl<'a> SealBuilder<'a> {
 
         let signer_pk = self.signer.public_key();
         let manifest = Manifest {
-            format_version: FORMAT_VERSION,
+            format_version: self.version,
             export_id: hex(&export_id),
             header_sha256: hex(&Sha256::digest(&header_bytes)),
             created: crate::date::now_rfc3339(),
@@ -340,7 +366,7 @@ impl<'a> SealBuilder<'a> {
             operator: self.operator.clone(),
             sources,
             cameras: self.cameras.clone(),
-            policy: self.policy.clone(),
+            policy: self.policy.as_ref().map(|p| policy_for_version(p, self.version)),
             payloads,
             recipients: entries,
             signer: SignerEntry { algorithm: "ed25519".into(), public_key: hex(&signer_pk.to_bytes()), fingerprint: signer_pk.fingerprint() },
@@ -350,7 +376,7 @@ impl<'a> SealBuilder<'a> {
         if manifest_bytes.len() as u64 > crate::container::MAX_MANIFEST {
             return Err(Error::invalid("manifest", "larger than 16 MiB"));
         }
-        let mut msg = SIG_CONTEXT.to_vec();
+        let mut msg = sig_context(self.version).to_vec();
         msg.extend_from_slice(&manifest_bytes);
         let sig = self.signer.sign(&msg)?;
         // A plugged-in signer (HSM, KMS) must produce a signature that verifies.
@@ -369,6 +395,29 @@ impl<'a> SealBuilder<'a> {
             }
             Err(e) => Err(Error::io(path, e)),
         }
+    }
+}
+
+/// The policy as the format version writes it: format 2 has decimal strings for thresholds
+/// and for every float in `extra` (FORMAT.md 4.2); format 1 has JSON numbers.
+fn policy_for_version(p: &RedactionPolicy, version: u32) -> RedactionPolicy {
+    let mut p = p.clone();
+    for t in p.thresholds.values_mut() {
+        *t = if version == 1 { t.to_format1() } else { t.to_format2() };
+    }
+    if version >= 2 {
+        p.extra.values_mut().for_each(floats_to_decimal_strings);
+    }
+    p
+}
+
+fn floats_to_decimal_strings(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => *v = Value::String(crate::Decimal::from(n.as_f64().unwrap_or(f64::NAN)).to_string()),
+        Value::Array(a) => a.iter_mut().for_each(floats_to_decimal_strings),
+        Value::Object(m) => m.values_mut().for_each(floats_to_decimal_strings),
+        _ => {}
     }
 }
 

@@ -4,7 +4,7 @@
 //! anyway; verifiers must not rely on signers being well-behaved, which is what these
 //! exports test.
 
-use crate::container::{END_MAGIC, SIG_CONTEXT, TRAILER_LEN};
+use crate::container::{END_MAGIC, TRAILER_LEN, sig_context};
 use crate::{Error, Signer};
 
 /// An export cut into (body: preamble, header and payload data; manifest bytes; signature).
@@ -24,9 +24,11 @@ pub fn split(export: &[u8]) -> Result<Parts<'_>, Error> {
 }
 
 /// Reassembles an export from a body (preamble, header, payload data) and manifest bytes,
-/// signing the manifest with `signer`.
+/// signing the manifest with `signer` (under the signature context of the version in the
+/// body's preamble).
 pub fn assemble(body: &[u8], manifest: &[u8], signer: &dyn Signer) -> Result<Vec<u8>, Error> {
-    let mut msg = SIG_CONTEXT.to_vec();
+    let version = body.get(8..10).map_or(1, |v| u32::from(u16::from_be_bytes([v[0], v[1]])));
+    let mut msg = sig_context(version).to_vec();
     msg.extend_from_slice(manifest);
     let sig = signer.sign(&msg)?;
     let mut out = Vec::with_capacity(body.len() + manifest.len() + TRAILER_LEN as usize);

@@ -1,5 +1,5 @@
 //! The trust store: signer public keys whose exports `open` and `verify` accept without an
-//! explicit `--signer` (docs/FORMAT.md section 11).
+//! explicit `--signer` (docs/FORMAT.md section 12).
 
 use std::path::{Path, PathBuf};
 

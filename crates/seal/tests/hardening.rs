@@ -10,10 +10,14 @@ use std::time::{Duration, Instant};
 use obscura_seal::{Error, Identity, KdfParams, Passphrase, RecipientSecretKey, SealBuilder, Signer, SigningKey, open, verify};
 use sha2::{Digest, Sha256};
 
-const SIG_CONTEXT: &[u8] = b"obscura-export-manifest-v1\0";
+/// The signed-message prefix of a format version (FORMAT.md section 6).
+fn sig_context(version: u16) -> Vec<u8> {
+    format!("obscura-export-manifest-v{version}\0").into_bytes()
+}
 
 /// The parts of an export file (FORMAT.md section 1).
 struct Parts {
+    version: u16,
     header: String,
     payload: Vec<u8>,
     manifest: String,
@@ -25,6 +29,7 @@ fn split(bytes: &[u8]) -> Parts {
     let m = u32::from_be_bytes(bytes[n - 12..n - 8].try_into().unwrap()) as usize;
     let m_off = n - 76 - m;
     Parts {
+        version: u16::from_be_bytes([bytes[8], bytes[9]]),
         header: String::from_utf8(bytes[14..14 + h].to_vec()).unwrap(),
         payload: bytes[14 + h..m_off].to_vec(),
         manifest: String::from_utf8(bytes[m_off..m_off + m].to_vec()).unwrap(),
@@ -39,11 +44,11 @@ fn hexs(b: &[u8]) -> String {
 fn join(p: &Parts, signer: &SigningKey) -> Vec<u8> {
     let old = p.manifest.split("\"header_sha256\":\"").nth(1).unwrap()[..64].to_string();
     let manifest = p.manifest.replace(&old, &hexs(&Sha256::digest(p.header.as_bytes())));
-    let mut msg = SIG_CONTEXT.to_vec();
+    let mut msg = sig_context(p.version);
     msg.extend_from_slice(manifest.as_bytes());
     let sig = signer.sign(&msg).unwrap();
     let mut out = b"\x89OBX\r\n\x1a\n".to_vec();
-    out.extend_from_slice(&1u16.to_be_bytes());
+    out.extend_from_slice(&p.version.to_be_bytes());
     out.extend_from_slice(&(p.header.len() as u32).to_be_bytes());
     out.extend_from_slice(p.header.as_bytes());
     out.extend_from_slice(&p.payload);
@@ -92,7 +97,7 @@ fn passphrase_stanza_is_alone_single_and_cost_capped() {
     let parts = split(&fs::read(&out).unwrap());
     // two passphrase stanzas (validly signed): refused before any Argon2id runs
     let stanza = parts.header.split("\"recipients\":[").nth(1).unwrap().split(']').next().unwrap().to_string();
-    let mut two = Parts { header: parts.header.replace(&stanza, &format!("{stanza},{stanza}")), payload: parts.payload.clone(), manifest: parts.manifest.clone() };
+    let mut two = Parts { version: parts.version, header: parts.header.replace(&stanza, &format!("{stanza},{stanza}")), payload: parts.payload.clone(), manifest: parts.manifest.clone() };
     two.header = two.header.replace("\"payload_count\":1", "\"payload_count\":1");
     two.manifest = two.manifest.replace("\"recipients\":[{\"type\":\"argon2id\"}]", "\"recipients\":[{\"type\":\"argon2id\"},{\"type\":\"argon2id\"}]");
     let f = dir.path().join("two.obx");
@@ -100,7 +105,7 @@ fn passphrase_stanza_is_alone_single_and_cost_capped() {
     let e = verify(&f, None).unwrap_err();
     assert!(e.to_string().contains("more than one passphrase stanza"), "{e}");
     // 2 GiB of Argon2id memory (validly signed): refused at once, not computed
-    let big = Parts { header: parts.header.replace("\"m_kib\":8", "\"m_kib\":2097152"), payload: parts.payload.clone(), manifest: parts.manifest.clone() };
+    let big = Parts { version: parts.version, header: parts.header.replace("\"m_kib\":8", "\"m_kib\":2097152"), payload: parts.payload.clone(), manifest: parts.manifest.clone() };
     let f = dir.path().join("big.obx");
     fs::write(&f, join(&big, &signer)).unwrap();
     let od = dir.path().join("o");
@@ -140,10 +145,10 @@ fn names_that_collide_or_are_unsafe_are_refused_at_seal_and_at_open() {
     b().add_payload_bytes("a.bin", "t/p", b"one".to_vec()).add_payload_bytes("b.bin", "t/p", b"two".to_vec()).write_to(&out).unwrap();
     let parts = split(&fs::read(&out).unwrap());
     for (rename, why) in [("A.BIN", "only in case"), ("CON", "reserved on Windows"), ("x\u{202e}y", "bidirectional")] {
-        let p = Parts { header: parts.header.clone(), payload: parts.payload.clone(), manifest: parts.manifest.replace("\"name\":\"b.bin\"", &format!("\"name\":\"{rename}\"")) };
+        let p = Parts { version: parts.version, header: parts.header.clone(), payload: parts.payload.clone(), manifest: parts.manifest.replace("\"name\":\"b.bin\"", &format!("\"name\":\"{rename}\"")) };
         let f = dir.path().join("crafted.obx");
         fs::write(&f, join(&p, &signer)).unwrap();
-        verify(&f, Some(&signer.public_key())).unwrap(); // a valid v1 export...
+        verify(&f, Some(&signer.public_key())).unwrap(); // a valid export...
         let od = tempfile::tempdir().unwrap();
         let e = open(&f, &Identity::Recipient(RecipientSecretKey::from_key_text(&rk.to_key_text(None).unwrap(), None).unwrap()), od.path(), false).unwrap_err();
         assert!(e.to_string().contains(why), "{rename:?}: {e}"); // ...that is not written
@@ -161,7 +166,7 @@ fn created_must_be_an_rfc3339_utc_time() {
     let parts = split(&fs::read(&out).unwrap());
     let created = parts.manifest.split("\"created\":\"").nth(1).unwrap()[..20].to_string();
     for bad in ["yesterday", "2026-02-30T00:00:00Z", "2026-11-28T24:00:00Z", "2026-11-28 04:18:00Z", "2026-11-28T04:18:00+01:00", "\u{1b}[2K2026"] {
-        let p = Parts { header: parts.header.clone(), payload: parts.payload.clone(), manifest: parts.manifest.replace(&created, bad).replace('\u{1b}', "\\u001b") };
+        let p = Parts { version: parts.version, header: parts.header.clone(), payload: parts.payload.clone(), manifest: parts.manifest.replace(&created, bad).replace('\u{1b}', "\\u001b") };
         let f = dir.path().join("c.obx");
         fs::write(&f, join(&p, &signer)).unwrap();
         let e = verify(&f, None).unwrap_err();

@@ -290,7 +290,7 @@ fn pluggable_signer_and_policy_metadata() {
     let hsm = Hsm { key: SigningKey::generate().unwrap(), broken: false };
     let out = dir.path().join("x.obx");
     let mut policy = RedactionPolicy::default();
-    policy.thresholds.insert("person_score".into(), 0.25);
+    policy.thresholds.insert("person_score".into(), obscura_seal::Decimal::from(0.25f64));
     policy.styles.insert("person".into(), "pixelate".into());
     policy.kept_track_ids = vec![3, 9];
     policy.extra.insert("future".into(), serde_json::json!({"x": [1, "y"]}));

@@ -20,6 +20,13 @@ pub fn under_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
+/// The audit log the CLI tests that have no folder of their own give `obscura` (through
+/// `OBSCURA_AUDIT_LOG`), so that test runs never write into the user's own log: one file in
+/// the system temporary folder, shared by every test process (appends are locked).
+pub fn scratch_audit_log() -> PathBuf {
+    std::env::temp_dir().join("obscura-cli-tests-audit.jsonl")
+}
+
 /// The path of `relative` inside the shared data folder, or `None` (after printing why the
 /// test is skipped) when it is absent. Under CI a missing file panics instead.
 pub fn shared_file(relative: &str) -> Option<PathBuf> {

@@ -23,7 +23,6 @@ const FORMAT = {
   chunkSize: [64, 16 << 20], // power of two
   maxPayloads: 65536,
   maxRecipients: 256,
-  sigContext: 'obscura-export-manifest-v1\0',
   payloadInfo: 'obscura/v1/payload',
   payloadOkm: 39, // key(32) || nonce prefix(7)
   x25519Info: 'obscura/v1/x25519',
@@ -31,8 +30,22 @@ const FORMAT = {
   // passphrase stanzas, so Argon2id runs at most once per attempt (as obscura-seal reads).
   kdf: { m_kib: [8, 1048576], t: [1, 16], p: [1, 4] },
   maxPassphraseStanzas: 1,
-  // Versions this page reads, with what differs between them.
-  versions: { 1: { manifestVersion: 1 } },
+  // Versions this page reads, with what differs between them (FORMAT.md 4.2, 5.2, 6):
+  // format 2 has no floats and only integers within +-(2^53-1), no unknown manifest keys,
+  // media types by grammar, a passphrase stanza only alone, and each X25519 stanza tried
+  // only by the key whose fingerprint the manifest lists for it.
+  versions: {
+    1: { manifestVersion: 1, sigContext: 'obscura-export-manifest-v1\0', floats: true, openManifest: true },
+    2: {
+      manifestVersion: 2,
+      sigContext: 'obscura-export-manifest-v2\0',
+      floats: false,
+      openManifest: false,
+      mediaType: /^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$/,
+      passphraseAlone: true,
+      boundFingerprints: true,
+    },
+  },
   // Header: every key required, no others (schema language below).
   header: {
     obj: {
@@ -223,7 +236,7 @@ function prefetch(promise) {
 // Integers become Numbers when exact (|n| <= 2^53 - 1), otherwise BigInts.
 // ---------------------------------------------------------------------------------------
 const SHORT_ESC = { 0x22: 0x22, 0x5c: 0x5c, 0x62: 0x08, 0x66: 0x0c, 0x6e: 0x0a, 0x72: 0x0d, 0x74: 0x09 };
-function parseCanonical(bytes, what) {
+function parseCanonical(bytes, what, floats) {
   let text;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
@@ -270,9 +283,11 @@ function parseCanonical(bytes, what) {
     const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 400));
     if (!m) throw bad('number expected');
     i += m[0].length;
+    if (!floats && (m[2] || m[3])) throw bad(`number ${m[0]} is not an integer (format 2 has no floats)`);
     if (!m[2] && !m[3]) {
       if (m[0] === '-0') throw bad('negative zero');
       const b = BigInt(m[0]);
+      if (!floats && (b < BigInt(Number.MIN_SAFE_INTEGER) || b > BigInt(Number.MAX_SAFE_INTEGER))) throw bad(`integer ${m[0]} out of range`);
       return b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b;
     }
     const x = Number(m[0]);
@@ -465,14 +480,14 @@ async function parsePackage(file) {
   const mLen = new DataView(tail.buffer).getUint32(0);
   if (mLen < F.manifestLen[0] || mLen > F.manifestLen[1] || F.preambleLen + hLen + mLen + F.trailerLen > len) throw damaged('manifest length out of bounds (truncated?)');
   const headerBytes = await readSlice(file, F.preambleLen, F.preambleLen + hLen);
-  const header = parseCanonical(headerBytes, 'header');
+  const header = parseCanonical(headerBytes, 'header', V.floats);
   checkSchema(header, F.header, 'header');
   const mOff = len - F.trailerLen - mLen;
   const ms = await readSlice(file, mOff, mOff + mLen + 64);
   const manifestBytes = ms.slice(0, mLen);
   const signature = ms.slice(mLen);
-  const manifest = parseCanonical(manifestBytes, 'manifest');
-  checkSchema(manifest, F.manifest, 'manifest');
+  const manifest = parseCanonical(manifestBytes, 'manifest', V.floats);
+  checkSchema(manifest, Object.assign({}, F.manifest, { open: V.openManifest }), 'manifest');
 
   // Cross-checks (as the CLI's check_structure).
   if (header.version !== version || manifest.format_version !== V.manifestVersion) throw damaged('header or manifest version does not match the file');
@@ -485,6 +500,7 @@ async function parsePackage(file) {
   const st = header.recipients;
   if (st.length === 0 || st.length > F.maxRecipients || st.length !== manifest.recipients.length) throw damaged('recipient count differs between header and manifest');
   if (st.filter((s) => s.type === 'argon2id').length > F.maxPassphraseStanzas) throw damaged('more than one passphrase stanza');
+  if (V.passphraseAlone && st.length > 1 && st.some((s) => s.type === 'argon2id')) throw damaged('a passphrase stanza must be the only stanza in format 2');
   st.forEach((s, k) => {
     if (s.type !== manifest.recipients[k].type || (s.type === 'argon2id' && !checkKdf(s))) throw damaged('malformed recipient stanza');
   });
@@ -494,13 +510,14 @@ async function parsePackage(file) {
     if (names.has(p.name)) throw damaged('duplicate payload name');
     names.add(p.name);
     if (!p.media_type || utf8(p.media_type).length > 255 || /[\u0000-\u001f\u007f-\u009f]/.test(p.media_type)) throw damaged('invalid media type');
+    if (V.mediaType && !V.mediaType.test(p.media_type)) throw damaged('invalid media type');
     if (!Number.isSafeInteger(p.plaintext_size) || ciphertextSize(p.plaintext_size, cs) !== p.ciphertext_size) throw damaged('payload sizes inconsistent');
   }
   const pk = unhex(manifest.signer.public_key, 32);
   if (manifest.signer.algorithm !== 'ed25519' || manifest.signer.fingerprint !== hex(await sha256(pk))) throw damaged('malformed signer entry');
   const expected = F.preambleLen + hLen + mLen + F.trailerLen + pays.reduce((a, p) => a + p.ciphertext_size, 0);
   if (expected !== len) throw damaged(`file is ${len} bytes but its manifest describes ${expected} (truncated, extended or spliced)`);
-  return { file, header, manifest, manifestBytes, signature, exportId: unhex(header.export_id, 16), payloadOffset: F.preambleLen + hLen, signerKey: pk };
+  return { file, V, header, manifest, manifestBytes, signature, exportId: unhex(header.export_id, 16), payloadOffset: F.preambleLen + hLen, signerKey: pk };
 }
 
 /** Why a payload name may not be written to disk, or null (FORMAT.portableNames). */
@@ -532,7 +549,7 @@ const todayUtc = () => new Date().toISOString().slice(0, 10);
 /** Structure, signature, optional pinned fingerprint, every ciphertext hash, expiry. */
 async function verifyPackage(file, pinnedFp, progress) {
   const p = await parsePackage(file);
-  const msg = concat(utf8(FORMAT.sigContext), p.manifestBytes);
+  const msg = concat(utf8(p.V.sigContext), p.manifestBytes);
   if (!(await ed25519Verify(p.signerKey, p.signature, msg))) throw new Refusal('bad-signature', 'the signature does not verify');
   const fp = p.manifest.signer.fingerprint;
   if (pinnedFp && pinnedFp !== fp) throw new Refusal('unknown-signer', `signed by ${fp}, not by the expected ${pinnedFp}`);
@@ -595,9 +612,11 @@ async function x25519Identity(sk) {
 
 async function unwrapContentKey(p, identity) {
   const E = p.exportId;
-  for (const s of p.header.recipients) {
+  const ownFp = identity.x25519 ? hex(await sha256(identity.x25519.pub)) : null;
+  for (const [idx, s] of p.header.recipients.entries()) {
     let kek = null;
     if (s.type === 'x25519' && identity.x25519) {
+      if (p.V.boundFingerprints && p.manifest.recipients[idx].fingerprint !== ownFp) continue;
       const eph = unhex(s.ephemeral, 32);
       let shared;
       try {
