@@ -101,6 +101,9 @@ pub enum Action {
     Redact,
     /// Footage was analysed for tracks (`obscura tracks`).
     Tracks,
+    /// A reviewer's edits file was applied (`obscura redact --edits`; an export records its
+    /// review in the export record).
+    Review,
 }
 
 impl Action {
@@ -115,6 +118,7 @@ impl Action {
             Action::Keygen => "keygen",
             Action::Redact => "redact",
             Action::Tracks => "tracks",
+            Action::Review => "review",
         }
     }
 }

@@ -65,6 +65,7 @@
 pub mod analyse;
 mod error;
 pub mod identity;
+pub mod manual;
 pub mod policy;
 pub mod redact;
 pub mod sheet;
@@ -76,6 +77,7 @@ pub use error::{At, Cause, Error, Stage};
 pub use policy::{Candidate, Decision, Policy, PolicyBuilder};
 pub use redact::{CancelToken, KeepAt, KeepLike, Mode, Pass, Progress, ProgressFn, RedactReport, Redactor, RedactorBuilder, StageTimes};
 pub use identity::{IdentityOptions, SubjectFrames};
+pub use manual::{IdentityEdit, Keyframe, ManualMask, ManualMasks, ManualShape};
 pub use sheet::contact_sheet;
 pub use still::is_still;
 pub use subject::SubjectMatch;
