@@ -12,6 +12,10 @@
 
 pub mod edits;
 mod error;
+pub mod server;
+pub mod session;
 
 pub use edits::{Edits, LoadedEdits, MaskEntry, PersonRef, Unmask};
 pub use error::Error;
+pub use server::ReviewServer;
+pub use session::{SaveTarget, Session};
