@@ -56,6 +56,15 @@ pub struct RedactArgs {
     /// several inputs), to check the result without playing the video.
     #[arg(long, value_name = "OUT.png")]
     pub dry_run_sheet: Option<PathBuf>,
+    /// Apply a reviewer's edits file (docs/EDITS.md, written by `obscura review`): the
+    /// subject, manual masks, splits/merges and un-masked people. One video input only;
+    /// recorded in the audit log.
+    #[arg(long, value_name = "FILE")]
+    pub edits: Option<PathBuf>,
+    /// Audit log for the review record of --edits (default: $OBSCURA_AUDIT_LOG, else the
+    /// per-user log).
+    #[arg(long, value_name = "PATH")]
+    pub audit_log: Option<PathBuf>,
     /// Print a JSON summary on standard output.
     #[arg(long)]
     pub json: bool,
@@ -111,6 +120,7 @@ struct Shared {
     frames: Option<u64>,
     mode: Mode,
     threads: usize,
+    review: obscura_pipeline::ReviewEdits,
 }
 
 fn has_ext(p: &Path, list: &[&str]) -> bool {
@@ -148,8 +158,8 @@ fn plan(args: &RedactArgs) -> anyhow::Result<(Vec<Job>, bool)> {
         }
         return Ok((vec![Job { input, output: args.output.clone(), sheet: args.dry_run_sheet.clone() }], false));
     }
-    if !args.keep.is_empty() || !args.keep_at.is_empty() {
-        bail!("--keep and --keep-at name a track of one video; give one input (or use --keep-like for a batch)");
+    if !args.keep.is_empty() || !args.keep_at.is_empty() || args.edits.is_some() {
+        bail!("--keep, --keep-at and --edits name people of one video; give one input (or use --keep-like for a batch)");
     }
     std::fs::create_dir_all(&args.output).with_context(|| format!("{}: cannot create the output folder", args.output.display()))?;
     if let Some(s) = &args.dry_run_sheet {
@@ -277,6 +287,7 @@ fn run_one(job: &Job, shared: &Shared, bar: &ProgressBar, overall: &ProgressBar)
     if let Some(n) = shared.frames {
         builder = builder.max_frames(n);
     }
+    builder = builder.review(shared.review.clone());
     let mut redactor = builder.build().map_err(|e| e.to_string())?;
     if is_still(&job.input) {
         let rep = redactor.redact_still(&job.input, &job.output).map_err(|e| e.to_string())?;
@@ -298,7 +309,15 @@ fn run_one(job: &Job, shared: &Shared, bar: &ProgressBar, overall: &ProgressBar)
 pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let (jobs, batch) = plan(&args)?;
     let (policy, targets) = args.masking.policy(&args.keep)?;
-    let keep_at = args.keep_at.iter().map(|s| KeepAt::from_str(s)).collect::<Result<Vec<_>, _>>()?;
+    let mut keep_at = args.keep_at.iter().map(|s| KeepAt::from_str(s)).collect::<Result<Vec<_>, _>>()?;
+    let edits = crate::cmd_review::load_edits_for(args.edits.as_deref(), &jobs[0].input)?;
+    let review = match &edits {
+        Some(l) => {
+            keep_at.extend(l.edits.keep_at());
+            crate::cmd_review::review_edits(l, None)?
+        }
+        None => obscura_pipeline::ReviewEdits::default(),
+    };
     let encoder = args.masking.encoder()?;
     let keep_like = args.masking.keep_like()?;
     let store = args.masking.model_store()?;
@@ -307,7 +326,7 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let threads = args.threads.unwrap_or((cores / jobs_n).max(1));
     let options = args.masking.analyse_options(targets)?;
     let mode = if args.two_pass { Mode::TwoPass } else { Mode::Auto };
-    let shared = Shared { store, options, policy, keep_at, keep_like, encoder, frames: args.frames, mode, threads };
+    let shared = Shared { store, options, policy, keep_at, keep_like, encoder, frames: args.frames, mode, threads, review };
     for j in &jobs {
         if let Some(dir) = j.output.parent().filter(|d| d.is_dir()) {
             let _ = sweep_stale_temps(dir);
@@ -367,6 +386,13 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
         let r = &results[0];
         if let Some(e) = &r.error {
             bail!("{e}");
+        }
+        if let Some(l) = &edits {
+            let rec = crate::cmd_review::audit_review(args.audit_log.as_deref(), l, &r.input, &r.output)?;
+            for line in l.edits.describe() {
+                eprintln!("review: {line}");
+            }
+            eprintln!("review: recorded as audit record {} (edits sha256 {})", rec.seq, l.sha256);
         }
     }
     if args.json {

@@ -130,3 +130,72 @@ pub fn run(args: ReviewArgs, quiet: bool) -> anyhow::Result<Outcome> {
     server.serve(&mut session, &|| false, &obscura_audit::now_rfc3339)?;
     Ok(Outcome::Ok)
 }
+
+/// Reads `--edits FILE` for `input` (a video), checking the file was made on it.
+pub fn load_edits_for(edits: Option<&std::path::Path>, input: &std::path::Path) -> anyhow::Result<Option<LoadedEdits>> {
+    let Some(p) = edits else { return Ok(None) };
+    let l = LoadedEdits::read(p)?;
+    if obscura_pipeline::is_still(input) {
+        bail!("{}: --edits applies to videos, not stills", input.display());
+    }
+    let sha = obscura_audit::sha256_file(input).with_context(|| format!("{}: cannot read", input.display()))?;
+    l.check_source(input, &sha)?;
+    Ok(Some(l))
+}
+
+/// The pipeline's part of an edits file, for a clip whose time zero is source time `offset`
+/// (an export's request window; `None`: the source itself).
+pub fn review_edits(l: &LoadedEdits, offset: Option<obscura_core::Timestamp>) -> anyhow::Result<obscura_pipeline::ReviewEdits> {
+    let masks = l
+        .edits
+        .manual_masks()
+        .map_err(|reason| obscura_review::Error::Edits { path: l.path.clone(), reason })?;
+    let shift = |at: obscura_pipeline::KeepAt| match offset {
+        Some(o) => shift_keep_at(at, o),
+        None => Some(at),
+    };
+    let identity = l
+        .edits
+        .identity_edits()
+        .into_iter()
+        .filter_map(|e| match e {
+            obscura_pipeline::IdentityEdit::Split { person } => shift(person).map(|person| obscura_pipeline::IdentityEdit::Split { person }),
+            obscura_pipeline::IdentityEdit::Merge { people } => {
+                let people: Vec<_> = people.into_iter().filter_map(shift).collect();
+                (people.len() >= 2).then_some(obscura_pipeline::IdentityEdit::Merge { people })
+            }
+        })
+        .collect();
+    Ok(obscura_pipeline::ReviewEdits {
+        masks: offset.map_or_else(|| masks.clone(), |o| masks.shifted(o)),
+        identity,
+    })
+}
+
+/// A point in source time as a point in a clip starting at source time `offset`; `None`
+/// when it lies before the clip.
+pub fn shift_keep_at(at: obscura_pipeline::KeepAt, offset: obscura_core::Timestamp) -> Option<obscura_pipeline::KeepAt> {
+    let us = obscura_pipeline::manual::micros;
+    let rel = us(at.time) - us(offset);
+    (rel >= 0).then(|| obscura_pipeline::KeepAt {
+        time: obscura_core::Timestamp::new(rel, obscura_core::Rational::MICROS),
+        ..at
+    })
+}
+
+/// Appends the review record of a redaction with `l` to the audit log.
+pub fn audit_review(
+    log: Option<&std::path::Path>,
+    l: &LoadedEdits,
+    input: &std::path::Path,
+    output: &std::path::Path,
+) -> anyhow::Result<obscura_audit::Record> {
+    let name = |p: &std::path::Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut e = obscura_audit::Entry::new(obscura_audit::Action::Review, "ok: edits applied by obscura redact");
+    e.operator = Some(l.edits.reviewer.clone());
+    let mut detail = l.record();
+    detail["input"] = serde_json::json!(name(input));
+    detail["output"] = serde_json::json!(name(output));
+    e.detail = detail;
+    crate::cmd_audit::append(log, e)
+}

@@ -77,7 +77,7 @@ pub use error::{At, Cause, Error, Stage};
 pub use policy::{Candidate, Decision, Policy, PolicyBuilder};
 pub use redact::{CancelToken, KeepAt, KeepLike, Mode, Pass, Progress, ProgressFn, RedactReport, Redactor, RedactorBuilder, StageTimes};
 pub use identity::{IdentityOptions, SubjectFrames};
-pub use manual::{IdentityEdit, Keyframe, ManualMask, ManualMasks, ManualShape};
+pub use manual::{IdentityEdit, Keyframe, ManualMask, ManualMasks, ManualShape, ReviewEdits};
 pub use sheet::contact_sheet;
 pub use still::is_still;
 pub use subject::SubjectMatch;

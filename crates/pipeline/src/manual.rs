@@ -9,7 +9,7 @@
 //! that source (an export's request window) starts at another time: [`ManualMasks::shifted`]
 //! moves the masks into the clip's own time.
 
-use obscura_core::{Rational, Rect, Timestamp};
+use obscura_core::{Frame, Rational, Rect, Timestamp};
 use obscura_render::Mask;
 use obscura_track::{IdentityId, IdentityRecord, TrackSet, TrackletRecord};
 
@@ -17,7 +17,7 @@ use std::path::Path;
 
 use crate::error::Error;
 use crate::policy::Policy;
-use crate::redact::KeepAt;
+use crate::redact::{KeepAt, Masker};
 use crate::subject;
 
 /// One keyframe of a moving manual box: where the box is at `time_us`.
@@ -176,6 +176,45 @@ impl ManualMasks {
             mask.push(policy.region_for(*r));
         }
         rects.len()
+    }
+}
+
+/// What a review adds to a redaction run (see [`crate::RedactorBuilder::review`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReviewEdits {
+    /// Manual masks, in the time of the clip redacted.
+    pub masks: ManualMasks,
+    /// Splits and merges of the people found, applied before the subject is chosen.
+    pub identity: Vec<IdentityEdit>,
+}
+
+/// A masker that adds the manual masks to every frame another masker releases.
+pub(crate) struct ManualMasker<'a> {
+    pub(crate) inner: &'a mut dyn Masker,
+    pub(crate) masks: &'a ManualMasks,
+    pub(crate) policy: &'a Policy,
+}
+
+impl ManualMasker<'_> {
+    fn add(&self, out: &mut [(Frame, Mask)], from: usize) {
+        for (f, m) in &mut out[from..] {
+            self.masks.add_to(m, f.pts, self.policy);
+        }
+    }
+}
+
+impl Masker for ManualMasker<'_> {
+    fn push(&mut self, frame: Frame, out: &mut Vec<(Frame, Mask)>) -> Result<(), Error> {
+        let n = out.len();
+        self.inner.push(frame, out)?;
+        self.add(out, n);
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut Vec<(Frame, Mask)>) {
+        let n = out.len();
+        self.inner.finish(out);
+        self.add(out, n);
     }
 }
 

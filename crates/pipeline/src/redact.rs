@@ -179,6 +179,7 @@ pub struct RedactorBuilder {
     mode: Mode,
     progress: Option<ProgressFn>,
     cancel: CancelToken,
+    review: crate::manual::ReviewEdits,
 }
 
 impl std::fmt::Debug for RedactorBuilder {
@@ -204,6 +205,7 @@ impl Default for RedactorBuilder {
             mode: Mode::Auto,
             progress: None,
             cancel: CancelToken::new(),
+            review: crate::manual::ReviewEdits::default(),
         }
     }
 }
@@ -317,6 +319,13 @@ impl RedactorBuilder {
         self
     }
 
+    /// A reviewer's edits: manual masks painted on every output frame they cover (only adding
+    /// masking), and splits/merges of the people applied before the subject is chosen.
+    pub fn review(mut self, edits: crate::manual::ReviewEdits) -> Self {
+        self.review = edits;
+        self
+    }
+
     /// Validates the settings and returns the redactor.
     pub fn build(self) -> Result<Redactor, Error> {
         let detector = self.detector.ok_or_else(|| Error::InvalidSetting { name: "detector", value: "none".into(), reason: "a detector is required".into() })?;
@@ -371,6 +380,7 @@ impl RedactorBuilder {
             progress: self.progress,
             cancel: self.cancel,
             analysis_stages: None,
+            review: self.review,
         })
     }
 }
@@ -469,6 +479,7 @@ pub struct Redactor {
     progress: Option<ProgressFn>,
     cancel: CancelToken,
     analysis_stages: Option<StageTimes>,
+    review: crate::manual::ReviewEdits,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -478,7 +489,7 @@ impl std::fmt::Debug for Redactor {
 }
 
 /// The frame-level work between decode and encode.
-trait Masker {
+pub(crate) trait Masker {
     /// Takes one decoded frame; appends the frames that are ready, with their masks.
     fn push(&mut self, frame: Frame, out: &mut Vec<(Frame, Mask)>) -> Result<(), Error>;
     /// End of input: appends every frame still held.
@@ -763,7 +774,8 @@ impl Redactor {
         let info = dec.info().clone();
         let enc = self.create_encoder(input, output, &info)?;
         let (mut masker, _) = live_masker(input, self.detector.as_mut(), &self.analysis, &policy, &info, false)?;
-        let outcome = run_pass(input, &mut dec, &mut masker, Some(enc), self.queue, self.max_frames, &self.cancel, self.progress.as_ref(), (Pass::Redact, 1, 1))?;
+        let mut manual = crate::manual::ManualMasker { inner: &mut masker, masks: &self.review.masks, policy: &policy };
+        let outcome = run_pass(input, &mut dec, &mut manual, Some(enc), self.queue, self.max_frames, &self.cancel, self.progress.as_ref(), (Pass::Redact, 1, 1))?;
         let mut outcome_stages = outcome.stages;
         outcome_stages.detect_ms = ms(masker.detect_time);
         outcome_stages.track_policy_ms -= outcome_stages.detect_ms;
@@ -895,6 +907,7 @@ impl Redactor {
         let enc = self.create_encoder(input, output, &info)?;
         let every = set.settings.every.max(1);
         let mut masker = TrackSetMasker::new(set, &policy, subject, u64::from(every));
+        let mut masker = crate::manual::ManualMasker { inner: &mut masker, masks: &self.review.masks, policy: &policy };
         let outcome = run_pass(input, &mut dec, &mut masker, Some(enc), self.queue, self.max_frames, &self.cancel, self.progress.as_ref(), (Pass::Redact, passes, passes))?;
         let frames = outcome.frames;
         let mut outcome_stages = self.analysis_stages.take().unwrap_or_default();
@@ -940,7 +953,7 @@ impl Redactor {
         let options = self.identity;
         let decode = self.decode.clone();
         let max_frames = self.max_frames;
-        let Redactor { embedder, keep_like, detector, keep_at, policy, .. } = self;
+        let Redactor { embedder, keep_like, detector, keep_at, policy, review, .. } = self;
         fn pick<'e>(embedder: &'e mut Option<Box<dyn Embedder>>, keep_like: &'e mut Option<KeepLike>) -> Result<&'e mut dyn Embedder, Error> {
             match (embedder.as_mut(), keep_like.as_mut()) {
                 (Some(e), _) => Ok(e.as_mut()),
@@ -949,6 +962,7 @@ impl Redactor {
             }
         }
         let appearance = identity::identify(input, &mut set, pick(embedder, keep_like)?, &options, &decode, max_frames, &cancel, progress.as_ref(), (Pass::Embed, 2, passes))?;
+        crate::manual::apply_identity_edits(input, &mut set, &pts, &review.identity)?;
         // The kept people, each with the centroid their reference is built around.
         let mut chosen: BTreeMap<obscura_track::IdentityId, Option<Vec<f32>>> = BTreeMap::new();
         for &id in policy.keep() {

@@ -15,7 +15,7 @@ pub enum Error {
         reason: String,
     },
     /// Reading or writing a file failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: cannot read or write the file", path.display())]
     Io {
         /// The file.
         path: PathBuf,
