@@ -15,5 +15,7 @@ cargo test --locked --workspace --all-targets
 cargo test --locked --workspace --doc
 echo "[test] the offline opener page in headless Chromium (scripts/test-opener.sh)" >&2
 OBSCURA_BIN=target/debug/obscura ./scripts/test-opener.sh
+echo "[test] the review page in headless Chromium, then an export with its edits file (scripts/test-review.sh)" >&2
+OBSCURA_BIN=target/debug/obscura ./scripts/test-review.sh
 echo "[test] building the fuzz targets (fuzz/, its own workspace; run them with cargo +nightly fuzz run NAME)" >&2
 cargo build --locked --manifest-path fuzz/Cargo.toml
