@@ -17,7 +17,8 @@ use std::path::Path;
 
 use crate::error::Error;
 use crate::policy::Policy;
-use crate::redact::{KeepAt, Masker};
+use crate::keep::KeepAt;
+use crate::masker::Masker;
 use crate::subject;
 
 /// One keyframe of a moving manual box: where the box is at `time_us`.
