@@ -21,7 +21,7 @@ use obscura_detect::models::ModelStore;
 use obscura_detect::reid::ReidEmbedder;
 use obscura_detect::SessionConfig;
 use obscura_media::{DecodeOptions, Decoder, EncoderSettings};
-use obscura_pipeline::{AnalyseOptions, KeepAt, KeepLike, Mode, Policy, Progress, RedactReport, Redactor, builtin_detector, contact_sheet, is_still};
+use obscura_pipeline::{AnalyseOptions, KeepAt, KeepLike, Mode, Policy, Progress, RedactReport, Redactor, SheetSpec, builtin_detector, is_still};
 use serde::Serialize;
 
 use crate::Outcome;
@@ -38,8 +38,9 @@ pub struct RedactArgs {
     #[arg(long)]
     pub recursive: bool,
     /// Output file (one input) or folder (several inputs or a folder; created if missing).
-    #[arg(short, long, value_name = "OUT")]
-    pub output: PathBuf,
+    /// Not with --dry-run-sheet (a dry run writes no video).
+    #[arg(short, long, value_name = "OUT", required_unless_present = "dry_run_sheet", conflicts_with = "dry_run_sheet")]
+    pub output: Option<PathBuf>,
     /// Keep (leave visible) this person, by the person id `obscura tracks` lists on the same
     /// input with the same --every, --targets and --hold; their boxes stay visible only where
     /// checked to be them. Repeatable. One input only.
@@ -52,8 +53,9 @@ pub struct RedactArgs {
     /// Masking, detection and encoding options.
     #[command(flatten)]
     pub masking: MaskingArgs,
-    /// Write a contact sheet of 12 evenly spaced OUTPUT frames to this PNG (a folder for
-    /// several inputs), to check the result without playing the video.
+    /// Dry run: mask exactly as a real run would but encode nothing, and write a contact
+    /// sheet of 12 evenly spaced masked frames, each labelled with its frame number and source
+    /// time, to this PNG (a folder for several inputs). Replaces -o.
     #[arg(long, value_name = "OUT.png")]
     pub dry_run_sheet: Option<PathBuf>,
     /// Apply a reviewer's edits file (docs/EDITS.md, written by `obscura review`): the
@@ -128,6 +130,8 @@ fn has_ext(p: &Path, list: &[&str]) -> bool {
 }
 
 fn plan(args: &RedactArgs) -> anyhow::Result<(Vec<Job>, bool)> {
+    // A dry run writes its sheet(s) where the output would be.
+    let output = args.output.clone().or_else(|| args.dry_run_sheet.clone()).context("give -o OUT or --dry-run-sheet OUT.png")?;
     let mut files = Vec::new();
     let mut folder_given = false;
     for p in &args.inputs {
@@ -150,18 +154,18 @@ fn plan(args: &RedactArgs) -> anyhow::Result<(Vec<Job>, bool)> {
             files.push((p.clone(), PathBuf::new()));
         }
     }
-    let batch = folder_given || files.len() > 1 || args.output.is_dir();
+    let batch = folder_given || files.len() > 1 || output.is_dir();
     if !batch {
         let (input, _) = files.remove(0);
-        if is_still(&input) && !is_still(&args.output) {
-            bail!("{}: a still image needs a .jpg, .jpeg or .png output, got {}", input.display(), args.output.display());
+        if is_still(&input) && !is_still(&output) {
+            bail!("{}: a still image needs a .jpg, .jpeg or .png output, got {}", input.display(), output.display());
         }
-        return Ok((vec![Job { input, output: args.output.clone(), sheet: args.dry_run_sheet.clone() }], false));
+        return Ok((vec![Job { input, output: output.clone(), sheet: args.dry_run_sheet.clone() }], false));
     }
     if !args.keep.is_empty() || !args.keep_at.is_empty() || args.edits.is_some() {
         bail!("--keep, --keep-at and --edits name people of one video; give one input (or use --keep-like for a batch)");
     }
-    std::fs::create_dir_all(&args.output).with_context(|| format!("{}: cannot create the output folder", args.output.display()))?;
+    std::fs::create_dir_all(&output).with_context(|| format!("{}: cannot create the output folder", output.display()))?;
     if let Some(s) = &args.dry_run_sheet {
         std::fs::create_dir_all(s).with_context(|| format!("{}: cannot create the sheet folder", s.display()))?;
     }
@@ -176,16 +180,16 @@ fn plan(args: &RedactArgs) -> anyhow::Result<(Vec<Job>, bool)> {
         // --recursive: outputs mirror the sub-folders of the input folder.
         let name = sub.join(name);
         if !sub.as_os_str().is_empty() {
-            let d = args.output.join(&sub);
+            let d = output.join(&sub);
             std::fs::create_dir_all(&d).with_context(|| format!("{}: cannot create the output folder", d.display()))?;
             if let Some(s) = &args.dry_run_sheet {
                 std::fs::create_dir_all(s.join(&sub)).with_context(|| format!("{}: cannot create the sheet folder", s.join(&sub).display()))?;
             }
         }
         if !seen.insert(name.clone()) {
-            bail!("two inputs would both be written to {}; rename one", args.output.join(&name).display());
+            bail!("two inputs would both be written to {}; rename one", output.join(&name).display());
         }
-        let output = args.output.join(&name);
+        let output = output.join(&name);
         let sheet = if is_still(&input) { None } else { args.dry_run_sheet.as_ref().map(|d| d.join(name.with_extension("sheet.png"))) };
         jobs.push(Job { input, output, sheet });
     }
@@ -294,15 +298,12 @@ fn run_one(job: &Job, shared: &Shared, bar: &ProgressBar, overall: &ProgressBar)
         overall.inc(1);
         return Ok((rep, None));
     }
+    if let Some(s) = &job.sheet {
+        let rep = redactor.dry_run(&job.input, s, SheetSpec::default()).map_err(|e| e.to_string())?;
+        return Ok((rep, Some(s.clone())));
+    }
     let rep = redactor.redact(&job.input, &job.output).map_err(|e| e.to_string())?;
-    let sheet = match &job.sheet {
-        Some(s) => {
-            contact_sheet(&job.output, rep.frames, s, 12, 320).map_err(|e| e.to_string())?;
-            Some(s.clone())
-        }
-        None => None,
-    };
-    Ok((rep, sheet))
+    Ok((rep, None))
 }
 
 /// Runs `obscura redact`.

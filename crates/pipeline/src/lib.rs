@@ -65,6 +65,7 @@
 pub mod analyse;
 mod control;
 mod error;
+pub mod font;
 pub mod identity;
 mod keep;
 pub mod manual;
@@ -74,6 +75,7 @@ pub mod redact;
 mod report;
 mod runner;
 pub mod sheet;
+mod sink;
 pub mod still;
 pub mod subject;
 mod targets;
@@ -85,5 +87,6 @@ pub use redact::{CancelToken, KeepAt, KeepLike, Mode, Pass, Progress, ProgressFn
 pub use identity::{IdentityOptions, SubjectFrames};
 pub use manual::{IdentityEdit, Keyframe, ManualMask, ManualMasks, ManualShape, ReviewEdits};
 pub use sheet::contact_sheet;
+pub use sink::{SheetSpec, clock_text};
 pub use still::is_still;
 pub use subject::SubjectMatch;

@@ -166,6 +166,13 @@ impl MaskEntry {
                         rect: rect(&format!("{field}.keyframes[{i}]"), f.rect)?,
                     });
                 }
+                if let Some(i) = (1..k.len()).find(|&i| k[i].time_us <= k[i - 1].time_us) {
+                    return Err(format!(
+                        "{field}.keyframes[{i}]: time {} is not after the previous keyframe's ({}); keyframe times must increase",
+                        self.keyframes[i].time,
+                        self.keyframes[i - 1].time
+                    ));
+                }
                 ManualShape::Keyframes(k)
             }
             (true, (Some(a), Some(b), Some(r))) => ManualShape::Region {
@@ -175,6 +182,15 @@ impl MaskEntry {
             },
             _ => return Err(format!("{field}: give either keyframes, or from, until and box")),
         };
+        if let ManualShape::Region { from_us, until_us, .. } = shape
+            && from_us >= until_us
+        {
+            return Err(format!(
+                "{field}: the time range is empty: from {} is not before until {}",
+                self.from.as_deref().unwrap_or(""),
+                self.until.as_deref().unwrap_or("")
+            ));
+        }
         Ok(ManualMask { id: self.id.clone(), shape })
     }
 }

@@ -234,6 +234,7 @@ impl RedactorBuilder {
             cancel: self.cancel,
             analysis_stages: None,
             review: self.review,
+            dry_run: None,
         })
     }
 }
