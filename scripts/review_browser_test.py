@@ -9,7 +9,11 @@ clip and passes its URL here. Steps, each with a screenshot (--shots DIR):
 3. the requester is picked by clicking them on the frame;
 4. a manual box is drawn on a region the detector misses (no person there), on frame 0;
 5. the box is moved on the last frame (a second keyframe);
-6. the reviewer pseudonym is typed and Save writes the edits file.
+6. a region for 1 s is added, then removed;
+7. the person is split, the second part left visible with a reason, the two merged again,
+   then all three undone;
+8. Play runs to the end at the source's pace; a flagged frame is jumped to;
+9. the reviewer pseudonym is typed and Save writes the edits file.
 
 Prints the saved edits file's path; the shell script then exports with it and checks the
 output pixels. Exit status 0 when every check passed.
@@ -68,7 +72,12 @@ def main():
     d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
     n = [0]
 
+    def settled():
+        # The frame on screen is the current one, with the current edits applied.
+        wait(lambda: d.execute_script("return document.getElementById('frame').dataset.shown === cur + ':' + version"), 10, "frame shown")
+
     def shot(name):
+        settled()
         n[0] += 1
         if a.shots:
             d.save_screenshot(os.path.join(a.shots, "%02d-%s.png" % (n[0], name)))
@@ -105,6 +114,15 @@ def main():
         def goto(i):
             d.execute_script("show(arguments[0])", i)
             wait(lambda: d.execute_script("return document.getElementById('frame').dataset.frame") == str(i), 10, "frame %d" % i)
+            settled()
+
+        def shown_mean(x0, y0, x1, y1):
+            # Mean luma of the masked preview on screen over a box in source pixels.
+            return d.execute_script(
+                "const i=document.getElementById('frame'),c=document.createElement('canvas');c.width=i.naturalWidth;c.height=i.naturalHeight;"
+                "const g=c.getContext('2d');g.drawImage(i,0,0);const a=arguments,p=g.getImageData(a[0],a[1],a[2]-a[0],a[3]-a[1]).data;"
+                "let s=0;for(let k=0;k<p.length;k+=4)s+=0.299*p[k]+0.587*p[k+1]+0.114*p[k+2];return s/(p.length/4);",
+                x0, y0, x1, y1)
 
         # 3. pick the requester by clicking them on the frame where they are seen best.
         p = state["people"][0]
@@ -145,6 +163,82 @@ def main():
         mid = d.execute_script("return boxes.manual")
         check(len(mid) == 1, "the box is interpolated on the frames between its keyframes: %s" % mid)
         shot("keyframes")
+
+        # A region for a time range: 1 s from frame 5 (0.5 s), on the floor; then removed.
+        goto(5)
+        d.find_element(By.ID, "mode-region").click()
+        secs = d.find_element(By.ID, "region-seconds")
+        secs.clear()
+        secs.send_keys("1")
+        drag("600,300,700,400")
+        wait(lambda: d.execute_script("return edits.masks.length") == 2, 10, "region added")
+        region = d.execute_script("return edits.masks[1]")
+        check(region.get("from") == state["clip"]["times"][5] and abs(float(region["until"]) - float(region["from"]) - 1.0) < 1e-6,
+              "a region mask covers 1 s from the frame it was drawn on: %s" % region)
+        settled()
+        check(len(d.execute_script("return boxes.manual")) == 2, "the region is outlined on its first frame")
+        m = shown_mean(604, 304, 696, 396)
+        check(m < 20, "the preview masks the region on its first frame (mean luma %.1f)" % m)
+        shot("region")
+        goto(16)
+        m = shown_mean(604, 304, 696, 396)
+        check(len(d.execute_script("return boxes.manual")) == 1 and m > 60,
+              "the region is not on a frame after its range (frame 16, 1.6 s; mean luma %.1f)" % m)
+        d.find_element(By.CSS_SELECTOR, '#masks li[data-mask="%s"] button.remove' % region["id"]).click()
+        wait(lambda: d.execute_script("return edits.masks.length") == 1, 10, "region removed")
+        check(d.execute_script("return edits.masks[0].id") == "mask-1", "Remove takes the region away and keeps the keyframed box")
+        shot("region-removed")
+
+        # Split the person at frame 15, leave the second part visible with a reason, merge
+        # them back; then undo all three (the export below checks the masking without them).
+        def pushed(act, what):
+            v = d.execute_script("return version")
+            act()
+            wait(lambda: d.execute_script("return version") > v, 10, what)
+
+        def click(css):
+            return lambda: d.find_element(By.CSS_SELECTOR, css).click()
+
+        goto(15)
+        pushed(click('#people li[data-identity="%d"] button.split' % p["id"]), "split applied")
+        ids = d.execute_script("return S.people.map(x=>x.id)")
+        check(len(ids) == 2, "Split here makes two people: %s" % ids)
+        shot("split")
+        other = [i for i in ids if i != p["id"]][0]
+        reason = "second requester, consent on file REQ-2026-078"
+
+        def leave_visible():
+            d.find_element(By.CSS_SELECTOR, '#people li[data-identity="%d"] button.unmask' % other).click()
+            alert = wait(lambda: d.switch_to.alert, 5, "reason prompt")
+            alert.send_keys(reason)
+            alert.accept()
+
+        pushed(leave_visible, "unmask applied")
+        check(reason in d.find_element(By.ID, "corrections").text, "Leave visible asks for the reason and lists it")
+        check(d.execute_script("return S.people.find(x=>x.id===arguments[0]).kept", other), "the person left visible is marked so")
+        shot("unmask-with-reason")
+        pushed(click("#corrections li:last-child button.undo"), "unmask undone")
+        check(d.execute_script("return edits.unmask.length") == 0, "the un-mask is undone")
+        for i in ids:
+            d.find_element(By.CSS_SELECTOR, '#people li[data-identity="%d"] input[type=checkbox]' % i).click()
+        pushed(click("#merge"), "merge applied")
+        check(d.execute_script("return S.people.length") == 1, "Merge selected people makes them one again")
+        shot("merged")
+        pushed(click("#corrections li:last-child button.undo"), "merge undone")
+        pushed(click("#corrections li:last-child button.undo"), "split undone")
+        check(d.execute_script("return edits.splits.length + edits.merges.length") == 0, "the split and the merge are undone")
+        check(d.execute_script("return S.people.length") == 1 and d.execute_script("return edits.subject.identity") == p["id"],
+              "after the undos: one person, still the requester: %s" % d.execute_script("return JSON.stringify([S.people.map(x=>x.id), edits.subject])"))
+
+        # Play: frames advance at the source's pace with the source time shown.
+        goto(0)
+        t0 = time.time()
+        d.find_element(By.ID, "play").click()
+        wait(lambda: d.execute_script("return document.getElementById('frame').dataset.frame") == str(frames - 1), 30, "played to the end")
+        took = time.time() - t0
+        want = float(state["clip"]["times"][-1]) - float(state["clip"]["times"][0])
+        check(took >= want * 0.9, "Play shows the %d frames at the source's pace (%.2f s for %.2f s of video)" % (frames, took, want))
+        check("source time " + state["clip"]["times"][-1] in d.find_element(By.ID, "time").text, "the last frame's source time is shown")
 
         # A flagged frame can be jumped to.
         flags = d.find_elements(By.CSS_SELECTOR, "#flags li[data-frame]")

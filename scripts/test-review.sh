@@ -10,10 +10,12 @@
 #
 # Needs chromium + chromium-driver, ffmpeg, the models (obscura models fetch) and the shared
 # footage (../shared or $OBSCURA_SHARED_DIR); reuses the Python venv of the opener test
-# (.obscura/venv-opener). Without them it prints SKIP, except under CI=true (a failure).
+# (.obscura/venv-opener, or $OBSCURA_VENV). Without them it prints SKIP, except under CI=true
+# (a failure).
 #
 # Environment: OBSCURA_BIN (default target/debug/obscura, built when missing);
-# REVIEW_SHOTS=DIR saves the screenshots of every step there.
+# REVIEW_SHOTS=DIR: where the screenshots of every step go (default target/review-shots, emptied
+# of its old screenshots first); the folder is printed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,7 +35,7 @@ BIN=${OBSCURA_BIN:-target/debug/obscura}
 if [ -z "${OBSCURA_BIN:-}" ]; then
   cargo build --locked -q -p obscura-cli --bin obscura
 fi
-VENV=.obscura/venv-opener
+VENV=${OBSCURA_VENV:-.obscura/venv-opener}
 SELENIUM=selenium==4.38.0
 if ! "$VENV/bin/python" -c 'import selenium' >/dev/null 2>&1; then
   echo "[review-test] creating $VENV with $SELENIUM" >&2
@@ -70,8 +72,13 @@ fi
 # The manual box: top left of the room (a wall, nobody there), moved 40 px right over the clip.
 MASK=20,20,140,120
 MASK_LAST=60,20,180,120
-ARGS=(--url "$URL" --mask "$MASK" --mask-last "$MASK_LAST" --reviewer op-17)
-[ -n "${REVIEW_SHOTS:-}" ] && ARGS+=(--shots "$REVIEW_SHOTS")
+SHOTS=${REVIEW_SHOTS:-}
+if [ -z "$SHOTS" ]; then
+  SHOTS=target/review-shots
+  mkdir -p "$SHOTS"
+  rm -f "$SHOTS"/[0-9][0-9]-*.png
+fi
+ARGS=(--url "$URL" --mask "$MASK" --mask-last "$MASK_LAST" --reviewer op-17 --shots "$SHOTS")
 "$VENV/bin/python" scripts/review_browser_test.py "${ARGS[@]}"
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
 [ -f "$EDITS" ] || { echo "FAILED: Save wrote no $EDITS" >&2; exit 1; }
@@ -132,4 +139,4 @@ exp = [r for r in log if r["action"] == "export" and r["result"] == "ok"]
 check(bool(exp) and exp[-1]["detail"].get("review", {}).get("edits_sha256") == sha, "the audit log's export record holds the review")
 sys.exit(1 if fails else 0)
 PY
-echo "review browser test: ok" >&2
+echo "review browser test: ok (screenshots of every step in $SHOTS)" >&2

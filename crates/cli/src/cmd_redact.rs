@@ -109,6 +109,10 @@ struct FileResult {
     sheet: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// With --edits: the review (reviewer, edits sha256, un-mask reasons), the sentences of
+    /// the report and the audit record's number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    review: Option<serde_json::Value>,
 }
 
 /// Settings shared by every file of a run.
@@ -363,12 +367,12 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
                     multi.remove(&bar);
                     done.fetch_add(1, Ordering::SeqCst);
                     let fr = match r {
-                        Ok((report, sheet)) => FileResult { input: job.input.clone(), output: job.output.clone(), ok: true, report: Some(report), sheet, error: None },
+                        Ok((report, sheet)) => FileResult { input: job.input.clone(), output: job.output.clone(), ok: true, report: Some(report), sheet, error: None, review: None },
                         Err(e) => {
                             if batch && !quiet {
                                 let _ = multi.println(format!("failed: {e}"));
                             }
-                            FileResult { input: job.input.clone(), output: job.output.clone(), ok: false, report: None, sheet: None, error: Some(e) }
+                            FileResult { input: job.input.clone(), output: job.output.clone(), ok: false, report: None, sheet: None, error: Some(e), review: None }
                         }
                     };
                     results.lock().unwrap_or_else(|e| e.into_inner()).push((i, fr));
@@ -379,21 +383,26 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
     overall.finish_and_clear();
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     results.sort_by_key(|(i, _)| *i);
-    let results: Vec<FileResult> = results.into_iter().map(|(_, r)| r).collect();
+    let mut results: Vec<FileResult> = results.into_iter().map(|(_, r)| r).collect();
     let failed = results.iter().filter(|r| !r.ok).count();
     let secs = started.elapsed().as_secs_f64();
 
     if !batch {
-        let r = &results[0];
+        let r = &mut results[0];
         if let Some(e) = &r.error {
             bail!("{e}");
         }
         if let Some(l) = &edits {
             let rec = crate::cmd_review::audit_review(args.audit_log.as_deref(), l, &r.input, &r.output)?;
-            for line in l.edits.describe() {
+            let notes = l.edits.describe();
+            for line in &notes {
                 eprintln!("review: {line}");
             }
             eprintln!("review: recorded as audit record {} (edits sha256 {})", rec.seq, l.sha256);
+            let mut v = l.record();
+            v["notes"] = serde_json::json!(notes);
+            v["audit_seq"] = serde_json::json!(rec.seq);
+            r.review = Some(v);
         }
     }
     if args.json {

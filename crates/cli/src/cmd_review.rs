@@ -31,6 +31,13 @@ pub struct ReviewArgs {
     /// and the people agree with the run.
     #[command(flatten)]
     pub masking: MaskingArgs,
+    /// Start of the export's request window, source time (`12.5`, `00:01:02.5`): the page
+    /// shows it and the periods of the clip it leaves out. Give the same as to `export`.
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// End of the export's request window, source time (as --from).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
     /// Inference threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -42,6 +49,17 @@ pub fn run(args: ReviewArgs, quiet: bool) -> anyhow::Result<Outcome> {
         bail!("review one clip at a time ({} given)", args.inputs.len())
     };
     obscura_media::check_input_file(input)?;
+    let time = |flag: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|t| obscura_core::Timestamp::parse(t).map_err(|_| anyhow::anyhow!("{flag} {t:?}: not a source time (seconds like 12.5, or HH:MM:SS.fff)")))
+            .transpose()
+    };
+    let window = (time("--from", &args.from)?, time("--until", &args.until)?);
+    if let (Some(a), Some(b)) = window
+        && obscura_pipeline::manual::micros(a) >= obscura_pipeline::manual::micros(b)
+    {
+        bail!("--from {} is not before --until {}", args.from.as_deref().unwrap_or(""), args.until.as_deref().unwrap_or(""));
+    }
     let (policy, targets) = args.masking.policy(&[])?;
     let store = args.masking.model_store()?;
     let mut options = args.masking.analyse_options(targets)?;
@@ -116,6 +134,7 @@ pub fn run(args: ReviewArgs, quiet: bool) -> anyhow::Result<Outcome> {
         pb.finish_and_clear();
     }
     let mut session = Session::open(input, set, policy, &args.masking.style, edits, save)?;
+    session.set_window(window.0, window.1);
     let server = ReviewServer::bind()?;
     println!("review page: {}", server.url());
     println!(

@@ -69,14 +69,19 @@ async function push() {
 async function show(i) {
   cur = Math.max(0, Math.min(S.clip.frames - 1, i));
   $('scrub').value = cur;
-  $('time').textContent = 'frame ' + cur + ' / ' + (S.clip.frames - 1) + ' \u00b7 source time ' + timeOf(cur) + ' s';
+  const out = S.clip.exported && S.clip.exported[cur] === false;
+  $('time').textContent = 'frame ' + cur + ' / ' + (S.clip.frames - 1) + ' \u00b7 source time ' + timeOf(cur) + ' s' + (out ? ' \u00b7 not in the export' : '');
+  $('time').dataset.exported = out ? '0' : '1';
   const img = $('frame');
   const view = $('view-source').checked ? 'source' : 'masked';
   const loaded = new Promise((ok) => { img.onload = ok; img.onerror = ok; });
-  img.src = api('/api/frame', { i: cur, view: view, v: version });
-  boxes = await getJSON('/api/boxes', { i: cur });
+  const at = cur;
+  const v = version;
+  img.src = api('/api/frame', { i: at, view: view, v: v });
+  boxes = await getJSON('/api/boxes', { i: at });
   await loaded;
-  img.dataset.frame = String(cur);
+  img.dataset.frame = String(at);
+  img.dataset.shown = at + ':' + v; // the picture and the boxes of this frame with these edits
   draw();
   updateTools();
 }
@@ -99,7 +104,8 @@ function draw() {
     g.setLineDash(b.predicted ? [4, 3] : []);
     g.strokeStyle = b.kept ? '#52b788' : '#e63946';
     g.strokeRect(x * k, y * k, w * k, h * k);
-    const label = b.identity != null ? 'person ' + b.identity + (b.kept ? ' (requester)' : '') : 'track #' + b.track;
+    const subject = S.people.some((p) => p.id === b.identity && p.subject);
+    const label = b.identity != null ? 'person ' + b.identity + (subject ? ' (requester)' : b.kept ? ' (left visible)' : '') : 'track #' + b.track;
     g.fillStyle = g.strokeStyle;
     g.fillText(label, x * k + 3, Math.max(12, y * k - 3));
   }
@@ -263,7 +269,8 @@ function renderLists() {
   });
   if (!corr.children.length) corr.appendChild(li('none'));
   const x = S.export;
-  $('export').innerHTML = '<dt>window</dt><dd>' + esc(x.window[0]) + ' \u2013 ' + esc(x.window[1]) + ' s (source time; <code>export --from/--until</code> narrows it)</dd>' +
+  const how = x.window_given ? 'source time, from <code>review --from/--until</code>: give the same to <code>export</code>' : 'source time: the whole clip; <code>export --from/--until</code> narrows it';
+  $('export').innerHTML = '<dt>window</dt><dd>' + esc(x.window[0]) + ' \u2013 ' + esc(x.window[1]) + ' s (' + how + ')</dd>' +
     '<dt>excluded</dt><dd>' + (x.excluded.length ? esc(x.excluded.join(', ')) : 'none') + '</dd>' +
     '<dt>style</dt><dd>' + esc(x.style) + '</dd>' +
     '<dt>requester</dt><dd>' + (x.subject != null ? 'person ' + esc(x.subject) : 'nobody picked: everyone is masked') + '</dd>' +
@@ -300,7 +307,14 @@ async function main() {
     if (playing) { playing = false; $('play').textContent = 'Play'; return; }
     playing = true;
     $('play').textContent = 'Pause';
-    while (playing && cur < S.clip.frames - 1) await show(cur + 1);
+    // At the source's pace (frame times from the file), slower only while frames load.
+    while (playing && cur < S.clip.frames - 1) {
+      const due = (parseFloat(timeOf(cur + 1)) - parseFloat(timeOf(cur))) * 1000;
+      const t0 = performance.now();
+      await show(cur + 1);
+      const left = due - (performance.now() - t0);
+      if (left > 0) await new Promise((ok) => setTimeout(ok, left));
+    }
     playing = false;
     $('play').textContent = 'Play';
   });

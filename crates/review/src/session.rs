@@ -48,6 +48,8 @@ pub struct Session {
     kept: Vec<IdentityId>,
     save: SaveTarget,
     saved: Option<String>,
+    /// The export's request window (source time), when the review was told it.
+    window: (Option<Timestamp>, Option<Timestamp>),
 }
 
 impl std::fmt::Debug for Session {
@@ -122,9 +124,16 @@ impl Session {
             kept: Vec::new(),
             save,
             saved: None,
+            window: (None, None),
         };
         s.set_edits(edits)?;
         Ok(s)
+    }
+
+    /// Tells the review the export's request window (`export --from/--until`, source time),
+    /// so the page shows what will be exported and which periods of the clip will not.
+    pub fn set_window(&mut self, from: Option<Timestamp>, until: Option<Timestamp>) {
+        self.window = (from, until);
     }
 
     /// The current edits.
@@ -356,21 +365,54 @@ impl Session {
         let times: Vec<String> = self.pts.iter().map(|(_, t)| seconds_text(*t)).collect();
         let start = self.pts.first().map_or(Timestamp::zero(), |p| p.1);
         let last = self.pts.last().map_or(Timestamp::zero(), |p| p.1);
+        let (window, excluded) = export_window(start, last, self.window.0, self.window.1);
+        let inside = |t: Timestamp| micros(t) >= micros(window.0) && micros(t) <= micros(window.1);
+        let exported: Vec<bool> = self.pts.iter().map(|(_, t)| inside(*t)).collect();
         json!({
-            "clip": {"name": self.name, "width": self.width, "height": self.height, "fps": self.fps, "frames": self.frames.len(), "times": times},
+            "clip": {"name": self.name, "width": self.width, "height": self.height, "fps": self.fps, "frames": self.frames.len(), "times": times, "exported": exported},
             "people": people,
             "flags": self.flags(),
             "edits": self.edits,
             "save": {"path": self.save.path.display().to_string(), "overwrite": self.save.overwrite, "saved_sha256": self.saved},
             "export": {
-                "window": [seconds_text(start), seconds_text(last)],
-                "excluded": [],
+                "window": [seconds_text(window.0), seconds_text(window.1)],
+                "window_given": self.window.0.is_some() || self.window.1.is_some(),
+                "excluded": excluded,
                 "style": self.style,
                 "masked": "every detected person and face except the requester, where confirmed to be them; plus the manual masks",
                 "subject": self.kept.first(),
             },
         })
     }
+}
+
+/// The export's window within a clip whose frames run from `start` to `last` (source time),
+/// given the request's `from`/`until` (either may be absent: the clip's own end), and the
+/// periods of the clip left out of it, as text for the page.
+pub fn export_window(
+    start: Timestamp,
+    last: Timestamp,
+    from: Option<Timestamp>,
+    until: Option<Timestamp>,
+) -> ((Timestamp, Timestamp), Vec<String>) {
+    let us = micros;
+    let a = from.filter(|f| us(*f) > us(start)).unwrap_or(start);
+    let b = until.filter(|u| us(*u) < us(last)).unwrap_or(last);
+    let mut excluded = Vec::new();
+    if us(a) > us(start) {
+        excluded.push(format!("{} \u{2013} {} s (before the request window)", seconds_text(start), seconds_text(a)));
+    }
+    if us(b) < us(last) {
+        excluded.push(format!("{} \u{2013} {} s (after the request window)", seconds_text(b), seconds_text(last)));
+    }
+    if us(a) > us(b) {
+        excluded = vec![format!(
+            "the whole clip: the request window {} \u{2013} {} s does not overlap it",
+            seconds_text(a),
+            seconds_text(b)
+        )];
+    }
+    ((a, b), excluded)
 }
 
 /// A frame worth a look.
@@ -393,4 +435,37 @@ pub fn person_ref(session: &Session, i: u64, x: f32, y: f32) -> Option<PersonRef
         x,
         y,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: f64) -> Timestamp {
+        Timestamp::new((s * 1e6).round() as i64, Rational::MICROS)
+    }
+
+    #[test]
+    fn the_export_window_and_what_it_leaves_out() {
+        let ((a, b), ex) = export_window(t(0.0), t(9.9), None, None);
+        assert_eq!((seconds_text(a), seconds_text(b)), ("0.000000".into(), "9.900000".into()));
+        assert!(ex.is_empty());
+        let ((a, b), ex) = export_window(t(0.0), t(9.9), Some(t(2.5)), Some(t(7.0)));
+        assert_eq!((seconds_text(a), seconds_text(b)), ("2.500000".into(), "7.000000".into()));
+        assert_eq!(
+            ex,
+            vec![
+                "0.000000 \u{2013} 2.500000 s (before the request window)".to_string(),
+                "7.000000 \u{2013} 9.900000 s (after the request window)".to_string()
+            ]
+        );
+        // A window reaching past the clip is cut to it.
+        let ((a, b), ex) = export_window(t(1.0), t(9.9), Some(t(0.0)), Some(t(20.0)));
+        assert_eq!((seconds_text(a), seconds_text(b)), ("1.000000".into(), "9.900000".into()));
+        assert!(ex.is_empty());
+        // A window outside the clip leaves all of it out.
+        let (_, ex) = export_window(t(0.0), t(9.9), Some(t(12.0)), None);
+        assert_eq!(ex.len(), 1);
+        assert!(ex[0].starts_with("the whole clip"), "{ex:?}");
+    }
 }
