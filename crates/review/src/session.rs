@@ -307,42 +307,7 @@ impl Session {
     /// Frames the reviewer should look at: a person appears, a person's box is held without
     /// a detection (a gap), a kept person is not detected (masked unless confirmed).
     pub fn flags(&self) -> Vec<Flag> {
-        let mut v = Vec::new();
-        for p in &self.set.identities {
-            v.push(Flag {
-                frame: p.first_frame,
-                kind: "new-person",
-                text: format!("person {} appears", p.id),
-            });
-        }
-        for t in self.set.tracks.iter().filter(|t| t.class == ObjectClass::Person) {
-            let mut run: Option<u64> = None;
-            for b in &t.boxes {
-                match (b.predicted, run) {
-                    (true, None) => run = Some(b.frame),
-                    (false, Some(start)) => {
-                        let person = self.set.identity_of(t.id, start).map(|p| p.id);
-                        let kept = person.is_some_and(|p| self.kept.contains(&p));
-                        let (kind, what) = if kept {
-                            ("subject-uncertain", "the requester is not detected; their box is masked unless confirmed")
-                        } else {
-                            ("gap", "detection gap: the box is held")
-                        };
-                        if b.frame - start >= 2 || kept {
-                            v.push(Flag {
-                                frame: start,
-                                kind,
-                                text: format!("{what} (track #{}, {} frames)", t.id, b.frame - start),
-                            });
-                        }
-                        run = None;
-                    }
-                    _ => {}
-                }
-            }
-        }
-        v.sort_by(|a, b| a.frame.cmp(&b.frame).then(a.kind.cmp(b.kind)));
-        v
+        flags_of(&self.set, &self.kept)
     }
 
     /// Everything the page shows besides the pictures.
@@ -415,6 +380,54 @@ pub fn export_window(
     ((a, b), excluded)
 }
 
+/// The flagged frames of an analysis (see [`Session::flags`]); `kept` are the people left
+/// visible (the requester first).
+pub fn flags_of(set: &TrackSet, kept: &[IdentityId]) -> Vec<Flag> {
+    let mut v = Vec::new();
+    for p in &set.identities {
+        v.push(Flag {
+            frame: p.first_frame,
+            kind: "new-person",
+            text: format!("person {} appears", p.id),
+        });
+    }
+    for t in set.tracks.iter().filter(|t| t.class == ObjectClass::Person) {
+        // A run of held boxes from `start`, `n` frames long (also one the track ends in).
+        let mut flag = |start: u64, n: u64| {
+            let person = set.identity_of(t.id, start).map(|p| p.id);
+            let is_kept = person.is_some_and(|p| kept.contains(&p));
+            let (kind, what) = if is_kept {
+                ("subject-uncertain", "the requester is not detected; their box is masked unless confirmed")
+            } else {
+                ("gap", "detection gap: the box is held")
+            };
+            if n >= 2 || is_kept {
+                v.push(Flag {
+                    frame: start,
+                    kind,
+                    text: format!("{what} (track #{}, {n} frames)", t.id),
+                });
+            }
+        };
+        let mut run: Option<u64> = None;
+        for b in &t.boxes {
+            match (b.predicted, run) {
+                (true, None) => run = Some(b.frame),
+                (false, Some(start)) => {
+                    flag(start, b.frame - start);
+                    run = None;
+                }
+                _ => {}
+            }
+        }
+        if let (Some(start), Some(last)) = (run, t.boxes.last()) {
+            flag(start, last.frame - start + 1);
+        }
+    }
+    v.sort_by(|a, b| a.frame.cmp(&b.frame).then(a.kind.cmp(b.kind)));
+    v
+}
+
 /// A frame worth a look.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Flag {
@@ -440,6 +453,98 @@ pub fn person_ref(session: &Session, i: u64, x: f32, y: f32) -> Option<PersonRef
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn person_track(id: u64, predicted: &[bool]) -> obscura_track::TrackRecord {
+        let boxes = predicted
+            .iter()
+            .enumerate()
+            .map(|(f, &p)| obscura_track::BoxRecord {
+                frame: f as u64,
+                pts: f as f64 / 10.0,
+                pts_ticks: f as i64,
+                x: 10.0,
+                y: 10.0,
+                w: 20.0,
+                h: 40.0,
+                score: if p { 0.0 } else { 0.9 },
+                predicted: p,
+            })
+            .collect();
+        obscura_track::TrackRecord {
+            id,
+            class: ObjectClass::Person,
+            parent: None,
+            first_frame: 0,
+            last_frame: predicted.len() as u64 - 1,
+            first_pts: 0.0,
+            last_pts: (predicted.len() - 1) as f64 / 10.0,
+            boxes,
+        }
+    }
+
+    fn person(id: u64, track: u64, first: u64, last: u64) -> obscura_track::IdentityRecord {
+        obscura_track::IdentityRecord {
+            id,
+            tracklets: vec![obscura_track::TrackletRecord {
+                track,
+                first_frame: first,
+                last_frame: last,
+                first_pts: first as f64 / 10.0,
+                last_pts: last as f64 / 10.0,
+                samples: 1,
+            }],
+            first_frame: first,
+            last_frame: last,
+            first_pts: first as f64 / 10.0,
+            last_pts: last as f64 / 10.0,
+        }
+    }
+
+    #[test]
+    fn flags_name_new_people_detection_gaps_and_an_undetected_requester() {
+        use obscura_track::{AnalysisSettings, SourceInfo, TrackSetBuilder, TrackerConfig};
+        let source = SourceInfo {
+            path: "t.mp4".into(),
+            sha256: None,
+            width: 64,
+            height: 64,
+            frames: 12,
+            time_base: "1/10".into(),
+            fps: 10.0,
+        };
+        let settings = AnalysisSettings {
+            every: 1,
+            targets: Vec::new(),
+            tracker: TrackerConfig::default(),
+            thresholds: Default::default(),
+            models: Vec::new(),
+        };
+        let mut set = TrackSetBuilder::new().finish(source, settings, Rational::new(1, 10).expect("rate"));
+        // Track 1: held without a detection on frames 3..6 (3 frames) and on frame 9 (1 frame).
+        let mut p1 = vec![false; 12];
+        p1[3..6].fill(true);
+        p1[9] = true;
+        // Track 2 (from frame 0 too): one undetected frame, 7.
+        let mut p2 = vec![false; 12];
+        p2[7] = true;
+        // ... and held on its last two frames (10, 11) until it ends.
+        p2[10..12].fill(true);
+        set.tracks = vec![person_track(1, &p1), person_track(2, &p2)];
+        set.identities = vec![person(1, 1, 0, 11), person(2, 2, 0, 11)];
+        let kinds = |f: &[Flag]| f.iter().map(|f| (f.frame, f.kind)).collect::<Vec<_>>();
+        // Nobody kept: both people appear at 0; only the 3-frame gap is worth a look.
+        let f = flags_of(&set, &[]);
+        assert_eq!(kinds(&f), vec![(0, "new-person"), (0, "new-person"), (3, "gap"), (10, "gap")]);
+        assert!(f[2].text.contains("track #1, 3 frames"), "{}", f[2].text);
+        assert!(f[3].text.contains("track #2, 2 frames"), "{}", f[3].text);
+        // Person 2 is the requester: each frame they are not detected is flagged (masked
+        // unless confirmed), however short.
+        let f = flags_of(&set, &[2]);
+        assert_eq!(
+            kinds(&f),
+            vec![(0, "new-person"), (0, "new-person"), (3, "gap"), (7, "subject-uncertain"), (10, "subject-uncertain")]
+        );
+    }
 
     fn t(s: f64) -> Timestamp {
         Timestamp::new((s * 1e6).round() as i64, Rational::MICROS)
