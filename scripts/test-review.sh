@@ -3,10 +3,12 @@
 # binary analyses a 3 s real clip with a walking person, headless Chromium (Selenium +
 # chromedriver, scripts/review_browser_test.py) opens the page through the printed URL, picks
 # the requester by clicking them, draws a manual box on a region no detector masks, moves it
-# on the last frame and saves the edits file; then `obscura export --edits` makes a sealed
+# on the last frame, splits the person and leaves the second part visible with a reason (plus
+# a region, a merge and their removal), and saves the edits file; then `obscura export --edits` makes a sealed
 # access export with it, `obscura open` decrypts it, and the output pixels are checked: the
 # manual region is masked (fill) on every frame, the requester is visible, the manifest and
-# the audit log name the reviewer and the edits file's sha256.
+# the audit log name the reviewer, the edits file's sha256 and the un-mask reason, and so does
+# the report.
 #
 # Needs chromium + chromium-driver, ffmpeg, the models (obscura models fetch) and the shared
 # footage (../shared or $OBSCURA_SHARED_DIR); reuses the Python venv of the opener test
@@ -114,6 +116,9 @@ e = json.load(open(edits))
 sha = hashlib.sha256(open(edits, "rb").read()).hexdigest()
 check(e["format"] == 1 and e["reviewer"] == "op-17" and e["subject"] and len(e["masks"]) == 1 and len(e["masks"][0]["keyframes"]) == 2,
       "the saved edits file holds the requester and the keyframed manual box")
+reason = "second requester, consent on file REQ-2026-078"
+check(len(e.get("splits", [])) == 1 and [u["reason"] for u in e.get("unmask", [])] == [reason],
+      "the saved edits file holds the split and the un-mask with its reason")
 src, out = frames(w + "/cam1.mp4"), frames(w + "/opened/cam1.mp4")
 check(len(src) == len(out) == 30, "30 frames in and out (%d, %d)" % (len(src), len(out)))
 # The part every keyframed box covers: x 60..140, y 20..120 (inset 2 px for the edge).
@@ -134,9 +139,13 @@ m = json.load(open(w + "/manifest.json"))
 rev = m["policy"]["extra"].get("review", {})
 check(rev.get("reviewed") is True and rev.get("reviewer") == "op-17" and rev.get("edits_sha256") == sha,
       "the signed manifest records reviewed, the reviewer and the edits file's sha256")
+check([u["reason"] for u in rev.get("unmasked", [])] == [reason] and rev.get("splits") == 1, "the signed manifest records the un-mask reason and the split")
+report = open(w + "/opened/report.html", encoding="utf-8").read()
+check("reviewed by a person (reviewer op-17" in report and reason in report, "the report names the review and the un-mask reason")
 log = [json.loads(l) for l in open(w + "/audit.jsonl")]
 exp = [r for r in log if r["action"] == "export" and r["result"] == "ok"]
 check(bool(exp) and exp[-1]["detail"].get("review", {}).get("edits_sha256") == sha, "the audit log's export record holds the review")
+check(bool(exp) and [u["reason"] for u in exp[-1]["detail"]["review"].get("unmasked", [])] == [reason], "the audit log's export record holds the un-mask reason")
 sys.exit(1 if fails else 0)
 PY
 echo "review browser test: ok (screenshots of every step in $SHOTS)" >&2
