@@ -125,8 +125,17 @@ def main():
                 "let s=0;for(let k=0;k<p.length;k+=4)s+=0.299*p[k]+0.587*p[k+1]+0.114*p[k+2];return s/(p.length/4);",
                 x0, y0, x1, y1)
 
-        # 3. pick the requester by clicking them on the frame where they are seen best.
+        # 3. the list's Requester button picks a person (and shows their best frame); then the
+        # requester is picked again by clicking them on the frame where they are seen best.
         p = state["people"][0]
+        v0 = d.execute_script("return version")
+        d.find_element(By.CSS_SELECTOR, '#people li[data-identity="%d"] button.pick' % p["id"]).click()
+        wait(lambda: d.execute_script("return version") > v0 and d.find_elements(By.CSS_SELECTOR, "#people li.subject"), 10, "picked from the list")
+        check(d.execute_script("return edits.subject.identity") == p["id"], "the list's Requester button makes person %d the requester" % p["id"])
+        d.execute_script("edits.subject = null")
+        v0 = d.execute_script("return version")
+        d.execute_script("push()")
+        wait(lambda: d.execute_script("return version") > v0 and not d.find_elements(By.CSS_SELECTOR, "#people li.subject"), 10, "requester cleared")
         goto(p["point"]["frame"])
         box = wait(lambda: d.execute_script("return boxes.boxes.find(b=>b.identity===arguments[0])", p["id"]), 5, "person box")
         cx, cy = box["box"][0] + box["box"][2] / 2, box["box"][1] + box["box"][3] / 2
