@@ -19,5 +19,7 @@ echo "[test] the offline opener page in headless Chromium (scripts/test-opener.s
 OBSCURA_BIN=target/debug/obscura ./scripts/test-opener.sh
 echo "[test] the second implementation of the export format, both directions (scripts/test-interop.sh)" >&2
 OBSCURA_BIN=target/debug/obscura ./scripts/test-interop.sh
+echo "[test] the review page in headless Chromium, then an export with its edits file (scripts/test-review.sh)" >&2
+OBSCURA_BIN=target/debug/obscura ./scripts/test-review.sh
 echo "[test] building the fuzz targets (fuzz/, its own workspace; run them with cargo +nightly fuzz run NAME)" >&2
 cargo build --locked --manifest-path fuzz/Cargo.toml

@@ -135,6 +135,9 @@ pub enum Action {
     Cut,
     /// The trust store of signer keys was changed (`obscura trust add/remove`).
     Trust,
+    /// A reviewer's edits file was applied (`obscura redact --edits`; an export records its
+    /// review in the export record).
+    Review,
 }
 
 impl Action {
@@ -152,6 +155,7 @@ impl Action {
             Action::Checkpoint => "checkpoint",
             Action::Cut => "cut",
             Action::Trust => "trust",
+            Action::Review => "review",
         }
     }
 }

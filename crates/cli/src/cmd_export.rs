@@ -61,6 +61,11 @@ pub struct ExportArgs {
     /// CAMERA=TIME@X,Y for one camera. Repeatable.
     #[arg(long, value_name = "[CAMERA=]TIME@X,Y")]
     pub keep_at: Vec<String>,
+    /// Access: apply a reviewer's edits file (docs/EDITS.md, written by `obscura review` on
+    /// the camera's source file): subject, manual masks, splits/merges, un-masked people. The
+    /// signed manifest and the audit record name the reviewer and the file's sha256.
+    #[arg(long, value_name = "FILE")]
+    pub edits: Option<PathBuf>,
     /// Masking (access mode), detection and encoding options.
     #[command(flatten)]
     pub masking: MaskingArgs,
@@ -135,6 +140,8 @@ struct PipelineRedactor {
     keep_like: Option<(obscura_core::Frame, f32)>,
     encoder: EncoderSettings,
     threads: usize,
+    /// The review and the camera it was made on.
+    review: Option<(String, obscura_review::LoadedEdits)>,
 }
 
 impl ClipRedactor for PipelineRedactor {
@@ -159,6 +166,14 @@ impl ClipRedactor for PipelineRedactor {
             }
             b = b.keep_at(KeepAt { time: Timestamp::new(rel, obscura_core::Rational::MICROS), ..*at });
             notes.push(format!("the data subject is the person at ({:.0}, {:.0}) at clip time {}", at.x, at.y, at.time));
+        }
+        if let Some((_, l)) = self.review.as_ref().filter(|(cam, _)| cam == camera) {
+            for at in l.edits.keep_at() {
+                let at = crate::cmd_review::shift_keep_at(at, offset).ok_or_else(|| format!("{}: a person's time lies before the request window", l.path.display()))?;
+                b = b.keep_at(at);
+            }
+            b = b.review(crate::cmd_review::review_edits(l, Some(offset)).map_err(|e| e.to_string())?);
+            notes.extend(l.edits.describe());
         }
         if let Some((photo, threshold)) = &self.keep_like {
             let embedder = ReidEmbedder::new(&self.store, SessionConfig { intra_threads: self.threads, ..SessionConfig::default() }).map_err(|e| e.to_string())?;
@@ -219,6 +234,11 @@ impl ClipRedactor for PipelineRedactor {
         if let Some((_, th)) = &self.keep_like {
             how.push(format!("appearance similarity to a reference photo of at least {th:.2}"));
         }
+        if let Some((_, l)) = &self.review
+            && l.edits.subject.is_some()
+        {
+            how.push("a reviewer's pick on the review page".to_string());
+        }
         if how.is_empty() {
             v.push("No data subject was selected: every person is masked.".into());
         } else {
@@ -262,6 +282,11 @@ impl ClipRedactor for PipelineRedactor {
         if let Some((_, th)) = &self.keep_like {
             p.extra.insert("keep_like_similarity".into(), json!(th));
         }
+        if let Some((cam, l)) = &self.review {
+            let mut r = l.record();
+            r["camera"] = json!(cam);
+            p.extra.insert("review".into(), r);
+        }
         p
     }
 }
@@ -281,6 +306,23 @@ fn cameras(args: &ExportArgs) -> Result<Vec<CameraInput>> {
         }
     }
     Ok(v)
+}
+
+/// Reads `--edits FILE` and finds its camera: the one whose file it was made on (by sha256),
+/// or the only camera.
+fn edits_camera(path: &Path, cams: &[CameraInput]) -> Result<(String, obscura_review::LoadedEdits)> {
+    let l = obscura_review::LoadedEdits::read(path)?;
+    let want = l.edits.source.as_ref().and_then(|s| s.sha256.clone());
+    for c in cams {
+        let sha = obscura_audit::sha256_file(&c.path).with_context(|| format!("{}: cannot read", c.path.display()))?;
+        if want.as_deref().is_some_and(|w| w.eq_ignore_ascii_case(&sha)) || (want.is_none() && cams.len() == 1) {
+            return Ok((c.name.clone(), l));
+        }
+    }
+    match want {
+        Some(w) => bail!("{}: was made on a file with sha256 {w}, which is none of the cameras given", path.display()),
+        None => bail!("{}: names no source sha256, so it cannot be matched to one of {} cameras", path.display(), cams.len()),
+    }
 }
 
 /// Runs `obscura export`.
@@ -321,11 +363,11 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
         None => Date::today_utc().plus_days(i64::from(args.retention_days)),
     };
     let encoder = args.masking.encoder()?;
-    let subject_given = !args.keep.is_empty() || !args.keep_at.is_empty() || args.masking.keep_like.is_some();
+    let subject_given = !args.keep.is_empty() || !args.keep_at.is_empty() || args.masking.keep_like.is_some() || args.edits.is_some();
     let mut redactor = match mode {
         RequestMode::Erasure => {
             if subject_given {
-                bail!("--keep, --keep-at and --keep-like are for access requests");
+                bail!("--keep, --keep-at, --keep-like and --edits are for access requests");
             }
             None
         }
@@ -348,6 +390,10 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
             let store = args.masking.model_store()?;
             let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             let options = args.masking.analyse_options(targets)?;
+            let review = match &args.edits {
+                Some(p) => Some(edits_camera(p, &cams)?),
+                None => None,
+            };
             Some(PipelineRedactor {
                 store,
                 options,
@@ -359,6 +405,7 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
                 keep_like,
                 encoder: encoder.clone(),
                 threads,
+                review,
             })
         }
     };

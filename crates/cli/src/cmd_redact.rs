@@ -21,7 +21,7 @@ use obscura_detect::models::ModelStore;
 use obscura_detect::reid::ReidEmbedder;
 use obscura_detect::SessionConfig;
 use obscura_media::{DecodeOptions, Decoder, EncoderSettings};
-use obscura_pipeline::{AnalyseOptions, KeepAt, KeepLike, Mode, Policy, Progress, RedactReport, Redactor, builtin_detector, contact_sheet, is_still};
+use obscura_pipeline::{AnalyseOptions, KeepAt, KeepLike, Mode, Policy, Progress, RedactReport, Redactor, SheetSpec, builtin_detector, is_still};
 use serde::Serialize;
 
 use crate::Outcome;
@@ -38,8 +38,9 @@ pub struct RedactArgs {
     #[arg(long)]
     pub recursive: bool,
     /// Output file (one input) or folder (several inputs or a folder; created if missing).
-    #[arg(short, long, value_name = "OUT")]
-    pub output: PathBuf,
+    /// Not with --dry-run-sheet (a dry run writes no video).
+    #[arg(short, long, value_name = "OUT", required_unless_present = "dry_run_sheet", conflicts_with = "dry_run_sheet")]
+    pub output: Option<PathBuf>,
     /// Keep (leave visible) this person, by the person id `obscura tracks` lists on the same
     /// input with the same --every, --targets and --hold; their boxes stay visible only where
     /// checked to be them. Repeatable. One input only.
@@ -52,10 +53,16 @@ pub struct RedactArgs {
     /// Masking, detection and encoding options.
     #[command(flatten)]
     pub masking: MaskingArgs,
-    /// Write a contact sheet of 12 evenly spaced OUTPUT frames to this PNG (a folder for
-    /// several inputs), to check the result without playing the video.
+    /// Dry run: mask exactly as a real run would but encode nothing, and write a contact
+    /// sheet of 12 evenly spaced masked frames, each labelled with its frame number and source
+    /// time, to this PNG (a folder for several inputs). Replaces -o.
     #[arg(long, value_name = "OUT.png")]
     pub dry_run_sheet: Option<PathBuf>,
+    /// Apply a reviewer's edits file (docs/EDITS.md, written by `obscura review`): the
+    /// subject, manual masks, splits/merges and un-masked people. One video input only;
+    /// recorded in the audit log.
+    #[arg(long, value_name = "FILE")]
+    pub edits: Option<PathBuf>,
     /// Print a JSON summary on standard output.
     #[arg(long)]
     pub json: bool,
@@ -75,7 +82,8 @@ pub struct RedactArgs {
     /// Audit log (default: $OBSCURA_AUDIT_LOG, $XDG_STATE_HOME/obscura/audit.jsonl or
     /// ~/.local/state/obscura/audit.jsonl). One `redact` record per run: file names and
     /// SHA-256 of inputs and outputs, frame and track counts, never footage content. It is
-    /// checked before any work; if the record cannot be written, the outputs are removed.
+    /// checked before any work; if the record cannot be written, the outputs are removed. With
+    /// --edits, a `review` record follows.
     #[arg(long, value_name = "LOG")]
     pub audit_log: Option<PathBuf>,
 }
@@ -104,6 +112,10 @@ struct FileResult {
     sheet: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// With --edits: the review (reviewer, edits sha256, un-mask reasons), the sentences of
+    /// the report and the audit record's number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    review: Option<serde_json::Value>,
 }
 
 /// Settings shared by every file of a run.
@@ -117,6 +129,7 @@ struct Shared {
     frames: Option<u64>,
     mode: Mode,
     threads: usize,
+    review: obscura_pipeline::ReviewEdits,
 }
 
 fn has_ext(p: &Path, list: &[&str]) -> bool {
@@ -124,6 +137,8 @@ fn has_ext(p: &Path, list: &[&str]) -> bool {
 }
 
 fn plan(args: &RedactArgs) -> anyhow::Result<(Vec<Job>, bool)> {
+    // A dry run writes its sheet(s) where the output would be.
+    let output = args.output.clone().or_else(|| args.dry_run_sheet.clone()).context("give -o OUT or --dry-run-sheet OUT.png")?;
     let mut files = Vec::new();
     let mut folder_given = false;
     for p in &args.inputs {
@@ -146,18 +161,18 @@ fn plan(args: &RedactArgs) -> anyhow::Result<(Vec<Job>, bool)> {
             files.push((p.clone(), PathBuf::new()));
         }
     }
-    let batch = folder_given || files.len() > 1 || args.output.is_dir();
+    let batch = folder_given || files.len() > 1 || output.is_dir();
     if !batch {
         let (input, _) = files.remove(0);
-        if is_still(&input) && !is_still(&args.output) {
-            bail!("{}: a still image needs a .jpg, .jpeg or .png output, got {}", input.display(), args.output.display());
+        if is_still(&input) && !is_still(&output) {
+            bail!("{}: a still image needs a .jpg, .jpeg or .png output, got {}", input.display(), output.display());
         }
-        return Ok((vec![Job { input, output: args.output.clone(), sheet: args.dry_run_sheet.clone() }], false));
+        return Ok((vec![Job { input, output: output.clone(), sheet: args.dry_run_sheet.clone() }], false));
     }
-    if !args.keep.is_empty() || !args.keep_at.is_empty() {
-        bail!("--keep and --keep-at name a track of one video; give one input (or use --keep-like for a batch)");
+    if !args.keep.is_empty() || !args.keep_at.is_empty() || args.edits.is_some() {
+        bail!("--keep, --keep-at and --edits name people of one video; give one input (or use --keep-like for a batch)");
     }
-    std::fs::create_dir_all(&args.output).with_context(|| format!("{}: cannot create the output folder", args.output.display()))?;
+    std::fs::create_dir_all(&output).with_context(|| format!("{}: cannot create the output folder", output.display()))?;
     if let Some(s) = &args.dry_run_sheet {
         std::fs::create_dir_all(s).with_context(|| format!("{}: cannot create the sheet folder", s.display()))?;
     }
@@ -172,16 +187,16 @@ fn plan(args: &RedactArgs) -> anyhow::Result<(Vec<Job>, bool)> {
         // --recursive: outputs mirror the sub-folders of the input folder.
         let name = sub.join(name);
         if !sub.as_os_str().is_empty() {
-            let d = args.output.join(&sub);
+            let d = output.join(&sub);
             std::fs::create_dir_all(&d).with_context(|| format!("{}: cannot create the output folder", d.display()))?;
             if let Some(s) = &args.dry_run_sheet {
                 std::fs::create_dir_all(s.join(&sub)).with_context(|| format!("{}: cannot create the sheet folder", s.join(&sub).display()))?;
             }
         }
         if !seen.insert(name.clone()) {
-            bail!("two inputs would both be written to {}; rename one", args.output.join(&name).display());
+            bail!("two inputs would both be written to {}; rename one", output.join(&name).display());
         }
-        let output = args.output.join(&name);
+        let output = output.join(&name);
         let sheet = if is_still(&input) { None } else { args.dry_run_sheet.as_ref().map(|d| d.join(name.with_extension("sheet.png"))) };
         jobs.push(Job { input, output, sheet });
     }
@@ -283,21 +298,19 @@ fn run_one(job: &Job, shared: &Shared, bar: &ProgressBar, overall: &ProgressBar)
     if let Some(n) = shared.frames {
         builder = builder.max_frames(n);
     }
+    builder = builder.review(shared.review.clone());
     let mut redactor = builder.build().map_err(|e| e.to_string())?;
     if is_still(&job.input) {
         let rep = redactor.redact_still(&job.input, &job.output).map_err(|e| e.to_string())?;
         overall.inc(1);
         return Ok((rep, None));
     }
+    if let Some(s) = &job.sheet {
+        let rep = redactor.dry_run(&job.input, s, SheetSpec::default()).map_err(|e| e.to_string())?;
+        return Ok((rep, Some(s.clone())));
+    }
     let rep = redactor.redact(&job.input, &job.output).map_err(|e| e.to_string())?;
-    let sheet = match &job.sheet {
-        Some(s) => {
-            contact_sheet(&job.output, rep.frames, s, 12, 320).map_err(|e| e.to_string())?;
-            Some(s.clone())
-        }
-        None => None,
-    };
-    Ok((rep, sheet))
+    Ok((rep, None))
 }
 
 /// Runs `obscura redact`.
@@ -305,7 +318,15 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let (jobs, batch) = plan(&args)?;
     let log = crate::cmd_audit::preflight(args.audit_log.as_deref())?;
     let (policy, targets) = args.masking.policy(&args.keep)?;
-    let keep_at = args.keep_at.iter().map(|s| KeepAt::from_str(s)).collect::<Result<Vec<_>, _>>()?;
+    let mut keep_at = args.keep_at.iter().map(|s| KeepAt::from_str(s)).collect::<Result<Vec<_>, _>>()?;
+    let edits = crate::cmd_review::load_edits_for(args.edits.as_deref(), &jobs[0].input)?;
+    let review = match &edits {
+        Some(l) => {
+            keep_at.extend(l.edits.keep_at());
+            crate::cmd_review::review_edits(l, None)?
+        }
+        None => obscura_pipeline::ReviewEdits::default(),
+    };
     let encoder = args.masking.encoder()?;
     let keep_like = args.masking.keep_like()?;
     let store = args.masking.model_store()?;
@@ -314,7 +335,7 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let threads = args.threads.unwrap_or((cores / jobs_n).max(1));
     let options = args.masking.analyse_options(targets)?;
     let mode = if args.two_pass { Mode::TwoPass } else { Mode::Auto };
-    let shared = Shared { store, options, policy, keep_at, keep_like, encoder, frames: args.frames, mode, threads };
+    let shared = Shared { store, options, policy, keep_at, keep_like, encoder, frames: args.frames, mode, threads, review };
     for j in &jobs {
         if let Some(dir) = j.output.parent().filter(|d| d.is_dir()) {
             let _ = sweep_stale_temps(dir);
@@ -350,12 +371,12 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
                     multi.remove(&bar);
                     done.fetch_add(1, Ordering::SeqCst);
                     let fr = match r {
-                        Ok((report, sheet)) => FileResult { input: job.input.clone(), output: job.output.clone(), ok: true, report: Some(report), sheet, error: None },
+                        Ok((report, sheet)) => FileResult { input: job.input.clone(), output: job.output.clone(), ok: true, report: Some(report), sheet, error: None, review: None },
                         Err(e) => {
                             if batch && !quiet {
                                 let _ = multi.println(format!("failed: {e}"));
                             }
-                            FileResult { input: job.input.clone(), output: job.output.clone(), ok: false, report: None, sheet: None, error: Some(e) }
+                            FileResult { input: job.input.clone(), output: job.output.clone(), ok: false, report: None, sheet: None, error: Some(e), review: None }
                         }
                     };
                     results.lock().unwrap_or_else(|e| e.into_inner()).push((i, fr));
@@ -366,15 +387,27 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
     overall.finish_and_clear();
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     results.sort_by_key(|(i, _)| *i);
-    let results: Vec<FileResult> = results.into_iter().map(|(_, r)| r).collect();
+    let mut results: Vec<FileResult> = results.into_iter().map(|(_, r)| r).collect();
     let failed = results.iter().filter(|r| !r.ok).count();
     let secs = started.elapsed().as_secs_f64();
     record_run(&log, &args, &results)?;
 
     if !batch {
-        let r = &results[0];
+        let r = &mut results[0];
         if let Some(e) = &r.error {
             bail!("{e}");
+        }
+        if let Some(l) = &edits {
+            let rec = crate::cmd_review::audit_review(args.audit_log.as_deref(), l, &r.input, &r.output)?;
+            let notes = l.edits.describe();
+            for line in &notes {
+                eprintln!("review: {line}");
+            }
+            eprintln!("review: recorded as audit record {} (edits sha256 {})", rec.seq, l.sha256);
+            let mut v = l.record();
+            v["notes"] = serde_json::json!(notes);
+            v["audit_seq"] = serde_json::json!(rec.seq);
+            r.review = Some(v);
         }
     }
     if args.json {

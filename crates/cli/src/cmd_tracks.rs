@@ -19,6 +19,7 @@ use obscura_detect::SessionConfig;
 use obscura_detect::reid::ReidEmbedder;
 use obscura_pipeline::identity::identify;
 use obscura_pipeline::{AnalyseOptions, CancelToken, IdentityOptions, Pass, Progress, ProgressFn, Targets, analyse, builtin_detector};
+use obscura_pipeline::font::draw_text;
 use obscura_track::{BoxRecord, IdentityRecord, TrackRecord, TrackSet};
 
 use crate::{Outcome, progress};
@@ -326,52 +327,10 @@ fn thumbnail(frame: &RgbImage, rect: &obscura_core::Rect) -> Option<RgbImage> {
     Some(imageops::resize(&crop, w, h, imageops::FilterType::Triangle))
 }
 
-/// 5x7 glyphs for the characters the labels use; each row's low 5 bits, leftmost = bit 4.
-fn glyph(c: char) -> [u8; 7] {
-    match c {
-        '0' => [0b01110, 0b10001, 0b10011, 0b10101, 0b11001, 0b10001, 0b01110],
-        '1' => [0b00100, 0b01100, 0b00100, 0b00100, 0b00100, 0b00100, 0b01110],
-        '2' => [0b01110, 0b10001, 0b00001, 0b00010, 0b00100, 0b01000, 0b11111],
-        '3' => [0b11110, 0b00001, 0b00001, 0b01110, 0b00001, 0b00001, 0b11110],
-        '4' => [0b00010, 0b00110, 0b01010, 0b10010, 0b11111, 0b00010, 0b00010],
-        '5' => [0b11111, 0b10000, 0b11110, 0b00001, 0b00001, 0b10001, 0b01110],
-        '6' => [0b00110, 0b01000, 0b10000, 0b11110, 0b10001, 0b10001, 0b01110],
-        '7' => [0b11111, 0b00001, 0b00010, 0b00100, 0b01000, 0b01000, 0b01000],
-        '8' => [0b01110, 0b10001, 0b10001, 0b01110, 0b10001, 0b10001, 0b01110],
-        '9' => [0b01110, 0b10001, 0b10001, 0b01111, 0b00001, 0b00010, 0b01100],
-        '#' => [0b01010, 0b01010, 0b11111, 0b01010, 0b11111, 0b01010, 0b01010],
-        ':' => [0b00000, 0b01100, 0b01100, 0b00000, 0b01100, 0b01100, 0b00000],
-        '.' => [0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b01100, 0b01100],
-        '-' => [0b00000, 0b00000, 0b00000, 0b11111, 0b00000, 0b00000, 0b00000],
-        'T' => [0b11111, 0b00100, 0b00100, 0b00100, 0b00100, 0b00100, 0b00100],
-        _ => [0; 7],
-    }
-}
-
-/// Draws `text` at `(x, y)` with each font pixel a `scale x scale` square; clipped to the image.
-fn draw_text(img: &mut RgbImage, x: u32, y: u32, text: &str, scale: u32, colour: Rgb<u8>) {
-    for (i, c) in text.chars().enumerate() {
-        let gx = x + i as u32 * 6 * scale;
-        for (row, bits) in glyph(c).iter().enumerate() {
-            for col in 0..5u32 {
-                if bits >> (4 - col) & 1 == 1 {
-                    for dy in 0..scale {
-                        for dx in 0..scale {
-                            let (px, py) = (gx + col * scale + dx, y + row as u32 * scale + dy);
-                            if px < img.width() && py < img.height() {
-                                img.put_pixel(px, py, colour);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use obscura_pipeline::font::glyph;
 
     #[test]
     fn clock_formats_minutes_and_hours() {

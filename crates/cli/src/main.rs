@@ -12,6 +12,7 @@ mod cmd_cut;
 mod cmd_models;
 mod cmd_probe;
 mod cmd_redact;
+mod cmd_review;
 mod cmd_open;
 mod cmd_seal;
 mod cmd_verify;
@@ -51,6 +52,8 @@ enum Command {
     Tracks(cmd_tracks::TracksArgs),
     /// Mask everyone but the data subject in videos, stills and folders of them.
     Redact(cmd_redact::RedactArgs),
+    /// Review and correct the masking of a clip in a local web page; writes the edits file.
+    Review(cmd_review::ReviewArgs),
     /// Create a signing key pair and a recipient key pair (text files; secrets mode 0600).
     Keygen(cmd_keygen::KeygenArgs),
     /// Encrypt and sign files into one export (.obx) for recipients and/or a passphrase.
@@ -98,6 +101,7 @@ fn main() -> ExitCode {
         Command::Cut(a) => cmd_cut::run(a, quiet),
         Command::Tracks(a) => cmd_tracks::run(a, quiet),
         Command::Redact(a) => cmd_redact::run(a, quiet),
+        Command::Review(a) => cmd_review::run(a, quiet),
         Command::Keygen(a) => cmd_keygen::run(a, quiet),
         Command::Seal(a) => cmd_seal::run(a, quiet),
         Command::Verify(a) => cmd_verify::run(a, quiet),

@@ -124,7 +124,7 @@ fn batch_continues_after_a_failure_reports_a_table_and_exits_2() {
 }
 
 #[test]
-fn video_keep_at_on_real_footage_writes_output_sheet_and_summary() {
+fn video_keep_at_on_real_footage_writes_output_and_summary_and_a_dry_run_only_a_sheet() {
     let Some(clip) = footage() else { return };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("redacted.mp4");
@@ -135,8 +135,7 @@ fn video_keep_at_on_real_footage_writes_output_sheet_and_summary() {
         .arg(&clip)
         .arg("-o")
         .arg(&out)
-        .args(["--keep-at", "5.0@385,220", "--frames", "60", "--style", "fill", "--json", "-q", "--dry-run-sheet"])
-        .arg(&sheet)
+        .args(["--keep-at", "5.0@385,220", "--frames", "60", "--style", "fill", "--json", "-q"])
         .assert()
         .success();
     let json: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
@@ -150,8 +149,22 @@ fn video_keep_at_on_real_footage_writes_output_sheet_and_summary() {
     assert!(rep["fps"].as_f64().unwrap() > 0.0);
     let probe = obscura_testkit::clips::ffprobe_frame_count(&out);
     assert_eq!(probe, 60);
-    let s = image::open(&sheet).unwrap();
+    // A dry run: the same masking, no video encoded, a sheet of 12 labelled tiles.
+    let a = obscura().arg("redact").arg(&clip).args(["--frames", "60", "--style", "fill", "--json", "-q", "--dry-run-sheet"]).arg(&sheet).assert().success();
+    let json: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert_eq!(json["report"]["frames"], 60, "{json}");
+    assert_eq!(json["output"].as_str(), Some(sheet.to_str().unwrap()), "{json}");
+    let s = image::open(&sheet).unwrap().to_rgb8();
     assert!(s.width() > 4 * 320 && s.height() > 3 * 200, "{}x{}", s.width(), s.height());
+    // Each tile has its label (white text) in the strip under it.
+    let label_rows = |top: u32| (top..top + 18).any(|y| (4..320).any(|x| s.get_pixel(x, y).0 == [255, 255, 255]));
+    let tile_h = 320 * 576 / 768;
+    assert!(label_rows(4 + tile_h + 2), "no label under the first tile");
+    let mut names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, vec!["redacted.mp4", "sheet.png"], "a dry run writes the sheet only");
+    // -o and --dry-run-sheet together: refused (a dry run writes no video).
+    obscura().arg("redact").arg(&clip).arg("-o").arg(dir.path().join("x.mp4")).arg("--dry-run-sheet").arg(dir.path().join("y.png")).assert().code(2);
 
     // A point where nobody stands: exit 2, the persons there are listed, no output.
     let out2 = dir.path().join("nobody.mp4");

@@ -7,18 +7,19 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
 use obscura_core::{Frame, Timestamp};
-use obscura_media::{Decoder, Encoder};
+use obscura_media::Decoder;
 use obscura_render::Mask;
 
 use crate::control::{CancelToken, Pass, Progress};
 use crate::error::{At, Error, Stage};
 use crate::masker::Masker;
+use crate::sink::Sink;
 use crate::report::{StageTimes, ms};
 
 /// What the threads of one pass produced.
 pub(crate) struct PassOutcome {
     pub(crate) frames: u64,
-    pub(crate) encoder: Option<Encoder>,
+    pub(crate) encoder: Option<Sink>,
     pub(crate) pts: Vec<(u64, Timestamp)>,
     /// Busy time of decode, masker (detect + track + policy), render, encode.
     pub(crate) stages: StageTimes,
@@ -36,7 +37,7 @@ pub(crate) fn run_pass(
     input: &Path,
     dec: &mut Decoder,
     masker: &mut dyn Masker,
-    encoder: Option<Encoder>,
+    encoder: Option<Sink>,
     queue: usize,
     max_frames: Option<u64>,
     cancel: &CancelToken,
@@ -78,7 +79,7 @@ pub(crate) fn run_pass(
             }
             Ok(busy)
         });
-        let encode = s.spawn(|| -> (Result<EncodeDone, Error>, Option<Encoder>) {
+        let encode = s.spawn(|| -> (Result<EncodeDone, Error>, Option<Sink>) {
             let mut encoder = encoder;
             let mut done = 0u64;
             let mut pts = Vec::new();

@@ -32,6 +32,7 @@ pub struct RedactorBuilder {
     mode: Mode,
     progress: Option<ProgressFn>,
     cancel: CancelToken,
+    review: crate::manual::ReviewEdits,
 }
 
 impl std::fmt::Debug for RedactorBuilder {
@@ -57,6 +58,7 @@ impl Default for RedactorBuilder {
             mode: Mode::Auto,
             progress: None,
             cancel: CancelToken::new(),
+            review: crate::manual::ReviewEdits::default(),
         }
     }
 }
@@ -170,6 +172,13 @@ impl RedactorBuilder {
         self
     }
 
+    /// A reviewer's edits: manual masks painted on every output frame they cover (only adding
+    /// masking), and splits/merges of the people applied before the subject is chosen.
+    pub fn review(mut self, edits: crate::manual::ReviewEdits) -> Self {
+        self.review = edits;
+        self
+    }
+
     /// Validates the settings and returns the redactor.
     pub fn build(self) -> Result<Redactor, Error> {
         let detector = self.detector.ok_or_else(|| Error::InvalidSetting { name: "detector", value: "none".into(), reason: "a detector is required".into() })?;
@@ -224,6 +233,8 @@ impl RedactorBuilder {
             progress: self.progress,
             cancel: self.cancel,
             analysis_stages: None,
+            review: self.review,
+            dry_run: None,
         })
     }
 }

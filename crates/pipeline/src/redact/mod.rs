@@ -25,6 +25,7 @@ use crate::identity::IdentityOptions;
 use crate::policy::Policy;
 use crate::report::ms;
 use crate::runner::{PassOutcome, run_pass};
+use crate::sink::{SheetSink, SheetSpec, Sink};
 
 mod builder;
 mod two_pass;
@@ -55,6 +56,9 @@ pub struct Redactor {
     progress: Option<ProgressFn>,
     cancel: CancelToken,
     analysis_stages: Option<StageTimes>,
+    review: crate::manual::ReviewEdits,
+    /// Set during [`Redactor::dry_run`]: frames go to a contact sheet, nothing is encoded.
+    dry_run: Option<SheetSpec>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -95,7 +99,15 @@ impl Redactor {
         Decoder::open(input, &self.decode).map_err(|e| Error::stage(input, Stage::Decode, At::NONE, e))
     }
 
-    pub(super) fn create_encoder(&self, input: &Path, output: &Path, info: &VideoInfo) -> Result<Encoder, Error> {
+    pub(super) fn create_encoder(&self, input: &Path, output: &Path, info: &VideoInfo) -> Result<Sink, Error> {
+        if let Some(sheet) = self.dry_run {
+            let frames = match (info.frame_count, self.max_frames) {
+                (Some(n), Some(m)) => n.min(m),
+                (Some(n), None) => n,
+                (None, m) => count_frames(self.open(input)?, m),
+            };
+            return Ok(Sink::Sheet(SheetSink::new(output, frames, info.width, info.height, sheet)));
+        }
         let spec = VideoSpec::from_info(info);
         let audio = match self.encoder.audio() {
             AudioMode::Keep => {
@@ -105,7 +117,17 @@ impl Redactor {
             }
             _ => None,
         };
-        Encoder::create_with_audio(output, &spec, &self.encoder, audio.as_ref()).map_err(|e| Error::stage(input, Stage::Encode, At::NONE, e))
+        Encoder::create_with_audio(output, &spec, &self.encoder, audio.as_ref()).map(Sink::Video).map_err(|e| Error::stage(input, Stage::Encode, At::NONE, e))
+    }
+
+    /// A dry run: masks `input` exactly as [`Redactor::redact`] would, but encodes nothing:
+    /// writes a PNG contact sheet of `spec.count` evenly spaced masked frames to `sheet`
+    /// (atomically), each labelled with its frame number and source time.
+    pub fn dry_run(&mut self, input: &Path, sheet: &Path, spec: SheetSpec) -> Result<RedactReport, Error> {
+        self.dry_run = Some(spec);
+        let r = self.redact(input, sheet);
+        self.dry_run = None;
+        r
     }
 
     /// Redacts the video `input` into `output` (H.264 MP4, written atomically). Nothing is
@@ -124,7 +146,8 @@ impl Redactor {
         let info = dec.info().clone();
         let enc = self.create_encoder(input, output, &info)?;
         let (mut masker, _) = live_masker(input, self.detector.as_mut(), &self.analysis, Some(&policy), &info, false)?;
-        let outcome = run_pass(input, &mut dec, &mut masker, Some(enc), self.queue, self.max_frames, &self.cancel, progress_ref(self.progress.as_ref()), (Pass::Redact, 1, 1))?;
+        let mut manual = crate::manual::ManualMasker { inner: &mut masker, masks: &self.review.masks, policy: &policy };
+        let outcome = run_pass(input, &mut dec, &mut manual, Some(enc), self.queue, self.max_frames, &self.cancel, progress_ref(self.progress.as_ref()), (Pass::Redact, 1, 1))?;
         let mut outcome_stages = outcome.stages;
         outcome_stages.detect_ms = ms(masker.detect_time);
         outcome_stages.track_policy_ms -= outcome_stages.detect_ms;
@@ -196,4 +219,13 @@ fn same_file(a: &Path, b: &Path) -> bool {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
     }
+}
+
+/// Frames of a stream whose container does not say (a dry run's sheet needs the count).
+fn count_frames(mut dec: Decoder, limit: Option<u64>) -> u64 {
+    let mut n = 0;
+    while n < limit.unwrap_or(u64::MAX) && matches!(dec.next_frame(), Ok(Some(_))) {
+        n += 1;
+    }
+    n
 }

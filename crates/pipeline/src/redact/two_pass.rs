@@ -57,6 +57,7 @@ impl Redactor {
         let enc = self.create_encoder(input, output, &info)?;
         let every = set.settings.every.max(1);
         let mut masker = TrackSetMasker::new(set, &policy, subject, u64::from(every));
+        let mut masker = crate::manual::ManualMasker { inner: &mut masker, masks: &self.review.masks, policy: &policy };
         let outcome = run_pass(input, &mut dec, &mut masker, Some(enc), self.queue, self.max_frames, &self.cancel, progress_ref(self.progress.as_ref()), (Pass::Redact, passes, passes))?;
         let frames = outcome.frames;
         let mut outcome_stages = self.analysis_stages.take().unwrap_or_default();
@@ -102,7 +103,7 @@ impl Redactor {
         let options = self.identity;
         let decode = self.decode.clone();
         let max_frames = self.max_frames;
-        let Redactor { embedder, keep_like, detector, keep_at, policy, .. } = self;
+        let Redactor { embedder, keep_like, detector, keep_at, policy, review, .. } = self;
         fn pick<'e>(embedder: &'e mut Option<Box<dyn Embedder>>, keep_like: &'e mut Option<KeepLike>) -> Result<&'e mut dyn Embedder, Error> {
             match (embedder.as_mut(), keep_like.as_mut()) {
                 (Some(e), _) => Ok(e.as_mut()),
@@ -111,6 +112,7 @@ impl Redactor {
             }
         }
         let appearance = identity::identify(input, &mut set, pick(embedder, keep_like)?, &options, &decode, max_frames, &cancel, progress.as_ref(), (Pass::Embed, 2, passes))?;
+        crate::manual::apply_identity_edits(input, &mut set, &pts, &review.identity)?;
         // The kept people, each with the centroid their reference is built around.
         let mut chosen: BTreeMap<obscura_track::IdentityId, Option<Vec<f32>>> = BTreeMap::new();
         for &id in policy.keep() {

@@ -52,6 +52,9 @@ pub fn export(
                 "cameras": req.cameras.iter().map(|c| &c.name).collect::<Vec<_>>(),
                 "payloads": o.manifest.payloads.iter().map(|p| json!({"name": p.name, "sha256": p.plaintext_sha256})).collect::<Vec<_>>(),
             });
+            if let Some(r) = o.manifest.policy.as_ref().and_then(|p| p.extra.get("review")) {
+                e.detail["review"] = r.clone(); // the reviewer, the edits file's sha256, un-mask reasons
+            }
             match log.append(e) {
                 Ok(r) => {
                     o.audit = Some(r);
