@@ -122,7 +122,7 @@ impl AnalyseOptions {
 
 /// The detector's numeric settings as a run records them (`settings.thresholds` of the
 /// tracks file and the redaction report).
-pub(crate) fn detector_thresholds(c: &PersonFaceConfig) -> BTreeMap<String, f32> {
+pub fn detector_thresholds(c: &PersonFaceConfig) -> BTreeMap<String, f32> {
     BTreeMap::from([
         ("person_score".to_string(), c.person.score_threshold),
         ("person_nms_iou".to_string(), c.person.nms_iou),

@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod access;
 mod error;
 mod export;
 pub mod opener;
@@ -27,7 +28,8 @@ mod site;
 mod time;
 mod workdir;
 
-pub use error::Error;
+pub use access::{PipelineRedactor, SubjectPoint};
+pub use error::{Error, RedactionError};
 pub use export::{
     CameraInput, ClipRedactor, ClipSummary, Exclusion, ExportOutcome, ExportRequest, RedactionSummary, RequestMode, SealOptions, export,
 };

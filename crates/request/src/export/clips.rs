@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::request::{CameraInput, ClipRedactor, ClipSummary, ExportRequest};
 use super::sources::{Source, interval, resolve};
-use crate::Error;
+use crate::{Error, RedactionError};
 use crate::report::{self, CameraReport};
 use crate::time::WallTime;
 use crate::workdir::WorkDir;
@@ -107,7 +107,7 @@ pub(super) fn access_clip(
     let s = red.redact(&cam.name, &p.path, &dest, p.first_pts).map_err(|reason| Error::Redaction { camera: cam.name.clone(), reason })?;
     let _ = fs::remove_file(&p.path);
     if s.frames != p.frames {
-        return Err(Error::Redaction { camera: cam.name.clone(), reason: format!("{} frames in the window but {} redacted", p.frames, s.frames) });
+        return Err(Error::Redaction { camera: cam.name.clone(), reason: RedactionError::FrameCount { window: p.frames, redacted: s.frames } });
     }
     kept_all.extend(s.kept_tracks.iter().copied());
     for (n, h) in &s.models {
