@@ -28,7 +28,6 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 pub use obscura_core::civil::{civil_from_days, days_from_civil, format_rfc3339, now_rfc3339};
 
@@ -230,7 +229,7 @@ impl Record {
     /// The hash this record must carry: SHA-256 of its line without the `hash` field.
     pub fn compute_hash(&self) -> String {
         let bytes = serde_json::to_vec(&self.unhashed()).expect("serialisable");
-        hex(&Sha256::digest(&bytes))
+        obscura_core::digest::sha256_hex(&bytes)
     }
 
     /// The exact line (without newline) this record is written as.
@@ -239,29 +238,11 @@ impl Record {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// SHA-256 of a regular file, lowercase hex (streamed). A FIFO, device or folder is
-/// refused at once ([`io::ErrorKind::InvalidInput`]) instead of blocking or reading forever.
+/// refused at once ([`io::ErrorKind::InvalidInput`]) instead of blocking or reading forever
+/// (see [`obscura_core::digest::sha256_file`]).
 pub fn sha256_file(path: &Path) -> io::Result<String> {
-    use rustix::fs::{Mode, OFlags};
-    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY, Mode::empty())?;
-    let mut f = File::from(fd);
-    if !f.metadata()?.is_file() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{} is not a regular file", path.display())));
-    }
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
+    obscura_core::digest::sha256_file_hex(path)
 }
 
 /// The default log location: `$OBSCURA_AUDIT_LOG`, else

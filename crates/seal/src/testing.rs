@@ -47,6 +47,5 @@ pub fn resign(export: &[u8], signer: &dyn Signer, edit: impl FnOnce(&[u8]) -> Ve
 
 /// SHA-256 (so generators need no hashing dependency of their own).
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).into()
+    obscura_core::digest::sha256(bytes)
 }

@@ -145,7 +145,7 @@ impl Gathered {
                 clip_starts.insert(name.clone(), json!(w.to_string()));
             }
             on_step(&format!("camera {}: hashing and thumbnailing {name}", cam.name));
-            let sha256 = obscura_audit::sha256_file(&path).map_err(|e| Error::io(&path, e))?;
+            let sha256 = obscura_core::digest::sha256_file_hex(&path).map_err(|e| Error::io(&path, e))?;
             let t = report::thumbnails(&path, 3, 240)?;
             thumbs.push(t);
             clips.push(ClipSummary { name: name.clone(), camera: cam.name.clone(), range, frames, sha256, masked_persons: masked, start_wall });
