@@ -13,7 +13,7 @@
 //! Crash safety: all intermediate files live in a private folder named
 //! `.obscura-tmp-PID-export-N` (see [`obscura_core::atomic::TEMP_PREFIX`]) inside the
 //! output folder or a chosen work folder; it is removed on every return path, and
-//! [`sweep_stale`] (run at the start of every export) removes those of dead processes. The
+//! [`sweep_stale`] (run at the start of every export) removes those no live process holds (by lock, not PID). The
 //! package itself is written atomically by obscura-seal.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
