@@ -121,6 +121,7 @@ impl Action {
 /// One line of the log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Record {
     /// Position in the log, from 1, no gaps.
     pub seq: u64,
@@ -398,6 +399,7 @@ impl std::fmt::Display for Problem {
 
 /// What [`verify`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct VerifyReport {
     /// Records that verified before the first problem (all of them when valid).
     pub records: u64,

@@ -13,6 +13,7 @@ use crate::subject::SubjectMatch;
 /// Where the time went, summed over the passes of a run, in milliseconds of busy time per
 /// stage (stages overlap in time: they run on different threads).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[non_exhaustive]
 pub struct StageTimes {
     /// Decoding (and converting) frames.
     pub decode_ms: f64,
@@ -42,6 +43,7 @@ pub(crate) fn ms(d: Duration) -> f64 {
 
 /// What a run did, for the CLI's `--json` summary and for logs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct RedactReport {
     /// The input.
     pub input: PathBuf,

@@ -8,7 +8,9 @@
 //!   clips, `report.html` ([`report`]) and a signed manifest whose camera intervals and
 //!   policy are taken from what was actually encoded.
 //! * [`purge`]: retention; deletes packages whose signed expiry date has passed.
-//! * Every export and purge appends an [`obscura_audit`] record.
+//! * [`verify`] and [`open`]: the seal's verification and decryption, each with its audit
+//!   record (a partner calling them leaves the trail `obscura verify` and `obscura open` do).
+//! * Every export, purge, verify and open appends an [`obscura_audit`] record.
 //!
 //! Crash safety: all intermediate files live in a private folder named
 //! `.obscura-tmp-PID-export-N` (see [`obscura_core::atomic::TEMP_PREFIX`]) inside the
@@ -19,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 mod access;
+mod audited;
 mod error;
 mod export;
 pub mod opener;
@@ -29,6 +32,7 @@ mod time;
 mod workdir;
 
 pub use access::{PipelineRedactor, SubjectPoint};
+pub use audited::{OpenError, Opened, Verification, open, package_entry, verify};
 pub use error::{Error, RedactionError};
 pub use export::{
     CameraInput, ClipRedactor, ClipSummary, Exclusion, ExportOutcome, ExportRequest, RedactionSummary, RequestMode, SealOptions, export,

@@ -344,6 +344,7 @@ pub fn open_with(path: &Path, identity: &Identity, out_dir: &Path, options: &Ope
 /// folder, not yet visible there: [`DecryptedExport::publish`] names them; dropping the
 /// value discards them (nothing was ever named).
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct DecryptedExport {
     /// The signed manifest.
     pub manifest: Manifest,

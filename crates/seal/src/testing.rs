@@ -1,4 +1,4 @@
-//! Support for test vectors and fuzz seeds: rewriting an export's manifest and signing it
+//! (Only with the `testing` feature.) Support for test vectors and fuzz seeds: rewriting an export's manifest and signing it
 //! again, to build exports that are validly signed yet wrong in another way (non-canonical
 //! manifest, unsafe payload name, replayed ids). Anyone holding a signing key can do this
 //! anyway; verifiers must not rely on signers being well-behaved, which is what these

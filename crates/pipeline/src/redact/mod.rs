@@ -30,11 +30,10 @@ mod builder;
 mod two_pass;
 
 pub use builder::RedactorBuilder;
+use crate::analyse::effective_tracker;
 // The types a run takes and gives live in their own modules; their old paths still work.
-pub use crate::analyse::effective_tracker;
 pub use crate::control::{CancelToken, Mode, Pass, Progress, ProgressFn};
 pub use crate::keep::{KeepAt, KeepLike};
-pub use crate::masker::backfill_rect;
 pub use crate::report::{RedactReport, StageTimes};
 
 /// The redaction pipeline, built by [`RedactorBuilder`]. One redactor runs one file at a

@@ -167,6 +167,7 @@ pub struct SealOptions<'a> {
 
 /// One exported clip.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ClipSummary {
     /// Payload name.
     pub name: String,
@@ -185,8 +186,9 @@ pub struct ClipSummary {
     pub start_wall: Option<WallTime>,
 }
 
-/// What [`export`] produced.
+/// What [`export`](crate::export()) produced.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ExportOutcome {
     /// The package.
     pub package: PathBuf,
