@@ -87,3 +87,26 @@ pub struct RedactReport {
     /// Models the detector ran.
     pub models: Vec<ModelRecord>,
 }
+
+impl RedactReport {
+    /// Logs the run's size and stage timings at debug level (counts and times only: no
+    /// paths, no track contents).
+    pub(crate) fn log_timings(&self) {
+        let s = &self.stages;
+        tracing::debug!(
+            passes = self.passes,
+            frames = self.frames,
+            width = self.width,
+            height = self.height,
+            every = self.every,
+            seconds = self.seconds,
+            fps = self.fps,
+            decode_ms = s.decode_ms,
+            detect_ms = s.detect_ms,
+            track_policy_ms = s.track_policy_ms,
+            render_ms = s.render_ms,
+            encode_ms = s.encode_ms,
+            "redaction done"
+        );
+    }
+}

@@ -110,6 +110,16 @@ impl Redactor {
     /// Redacts the video `input` into `output` (H.264 MP4, written atomically). Nothing is
     /// written when any stage fails or the run is cancelled.
     pub fn redact(&mut self, input: &Path, output: &Path) -> Result<RedactReport, Error> {
+        let result = self.redact_run(input, output);
+        match &result {
+            Ok(rep) => rep.log_timings(),
+            // The variant only: messages name files.
+            Err(e) => tracing::debug!(error_kind = ?std::mem::discriminant(e), "redaction failed"),
+        }
+        result
+    }
+
+    fn redact_run(&mut self, input: &Path, output: &Path) -> Result<RedactReport, Error> {
         let start = Instant::now();
         self.analysis_stages = None;
         if same_file(input, output) {
