@@ -50,7 +50,6 @@ use std::path::{Path, PathBuf};
 
 use obscura_seal::{Signer, SignerPublicKey};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// Domain separation prefix of a checkpoint signature.
 pub const CHECKPOINT_CONTEXT: &[u8] = b"obscura-audit-checkpoint-v1\0";
@@ -163,6 +162,7 @@ impl Action {
 /// One line of the log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Record {
     /// Position in the log, from 1, no gaps.
     pub seq: u64,
@@ -271,7 +271,7 @@ impl Record {
     /// The hash this record must carry: SHA-256 of its line without the `hash` field.
     pub fn compute_hash(&self) -> String {
         let bytes = serde_json::to_vec(&self.unhashed()).expect("serialisable");
-        hex(&Sha256::digest(&bytes))
+        obscura_core::digest::sha256_hex(&bytes)
     }
 
     /// The exact line (without newline) this record is written as.
@@ -318,29 +318,11 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     (0..b.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// SHA-256 of a regular file, lowercase hex (streamed). A FIFO, device or folder is
-/// refused at once ([`io::ErrorKind::InvalidInput`]) instead of blocking or reading forever.
+/// refused at once ([`io::ErrorKind::InvalidInput`]) instead of blocking or reading forever
+/// (see [`obscura_core::digest::sha256_file`]).
 pub fn sha256_file(path: &Path) -> io::Result<String> {
-    use rustix::fs::{Mode, OFlags};
-    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY, Mode::empty())?;
-    let mut f = File::from(fd);
-    if !f.metadata()?.is_file() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{} is not a regular file", path.display())));
-    }
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
+    obscura_core::digest::sha256_file_hex(path)
 }
 
 /// The default log location: `$OBSCURA_AUDIT_LOG`, else
@@ -411,7 +393,7 @@ impl AuditLog {
         let pk = signer.public_key();
         self.append_with(entry, |rec| {
             let sig = signer.sign(&rec.checkpoint_message()).map_err(|e| Error::Signer(e.to_string()))?;
-            Ok(Some(serde_json::json!({ "public_key": hex(&pk.to_bytes()), "signature": hex(&sig), "signer": pk.fingerprint() })))
+            Ok(Some(serde_json::json!({ "public_key": obscura_core::digest::hex(&pk.to_bytes()), "signature": obscura_core::digest::hex(&sig), "signer": pk.fingerprint() })))
         })
     }
 
@@ -588,6 +570,7 @@ impl std::fmt::Display for Problem {
 
 /// What [`verify`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct VerifyReport {
     /// Records that verified before the first problem (all of them when valid).
     pub records: u64,

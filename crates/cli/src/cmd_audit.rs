@@ -166,15 +166,7 @@ pub fn checkpoint_after(log: &AuditLog, signer: &dyn obscura_seal::Signer) {
 /// An entry for `action` on package `file` (hashing the file when it exists; reading the
 /// reference and operator from its manifest when `inspect` can parse it).
 pub fn package_entry(action: obscura_audit::Action, file: &Path, result: impl Into<String>) -> Entry {
-    let mut e = Entry::new(action, result);
-    e.package = Some(file.display().to_string());
-    e.package_sha256 = obscura_audit::sha256_file(file).ok();
-    if let Ok(m) = obscura_seal::inspect(file) {
-        e.reference = m.reference.clone();
-        e.detail = json!({ "export_id": m.export_id, "expires": m.expires, "export_operator": m.operator });
-    }
-    e.operator = operator_from_env();
-    e
+    obscura_request::package_entry(action, file, result, operator_from_env().as_deref())
 }
 
 /// The pseudonymous operator of this session from `OBSCURA_OPERATOR` (for commands that

@@ -1,22 +1,16 @@
 //! `obscura export`: one command per data-subject request (access or erasure), producing
 //! one sealed package with the clips, the manifest and `report.html`, logged in the audit
-//! log. The workflow itself is `obscura_request::export`; this module parses the flags and
-//! plugs the redaction pipeline in as the request's `ClipRedactor`.
+//! log. The workflow itself is `obscura_request::export` (with
+//! `obscura_request::PipelineRedactor` as the clip redactor); this module parses the flags.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use obscura_core::Timestamp;
-use obscura_detect::SessionConfig;
-use obscura_detect::models::ModelStore;
-use obscura_detect::reid::ReidEmbedder;
-use obscura_media::EncoderSettings;
-use obscura_pipeline::{AnalyseOptions, KeepAt, KeepLike, Policy, Redactor, builtin_detector};
-use obscura_request::{CameraInput, ClipRedactor, Exclusion, ExportRequest, Lang, RedactionSummary, ReportOptions, RequestMode, SealOptions, SiteConfig, TimeRef};
-use obscura_seal::{Date, RedactionPolicy, SigningKey};
-use serde_json::json;
+use obscura_pipeline::KeepAt;
+use obscura_request::{CameraInput, ClipRedactor, Exclusion, ExportRequest, Lang, PipelineRedactor, ReportOptions, RequestMode, SealOptions, SiteConfig, SubjectPoint, TimeRef};
+use obscura_seal::{Date, SigningKey};
 
 use crate::Outcome;
 use crate::masking_args::MaskingArgs;
@@ -128,169 +122,6 @@ pub struct ExportArgs {
     pub threads: Option<usize>,
 }
 
-/// The redaction pipeline as the request's clip redactor.
-struct PipelineRedactor {
-    store: ModelStore,
-    options: AnalyseOptions,
-    policy: Policy,
-    style: String,
-    zones: usize,
-    keep: Vec<u64>,
-    keep_at: Vec<(Option<String>, KeepAt, String)>,
-    keep_like: Option<(obscura_core::Frame, f32)>,
-    encoder: EncoderSettings,
-    threads: usize,
-    /// The review and the camera it was made on.
-    review: Option<(String, obscura_review::LoadedEdits)>,
-}
-
-impl ClipRedactor for PipelineRedactor {
-    fn redact(&mut self, camera: &str, input: &Path, output: &Path, offset: Timestamp) -> std::result::Result<RedactionSummary, String> {
-        let mut det_cfg = self.options.detector;
-        det_cfg.person.session.intra_threads = self.threads;
-        det_cfg.face.session.intra_threads = self.threads;
-        let detector = builtin_detector(&self.store, self.policy.targets(), &det_cfg).map_err(|e| e.to_string())?;
-        let mut options = self.options.clone();
-        options.detector = det_cfg;
-        let mut b = Redactor::builder().detector(detector).analysis(options).policy(self.policy.clone()).encoder(self.encoder.clone());
-        let mut notes = Vec::new();
-        for (cam, at, text) in &self.keep_at {
-            if cam.as_deref().is_some_and(|c| c != camera) {
-                continue;
-            }
-            // Source clip time -> time in the window clip (which starts at `offset`).
-            let us = |t: Timestamp| t.rescale_floor(obscura_core::Rational::MICROS).ticks;
-            let rel = us(at.time) - us(offset);
-            if rel < 0 {
-                return Err(format!("--keep-at {text}: the time lies before the request window"));
-            }
-            b = b.keep_at(KeepAt { time: Timestamp::new(rel, obscura_core::Rational::MICROS), ..*at });
-            notes.push(format!("the data subject is the person at ({:.0}, {:.0}) at clip time {}", at.x, at.y, at.time));
-        }
-        if let Some((_, l)) = self.review.as_ref().filter(|(cam, _)| cam == camera) {
-            for at in l.edits.keep_at() {
-                let at = crate::cmd_review::shift_keep_at(at, offset).ok_or_else(|| format!("{}: a person's time lies before the request window", l.path.display()))?;
-                b = b.keep_at(at);
-            }
-            b = b.review(crate::cmd_review::review_edits(l, Some(offset)).map_err(|e| e.to_string())?);
-            notes.extend(l.edits.describe());
-        }
-        if let Some((photo, threshold)) = &self.keep_like {
-            let embedder = ReidEmbedder::new(&self.store, SessionConfig { intra_threads: self.threads, ..SessionConfig::default() }).map_err(|e| e.to_string())?;
-            b = b.keep_like(KeepLike { photo: photo.clone(), embedder: Box::new(embedder), threshold: *threshold, crops_per_track: 4 });
-        }
-        // People, not track ids: identities and the per-frame check need appearance.
-        if !self.policy.keep().is_empty() || !notes.is_empty() {
-            let embedder = ReidEmbedder::new(&self.store, SessionConfig { intra_threads: self.threads, ..SessionConfig::default() }).map_err(|e| e.to_string())?;
-            b = b.embedder(embedder);
-        }
-        let mut r = b.build().map_err(|e| e.to_string())?;
-        let rep = r.redact(input, output).map_err(|e| {
-            // The pipeline names the window clip (a private temporary) and its times.
-            let text = e.to_string().replace(&input.display().to_string(), &format!("camera {camera}"));
-            format!("{text} (frame numbers and times here count from the request window's start, source time {offset})")
-        })?;
-        for m in rep.matches.iter().filter(|m| m.matched) {
-            notes.push(format!("person {} matched the reference photo (similarity {:.2})", m.track, m.similarity));
-        }
-        if rep.subject_frames > 0 {
-            notes.push(format!(
-                "the data subject is visible on {} of the {} frames they are in; masked where they could not be confirmed to be them ({} frames)",
-                rep.subject_frames - rep.subject_uncertain_frames,
-                rep.subject_frames,
-                rep.subject_uncertain_frames
-            ));
-        }
-        if rep.kept.is_empty() {
-            notes.push("no person was kept visible: everyone detected is masked".into());
-        }
-        notes.push(if rep.every == 1 { "detection ran on every frame".to_string() } else { format!("detection ran on one frame in {}", rep.every) });
-        use obscura_core::ObjectClass;
-        Ok(RedactionSummary {
-            frames: rep.frames,
-            kept_tracks: rep.kept.clone(),
-            masked_persons: rep.masked.iter().filter(|(_, c)| *c == ObjectClass::Person).map(|(t, _)| *t).collect(),
-            masked_faces: rep.masked.iter().filter(|(_, c)| *c == ObjectClass::Face).map(|(t, _)| *t).collect(),
-            notes,
-            models: rep.models.iter().map(|m| (m.name.clone(), m.sha256.clone())).collect(),
-        })
-    }
-
-    fn describe(&self) -> Vec<String> {
-        let t = self.policy.targets();
-        let what = match (t.person, t.face) {
-            (true, true) => "every detected person (whole body) and every detected face",
-            (true, false) => "every detected person (whole body)",
-            _ => "every detected face",
-        };
-        let mut v = vec![format!("Access request: {what} is masked ({}) in every frame, except the data subject.", self.style)];
-        let mut how = Vec::new();
-        if !self.keep.is_empty() {
-            how.push(format!("person ids {:?} (as `obscura tracks` lists them)", self.keep));
-        }
-        if !self.keep_at.is_empty() {
-            how.push(format!("{} point(s) in time and space ({})", self.keep_at.len(), self.keep_at.iter().map(|k| k.2.as_str()).collect::<Vec<_>>().join(", ")));
-        }
-        if let Some((_, th)) = &self.keep_like {
-            how.push(format!("appearance similarity to a reference photo of at least {th:.2}"));
-        }
-        if let Some((_, l)) = &self.review
-            && l.edits.subject.is_some()
-        {
-            how.push("a reviewer's pick on the review page".to_string());
-        }
-        if how.is_empty() {
-            v.push("No data subject was selected: every person is masked.".into());
-        } else {
-            v.push(format!("The data subject was selected by {}.", how.join(" and ")));
-        }
-        v.push("Fail closed: any detection not confidently part of the subject's track is masked, and the subject's box never unmasks another person overlapping it.".into());
-        v.push(format!(
-            "Detection runs on {}; between detections boxes are tracked and held for {:.1} s after a person is lost.",
-            match (self.options.detect_rate, self.options.every) {
-                (Some(r), _) => format!("at least {r} frames per second of video (one frame in N, N set from each camera's frame rate)"),
-                (None, 1) => "every frame".to_string(),
-                (None, n) => format!("one frame in {n}"),
-            },
-            self.options.hold_seconds.unwrap_or(0.0)
-        ));
-        if self.zones > 0 {
-            v.push(format!("{} static privacy zone(s) are masked in every frame.", self.zones));
-        }
-        v.push("Only the request window is exported; the window was cut frame-exactly before masking.".into());
-        v
-    }
-
-    fn policy(&self) -> RedactionPolicy {
-        let c = &self.options.detector;
-        let mut p = RedactionPolicy::default();
-        p.thresholds.insert("person_score".into(), c.person.score_threshold.into());
-        p.thresholds.insert("face_score".into(), c.face.score_threshold.into());
-        let t = self.policy.targets();
-        if t.person {
-            p.styles.insert("person".into(), self.style.clone());
-        }
-        if t.face {
-            p.styles.insert("face".into(), self.style.clone());
-        }
-        match self.options.detect_rate {
-            Some(r) => p.extra.insert("detect_rate_per_second".into(), json!(r)),
-            None => p.extra.insert("every".into(), json!(self.options.every)),
-        };
-        p.extra.insert("zones".into(), json!(self.zones));
-        p.extra.insert("keep_at".into(), json!(self.keep_at.iter().map(|k| k.2.clone()).collect::<Vec<_>>()));
-        if let Some((_, th)) = &self.keep_like {
-            p.extra.insert("keep_like_similarity".into(), json!(th));
-        }
-        if let Some((cam, l)) = &self.review {
-            let mut r = l.record();
-            r["camera"] = json!(cam);
-            p.extra.insert("review".into(), r);
-        }
-        p
-    }
-}
-
 fn cameras(args: &ExportArgs) -> Result<Vec<CameraInput>> {
     let mut v: Vec<CameraInput> = args.files.iter().map(CameraInput::from_path).collect();
     for c in &args.cameras {
@@ -322,6 +153,22 @@ fn edits_camera(path: &Path, cams: &[CameraInput]) -> Result<(String, obscura_re
     match want {
         Some(w) => bail!("{}: was made on a file with sha256 {w}, which is none of the cameras given", path.display()),
         None => bail!("{}: names no source sha256, so it cannot be matched to one of {} cameras", path.display(), cams.len()),
+    }
+}
+
+/// The request's form of a reviewer's edits for the camera they were made on.
+fn clip_review((camera, l): (String, obscura_review::LoadedEdits)) -> obscura_request::ClipReview {
+    let keep_at = l.edits.keep_at();
+    let notes = l.edits.describe();
+    let record = l.record();
+    let picks_subject = l.edits.subject.is_some();
+    obscura_request::ClipReview {
+        camera,
+        keep_at,
+        notes,
+        record,
+        picks_subject,
+        edits_for: Box::new(move |offset| crate::cmd_review::review_edits(&l, Some(offset)).map_err(|e| e.to_string())),
     }
 }
 
@@ -372,8 +219,9 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
             None
         }
         RequestMode::Access => {
-            let (policy, targets) = args.masking.policy(&args.keep)?;
-            let mut keep_at = Vec::new();
+            // Bad masking flags are reported before bad --keep-at points.
+            args.masking.policy(&args.keep)?;
+            let mut points = Vec::new();
             for k in &args.keep_at {
                 let (cam, spec) = match k.split_once('=') {
                     Some((c, s)) => {
@@ -384,28 +232,14 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
                     }
                     None => (None, k.as_str()),
                 };
-                keep_at.push((cam, KeepAt::from_str(spec)?, k.clone()));
+                points.push(SubjectPoint { camera: cam, at: KeepAt::from_str(spec)?, text: k.clone() });
             }
-            let keep_like = args.masking.keep_like()?;
-            let store = args.masking.model_store()?;
-            let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-            let options = args.masking.analyse_options(targets)?;
-            let review = match &args.edits {
-                Some(p) => Some(edits_camera(p, &cams)?),
-                None => None,
-            };
-            Some(PipelineRedactor {
-                store,
-                options,
-                policy,
-                style: args.masking.style.clone(),
-                zones: args.masking.zone.len(),
-                keep: args.keep.clone(),
-                keep_at,
-                keep_like,
-                encoder: encoder.clone(),
-                threads,
-                review,
+            let mut settings = args.masking.settings(&args.keep)?;
+            settings.threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            let redactor = PipelineRedactor::new(settings, points);
+            Some(match &args.edits {
+                Some(p) => redactor.with_review(clip_review(edits_camera(p, &cams)?)),
+                None => redactor,
             })
         }
     };

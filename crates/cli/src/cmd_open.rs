@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use obscura_request::OpenError;
 use obscura_seal::Identity;
 
 use crate::Outcome;
-use crate::cmd_trust::SignerPolicy;
 use crate::cmd_seal::{read_passphrase, recipient_secret};
 
 /// Arguments of `obscura open`.
@@ -51,14 +51,11 @@ pub fn run(args: OpenArgs, _quiet: bool) -> Result<Outcome> {
         (None, Some(p)) => Identity::Passphrase(read_passphrase(Some(p))?.context("no passphrase")?),
         (None, None) => unreachable!("clap requires one"),
     };
+    let log = obscura_audit::AuditLog::resolve(args.audit_log.as_deref())?;
     let created = !args.out.exists();
     std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create folder", args.out.display()))?;
     let policy = args.signers.policy()?;
-    let options = match &policy {
-        SignerPolicy::Pinned(k) => obscura_seal::OpenOptions { allow_expired: args.allow_expired, signer: Some(*k), trusted: None },
-        SignerPolicy::Trusted(t) => obscura_seal::OpenOptions { allow_expired: args.allow_expired, signer: None, trusted: Some(t.keys()) },
-        SignerPolicy::Any => obscura_seal::OpenOptions { allow_expired: args.allow_expired, signer: None, trusted: None },
-    };
+    let options = policy.open_options(args.allow_expired);
     let remove_created = || {
         if created {
             let _ = std::fs::remove_dir(&args.out); // only succeeds when empty
@@ -66,13 +63,15 @@ pub fn run(args: OpenArgs, _quiet: bool) -> Result<Outcome> {
     };
     // Decrypt into unnamed files first: nothing is readable in the folder yet. The audit
     // record is written before any plaintext gets a name; if it cannot be written, the
-    // decrypted files are discarded unseen.
-    let decrypted = match obscura_seal::decrypt(&args.file, &identity, &args.out, &options) {
-        Ok(d) => d,
-        Err(e) => {
+    // decrypted files are discarded unseen (obscura_request::open).
+    let operator = crate::cmd_audit::operator_from_env();
+    let opened = match obscura_request::open(&args.file, &identity, &args.out, &options, &log, operator.as_deref()) {
+        Ok(o) => o,
+        Err(OpenError::Refused { error: e, audit }) => {
             remove_created();
-            let entry = crate::cmd_audit::package_entry(obscura_audit::Action::Open, &args.file, format!("failed: {e}"));
-            crate::cmd_audit::append(args.audit_log.as_deref(), entry)?;
+            if let Some(a) = audit {
+                return Err(anyhow::Error::new(a).context("cannot write the audit record"));
+            }
             if e.is_finding() {
                 let text = match &e {
                     obscura_seal::Error::UnknownSigner { fingerprint } => policy.refusal(fingerprint),
@@ -83,30 +82,24 @@ pub fn run(args: OpenArgs, _quiet: bool) -> Result<Outcome> {
             }
             return Err(anyhow::Error::new(e).context(format!("{}", args.file.display())));
         }
-    };
-    let n = decrypted.manifest.payloads.len();
-    let fingerprint = decrypted.signer.fingerprint();
-    let decrypted_signer = decrypted.signer;
-    let mut entry = crate::cmd_audit::package_entry(obscura_audit::Action::Open, &args.file, format!("ok: {n} payload(s) decrypted"));
-    if let serde_json::Value::Object(d) = &mut entry.detail {
-        d.insert("signer_fingerprint".into(), serde_json::json!(fingerprint));
-    }
-    if let Err(e) = crate::cmd_audit::append(args.audit_log.as_deref(), entry) {
-        drop(decrypted); // never named: nothing readable was written
-        remove_created();
-        return Err(e.context(format!("{}: not opened, nothing was written", args.file.display())));
-    }
-    let files = match decrypted.publish() {
-        Ok(f) => f,
+        Err(OpenError::Audit(e)) => {
+            remove_created();
+            return Err(anyhow::Error::new(e).context("cannot write the audit record").context(format!("{}: not opened, nothing was written", args.file.display())));
+        }
+        Err(OpenError::Publish { error, audit }) => {
+            remove_created();
+            if let Some(a) = audit {
+                eprintln!("obscura: warning: cannot write the audit record: {a}");
+            }
+            return Err(anyhow::Error::new(error).context(format!("{}", args.file.display())));
+        }
         Err(e) => {
             remove_created();
-            let entry = crate::cmd_audit::package_entry(obscura_audit::Action::Open, &args.file, format!("failed: {e}"));
-            if let Err(a) = crate::cmd_audit::append(args.audit_log.as_deref(), entry) {
-                eprintln!("obscura: warning: {a:#}");
-            }
             return Err(anyhow::Error::new(e).context(format!("{}", args.file.display())));
         }
     };
+    let (files, decrypted_signer) = (opened.files, opened.signer);
+    let fingerprint = decrypted_signer.fingerprint();
     println!("opened {}: {} payload(s) verified and decrypted", args.file.display(), files.len());
     println!("  signer: {fingerprint} ({})", policy.describe(&decrypted_signer).unwrap_or_default());
     for f in files {

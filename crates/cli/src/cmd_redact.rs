@@ -17,11 +17,8 @@ use anyhow::{Context, bail};
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use obscura_core::atomic::sweep_stale_temps;
-use obscura_detect::models::ModelStore;
-use obscura_detect::reid::ReidEmbedder;
-use obscura_detect::SessionConfig;
-use obscura_media::{DecodeOptions, Decoder, EncoderSettings};
-use obscura_pipeline::{AnalyseOptions, KeepAt, KeepLike, Mode, Policy, Progress, RedactReport, Redactor, SheetSpec, builtin_detector, is_still};
+use obscura_media::{DecodeOptions, Decoder};
+use obscura_pipeline::{KeepAt, Mode, Progress, RedactReport, RedactionSettings, SheetSpec, is_still};
 use serde::Serialize;
 
 use crate::Outcome;
@@ -116,20 +113,6 @@ struct FileResult {
     /// the report and the audit record's number.
     #[serde(skip_serializing_if = "Option::is_none")]
     review: Option<serde_json::Value>,
-}
-
-/// Settings shared by every file of a run.
-struct Shared {
-    store: ModelStore,
-    options: AnalyseOptions,
-    policy: Policy,
-    keep_at: Vec<KeepAt>,
-    keep_like: Option<(obscura_core::Frame, f32)>,
-    encoder: EncoderSettings,
-    frames: Option<u64>,
-    mode: Mode,
-    threads: usize,
-    review: obscura_pipeline::ReviewEdits,
 }
 
 fn has_ext(p: &Path, list: &[&str]) -> bool {
@@ -257,48 +240,20 @@ fn frame_estimate(path: &Path, limit: Option<u64>) -> u64 {
 
 /// Runs one file with its own detector (and embedder), reporting progress to `bar` and
 /// `overall`.
-fn run_one(job: &Job, shared: &Shared, bar: &ProgressBar, overall: &ProgressBar) -> Result<(RedactReport, Option<PathBuf>), String> {
-    let mut det_cfg = shared.options.detector;
-    det_cfg.person.session.intra_threads = shared.threads;
-    det_cfg.face.session.intra_threads = shared.threads;
-    let detector = builtin_detector(&shared.store, shared.policy.targets(), &det_cfg).map_err(|e| e.to_string())?;
-    let mut options = shared.options.clone();
-    options.detector = det_cfg;
+fn run_one(job: &Job, settings: &RedactionSettings, bar: &ProgressBar, overall: &ProgressBar) -> Result<(RedactReport, Option<PathBuf>), String> {
     let (b, o) = (bar.clone(), overall.clone());
     let last = Arc::new(Mutex::new((0u32, 0u64)));
-    let mut builder = Redactor::builder()
-        .detector(detector)
-        .analysis(options)
-        .policy(shared.policy.clone())
-        .encoder(shared.encoder.clone())
-        .mode(shared.mode)
-        .progress(move |p: &Progress| {
-            let mut l = last.lock().unwrap_or_else(|e| e.into_inner());
-            let delta = if l.0 == p.pass_number { p.frames_done.saturating_sub(l.1) } else { p.frames_done };
-            *l = (p.pass_number, p.frames_done);
-            if let Some(t) = p.frames_total {
-                b.set_length(t.max(p.frames_done));
-            }
-            b.set_position(p.frames_done);
-            b.set_message(format!("{} ({}/{} {:?})", b.prefix(), p.pass_number, p.passes, p.pass).to_lowercase());
-            o.inc(delta);
-        });
-    for at in &shared.keep_at {
-        builder = builder.keep_at(*at);
-    }
-    if let Some((photo, threshold)) = &shared.keep_like {
-        let embedder = ReidEmbedder::new(&shared.store, SessionConfig { intra_threads: shared.threads, ..SessionConfig::default() }).map_err(|e| e.to_string())?;
-        builder = builder.keep_like(KeepLike { photo: photo.clone(), embedder: Box::new(embedder), threshold: *threshold, crops_per_track: 4 });
-    }
-    if !shared.keep_at.is_empty() || !shared.policy.keep().is_empty() {
-        // People, not track ids: identities and the per-frame check need appearance.
-        let embedder = ReidEmbedder::new(&shared.store, SessionConfig { intra_threads: shared.threads, ..SessionConfig::default() }).map_err(|e| e.to_string())?;
-        builder = builder.embedder(embedder);
-    }
-    if let Some(n) = shared.frames {
-        builder = builder.max_frames(n);
-    }
-    builder = builder.review(shared.review.clone());
+    let builder = settings.builder().map_err(|e| e.to_string())?.progress(move |p: &Progress| {
+        let mut l = last.lock().unwrap_or_else(|e| e.into_inner());
+        let delta = if l.0 == p.pass_number { p.frames_done.saturating_sub(l.1) } else { p.frames_done };
+        *l = (p.pass_number, p.frames_done);
+        if let Some(t) = p.frames_total {
+            b.set_length(t.max(p.frames_done));
+        }
+        b.set_position(p.frames_done);
+        b.set_message(format!("{} ({}/{} {:?})", b.prefix(), p.pass_number, p.passes, p.pass).to_lowercase());
+        o.inc(delta);
+    });
     let mut redactor = builder.build().map_err(|e| e.to_string())?;
     if is_still(&job.input) {
         let rep = redactor.redact_still(&job.input, &job.output).map_err(|e| e.to_string())?;
@@ -317,7 +272,6 @@ fn run_one(job: &Job, shared: &Shared, bar: &ProgressBar, overall: &ProgressBar)
 pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let (jobs, batch) = plan(&args)?;
     let log = crate::cmd_audit::preflight(args.audit_log.as_deref())?;
-    let (policy, targets) = args.masking.policy(&args.keep)?;
     let mut keep_at = args.keep_at.iter().map(|s| KeepAt::from_str(s)).collect::<Result<Vec<_>, _>>()?;
     let edits = crate::cmd_review::load_edits_for(args.edits.as_deref(), &jobs[0].input)?;
     let review = match &edits {
@@ -327,15 +281,14 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
         }
         None => obscura_pipeline::ReviewEdits::default(),
     };
-    let encoder = args.masking.encoder()?;
-    let keep_like = args.masking.keep_like()?;
-    let store = args.masking.model_store()?;
+    let mut settings = args.masking.settings(&args.keep)?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let jobs_n = args.jobs.unwrap_or(cores).clamp(1, jobs.len().max(1));
-    let threads = args.threads.unwrap_or((cores / jobs_n).max(1));
-    let options = args.masking.analyse_options(targets)?;
-    let mode = if args.two_pass { Mode::TwoPass } else { Mode::Auto };
-    let shared = Shared { store, options, policy, keep_at, keep_like, encoder, frames: args.frames, mode, threads, review };
+    settings.threads = args.threads.unwrap_or((cores / jobs_n).max(1));
+    settings.keep_at = keep_at;
+    settings.max_frames = args.frames;
+    settings.mode = if args.two_pass { Mode::TwoPass } else { Mode::Auto };
+    settings.review = review;
     for j in &jobs {
         if let Some(dir) = j.output.parent().filter(|d| d.is_dir()) {
             let _ = sweep_stale_temps(dir);
@@ -347,7 +300,7 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
         multi.set_draw_target(ProgressDrawTarget::hidden());
     }
     let total: u64 = jobs.iter().map(|j| frame_estimate(&j.input, args.frames)).sum();
-    let passes = if !shared.keep_at.is_empty() || shared.keep_like.is_some() || args.two_pass { 2 } else { 1 };
+    let passes = if !settings.keep_at.is_empty() || settings.keep_like.is_some() || args.two_pass { 2 } else { 1 };
     let overall = multi.add(ProgressBar::new(total * passes));
     overall.set_style(bar_style(false));
     overall.set_message("redacting");
@@ -366,7 +319,7 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
                     let name = job.input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                     bar.set_prefix(name.clone());
                     bar.set_message(name);
-                    let r = run_one(job, &shared, &bar, &overall);
+                    let r = run_one(job, &settings, &bar, &overall);
                     bar.finish_and_clear();
                     multi.remove(&bar);
                     done.fetch_add(1, Ordering::SeqCst);

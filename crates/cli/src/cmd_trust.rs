@@ -164,6 +164,15 @@ impl SignerArgs {
 }
 
 impl SignerPolicy {
+    /// The seal's options for this policy (which signers `open` and `verify` accept).
+    pub fn open_options(&self, allow_expired: bool) -> obscura_seal::OpenOptions {
+        match self {
+            SignerPolicy::Pinned(k) => obscura_seal::OpenOptions { allow_expired, signer: Some(*k), trusted: None },
+            SignerPolicy::Trusted(t) => obscura_seal::OpenOptions { allow_expired, signer: None, trusted: Some(t.keys()) },
+            SignerPolicy::Any => obscura_seal::OpenOptions { allow_expired, signer: None, trusted: None },
+        }
+    }
+
     /// How the actual signer stands under this policy, for printing: `None` when refused.
     pub fn describe(&self, signer: &SignerPublicKey) -> Option<String> {
         match self {

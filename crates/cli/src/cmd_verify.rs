@@ -69,24 +69,14 @@ pub fn print_summary(m: &Manifest) {
 /// Runs `obscura verify`.
 pub fn run(args: VerifyArgs, _quiet: bool) -> Result<Outcome> {
     let policy = args.signers.policy()?;
-    let pinned = match &policy {
-        SignerPolicy::Pinned(k) => Some(*k),
-        _ => None,
-    };
-    let result = obscura_seal::verify(&args.file, pinned.as_ref()).and_then(|v| match policy.describe(&v.signer) {
-        Some(_) => Ok(v),
-        None => Err(obscura_seal::Error::UnknownSigner { fingerprint: v.signer.fingerprint() }),
-    });
-    let outcome = match &result {
-        Ok(_) => "ok".to_string(),
-        Err(e) if e.is_finding() => format!("failed: {e}"),
-        Err(e) => format!("error: {e}"),
-    };
     // Best effort: a verification anyone may run is not refused for want of a log.
-    if let Err(e) = crate::cmd_audit::append(args.audit_log.as_deref(), crate::cmd_audit::package_entry(obscura_audit::Action::Verify, &args.file, outcome)) {
-        eprintln!("obscura: warning: {e:#}");
+    let log = obscura_audit::AuditLog::resolve(args.audit_log.as_deref()).map_err(|e| eprintln!("obscura: warning: {e}")).ok();
+    let operator = crate::cmd_audit::operator_from_env();
+    let v = obscura_request::verify(&args.file, &policy.open_options(false), log.as_ref(), operator.as_deref());
+    if let Some(Err(e)) = &v.audit {
+        eprintln!("obscura: warning: cannot write the audit record: {e}");
     }
-    match result {
+    match v.result {
         Ok(v) => {
             report_ok(&args, &v, &policy);
             Ok(Outcome::Ok)

@@ -34,6 +34,11 @@ struct Cli {
     /// Silence progress bars (errors and results are still printed).
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Log on stderr what runs and how long each stage takes (`-v`: debug, `-vv`: trace).
+    /// `RUST_LOG` (e.g. `obscura_pipeline=debug`) overrides it. Logs never carry file
+    /// contents, keys, passphrases or names of people.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -84,6 +89,19 @@ pub enum Outcome {
     Findings,
 }
 
+/// Logs to stderr: `RUST_LOG` when set, else warnings only, `-v` debug, `-vv` trace (for
+/// the obscura crates; other crates stay at warnings).
+fn init_logs(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let level = match verbose {
+        0 => "warn",
+        1 => "warn,obscura=debug,obscura_cli=debug,obscura_pipeline=debug,obscura_request=debug",
+        _ => "warn,obscura=trace,obscura_cli=trace,obscura_pipeline=trace,obscura_request=trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(true).try_init();
+}
+
 fn main() -> ExitCode {
     // A closed pipe (`obscura verify x | head`) ends the process quietly, as it does for
     // other Unix tools, instead of a panic in `println!`. Outputs are atomic, so being
@@ -94,6 +112,7 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    init_logs(cli.verbose);
     let quiet = cli.quiet;
     let result = match cli.command {
         Command::Models(c) => cmd_models::run(c, quiet),

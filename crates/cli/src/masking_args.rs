@@ -11,7 +11,7 @@ use obscura_detect::models::{ModelStore, default_model_dir};
 use obscura_media::{AudioMode, EncoderSettings, Preset};
 use obscura_pipeline::policy::{parse_style, parse_zone};
 use obscura_pipeline::subject::frame_from_image;
-use obscura_pipeline::{AUTO_DETECT_RATE, AnalyseOptions, Policy, Targets};
+use obscura_pipeline::{AUTO_DETECT_RATE, AnalyseOptions, Policy, RedactionSettings, ReferencePhoto, Targets};
 
 use crate::detection_args::DetectionArgs;
 
@@ -68,6 +68,21 @@ pub struct MaskingArgs {
 }
 
 impl MaskingArgs {
+    /// The redaction settings of these flags, keeping the person ids `keep` (inference
+    /// threads, frame limit, mode and subject points are the command's to set).
+    pub fn settings(&self, keep: &[u64]) -> anyhow::Result<RedactionSettings> {
+        let (policy, targets) = self.policy(keep)?;
+        let encoder = self.encoder()?;
+        let keep_like = self.keep_like()?;
+        let mut s = RedactionSettings::new(self.model_store()?);
+        s.analysis = self.analyse_options(targets)?;
+        s.policy = policy;
+        s.style = self.style.clone();
+        s.keep_like = keep_like.map(|(photo, threshold)| ReferencePhoto { photo, threshold });
+        s.encoder = encoder;
+        Ok(s)
+    }
+
     /// The masking policy keeping `keep` visible, and the targets it masks.
     pub fn policy(&self, keep: &[u64]) -> anyhow::Result<(Policy, Targets)> {
         let targets = Targets::parse(&self.targets)?;

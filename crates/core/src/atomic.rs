@@ -15,6 +15,14 @@
 //! (mode 0600, a random name well within NAME_MAX); [`sweep_stale_temps`] removes those of
 //! processes that no longer run.
 //!
+//! **Which temporaries are stale** is decided by locks, not process ids: every temporary
+//! Obscura names (a file, or an [`EphemeralDir`]) is held under an exclusive `flock` by the
+//! value that owns it, taken before anyone else can see it as unlocked (an unnamed file is
+//! locked before it gets a name; a named one is checked to still exist once locked). The
+//! kernel drops the lock when the owner closes it or dies, so an entry whose lock can be
+//! taken belongs to no live process, whatever PID namespace the writer ran in (a PID in the
+//! name says nothing across containers, and PIDs are reused).
+//!
 //! [`EphemeralDir`] is a private (0700) work folder whose committed files never get a name
 //! at all: a commit into it publishes the unnamed file as a symlink to `/proc/PID/fd/N` that
 //! lives as long as the folder's value, so intermediates (e.g. the unredacted window cut of
@@ -31,7 +39,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use rustix::fs::{AtFlags, FileType, Mode, OFlags, RenameFlags};
+use rustix::fs::{AtFlags, FileType, FlockOperation, Mode, OFlags, RenameFlags};
 
 /// Prefix of every temporary file or folder Obscura names.
 pub const TEMP_PREFIX: &str = ".obscura-tmp-";
@@ -70,6 +78,13 @@ fn dir_key(dir: &File) -> io::Result<(u64, u64)> {
 
 fn is_ephemeral(key: (u64, u64)) -> bool {
     EPHEMERAL.lock().map(|v| v.iter().any(|(k, _)| *k == key)).unwrap_or(false)
+}
+
+/// Takes the owner's lock of a temporary (see the module docs) and checks the entry was not
+/// swept between its creation and the lock: false when it is gone (the caller retries).
+fn lock_temp(fd: &File) -> io::Result<bool> {
+    rustix::fs::flock(fd, FlockOperation::LockExclusive)?;
+    Ok(rustix::fs::fstat(fd)?.st_nlink > 0)
 }
 
 /// Opens a folder for `*at` calls (the folder itself may be reached through symlinks: it is
@@ -228,7 +243,11 @@ fn create_temp(dir: &File, ephemeral: bool) -> io::Result<(File, Temp)> {
     #[cfg(target_os = "linux")]
     if have_proc {
         match rustix::fs::openat(dir, ".", OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC, mode) {
-            Ok(fd) => return Ok((File::from(fd), Temp::Unnamed)),
+            Ok(fd) => {
+                // Locked before it ever has a name (`link_temp` gives it one briefly).
+                rustix::fs::flock(&fd, FlockOperation::LockExclusive)?;
+                return Ok((File::from(fd), Temp::Unnamed));
+            }
             Err(rustix::io::Errno::OPNOTSUPP | rustix::io::Errno::ISDIR | rustix::io::Errno::INVAL | rustix::io::Errno::NOENT) => {}
             Err(e) => return Err(e.into()),
         }
@@ -238,6 +257,9 @@ fn create_temp(dir: &File, ephemeral: bool) -> io::Result<(File, Temp)> {
         match rustix::fs::openat(dir, n.as_str(), OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::RDWR | OFlags::CLOEXEC, mode) {
             Ok(fd) => {
                 let f = File::from(fd);
+                if !lock_temp(&f)? {
+                    continue; // swept before it was locked
+                }
                 if ephemeral && have_proc {
                     rustix::fs::unlinkat(dir, n.as_str(), AtFlags::empty())?;
                     return Ok((f, Temp::Unnamed));
@@ -320,6 +342,8 @@ fn parent_dir(p: &Path) -> PathBuf {
 pub struct EphemeralDir {
     path: PathBuf,
     key: (u64, u64),
+    /// The folder, open and locked while this value lives (see the module docs).
+    _lock: File,
 }
 
 impl EphemeralDir {
@@ -334,9 +358,12 @@ impl EphemeralDir {
                     let path = parent.join(&n);
                     let fd = rustix::fs::openat(&pdir, n.as_str(), OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())?;
                     let dir = File::from(fd);
+                    if !lock_temp(&dir)? {
+                        continue; // swept before it was locked
+                    }
                     let key = dir_key(&dir)?;
                     EPHEMERAL.lock().map_err(|_| io::Error::other("ephemeral folder registry poisoned"))?.push((key, HashMap::new()));
-                    return Ok(Self { path, key });
+                    return Ok(Self { path, key, _lock: dir });
                 }
                 Err(rustix::io::Errno::EXIST) => continue,
                 Err(e) => return Err(io::Error::new(io::Error::from(e).kind(), format!("{}: cannot create a work folder: {e}", parent.display()))),
@@ -366,29 +393,29 @@ impl Drop for EphemeralDir {
     }
 }
 
-/// Removes temporary files and folders in `dir` left by Obscura processes that no longer
-/// run (names `.obscura-tmp-PID-…`; Linux: checked through `/proc`; elsewhere only entries
-/// older than a day). Returns what it removed.
+/// Removes the temporary files and folders (names starting with [`TEMP_PREFIX`]) in `dir`
+/// that no live process holds: their owner's lock can be taken (see the module docs; the
+/// process id in a name is not consulted). An entry whose lock cannot be tested (no
+/// permission, a file system without locks) is kept. Returns what it removed.
 pub fn sweep_stale_temps(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut removed = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(TEMP_PREFIX) else { continue };
-        let pid: Option<u32> = rest.split('-').next().and_then(|p| p.parse().ok());
-        let alive = match pid {
-            Some(pid) if pid == std::process::id() => true,
-            Some(pid) if Path::new("/proc/self").exists() => Path::new(&format!("/proc/{pid}")).exists(),
-            _ => entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .map(|t| t.elapsed().map(|e| e.as_secs() < 86_400).unwrap_or(true))
-                .unwrap_or(true),
-        };
-        if alive {
+        if !entry.file_name().as_bytes().starts_with(TEMP_PREFIX.as_bytes()) {
             continue;
         }
         let p = entry.path();
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+        // Held (while it is removed) so that nobody takes it meanwhile.
+        let _lock = match rustix::fs::open(&p, flags, Mode::empty()) {
+            Ok(fd) => match rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => Some(fd),
+                Err(_) => continue, // held by a live writer, or cannot tell
+            },
+            // A symlink: no writer holds a link; it is removed, never followed.
+            Err(rustix::io::Errno::LOOP) => None,
+            Err(_) => continue,
+        };
         let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
         let ok = if is_dir { fs::remove_dir_all(&p).is_ok() } else { fs::remove_file(&p).is_ok() };
         if ok {
@@ -496,15 +523,43 @@ mod tests {
     }
 
     #[test]
-    fn sweep_removes_temps_of_dead_processes_only() {
+    fn sweep_removes_unlocked_temps_whatever_pid_their_name_carries() {
         let d = scratch("sweep");
+        // Nobody holds these: stale, even the one named with this process's id.
         let dead = d.join(format!("{TEMP_PREFIX}999999999-0-x.mp4"));
-        let mine = d.join(format!("{TEMP_PREFIX}{}-0-y.mp4", std::process::id()));
+        let mine_unheld = d.join(format!("{TEMP_PREFIX}{}-0-y.mp4", std::process::id()));
         fs::write(&dead, b"x").unwrap();
-        fs::write(&mine, b"y").unwrap();
-        fs::write(d.join("keep.mp4"), b"z").unwrap();
-        let removed = sweep_stale_temps(&d).unwrap();
-        assert_eq!(removed, vec![dead]);
-        assert!(mine.exists() && d.join("keep.mp4").exists());
+        fs::write(&mine_unheld, b"y").unwrap();
+        // Held by a live writer (as another PID namespace's process would name it): kept.
+        let held = d.join(format!("{TEMP_PREFIX}1-0-z.mp4"));
+        fs::write(&held, b"z").unwrap();
+        let holder = File::open(&held).unwrap();
+        assert!(lock_temp(&holder).unwrap());
+        let live_dir = EphemeralDir::create(&d, "export").unwrap();
+        fs::write(d.join("keep.mp4"), b"k").unwrap();
+        let mut removed = sweep_stale_temps(&d).unwrap();
+        removed.sort();
+        let mut want = vec![dead, mine_unheld];
+        want.sort();
+        assert_eq!(removed, want);
+        assert!(held.exists() && live_dir.path().exists() && d.join("keep.mp4").exists());
+        // Its writer gone (the lock closed with it), the entry is stale.
+        drop(holder);
+        assert_eq!(sweep_stale_temps(&d).unwrap(), vec![held]);
+        assert!(live_dir.path().exists());
+    }
+
+    #[test]
+    fn a_pending_named_temp_is_locked_and_survives_a_sweep() {
+        let d = scratch("sweep-pending");
+        let p = PendingFile::new(d.join("out.mp4")).unwrap();
+        // Another open of the same file (by its temporary name, or `/proc/PID/fd/N` for an
+        // unnamed one, which a replacing commit names briefly) finds the owner's lock.
+        let other = File::open(p.temp_path()).unwrap();
+        assert!(rustix::fs::flock(&other, FlockOperation::NonBlockingLockExclusive).is_err());
+        assert!(sweep_stale_temps(&d).unwrap().is_empty());
+        drop(other);
+        p.commit_new().unwrap();
+        assert_eq!(names(&d), vec!["out.mp4".to_string()]);
     }
 }

@@ -8,11 +8,13 @@
 //! - [`Detection`] and [`ObjectClass`]: what a detector found, in source-frame pixels.
 //! - [`atomic`]: crash-safe output files (temp + fsync + rename).
 //! - [`civil`]: UTC calendar arithmetic for RFC 3339 stamps and dates.
+//! - [`digest`]: SHA-256 of bytes and of files, lowercase hex.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod atomic;
 pub mod civil;
+pub mod digest;
 mod detection;
 mod error;
 mod frame;

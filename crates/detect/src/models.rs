@@ -3,12 +3,10 @@
 //! file whose sha256 differs from the pinned one is refused.
 
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::Error;
 
@@ -112,7 +110,7 @@ impl ModelStore {
         let (entry, path) = self.located(name)?;
         let fail = |reason: String| Error::Model { name: name.into(), reason };
         let bytes = fs::read(&path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
-        expect_sha256(&path, &hex(&Sha256::digest(&bytes)), &entry.sha256).map_err(fail)?;
+        expect_sha256(&path, &obscura_core::digest::sha256_hex(&bytes), &entry.sha256).map_err(fail)?;
         Ok(bytes)
     }
 
@@ -192,23 +190,10 @@ pub fn default_model_dir() -> PathBuf {
     PathBuf::from(option_env!("OBSCURA_MODEL_DIR_DEFAULT").unwrap_or("models"))
 }
 
-/// sha256 of a file as lower-case hex, streamed.
+/// sha256 of a regular file as lowercase hex, streamed (see
+/// [`obscura_core::digest::sha256_file`]).
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut f = fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
-}
-
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    obscura_core::digest::sha256_file_hex(path)
 }
 
 fn verify_sha256(path: &Path, expected: &str) -> Result<(), String> {

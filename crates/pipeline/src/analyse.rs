@@ -122,7 +122,7 @@ impl AnalyseOptions {
 
 /// The detector's numeric settings as a run records them (`settings.thresholds` of the
 /// tracks file and the redaction report).
-pub(crate) fn detector_thresholds(c: &PersonFaceConfig) -> BTreeMap<String, f32> {
+pub fn detector_thresholds(c: &PersonFaceConfig) -> BTreeMap<String, f32> {
     BTreeMap::from([
         ("person_score".to_string(), c.person.score_threshold),
         ("person_nms_iou".to_string(), c.person.nms_iou),
@@ -158,7 +158,7 @@ pub fn builtin_detector(store: &ModelStore, targets: Targets, config: &PersonFac
 /// The tracker settings an analysis of a stream at `fps` runs with: the hold time in seconds
 /// converted to frames (at least `2 * every`), exactly as [`analyse()`] does, so a streaming
 /// run gives the ids `obscura tracks` shows.
-pub fn effective_tracker(options: &AnalyseOptions, fps: Option<f64>) -> TrackerConfig {
+pub(crate) fn effective_tracker(options: &AnalyseOptions, fps: Option<f64>) -> TrackerConfig {
     let mut cfg = options.tracker;
     if let Some(h) = options.hold_seconds {
         let hold = ((h * fps.unwrap_or(25.0)).ceil() as u32).max(2 * options.every_at(fps));

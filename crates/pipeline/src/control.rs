@@ -53,6 +53,7 @@ pub enum Pass {
 
 /// Progress of a run, reported after every frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Progress {
     /// The pass reporting.
     pub pass: Pass,

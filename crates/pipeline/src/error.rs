@@ -106,6 +106,9 @@ pub enum Error {
         /// What is wrong, listing the candidates.
         reason: String,
     },
+    /// A model could not be loaded (the detector or the appearance embedder).
+    #[error(transparent)]
+    Model(#[from] obscura_detect::Error),
     /// The run was cancelled; no output was written.
     #[error("{}: cancelled", input.display())]
     Cancelled {

@@ -1,5 +1,5 @@
 //! People, not track ids: appearance samples of every person track
-//! ([`embed_tracks`], one more decode), identities built from them
+//! ([`pick_samples`] embedded in one more decode), identities built from them
 //! ([`obscura_track::build_identities`]: split at id switches, linked across gaps), and the
 //! per-frame check of the kept person ([`verify_subject`]): a kept box is left visible only on
 //! frames where it is confidently the subject, everything else is masked (fail closed).
@@ -213,6 +213,7 @@ pub struct FrameSpan {
 
 /// The kept people, frame by frame, after the per-frame check.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct SubjectFrames {
     /// Per frame, the (track, box) of a kept person cleared to stay visible.
     pub visible: BTreeMap<u64, Vec<(TrackId, Rect)>>,

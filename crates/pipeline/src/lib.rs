@@ -25,7 +25,7 @@
 //! depend on clip length. The look-ahead is what makes `--every N` and entering people safe:
 //! when a detection frame arrives, the held frames also get each track's box interpolated
 //! between its two detections (on top of the tracker's prediction) and the first box of
-//! every track born there: widened for motion ([`redact::backfill_rect`]) on the `every - 1`
+//! every track born there: widened for motion (by 20% of its width and 10% of its height per frame) on the `every - 1`
 //! frames before it, as it is on the lead-in frames before those (the same lead-in
 //! [`analyse()`] puts in the TrackSet: people entering at the frame edge are visible a few
 //! frames before the detector fires). Ids are the ones
@@ -74,6 +74,7 @@ pub mod policy;
 pub mod redact;
 mod report;
 mod runner;
+mod settings;
 pub mod sheet;
 mod sink;
 pub mod still;
@@ -86,6 +87,7 @@ pub use policy::{Candidate, Decision, Policy, PolicyBuilder};
 pub use redact::{CancelToken, KeepAt, KeepLike, Mode, Pass, Progress, ProgressFn, RedactReport, Redactor, RedactorBuilder, StageTimes};
 pub use identity::{IdentityOptions, SubjectFrames};
 pub use manual::{IdentityEdit, Keyframe, ManualMask, ManualMasks, ManualShape, ReviewEdits};
+pub use settings::{RedactionSettings, ReferencePhoto};
 pub use sheet::contact_sheet;
 pub use sink::{SheetSpec, clock_text};
 pub use still::is_still;

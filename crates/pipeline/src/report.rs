@@ -13,6 +13,7 @@ use crate::subject::SubjectMatch;
 /// Where the time went, summed over the passes of a run, in milliseconds of busy time per
 /// stage (stages overlap in time: they run on different threads).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[non_exhaustive]
 pub struct StageTimes {
     /// Decoding (and converting) frames.
     pub decode_ms: f64,
@@ -42,6 +43,7 @@ pub(crate) fn ms(d: Duration) -> f64 {
 
 /// What a run did, for the CLI's `--json` summary and for logs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct RedactReport {
     /// The input.
     pub input: PathBuf,
@@ -84,4 +86,27 @@ pub struct RedactReport {
     pub matches: Vec<SubjectMatch>,
     /// Models the detector ran.
     pub models: Vec<ModelRecord>,
+}
+
+impl RedactReport {
+    /// Logs the run's size and stage timings at debug level (counts and times only: no
+    /// paths, no track contents).
+    pub(crate) fn log_timings(&self) {
+        let s = &self.stages;
+        tracing::debug!(
+            passes = self.passes,
+            frames = self.frames,
+            width = self.width,
+            height = self.height,
+            every = self.every,
+            seconds = self.seconds,
+            fps = self.fps,
+            decode_ms = s.decode_ms,
+            detect_ms = s.detect_ms,
+            track_policy_ms = s.track_policy_ms,
+            render_ms = s.render_ms,
+            encode_ms = s.encode_ms,
+            "redaction done"
+        );
+    }
 }

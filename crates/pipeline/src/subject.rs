@@ -17,6 +17,7 @@ use crate::keep::{KeepAt, KeepLike};
 
 /// How similar one person is to the reference photo.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct SubjectMatch {
     /// The person: an identity id for videos (see `obscura tracks`), a track id for stills.
     pub track: TrackId,

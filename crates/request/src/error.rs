@@ -32,14 +32,60 @@ pub enum Error {
     /// The audit log could not be written.
     #[error(transparent)]
     Audit(#[from] obscura_audit::Error),
-    /// The redaction of a clip failed (message from the [`crate::ClipRedactor`]).
+    /// The redaction of a clip failed (the [`crate::ClipRedactor`]'s error).
     #[error("redaction of camera {camera} failed: {reason}")]
     Redaction {
         /// The camera.
         camera: String,
         /// What went wrong.
+        reason: RedactionError,
+    },
+}
+
+/// Why the redaction of one clip failed (what a [`crate::ClipRedactor`] returns).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RedactionError {
+    /// A point that picks the subject lies before the request window.
+    #[error("--keep-at {point}: the time lies before the request window")]
+    PointBeforeWindow {
+        /// The point as given.
+        point: String,
+    },
+    /// A reviewer's edits file does not fit the clip (docs/EDITS.md).
+    #[error("edits file: {reason}")]
+    Review {
+        /// What is wrong.
         reason: String,
     },
+    /// The redactor could not be set up (a model, a setting).
+    #[error(transparent)]
+    Setup(obscura_pipeline::Error),
+    /// The pipeline failed on the window clip of a camera. The message names the camera
+    /// rather than the clip (a private temporary) and says that frame numbers and times count
+    /// from the window's start.
+    #[error("{} (frame numbers and times here count from the request window's start, source time {offset})", error.to_string().replace(&window.display().to_string(), &format!("camera {camera}")))]
+    Pipeline {
+        /// The camera.
+        camera: String,
+        /// The window clip the pipeline ran on.
+        window: PathBuf,
+        /// Source time of the window clip's start.
+        offset: obscura_core::Timestamp,
+        /// The pipeline's error.
+        error: obscura_pipeline::Error,
+    },
+    /// The redactor wrote another number of frames than the window holds.
+    #[error("{window} frames in the window but {redacted} redacted")]
+    FrameCount {
+        /// Frames in the window clip.
+        window: u64,
+        /// Frames the redactor reported.
+        redacted: u64,
+    },
+    /// A partner redactor's own failure.
+    #[error(transparent)]
+    Other(Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 impl Error {

@@ -8,16 +8,20 @@
 //!   clips, `report.html` ([`report`]) and a signed manifest whose camera intervals and
 //!   policy are taken from what was actually encoded.
 //! * [`purge`]: retention; deletes packages whose signed expiry date has passed.
-//! * Every export and purge appends an [`obscura_audit`] record.
+//! * [`verify`] and [`open`]: the seal's verification and decryption, each with its audit
+//!   record (a partner calling them leaves the trail `obscura verify` and `obscura open` do).
+//! * Every export, purge, verify and open appends an [`obscura_audit`] record.
 //!
 //! Crash safety: all intermediate files live in a private folder named
 //! `.obscura-tmp-PID-export-N` (see [`obscura_core::atomic::TEMP_PREFIX`]) inside the
 //! output folder or a chosen work folder; it is removed on every return path, and
-//! [`sweep_stale`] (run at the start of every export) removes those of dead processes. The
+//! [`sweep_stale`] (run at the start of every export) removes those no live process holds (by lock, not PID). The
 //! package itself is written atomically by obscura-seal.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod access;
+mod audited;
 mod error;
 mod export;
 pub mod opener;
@@ -27,7 +31,9 @@ mod site;
 mod time;
 mod workdir;
 
-pub use error::Error;
+pub use access::{ClipReview, PipelineRedactor, SubjectPoint};
+pub use audited::{OpenError, Opened, Verification, open, package_entry, verify};
+pub use error::{Error, RedactionError};
 pub use export::{
     CameraInput, ClipRedactor, ClipSummary, Exclusion, ExportOutcome, ExportRequest, RedactionSummary, RequestMode, SealOptions, export,
 };

@@ -14,7 +14,6 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use obscura_core::atomic::PendingFile;
-use sha2::{Digest, Sha256};
 
 use crate::Error;
 use crate::report::base64;
@@ -50,7 +49,7 @@ pub const VENDORED: [Vendored; 2] = [
 ];
 
 fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    obscura_core::digest::sha256_hex(text.as_bytes())
 }
 
 /// Checks every vendored file against its pin (a mismatch means the tree was tampered
@@ -80,7 +79,7 @@ fn vendor_script() -> String {
 
 /// The Content-Security-Policy of the page for the given inline scripts.
 fn csp(scripts: &[&str]) -> String {
-    let hashes: Vec<String> = scripts.iter().map(|s| format!("'sha256-{}'", base64(&Sha256::digest(s.as_bytes())))).collect();
+    let hashes: Vec<String> = scripts.iter().map(|s| format!("'sha256-{}'", base64(&obscura_core::digest::sha256(s.as_bytes())))).collect();
     format!(
         "default-src 'none'; script-src {} 'wasm-unsafe-eval'; style-src 'unsafe-inline'; img-src data: blob:; media-src blob:; frame-src blob:; \
          connect-src 'none'; form-action 'none'; base-uri 'none'",
@@ -141,7 +140,7 @@ mod tests {
         while let Some(a) = rest.find("<script>") {
             let b = rest[a..].find("</script>").unwrap() + a;
             let body = &rest[a + 8..b];
-            let h = format!("'sha256-{}'", base64(&Sha256::digest(body.as_bytes())));
+            let h = format!("'sha256-{}'", base64(&obscura_core::digest::sha256(body.as_bytes())));
             assert!(csp_line.contains(&h), "script {n} not allowed by the CSP");
             rest = &rest[b..];
             n += 1;

@@ -58,7 +58,7 @@ pub fn purge(dir: &Path, dry_run: bool, signer: Option<&SignerPublicKey>, audit:
     paths.sort();
     let mut out = PurgeOutcome::default();
     for path in paths {
-        let sha = obscura_audit::sha256_file(&path).ok();
+        let sha = obscura_core::digest::sha256_file_hex(&path).ok();
         let (result, manifest) = match obscura_seal::verify(&path, signer) {
             Ok(v) => (PurgeResult::Kept, Some(v.manifest)),
             Err(VerifyError::Expired { .. }) => {

@@ -1,9 +1,8 @@
 //! The private work folder of one export and the sweep of those left by dead processes.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
-use obscura_core::atomic::{EphemeralDir, TEMP_PREFIX};
+use obscura_core::atomic::EphemeralDir;
 
 use crate::Error;
 
@@ -31,46 +30,25 @@ impl WorkDir {
     }
 }
 
-fn pid_alive(pid: u32) -> bool {
-    if pid == std::process::id() {
-        return true;
-    }
-    if Path::new("/proc/self").exists() {
-        return Path::new(&format!("/proc/{pid}")).exists();
-    }
-    true // cannot tell: keep it
-}
-
-/// Removes the temporary files and folders (names starting with [`TEMP_PREFIX`] followed by
-/// a process id) in `dir` whose process no longer runs (checked through `/proc`; elsewhere
-/// nothing is removed). Returns what was removed.
+/// Removes the temporary files and folders (names starting with
+/// [`TEMP_PREFIX`](obscura_core::atomic::TEMP_PREFIX)) in `dir`
+/// that no live process holds (decided by their owners' locks, not by process ids: see
+/// [`obscura_core::atomic::sweep_stale_temps`]). A missing `dir` has nothing to sweep.
+/// Returns what was removed.
 pub fn sweep_stale(dir: &Path) -> Result<Vec<PathBuf>, Error> {
-    let mut removed = Vec::new();
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(removed),
-        Err(e) => return Err(Error::io(dir, e)),
-    };
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dir, e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(TEMP_PREFIX) else { continue };
-        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else { continue };
-        if pid_alive(pid) {
-            continue;
-        }
-        let p = entry.path();
-        let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
-        let ok = if is_dir { fs::remove_dir_all(&p).is_ok() } else { fs::remove_file(&p).is_ok() };
-        if ok {
-            removed.push(p);
-        }
+    match obscura_core::atomic::sweep_stale_temps(dir) {
+        Ok(removed) => Ok(removed),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(Error::io(dir, e)),
     }
-    Ok(removed)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
+    use obscura_core::atomic::TEMP_PREFIX;
+
     use super::*;
 
     #[test]

@@ -240,16 +240,8 @@ fn format_float(f: f64, style: FloatStyle) -> String {
     s
 }
 
-/// Lowercase hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
-}
+/// Lowercase hex (allocated once at its final size: no stray copy of a secret).
+pub(crate) use obscura_core::digest::hex;
 
 /// Decodes lowercase hex of exactly `N` bytes.
 pub(crate) fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {

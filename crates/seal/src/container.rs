@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use hkdf::Hkdf;
 use obscura_core::atomic::PendingFile;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::canonical::{from_canonical, hex, unhex, unhex_vec};
@@ -138,7 +138,7 @@ fn check_structure(version: u32, header: &Header, header_bytes: &[u8], m: &Manif
     if m.export_id != header.export_id {
         return d("manifest belongs to another export (export id differs)");
     }
-    if hex(&Sha256::digest(header_bytes)) != m.header_sha256 {
+    if obscura_core::digest::sha256_hex(header_bytes) != m.header_sha256 {
         return d("manifest belongs to another header (header hash differs)");
     }
     if !header.chunk_size.is_power_of_two() || !(64..=16 << 20).contains(&header.chunk_size) {
@@ -454,6 +454,7 @@ pub fn open_with(path: &Path, identity: &Identity, out_dir: &Path, options: &Ope
 /// folder, not yet visible there: [`DecryptedExport::publish`] names them; dropping the
 /// value discards them (nothing was ever named).
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct DecryptedExport {
     /// The signed manifest.
     pub manifest: Manifest,

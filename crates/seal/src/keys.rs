@@ -7,7 +7,6 @@ use std::path::Path;
 
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
-use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::Error;
@@ -22,7 +21,7 @@ pub(crate) fn random<const N: usize>() -> Result<[u8; N], Error> {
 
 /// Fingerprint of a public key: hex of SHA-256 of its 32 raw bytes.
 pub(crate) fn fingerprint(key: &[u8; 32]) -> String {
-    hex(&Sha256::digest(key))
+    obscura_core::digest::sha256_hex(key)
 }
 
 /// Something that can sign a manifest with Ed25519: a local [`SigningKey`], or a partner's

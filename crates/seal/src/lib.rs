@@ -30,6 +30,7 @@ mod keys;
 mod manifest;
 mod seal;
 mod stream;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod trust;
 

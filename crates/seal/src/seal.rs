@@ -6,7 +6,6 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use obscura_core::atomic::PendingFile;
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::canonical::{hex, to_canonical};
@@ -359,7 +358,7 @@ impl<'a> SealBuilder<'a> {
         let manifest = Manifest {
             format_version: self.version,
             export_id: hex(&export_id),
-            header_sha256: hex(&Sha256::digest(&header_bytes)),
+            header_sha256: obscura_core::digest::sha256_hex(&header_bytes),
             created: crate::date::now_rfc3339(),
             expires: self.expires.map(|d| d.to_string()),
             reference: self.reference.clone(),
@@ -421,9 +420,7 @@ fn floats_to_decimal_strings(v: &mut serde_json::Value) {
     }
 }
 
-/// SHA-256 of a file, streamed.
+/// SHA-256 of a regular file, streamed.
 pub(crate) fn sha256_file(path: &Path) -> Result<[u8; 32], Error> {
-    let f = File::open(path).map_err(|e| Error::io(path, e))?;
-    let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
-    crate::stream::hash_exact(f, len).map_err(|e| Error::io(path, e))
+    obscura_core::digest::sha256_file(path).map_err(|e| Error::io(path, e))
 }

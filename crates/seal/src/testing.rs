@@ -1,4 +1,4 @@
-//! Support for test vectors and fuzz seeds: rewriting an export's manifest and signing it
+//! (Only with the `testing` feature.) Support for test vectors and fuzz seeds: rewriting an export's manifest and signing it
 //! again, to build exports that are validly signed yet wrong in another way (non-canonical
 //! manifest, unsafe payload name, replayed ids). Anyone holding a signing key can do this
 //! anyway; verifiers must not rely on signers being well-behaved, which is what these
@@ -49,6 +49,5 @@ pub fn resign(export: &[u8], signer: &dyn Signer, edit: impl FnOnce(&[u8]) -> Ve
 
 /// SHA-256 (so generators need no hashing dependency of their own).
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).into()
+    obscura_core::digest::sha256(bytes)
 }

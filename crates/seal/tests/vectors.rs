@@ -83,7 +83,7 @@ fn check_folder(folder: &str, at_least: usize, format: u16) -> BTreeSet<String> 
             assert!(!payloads.is_empty());
             for (name, sha) in &payloads {
                 let data = fs::read(out.join(name)).unwrap();
-                let hex: String = obscura_seal::testing::sha256(&data).iter().map(|b| format!("{b:02x}")).collect();
+                let hex: String = obscura_core::digest::sha256(&data).iter().map(|b| format!("{b:02x}")).collect();
                 assert_eq!(&hex, sha, "{}: payload {name}", path.display());
             }
             assert_eq!(fs::read_dir(&out).unwrap().count(), payloads.len());

@@ -29,7 +29,7 @@ pub(crate) trait Masker {
 /// The box masked on the frames held before a track's first detection, `frames_back` frames
 /// earlier: its first box widened by 20% of its width and 10% of its height per side and per
 /// frame, for the motion it may have had (a walker covers about a body width per second).
-pub fn backfill_rect(r: Rect, frames_back: u64) -> Rect {
+pub(crate) fn backfill_rect(r: Rect, frames_back: u64) -> Rect {
     let d = frames_back as f32;
     Rect::new(r.x - 0.2 * r.w * d, r.y - 0.1 * r.h * d, r.w * (1.0 + 0.4 * d), r.h * (1.0 + 0.2 * d))
 }

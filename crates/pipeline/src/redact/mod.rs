@@ -31,11 +31,10 @@ mod builder;
 mod two_pass;
 
 pub use builder::RedactorBuilder;
+use crate::analyse::effective_tracker;
 // The types a run takes and gives live in their own modules; their old paths still work.
-pub use crate::analyse::effective_tracker;
 pub use crate::control::{CancelToken, Mode, Pass, Progress, ProgressFn};
 pub use crate::keep::{KeepAt, KeepLike};
-pub use crate::masker::backfill_rect;
 pub use crate::report::{RedactReport, StageTimes};
 
 /// The redaction pipeline, built by [`RedactorBuilder`]. One redactor runs one file at a
@@ -133,6 +132,16 @@ impl Redactor {
     /// Redacts the video `input` into `output` (H.264 MP4, written atomically). Nothing is
     /// written when any stage fails or the run is cancelled.
     pub fn redact(&mut self, input: &Path, output: &Path) -> Result<RedactReport, Error> {
+        let result = self.redact_run(input, output);
+        match &result {
+            Ok(rep) => rep.log_timings(),
+            // The variant only: messages name files.
+            Err(e) => tracing::debug!(error_kind = ?std::mem::discriminant(e), "redaction failed"),
+        }
+        result
+    }
+
+    fn redact_run(&mut self, input: &Path, output: &Path) -> Result<RedactReport, Error> {
         let start = Instant::now();
         self.analysis_stages = None;
         if same_file(input, output) {

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::request::{CameraInput, ClipRedactor, ClipSummary, ExportRequest};
 use super::sources::{Source, interval, resolve};
-use crate::Error;
+use crate::{Error, RedactionError};
 use crate::report::{self, CameraReport};
 use crate::time::WallTime;
 use crate::workdir::WorkDir;
@@ -107,7 +107,7 @@ pub(super) fn access_clip(
     let s = red.redact(&cam.name, &p.path, &dest, p.first_pts).map_err(|reason| Error::Redaction { camera: cam.name.clone(), reason })?;
     let _ = fs::remove_file(&p.path);
     if s.frames != p.frames {
-        return Err(Error::Redaction { camera: cam.name.clone(), reason: format!("{} frames in the window but {} redacted", p.frames, s.frames) });
+        return Err(Error::Redaction { camera: cam.name.clone(), reason: RedactionError::FrameCount { window: p.frames, redacted: s.frames } });
     }
     kept_all.extend(s.kept_tracks.iter().copied());
     for (n, h) in &s.models {
@@ -145,7 +145,7 @@ impl Gathered {
                 clip_starts.insert(name.clone(), json!(w.to_string()));
             }
             on_step(&format!("camera {}: hashing and thumbnailing {name}", cam.name));
-            let sha256 = obscura_audit::sha256_file(&path).map_err(|e| Error::io(&path, e))?;
+            let sha256 = obscura_core::digest::sha256_file_hex(&path).map_err(|e| Error::io(&path, e))?;
             let t = report::thumbnails(&path, 3, 240)?;
             thumbs.push(t);
             clips.push(ClipSummary { name: name.clone(), camera: cam.name.clone(), range, frames, sha256, masked_persons: masked, start_wall });

@@ -5,6 +5,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use obscura_audit::{Action, AuditLog, Entry};
 use obscura_media::{EncoderSettings, Preset};
@@ -94,20 +95,29 @@ fn export_inner(
     out: &Path,
     on_step: &mut dyn FnMut(&str),
 ) -> Result<ExportOutcome, Error> {
+    // Stage timings at debug: counts, indexes and milliseconds only (no names, paths or times
+    // of the request, which can identify the data subject).
+    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
     validate(req, redactor.is_some())?;
     let (work, swept) = prepare_work(req, out)?;
+    tracing::debug!(mode = req.mode.as_str(), cameras = req.cameras.len(), swept = swept.len(), ms = ms(t), "export: prepared");
 
+    let t = Instant::now();
     let mut sources = Vec::new();
     for cam in &req.cameras {
         on_step(&format!("reading camera {} ({})", cam.name, cam.path.display()));
         sources.push(probe_source(cam)?);
     }
 
+    tracing::debug!(ms = ms(t), "export: sources probed");
+
     // The intermediate window cut of an access request: near-lossless, fast.
     let intermediate = EncoderSettings::builder().crf(10).preset(Preset::Ultrafast).audio(req.encoder.audio()).build()?;
     let mut g = Gathered::default();
     check_exclusions(req, &sources)?;
     for (ci, (cam, src)) in req.cameras.iter().zip(&sources).enumerate() {
+        let t = Instant::now();
         let window_set = window_of(req, cam, src)?;
         let (included, cam_clips) = match req.mode {
             RequestMode::Erasure => clips::erasure_clips(req, ci, cam, src, &window_set, &work, &mut g, on_step)?,
@@ -117,13 +127,17 @@ fn export_inner(
             }
         };
         g.record_camera(cam, src, included, cam_clips, on_step)?;
+        tracing::debug!(camera_index = ci, clips = g.clips.len(), ms = ms(t), "export: camera done");
     }
     if g.clips.is_empty() {
         return Err(Error::invalid("erasure request", "the exclusions cover all footage of every camera: nothing to export"));
     }
 
+    let t = Instant::now();
     let policy = package::policy_and_words(req, redactor.as_deref(), &mut g);
-    package::seal_package(req, seal, out, &sources, g, policy, (work, swept), on_step)
+    let sealed = package::seal_package(req, seal, out, &sources, g, policy, (work, swept), on_step);
+    tracing::debug!(ok = sealed.is_ok(), ms = ms(t), "export: package sealed");
+    sealed
 }
 
 /// Checks the output (its folder exists, it does not), sweeps stale temporaries of dead

@@ -109,6 +109,6 @@ pub(super) fn seal_package(
     b = b.add_payload_bytes("report.html", "text/html", html.into_bytes());
     let manifest = b.write_to(out)?;
     drop(work); // plaintext intermediates gone before we report success
-    let package_sha256 = obscura_audit::sha256_file(out).map_err(|e| Error::io(out, e))?;
+    let package_sha256 = obscura_core::digest::sha256_file_hex(out).map_err(|e| Error::io(out, e))?;
     Ok(ExportOutcome { package: out.to_path_buf(), package_sha256, manifest, clips, audit: None, swept })
 }

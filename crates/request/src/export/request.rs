@@ -8,7 +8,7 @@ use obscura_core::{Interval, Timestamp};
 use obscura_media::EncoderSettings;
 use obscura_seal::{Date, Manifest, Passphrase, RecipientPublicKey, RedactionPolicy, Signer};
 
-use crate::Error;
+use crate::{Error, RedactionError};
 use crate::site::ReportOptions;
 use crate::time::{TimeRef, WallTime};
 
@@ -108,12 +108,12 @@ pub struct RedactionSummary {
     pub models: Vec<(String, String)>,
 }
 
-/// Masks everyone but the data subject in one clip. Implemented by the CLI over
-/// `obscura_pipeline::Redactor`; partners can plug their own.
+/// Masks everyone but the data subject in one clip. [`crate::PipelineRedactor`] implements
+/// it over `obscura_pipeline::Redactor`; partners can plug their own.
 pub trait ClipRedactor {
     /// Masks `input` (the request window of `camera`, cut frame-exactly; its time 0 is
     /// source time `offset`) into `output` (H.264 MP4, must be written atomically).
-    fn redact(&mut self, camera: &str, input: &Path, output: &Path, offset: Timestamp) -> Result<RedactionSummary, String>;
+    fn redact(&mut self, camera: &str, input: &Path, output: &Path, offset: Timestamp) -> Result<RedactionSummary, RedactionError>;
     /// The redaction policy in plain words, one sentence per entry (for the report).
     fn describe(&self) -> Vec<String>;
     /// The policy for the signed manifest (thresholds, styles, extra); models and kept
@@ -167,6 +167,7 @@ pub struct SealOptions<'a> {
 
 /// One exported clip.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ClipSummary {
     /// Payload name.
     pub name: String,
@@ -185,8 +186,9 @@ pub struct ClipSummary {
     pub start_wall: Option<WallTime>,
 }
 
-/// What [`export`] produced.
+/// What [`export`](crate::export()) produced.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ExportOutcome {
     /// The package.
     pub package: PathBuf,

@@ -33,7 +33,7 @@ pub(super) fn probe_source(cam: &CameraInput) -> Result<Source, Error> {
     };
     let span = Interval::new(start, end).map_err(|e| Error::invalid(format!("camera {} ({})", cam.name, cam.path.display()), e.to_string()))?;
     let start_wall = info.creation_time.as_deref().and_then(parse_creation_time);
-    let sha256 = obscura_audit::sha256_file(&cam.path).map_err(|e| Error::io(&cam.path, e))?;
+    let sha256 = obscura_core::digest::sha256_file_hex(&cam.path).map_err(|e| Error::io(&cam.path, e))?;
     let file_name = cam.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     Ok(Source { sha256, span, start_wall, file_name })
 }
