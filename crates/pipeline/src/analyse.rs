@@ -3,71 +3,28 @@
 //! predicted between detections, or held after a miss), so a renderer can mask each
 //! frame from the TrackSet alone.
 //!
-//! Decoding runs on its own thread and feeds frames through a bounded channel while this
-//! thread runs inference and tracking.
+//! One analysis path: [`analyse()`] and the first pass of a [`crate::Redactor`] run the same
+//! pass (the streaming runner with a recording live masker and no encoder), so both give the
+//! same tracks and ids.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
 
-use obscura_core::{Detection, Frame, ObjectClass, Timestamp};
+use obscura_core::Timestamp;
 use obscura_detect::models::{ModelStore, sha256_file};
 use obscura_detect::{Detector, FaceDetector, PersonFaceConfig, PersonFaceDetector, PersonScan, YoloxDetector};
 use obscura_media::{DecodeOptions, Decoder, VideoInfo};
 use obscura_track::{AnalysisSettings, ModelRecord, SourceInfo, TrackSet, TrackSetBuilder, Tracker, TrackerConfig};
 
+use crate::control::{CancelToken, Pass, Progress};
 use crate::error::{At, Error, Stage};
-use crate::redact::effective_tracker;
-
-/// What to look for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Targets {
-    /// Whole persons (the primary mask).
-    pub person: bool,
-    /// Faces (an extra layer; linked to their person track).
-    pub face: bool,
-}
-
-impl Targets {
-    /// Persons and faces.
-    pub const ALL: Targets = Targets { person: true, face: true };
-
-    /// Parses `person,face` (either or both).
-    pub fn parse(s: &str) -> Result<Self, Error> {
-        let mut t = Targets { person: false, face: false };
-        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            match part {
-                "person" | "persons" => t.person = true,
-                "face" | "faces" => t.face = true,
-                other => return Err(Error::InvalidSetting { name: "targets", value: other.into(), reason: "expected person and/or face".into() }),
-            }
-        }
-        if !t.person && !t.face {
-            return Err(Error::InvalidSetting { name: "targets", value: s.into(), reason: "name at least one of person, face".into() });
-        }
-        Ok(t)
-    }
-
-    /// The classes, in order.
-    pub fn classes(&self) -> Vec<ObjectClass> {
-        let mut v = Vec::new();
-        if self.person {
-            v.push(ObjectClass::Person);
-        }
-        if self.face {
-            v.push(ObjectClass::Face);
-        }
-        v
-    }
-
-    /// Whether `c` is one of the targets.
-    pub fn includes(&self, c: ObjectClass) -> bool {
-        match c {
-            ObjectClass::Person => self.person,
-            ObjectClass::Face => self.face,
-            ObjectClass::Other(_) => false,
-        }
-    }
-}
+use crate::masker::LiveMasker;
+use crate::policy::Policy;
+use crate::report::{StageTimes, ms};
+use crate::runner::run_pass;
+pub use crate::targets::Targets;
 
 /// Settings of an analysis.
 #[derive(Debug, Clone, PartialEq)]
@@ -198,89 +155,129 @@ pub fn builtin_detector(store: &ModelStore, targets: Targets, config: &PersonFac
     })
 }
 
+/// The tracker settings an analysis of a stream at `fps` runs with: the hold time in seconds
+/// converted to frames (at least `2 * every`), exactly as [`analyse()`] does, so a streaming
+/// run gives the ids `obscura tracks` shows.
+pub fn effective_tracker(options: &AnalyseOptions, fps: Option<f64>) -> TrackerConfig {
+    let mut cfg = options.tracker;
+    if let Some(h) = options.hold_seconds {
+        let hold = ((h * fps.unwrap_or(25.0)).ceil() as u32).max(2 * options.every_at(fps));
+        cfg.hold_frames = hold;
+        cfg.max_lost_frames = cfg.max_lost_frames.max(2 * hold);
+    }
+    cfg
+}
+
+/// The streaming masker for a stream described by `info`: the detection interval, tracker and
+/// lead-in of `options`, the targets of `options` (a redactor's are its policy's). With
+/// `policy` `None` it only analyses (see [`LiveMasker`]); `record` keeps a [`TrackSetBuilder`]
+/// with the same lead-in [`analyse()`] gives its TrackSet.
+pub(crate) fn live_masker<'a>(
+    input: &'a Path,
+    detector: &'a mut dyn Detector,
+    options: &AnalyseOptions,
+    policy: Option<&'a Policy>,
+    info: &VideoInfo,
+    record: bool,
+) -> Result<(LiveMasker<'a>, TrackerConfig), Error> {
+    let fps = fps_of(info);
+    let cfg = effective_tracker(options, fps);
+    let tracker = Tracker::new(cfg).map_err(|e| Error::InvalidSetting { name: "tracker", value: format!("{cfg:?}"), reason: e.to_string() })?;
+    let masker = LiveMasker {
+        input,
+        detector,
+        tracker,
+        policy,
+        targets: options.targets,
+        every: u64::from(options.every_at(fps)),
+        lead_in: options.lead_in_frames(fps),
+        held: VecDeque::new(),
+        last_detected: HashMap::new(),
+        seen: BTreeMap::new(),
+        untracked: 0,
+        // The same lead-in `analyse` gives its TrackSet.
+        record: record.then(|| TrackSetBuilder::new().with_lead_in(options.lead_in_frames(fps))),
+        detect_time: Duration::ZERO,
+    };
+    Ok((masker, cfg))
+}
+
+/// How an analysis pass runs: queue depth, frame limit, cancellation, progress and the pass
+/// numbering reported.
+pub(crate) struct PassControl<'a> {
+    pub(crate) queue: usize,
+    pub(crate) max_frames: Option<u64>,
+    pub(crate) cancel: &'a CancelToken,
+    pub(crate) progress: Option<&'a (dyn Fn(&Progress) + Sync)>,
+    pub(crate) passes: u32,
+}
+
+/// What an analysis pass produced: the tracks, each frame's PTS, and the busy time per stage.
+pub(crate) struct Analysis {
+    pub(crate) set: TrackSet,
+    pub(crate) pts: Vec<(u64, Timestamp)>,
+    pub(crate) stages: StageTimes,
+}
+
+/// The one analysis path: decodes `dec` (opened on `input`), detects on the schedule of
+/// `options` (its targets only), tracks, and returns the [`TrackSet`] with the source, the
+/// settings and the models recorded.
+pub(crate) fn analysis_pass(input: &Path, dec: &mut Decoder, detector: &mut dyn Detector, options: &AnalyseOptions, control: PassControl<'_>) -> Result<Analysis, Error> {
+    let info = dec.info().clone();
+    let sha256 = if options.hash_source { Some(sha256_file(input).map_err(|e| Error::stage(input, Stage::Decode, At::NONE, e))?) } else { None };
+    let models: Vec<ModelRecord> = detector.models().into_iter().map(|m| ModelRecord { name: m.name, sha256: m.sha256 }).collect();
+    let (mut masker, tracker_cfg) = live_masker(input, detector, options, None, &info, true)?;
+    let outcome = run_pass(input, dec, &mut masker, None, control.queue, control.max_frames, control.cancel, control.progress, (Pass::Analyse, 1, control.passes))?;
+    if control.cancel.is_cancelled() {
+        return Err(Error::Cancelled { input: input.to_path_buf() });
+    }
+    let builder = masker.record.take().expect("recording");
+    let mut stages = outcome.stages;
+    stages.detect_ms = ms(masker.detect_time);
+    stages.track_policy_ms -= stages.detect_ms;
+    drop(masker);
+    let fps = fps_of(&info);
+    let source = SourceInfo {
+        path: input.display().to_string(),
+        sha256,
+        width: info.width,
+        height: info.height,
+        frames: outcome.frames,
+        time_base: info.time_base.to_string(),
+        fps: fps.unwrap_or(0.0),
+    };
+    let settings = AnalysisSettings {
+        every: options.every_at(fps),
+        targets: options.targets.classes(),
+        tracker: tracker_cfg,
+        thresholds: detector_thresholds(&options.detector),
+        models,
+    };
+    Ok(Analysis { set: builder.finish(source, settings, info.time_base), pts: outcome.pts, stages })
+}
+
 /// Analyses `input` with `detector` and returns every track. `progress(done, total)` is
-/// called after each frame (`total` is the container's frame count when known).
+/// called after each frame (`total` is the container's frame count when known), from the
+/// pass's render thread.
 pub fn analyse(
     input: &Path,
     detector: &mut dyn Detector,
     options: &AnalyseOptions,
-    mut progress: impl FnMut(u64, Option<u64>),
+    progress: impl FnMut(u64, Option<u64>) + Send,
 ) -> Result<TrackSet, Error> {
     options.validate()?;
-    let path = input.to_path_buf();
-    let fail = |stage: Stage, at: At, e: Box<dyn std::error::Error + Send + Sync>| Error::stage(path.clone(), stage, at, e);
-    let decoder = Decoder::open(input, &DecodeOptions::default()).map_err(|e| fail(Stage::Decode, At::NONE, e.into()))?;
-    let info = decoder.info().clone();
-    let fps = fps_of(&info);
-    let options = &options.resolved(fps);
-    let every = u64::from(options.every);
-    let tracker_cfg = effective_tracker(options, fps);
-    let mut tracker = Tracker::new(tracker_cfg).map_err(|e| Error::InvalidSetting { name: "tracker", value: format!("{tracker_cfg:?}"), reason: e.to_string() })?;
-
-    let sha256 = if options.hash_source { Some(sha256_file(input).map_err(|e| fail(Stage::Decode, At::NONE, e.into()))?) } else { None };
-
-    let (tx, rx) = crossbeam_channel::bounded::<Result<Frame, obscura_media::Error>>(4);
-    let total = info.frame_count;
-    // People entering at the frame edge are visible a few frames before the detector fires.
-    let mut builder = TrackSetBuilder::new().with_lead_in(options.lead_in_frames(fps));
-    let mut frames = 0u64;
-    let mut last_pts: Option<Timestamp> = None;
-    let result = std::thread::scope(|s| -> Result<(), Error> {
-        s.spawn(move || {
-            let mut decoder = decoder;
-            loop {
-                match decoder.next_frame() {
-                    Ok(Some(f)) => {
-                        if tx.send(Ok(f)).is_err() {
-                            return;
-                        }
-                    }
-                    Ok(None) => return,
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return;
-                    }
-                }
-            }
-        });
-        let rx = rx; // owned here: dropped on early return, which stops the decoding thread
-        for item in rx.iter() {
-            let frame = item.map_err(|e| fail(Stage::Decode, At { frame: Some(frames), time: last_pts }, e.into()))?;
-            let at = At::frame(frame.index, frame.pts);
-            let dets: Option<Vec<Detection>> = if frame.index % every == 0 {
-                let all = detector.detect(&frame).map_err(|e| fail(Stage::Detect, at, e.into()))?;
-                Some(all.into_iter().filter(|d| options.targets.includes(d.class)).collect())
-            } else {
-                None
-            };
-            let update = tracker.step(frame.index, dets.as_deref()).map_err(|e| fail(Stage::Track, at, e.into()))?;
-            builder.push(&update, frame.pts);
-            frames += 1;
-            last_pts = Some(frame.pts);
-            progress(frames, total);
+    let mut dec = Decoder::open(input, &DecodeOptions::default()).map_err(|e| Error::stage(input, Stage::Decode, At::NONE, e))?;
+    let progress = Mutex::new(progress);
+    let report = |p: &Progress| {
+        if let Ok(mut f) = progress.lock() {
+            f(p.frames_done, p.frames_total);
         }
-        Ok(())
-    });
-    result?;
-    if frames == 0 {
-        return Err(fail(Stage::Decode, At::NONE, "the file has no video frames".into()));
+    };
+    let cancel = CancelToken::new();
+    let control = PassControl { queue: 4, max_frames: None, cancel: &cancel, progress: Some(&report), passes: 1 };
+    let analysis = analysis_pass(input, &mut dec, detector, options, control)?;
+    if analysis.set.source.frames == 0 {
+        return Err(Error::stage(input, Stage::Decode, At::NONE, "the file has no video frames"));
     }
-    let source = SourceInfo {
-        path: path.display().to_string(),
-        sha256,
-        width: info.width,
-        height: info.height,
-        frames,
-        time_base: info.time_base.to_string(),
-        fps: fps.unwrap_or(0.0),
-    };
-    let thresholds = detector_thresholds(&options.detector);
-    let settings = AnalysisSettings {
-        every: options.every,
-        targets: options.targets.classes(),
-        tracker: tracker_cfg,
-        thresholds,
-        models: detector.models().into_iter().map(|m| ModelRecord { name: m.name, sha256: m.sha256 }).collect(),
-    };
-    Ok(builder.finish(source, settings, info.time_base))
+    Ok(analysis.set)
 }

@@ -15,7 +15,7 @@ use obscura_track::{IdentityConfig, IdentityId, Sample, TrackId, TrackSet, build
 use serde::Serialize;
 
 use crate::error::{At, Error, Stage};
-use crate::redact::{CancelToken, Pass, Progress, ProgressFn};
+use crate::control::{CancelToken, Pass, Progress, ProgressFn};
 
 /// Settings of the appearance analysis and of the per-frame check.
 #[derive(Debug, Clone, Copy, PartialEq)]

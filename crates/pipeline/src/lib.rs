@@ -63,13 +63,19 @@
 #![forbid(unsafe_code)]
 
 pub mod analyse;
+mod control;
 mod error;
 pub mod identity;
+mod keep;
+mod masker;
 pub mod policy;
 pub mod redact;
+mod report;
+mod runner;
 pub mod sheet;
 pub mod still;
 pub mod subject;
+mod targets;
 
 pub use analyse::{AUTO_DETECT_RATE, AnalyseOptions, Targets, analyse, builtin_detector};
 pub use error::{At, Cause, Error, Stage};

@@ -70,7 +70,7 @@ pub fn subtract(r: Rect, holes: &[Rect]) -> Vec<Rect> {
 
 /// Which classes are masked: the analysis [`Targets`] (persons, faces). Boxes of other
 /// classes (a partner detector's) are always masked unless kept: fail closed.
-pub use crate::analyse::Targets;
+pub use crate::targets::Targets;
 
 /// Whether boxes of `class` are masked under `targets`.
 pub fn masks_class(targets: Targets, class: ObjectClass) -> bool {

@@ -14,7 +14,8 @@ use obscura_track::{TrackId, Tracker};
 
 use crate::error::{At, Error, Stage};
 use crate::policy::Candidate;
-use crate::redact::{RedactReport, Redactor};
+use crate::redact::Redactor;
+use crate::report::RedactReport;
 use crate::subject::{SubjectMatch, frame_from_image};
 
 /// Whether `path` names a still image the pipeline handles (`.jpg`, `.jpeg`, `.png`).

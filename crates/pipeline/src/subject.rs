@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::error::{At, Error, Stage};
 use crate::identity::Appearance;
-use crate::redact::{KeepAt, KeepLike};
+use crate::keep::{KeepAt, KeepLike};
 
 /// How similar one person is to the reference photo.
 #[derive(Debug, Clone, PartialEq, Serialize)]
