@@ -43,6 +43,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let appearance = identify(source, &mut set, &mut embedder, &options, &decode, None, &cancel, None, (Pass::Embed, 1, 2))?;
     let persons = set.tracks.iter().filter(|t| t.class == ObjectClass::Person).count();
     println!("person tracks: {persons}, identities: {}", set.identities.len());
+    if std::env::var_os("DIAG_IDENTITIES").is_some() {
+        for i in &set.identities {
+            let samples: usize = i.tracklets.iter().map(|t| t.samples).sum();
+            let dets: usize = i.tracklets.iter().map(|t| set.track(t.track).map_or(0, |r| r.boxes.iter().filter(|b| !b.predicted && b.frame >= t.first_frame && b.frame <= t.last_frame).count())).sum();
+            println!("identity {}: frames {}-{} tracklets {} samples {samples} detected {dets} {:?}", i.id, i.first_frame, i.last_frame, i.tracklets.len(), i.tracklets.iter().map(|t| (t.track, t.first_frame, t.last_frame)).collect::<Vec<_>>());
+        }
+    }
     let fps = if set.source.fps > 0.0 { set.source.fps } else { 25.0 };
     let pts: Vec<(u64, Timestamp)> = (0..set.source.frames).map(|f| (f, Timestamp::parse(&format!("{:.6}", f as f64 / fps)).expect("time"))).collect();
     let (id, seed) = obscura::pipeline::subject::select_at(source, &set, &pts, &at)?;
