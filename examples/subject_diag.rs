@@ -65,6 +65,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let subj = set.identity(id).expect("kept identity");
     println!("kept person {id}: {} tracklets {:?}; also checked: {:?}", subj.tracklets.len(), subj.tracklets.iter().map(|t| (t.track, t.first_frame, t.last_frame)).collect::<Vec<_>>(), references.keys().filter(|k| **k != id).collect::<Vec<_>>());
     let frames = verify_subject(source, &set, &references, &appearance, &mut embedder, &options, &decode, None, &cancel, None, (Pass::Verify, 2, 2))?;
+    if let Ok(spec) = std::env::var("DIAG_SCORES") {
+        // DIAG_SCORES=FIRST-LAST: every check of the kept boxes on those frames.
+        let (a, b) = spec.split_once('-').map(|(a, b)| (a.parse::<u64>().unwrap_or(0), b.parse::<u64>().unwrap_or(0))).unwrap_or((0, 0));
+        for ((f, t), c) in frames.checks.range((a, 0)..=(b, u64::MAX)) {
+            println!("  check frame {f} track {t}: own {:.2} other {:.2} confident {} neighbours {} steady {} bridged {}", c.own, c.other, c.confident, c.neighbours, c.steady, c.bridged);
+        }
+    }
     let mut causes: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     // Boxes of others over her cleared box, to embed: frame -> (track, box, coverage by her box).
     let mut over: BTreeMap<u64, Vec<(u64, Rect, f32, bool)>> = BTreeMap::new();

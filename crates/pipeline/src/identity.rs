@@ -49,6 +49,11 @@ pub struct IdentityOptions {
     /// of them, or the held box of such a track) when its own crop passes the check (a
     /// detected box) or its track's last detection did (a held box); it stays visible.
     pub duplicate_inside: f32,
+    /// A box that misses the similarity or neighbour test but still looks like the person (at
+    /// least `verify_neighbours`, by the margin) stays visible when confident, steady boxes of
+    /// the same tracklet lie within this many frames before and after it and it moves
+    /// steadily (3; 0: off).
+    pub bridge_frames: u64,
 }
 
 impl Default for IdentityOptions {
@@ -64,6 +69,7 @@ impl Default for IdentityOptions {
             verify_neighbours: 0.45,
             max_jump: 0.5,
             duplicate_inside: 0.9,
+            bridge_frames: 3,
         }
     }
 }
@@ -249,12 +255,15 @@ pub struct BoxCheck {
     pub neighbours: bool,
     /// Whether the box moved plausibly from the frame before.
     pub steady: bool,
+    /// Whether it failed a test narrowly but lies in a short dip between frames cleared
+    /// outright (see [`IdentityOptions::bridge_frames`]).
+    pub bridged: bool,
 }
 
 impl BoxCheck {
     /// Whether the box stays visible.
     pub fn passed(&self) -> bool {
-        self.confident && self.neighbours && self.steady
+        (self.confident && self.neighbours && self.steady) || self.bridged
     }
 }
 
@@ -367,10 +376,42 @@ pub fn verify_subject(
             let (a, b) = (p.center(), rect.center());
             ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt() <= options.max_jump * rect.h.max(p.h)
         });
-        out.checks.insert((f, track), BoxCheck { identity: iid, own, other, confident, neighbours: before && after, steady });
-        if confident && before && after && steady {
-            out.visible.entry(f).or_default().push((track, *rect));
-            out.min_visible_similarity = out.min_visible_similarity.min(own);
+        out.checks.insert((f, track), BoxCheck { identity: iid, own, other, confident, neighbours: before && after, steady, bridged: false });
+    }
+    // A short dip between confident frames of the same tracklet: a box that still looks like
+    // the person (at least `verify_neighbours`, by the margin over anyone else) and moves
+    // steadily from the frame before and to the frame after, with confident, steady boxes
+    // within `bridge_frames` on both sides. An id switch does not come back, so the frames
+    // next to it are not bridged.
+    let strict = |iid: IdentityId, track: TrackId, g: u64| out.checks.get(&(g, track)).is_some_and(|c| c.identity == iid && c.confident && c.steady);
+    let jump_ok = |a: &Rect, b: &Rect| {
+        let (p, q) = (a.center(), b.center());
+        ((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt() <= options.max_jump * a.h.max(b.h)
+    };
+    let mut bridged: Vec<(u64, TrackId)> = Vec::new();
+    for (&(iid, track, f), rect) in &boxes {
+        let Some(c) = out.checks.get(&(f, track)) else { continue };
+        if c.passed() || c.own < options.verify_neighbours || c.own < c.other + options.verify_margin {
+            continue;
+        }
+        let moves = |g: u64| boxes.get(&(iid, track, g)).is_some_and(|n| jump_ok(n, rect));
+        let k = options.bridge_frames;
+        let before = (1..=k).filter_map(|d| f.checked_sub(d)).any(|g| strict(iid, track, g));
+        let after = (1..=k).any(|d| strict(iid, track, f + d));
+        if k > 0 && before && after && f.checked_sub(1).is_some_and(moves) && moves(f + 1) {
+            bridged.push((f, track));
+        }
+    }
+    for (f, track) in bridged {
+        if let Some(c) = out.checks.get_mut(&(f, track)) {
+            c.bridged = true;
+        }
+    }
+    for (&(f, track), c) in &out.checks {
+        if c.passed() {
+            let rect = boxes[&(c.identity, track, f)];
+            out.visible.entry(f).or_default().push((track, rect));
+            out.min_visible_similarity = out.min_visible_similarity.min(c.own);
         }
     }
     // The subject's duplicates: boxes of other tracks inside a cleared box of theirs.
