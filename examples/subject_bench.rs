@@ -19,8 +19,11 @@
 //! - The subject counts as *visible* on a frame when at least half of her box is unhidden.
 //!
 //! ```text
-//! cargo run --release --example subject_bench -- REF.json SOURCE REDACTED KEYS.txt [--montage OUT.ppm] [--list]
+//! cargo run --release --example subject_bench -- REF.json SOURCE REDACTED KEYS.txt [--montage OUT.ppm] [--list] [--gt OUT.txt]
 //! ```
+//!
+//! `--gt OUT.txt` writes her reference box and visible share on each counted frame
+//! (`frame x y w h visible`), for `examples/subject_diag.rs` to explain the misses.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -226,8 +229,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         args.drain(i..(i + 2).min(args.len()));
         p
     });
+    let gt_out = args.iter().position(|a| a == "--gt").map(|i| {
+        let p = PathBuf::from(args.get(i + 1).cloned().unwrap_or_default());
+        args.drain(i..(i + 2).min(args.len()));
+        p
+    });
+    let mut gt_lines = String::new();
     let [reference, source, redacted, keys] = args.as_slice() else {
-        eprintln!("usage: subject_bench REF.json SOURCE REDACTED KEYS.txt [--montage OUT.ppm] [--list]");
+        eprintln!("usage: subject_bench REF.json SOURCE REDACTED KEYS.txt [--montage OUT.ppm] [--list] [--gt OUT.txt]");
         std::process::exit(2);
     };
     let set: TrackSet = serde_json::from_slice(&std::fs::read(reference)?)?;
@@ -269,6 +278,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Subject::At(r) => {
                 present += 1;
                 let vis = 1.0 - hidden_share(&a, &b, &r, &[]).unwrap_or(1.0);
+                gt_lines.push_str(&format!("{} {:.1} {:.1} {:.1} {:.1} {:.3}\n", a.index, r.x, r.y, r.w, r.h, vis));
                 if vis >= MIN_VISIBLE {
                     visible += 1;
                 } else {
@@ -292,6 +302,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("  leak: {l}");
         }
         println!("  subject hidden on frames: {}", runs(&hidden_runs));
+    }
+    if let Some(path) = gt_out {
+        std::fs::write(&path, gt_lines)?;
     }
     if let Some(path) = montage {
         let cols = 20usize;

@@ -286,9 +286,20 @@ fn contact_sheet(input: &Path, set: &TrackSet) -> anyhow::Result<Vec<u8>> {
         }
         let label = if set.identities.is_empty() { format!("#{}", p.id) } else { format!("#{} {}T", p.id, p.tracklets.len()) };
         draw_text(&mut sheet, cx + 2, cy + THUMB_H + 4, &label, 3, Rgb([255, 255, 80]));
-        let ranges: Vec<String> = p.tracklets.iter().take(3).map(|t| format!("{}-{}", clock(t.first_pts), clock(t.last_pts))).collect();
-        let more = if p.tracklets.len() > 3 { " ." } else { "" };
-        draw_text(&mut sheet, cx + 2, cy + THUMB_H + 32, &format!("{}{more}", ranges.join(" ")), 2, Rgb([230, 230, 230]));
+        // As many time ranges as fit the cell (glyphs 12 px wide at scale 2), then "+N more".
+        let fit = ((cw - 6) / 12) as usize;
+        let mut line = String::new();
+        for (k, t) in p.tracklets.iter().enumerate() {
+            let range = format!("{}{}-{}", if k == 0 { "" } else { " " }, clock(t.first_pts), clock(t.last_pts));
+            let rest = p.tracklets.len() - k - 1;
+            let tail = if rest == 0 { 0 } else { format!(" +{rest}").len() };
+            if line.len() + range.len() + tail > fit {
+                line.push_str(&format!(" +{}", p.tracklets.len() - k));
+                break;
+            }
+            line.push_str(&range);
+        }
+        draw_text(&mut sheet, cx + 2, cy + THUMB_H + 32, &line, 2, Rgb([230, 230, 230]));
     }
     let mut png = Vec::new();
     image::DynamicImage::ImageRgb8(sheet).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;

@@ -44,6 +44,16 @@ pub struct IdentityOptions {
     /// A kept box that jumps by more than this fraction of its height from one frame to the
     /// next is not the same person's motion (0.5).
     pub max_jump: f32,
+    /// Another track's box lying at least this much (0.9) inside a cleared box of the subject
+    /// (grown by the mask margin) is a duplicate of the subject (a second, partial detection
+    /// of them, or the held box of such a track) when its own crop passes the check (a
+    /// detected box) or its track's last detection did (a held box); it stays visible.
+    pub duplicate_inside: f32,
+    /// A box that misses the similarity or neighbour test but still looks like the person (at
+    /// least `verify_neighbours`, by the margin) stays visible when confident, steady boxes of
+    /// the same tracklet lie within this many frames before and after it and it moves
+    /// steadily (3; 0: off).
+    pub bridge_frames: u64,
 }
 
 impl Default for IdentityOptions {
@@ -58,6 +68,8 @@ impl Default for IdentityOptions {
             verify_margin: 0.1,
             verify_neighbours: 0.45,
             max_jump: 0.5,
+            duplicate_inside: 0.9,
+            bridge_frames: 3,
         }
     }
 }
@@ -223,6 +235,37 @@ pub struct SubjectFrames {
     pub uncertain: Vec<u64>,
     /// The lowest similarity of a box left visible (1.0 when none).
     pub min_visible_similarity: f32,
+    /// Every box of a kept person that was checked, by (frame, track): why it stayed visible
+    /// or was masked.
+    pub checks: BTreeMap<(u64, TrackId), BoxCheck>,
+}
+
+/// The per-frame check of one box of a kept person.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BoxCheck {
+    /// The kept identity the box belongs to.
+    pub identity: IdentityId,
+    /// Cosine of the box's appearance to the identity's reference (-1 when not embedded:
+    /// outside its tracklet's detections, or too small).
+    pub own: f32,
+    /// Best cosine to another (not kept) identity's centroid.
+    pub other: f32,
+    /// Whether `own` reached the threshold and the margin over `other`.
+    pub confident: bool,
+    /// Whether the boxes of the frames before and after also looked like the person.
+    pub neighbours: bool,
+    /// Whether the box moved plausibly from the frame before.
+    pub steady: bool,
+    /// Whether it failed a test narrowly but lies in a short dip between frames cleared
+    /// outright (see [`IdentityOptions::bridge_frames`]).
+    pub bridged: bool,
+}
+
+impl BoxCheck {
+    /// Whether the box stays visible.
+    pub fn passed(&self) -> bool {
+        (self.confident && self.neighbours && self.steady) || self.bridged
+    }
 }
 
 impl SubjectFrames {
@@ -294,11 +337,30 @@ pub fn verify_subject(
             }
         }
     }
+    // Detected boxes of other tracks lying inside a kept box: candidate duplicates of the
+    // subject, embedded too (keyed by identity 0, which no person has).
+    let kept_at: BTreeSet<(TrackId, u64)> = boxes.keys().map(|&(_, t, f)| (t, f)).collect();
+    let mut inside_of: BTreeMap<(TrackId, u64), IdentityId> = BTreeMap::new();
+    for (&(iid, track, f), rect) in &boxes {
+        let grown = rect.dilate(crate::policy::DEFAULT_MARGIN, crate::policy::DEFAULT_MARGIN_PX);
+        for (t, b) in set.boxes_at(f) {
+            if t.class != ObjectClass::Person || t.id == track || kept_at.contains(&(t.id, f)) || grown.coverage_of(&b.rect()) < options.duplicate_inside {
+                continue;
+            }
+            if inside_of.insert((t.id, f), iid).is_none() && !b.predicted && b.h >= options.min_height {
+                if let Some(px) = b.rect().to_pixels(w, h) {
+                    wanted.entry(f).or_default().push(((0, t.id), px));
+                }
+            }
+        }
+    }
     let got = embed_boxes(input, &wanted, embedder, decode, max_frames, cancel, progress, pass)?;
     // (identity, track, frame) -> (similarity to the reference, best similarity to another).
     let mut score: BTreeMap<(IdentityId, TrackId, u64), (f32, f32)> = BTreeMap::new();
     for (frame, list) in got {
         for ((iid, track), v) in list {
+            // A candidate duplicate is scored against the person whose box it lies in.
+            let iid = if iid == 0 { inside_of[&(track, frame)] } else { iid };
             let own = cosine(&v, &references[&iid]);
             let other = appearance.centroids.iter().filter(|(k, _)| **k != iid && !references.contains_key(k)).map(|(_, c)| cosine(&v, c)).fold(-1.0f32, f32::max);
             score.insert((iid, track, frame), (own, other));
@@ -315,9 +377,72 @@ pub fn verify_subject(
             let (a, b) = (p.center(), rect.center());
             ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt() <= options.max_jump * rect.h.max(p.h)
         });
-        if confident && before && after && steady {
-            out.visible.entry(f).or_default().push((track, *rect));
-            out.min_visible_similarity = out.min_visible_similarity.min(own);
+        out.checks.insert((f, track), BoxCheck { identity: iid, own, other, confident, neighbours: before && after, steady, bridged: false });
+    }
+    // A short dip between confident frames of the same tracklet: a box that still looks like
+    // the person (at least `verify_neighbours`, by the margin over anyone else) and moves
+    // steadily from the frame before and to the frame after, with confident, steady boxes
+    // within `bridge_frames` on both sides. An id switch does not come back, so the frames
+    // next to it are not bridged.
+    let strict = |iid: IdentityId, track: TrackId, g: u64| out.checks.get(&(g, track)).is_some_and(|c| c.identity == iid && c.confident && c.steady);
+    let jump_ok = |a: &Rect, b: &Rect| {
+        let (p, q) = (a.center(), b.center());
+        ((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt() <= options.max_jump * a.h.max(b.h)
+    };
+    let mut bridged: Vec<(u64, TrackId)> = Vec::new();
+    for (&(iid, track, f), rect) in &boxes {
+        let Some(c) = out.checks.get(&(f, track)) else { continue };
+        if c.passed() || c.own < options.verify_neighbours || c.own < c.other + options.verify_margin {
+            continue;
+        }
+        let moves = |g: u64| boxes.get(&(iid, track, g)).is_some_and(|n| jump_ok(n, rect));
+        let k = options.bridge_frames;
+        let before = (1..=k).filter_map(|d| f.checked_sub(d)).any(|g| strict(iid, track, g));
+        let after = (1..=k).any(|d| strict(iid, track, f + d));
+        if k > 0 && before && after && f.checked_sub(1).is_some_and(moves) && moves(f + 1) {
+            bridged.push((f, track));
+        }
+    }
+    for (f, track) in bridged {
+        if let Some(c) = out.checks.get_mut(&(f, track)) {
+            c.bridged = true;
+        }
+    }
+    for (&(f, track), c) in &out.checks {
+        if c.passed() {
+            let rect = boxes[&(c.identity, track, f)];
+            out.visible.entry(f).or_default().push((track, rect));
+            out.min_visible_similarity = out.min_visible_similarity.min(c.own);
+        }
+    }
+    // The subject's duplicates: boxes of other tracks inside a cleared box of theirs.
+    let every = u64::from(set.settings.every.max(1));
+    for t in set.tracks.iter().filter(|t| t.class == ObjectClass::Person) {
+        // Whether the track's last detection was a duplicate of a kept person.
+        let mut last_duplicate = false;
+        for b in &t.boxes {
+            // The kept person's cleared box this one lies in: (identity, whether detected here).
+            let container = inside_of.get(&(t.id, b.frame)).and_then(|&iid| {
+                out.visible.get(&b.frame)?.iter().find_map(|(vt, r)| {
+                    let inside = *vt != t.id && boxes.contains_key(&(iid, *vt, b.frame)) && r.dilate(crate::policy::DEFAULT_MARGIN, crate::policy::DEFAULT_MARGIN_PX).coverage_of(&b.rect()) >= options.duplicate_inside;
+                    inside.then(|| (iid, set.track(*vt).and_then(|k| k.box_at(b.frame)).is_some_and(|k| !k.predicted)))
+                })
+            });
+            // A held box: the track is lost (no detection within a detection interval).
+            let held = b.predicted && !t.boxes.iter().any(|d| !d.predicted && d.frame.abs_diff(b.frame) < every);
+            let duplicate = match (container, b.predicted) {
+                (Some((iid, _)), false) => score.get(&(iid, t.id, b.frame)).is_some_and(|&(own, other)| own >= options.verify_neighbours && own >= other + options.verify_margin),
+                // The held box of a duplicate, or of a lost track sliding over the subject
+                // where the detector, running on this frame, finds only the subject.
+                (Some((_, subject_detected)), true) => last_duplicate || (held && subject_detected),
+                (None, _) => false,
+            };
+            if !b.predicted {
+                last_duplicate = duplicate;
+            }
+            if duplicate && !out.shows(b.frame, t.id) {
+                out.visible.entry(b.frame).or_default().push((t.id, b.rect()));
+            }
         }
     }
     out.frames = present.len() as u64;

@@ -90,7 +90,12 @@ fn vtest_keep_at_one_walker_leaves_them_visible_and_blacks_out_everyone_else() {
             })
             .map(|(_, b)| b.rect())
             .collect();
-        assert!(shown.iter().all(|a| shown.iter().all(|b| a.iou(b) >= 0.3)), "frame {}: two people shown: {shown:?}", o.index);
+        // A partial duplicate (the detector's second box on a part of the walker, at least half
+        // inside the walker's box grown by the mask margin, as the redactor's duplicate test;
+        // frame 15 of vtest: his left side with the cone beside him; frame 60: his head and
+        // shoulder) is the same person. Others' pixels are checked below either way.
+        let one = |a: &Rect, b: &Rect| a.iou(b) >= 0.3 || a.dilate(0.1, 6.0).coverage_of(b) >= 0.5 || b.dilate(0.1, 6.0).coverage_of(a) >= 0.5;
+        assert!(shown.iter().all(|a| shown.iter().all(|b| one(a, b))), "frame {}: two people shown: {shown:?}", o.index);
         // Every person box of a track never kept: uniform black inside (fill, then H.264 at CRF 20).
         for (t, b) in boxes.iter().filter(|(t, _)| t.class == ObjectClass::Person && !rep.kept.contains(&t.id)) {
             // Pixels inside the shown walker's box are left out: their own face stays visible
@@ -107,6 +112,9 @@ fn vtest_keep_at_one_walker_leaves_them_visible_and_blacks_out_everyone_else() {
         }
         // The subject, where the per-frame check showed it: where no masked box (grown by the
         // margin) covers it, as in the source.
+        // Boxes of the other kept tracks may be masked for uncertainty on this frame: the
+        // subject's pixels under them are not counted either.
+        let others: Vec<Rect> = boxes.iter().filter(|(t, _)| t.id != subject && rep.kept.contains(&t.id)).map(|(_, b)| b.rect()).collect();
         if let Some((_, b)) = boxes.iter().find(|(t, _)| t.id == subject) {
             let px = pixels(o, b.rect(), 2.0);
             let shown = px.iter().filter(|p| luma(o, **p) > 30).count() as f64 / px.len().max(1) as f64;
@@ -115,7 +123,7 @@ fn vtest_keep_at_one_walker_leaves_them_visible_and_blacks_out_everyone_else() {
             }
             let free: Vec<(u32, u32)> = pixels(o, b.rect(), 1.0)
                 .into_iter()
-                .filter(|(x, y)| !masked.iter().any(|m| m.dilate(0.1, 6.0).contains_point(*x as f32 + 0.5, *y as f32 + 0.5)))
+                .filter(|(x, y)| !masked.iter().chain(&others).any(|m| m.dilate(0.1, 6.0).contains_point(*x as f32 + 0.5, *y as f32 + 0.5)))
                 .collect();
             if free.len() as f32 >= 0.3 * b.w * b.h {
                 let diff = free.iter().map(|p| f64::from(luma(o, *p).abs_diff(luma(s, *p)))).sum::<f64>() / free.len() as f64;

@@ -11,7 +11,10 @@
 //!    person is never in two places), the appearance is close enough
 //!    ([`IdentityConfig::link_similarity`], stricter across long gaps) and the motion is
 //!    plausible (the gap between one's last and the other's first box is walkable in the time
-//!    between). Deterministic: ties go to lower ids.
+//!    between). Deterministic: ties go to lower ids;
+//! 3. attaches **fragments** (tracklets without samples: a few detections too small or always
+//!    overlapped to embed) to the one person they continue by motion or duplicate (a second
+//!    box inside theirs); a fragment two people could explain stays on its own.
 //!
 //! Pure and deterministic; the redactor verifies every kept box again on every frame, so a
 //! wrong link is caught there (fail closed), but linking still errs on the side of keeping
@@ -56,11 +59,29 @@ pub struct IdentityConfig {
     /// Walking speed bound for the motion check, in box heights per second (1.5), plus one
     /// box height of slack.
     pub max_speed_heights: f32,
+    /// A fragment (a tracklet without appearance samples: a few detections, too small or
+    /// always overlapped to recognise) joins the one person it continues within this many
+    /// seconds (end to start, by motion) or duplicates (each of its detections lies inside
+    /// that person's box on the same frame); with two or more such people it stays on its
+    /// own (1.0; 0: off).
+    pub fragment_gap_seconds: f64,
+    /// A fragment's detection lies inside a person's box when at least this share of it is
+    /// covered (0.8).
+    pub duplicate_inside: f32,
 }
 
 impl Default for IdentityConfig {
     fn default() -> Self {
-        Self { split_similarity: 0.55, split_window: 3, link_similarity: 0.8, link_similarity_far: 0.85, short_gap_seconds: 5.0, max_speed_heights: 1.5 }
+        Self {
+            split_similarity: 0.55,
+            split_window: 3,
+            link_similarity: 0.8,
+            link_similarity_far: 0.85,
+            short_gap_seconds: 5.0,
+            max_speed_heights: 1.5,
+            fragment_gap_seconds: 1.0,
+            duplicate_inside: 0.8,
+        }
     }
 }
 
@@ -283,6 +304,51 @@ pub fn build_identities(set: &TrackSet, samples: &BTreeMap<TrackId, Vec<Sample>>
         let (keep, drop) = (ga.min(gb), ga.max(gb));
         group.iter_mut().filter(|g| **g == drop).for_each(|g| *g = keep);
     }
+    // Fragments (no appearance samples) join the one person they continue or duplicate.
+    if cfg.fragment_gap_seconds > 0.0 {
+        let box_of = |p: &Part, f: u64| -> Option<Rect> {
+            if f < p.first || f > p.last {
+                return None;
+            }
+            set.track(p.track).and_then(|t| t.box_at(f)).map(|b| b.rect())
+        };
+        let dets_of = |p: &Part| -> Vec<(u64, Rect)> {
+            set.track(p.track).map(|t| t.boxes.iter().filter(|b| !b.predicted && b.frame >= p.first && b.frame <= p.last).map(|b| (b.frame, b.rect())).collect()).unwrap_or_default()
+        };
+        let walkable = |(fa, ra): (u64, Rect), (fb, rb): (u64, Rect)| -> bool {
+            let gap_s = fb.saturating_sub(fa) as f64 / fps;
+            let (ca, cb) = (ra.center(), rb.center());
+            let d = ((ca.0 - cb.0).powi(2) + (ca.1 - cb.1).powi(2)).sqrt();
+            fb > fa && gap_s <= cfg.fragment_gap_seconds && d <= ra.h.max(rb.h).max(1.0) * (1.0 + cfg.max_speed_heights * gap_s as f32)
+        };
+        for fi in (0..n).filter(|&i| parts[i].centroid.is_empty()) {
+            let dets = dets_of(&parts[fi]);
+            let (Some(&d0), Some(&d1)) = (dets.first(), dets.last()) else { continue };
+            let mut candidates: Vec<usize> = Vec::new();
+            for g in (0..n).filter(|&g| group[g] == g && g != group[fi]) {
+                let members: Vec<usize> = (0..n).filter(|&i| group[i] == g).collect();
+                if !members.iter().any(|&i| !parts[i].centroid.is_empty()) {
+                    continue;
+                }
+                let duplicate = dets.iter().all(|&(f, r)| members.iter().any(|&i| box_of(&parts[i], f).is_some_and(|m| m.coverage_of(&r) >= cfg.duplicate_inside)));
+                let coexists = members.iter().any(|&i| overlaps(&parts[i], &parts[fi]));
+                let continues = !coexists
+                    && members.iter().any(|&i| {
+                        let p = &parts[i];
+                        p.last_det.is_some_and(|e| walkable(e, d0)) || p.first_det.is_some_and(|s| walkable(d1, s))
+                    });
+                if duplicate || continues {
+                    candidates.push(g);
+                }
+            }
+            if let [g] = candidates.as_slice() {
+                let drop = group[fi];
+                let keep = (*g).min(drop);
+                let other = (*g).max(drop);
+                group.iter_mut().filter(|x| **x == other).for_each(|x| *x = keep);
+            }
+        }
+    }
     let pts_of = |f: u64| -> f64 {
         set.tracks.iter().find_map(|t| t.box_at(f).map(|b| b.pts)).unwrap_or(f as f64 / fps)
     };
@@ -407,6 +473,31 @@ mod tests {
         assert_eq!(ids.len(), 2, "{ids:#?}");
         assert_eq!(ids[0].tracklets.iter().map(|t| t.track).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!(ids[1].tracklets.iter().map(|t| t.track).collect::<Vec<_>>(), vec![3]);
+    }
+
+    #[test]
+    fn fragments_join_the_one_person_they_continue_or_duplicate() {
+        // Track 2 (no samples: a short fragment) continues track 1's walk 0.3 s later; track 3
+        // (no samples) is a second box on track 4's person; track 5 (no samples) starts where
+        // two people (6 and 7) both ended: ambiguous, it stays on its own.
+        let set = set_of(
+            &[(1, 0, 30, 100.0, 2.0), (2, 33, 40, 166.0, 2.0), (3, 10, 14, 500.0, 0.0), (4, 0, 60, 500.0, 0.0), (5, 52, 58, 320.0, 0.0), (6, 0, 50, 250.0, 1.0), (7, 0, 50, 390.0, -1.0)],
+            61,
+        );
+        let mut s = BTreeMap::new();
+        s.insert(1, samples((0..31).step_by(3), |_| 0));
+        s.insert(4, samples((0..61).step_by(3), |_| 1));
+        s.insert(6, samples((0..51).step_by(3), |_| 2));
+        s.insert(7, samples((0..51).step_by(3), |_| 3));
+        let ids = build_identities(&set, &s, &IdentityConfig::default());
+        let tracks = |t: TrackId| ids.iter().find(|i| i.tracklets.iter().any(|x| x.track == t)).unwrap().tracklets.iter().map(|x| x.track).collect::<Vec<_>>();
+        assert_eq!(ids.len(), 5, "{ids:#?}");
+        assert_eq!(tracks(1), vec![1, 2]);
+        assert_eq!(tracks(4), vec![4, 3]);
+        assert_eq!(tracks(5), vec![5]);
+        // Off: every fragment is its own.
+        let off = IdentityConfig { fragment_gap_seconds: 0.0, ..IdentityConfig::default() };
+        assert_eq!(build_identities(&set, &s, &off).len(), 7);
     }
 
     #[test]

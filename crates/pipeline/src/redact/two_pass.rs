@@ -6,12 +6,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use obscura_detect::reid::Embedder;
-use obscura_track::{TrackId, TrackSet};
+use obscura_track::{IdentityId, TrackId, TrackSet};
 
 use super::{Redactor, same_file};
 use crate::control::{Pass, progress_ref};
 use crate::error::Error;
-use crate::identity::{self, SubjectFrames};
+use crate::identity::{self, Appearance, IdentityOptions, SubjectFrames};
 use crate::keep::KeepLike;
 use crate::masker::{TrackSetMasker, VERIFIED_SUBJECT};
 use crate::report::RedactReport;
@@ -19,12 +19,43 @@ use crate::runner::run_pass;
 use crate::subject;
 
 impl Redactor {
-    /// Second pass only: masks `input` from a [`TrackSet`] made on the same input with the
-    /// same settings (e.g. `obscura tracks --json`), keeping `keep` (plus the policy's ids).
-    pub fn redact_with_tracks(&mut self, input: &Path, output: &Path, tracks: &TrackSet, keep: &[TrackId]) -> Result<RedactReport, Error> {
-        let mut k: BTreeSet<TrackId> = self.policy.keep().clone();
-        k.extend(keep.iter().copied());
-        self.redact_with_tracks_inner(input, output, tracks, &k, None, 1, Instant::now())
+    /// Masks `input` from a [`TrackSet`] made on the same input with the same settings (e.g.
+    /// `obscura tracks --json`), keeping the people `keep` (plus the policy's ids): person
+    /// (identity) ids as `obscura tracks` lists them. Nobody kept: one pass. Anyone kept needs
+    /// the re-identification embedder: the appearance analysis runs again on `tracks` (giving
+    /// the same identities), and a kept person's box is left visible only on frames where the
+    /// per-frame check clears it, as in [`Redactor::redact`] (three passes; the report says
+    /// where they were masked for uncertainty). A kept id that is nobody is an error listing
+    /// the people.
+    pub fn redact_with_tracks(&mut self, input: &Path, output: &Path, tracks: &TrackSet, keep: &[IdentityId]) -> Result<RedactReport, Error> {
+        let start = Instant::now();
+        let mut ids: BTreeSet<IdentityId> = self.policy.keep().clone();
+        ids.extend(keep.iter().copied());
+        if ids.is_empty() {
+            return self.redact_with_tracks_inner(input, output, tracks, &BTreeSet::new(), None, 1, start);
+        }
+        let passes = 3;
+        let mut set = tracks.clone();
+        let (options, decode, max_frames, cancel, progress) = (self.identity, self.decode.clone(), self.max_frames, self.cancel.clone(), self.progress.clone());
+        let embedder = match (self.embedder.as_mut(), self.keep_like.as_mut()) {
+            (Some(e), _) => e.as_mut(),
+            (None, Some(l)) => l.embedder.as_mut(),
+            (None, None) => return Err(Error::InvalidSetting { name: "embedder", value: "none".into(), reason: "keeping a person needs the re-identification embedder".into() }),
+        };
+        let appearance = identity::identify(input, &mut set, embedder, &options, &decode, max_frames, &cancel, progress.as_ref(), (Pass::Embed, 1, passes))?;
+        let mut chosen: BTreeMap<IdentityId, Option<Vec<f32>>> = BTreeMap::new();
+        for id in ids {
+            if set.identity(id).is_none() {
+                return Err(Error::Subject { input: input.into(), reason: format!("no person {id}; the people are: {}", subject::list_identities(&set)) });
+            }
+            chosen.insert(id, None);
+        }
+        let references = references(input, &set, &appearance, &chosen, &options)?;
+        let subject_frames = identity::verify_subject(input, &set, &references, &appearance, embedder, &options, &decode, max_frames, &cancel, progress.as_ref(), (Pass::Verify, 2, passes))?;
+        let kept: BTreeSet<TrackId> = subject_frames.visible.values().flatten().map(|(t, _)| *t).collect();
+        let mut rep = self.redact_with_tracks_inner(input, output, &set, &kept, Some(&subject_frames), passes, start)?;
+        rep.kept_identities = chosen.keys().copied().collect();
+        Ok(rep)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -132,30 +163,7 @@ impl Redactor {
             chosen.entry(id).or_insert(None);
             matches = report;
         }
-        let mut references = BTreeMap::new();
-        for (&id, seed) in &chosen {
-            let seed = seed.clone().or_else(|| {
-                // No point given: the tracklet with most samples anchors the reference.
-                let ident = set.identity(id)?;
-                let t = ident.tracklets.iter().max_by_key(|t| (t.samples, std::cmp::Reverse(t.first_frame)))?;
-                Some(appearance.tracklet_centroid(t.track, t.first_frame, t.last_frame)).filter(|c| !c.is_empty())
-            });
-            let r = appearance.reference(&set, id, seed.as_deref(), options.link.link_similarity);
-            if r.is_empty() {
-                return Err(Error::Subject {
-                    input: input.into(),
-                    reason: format!("person {id} is never seen large enough to be recognised (boxes under {} px or always overlapped), so they cannot be kept safely", options.min_height),
-                });
-            }
-            references.insert(id, r);
-        }
-        // Identities that look just like a kept person are checked frame by frame too.
-        let chosen_refs: Vec<(obscura_track::IdentityId, Vec<f32>)> = references.iter().map(|(k, v)| (*k, v.clone())).collect();
-        for (id, c) in &appearance.centroids {
-            if let Some((_, r)) = chosen_refs.iter().filter(|(k, _)| k != id).find(|(_, r)| obscura_track::identity::cosine(c, r) >= options.same_person) {
-                references.entry(*id).or_insert_with(|| r.clone());
-            }
-        }
+        let references = references(input, &set, &appearance, &chosen, &options)?;
         let subject_frames = identity::verify_subject(input, &set, &references, &appearance, pick(embedder, keep_like)?, &options, &decode, max_frames, &cancel, progress.as_ref(), (Pass::Verify, 3, passes))?;
         let keep: BTreeSet<TrackId> = subject_frames.visible.values().flatten().map(|(t, _)| *t).collect();
         let mut rep = self.redact_with_tracks_inner(input, output, &set, &keep, Some(&subject_frames), passes, start)?;
@@ -163,5 +171,34 @@ impl Redactor {
         rep.matches = matches;
         Ok(rep)
     }
+}
 
+/// Each kept person's reference (the centroid of their tracklets that look like the seed:
+/// the tracklet a point picked, else the one with most samples), plus the identities that
+/// look just like a kept person (checked frame by frame as possibly them too).
+fn references(input: &Path, set: &TrackSet, appearance: &Appearance, chosen: &BTreeMap<IdentityId, Option<Vec<f32>>>, options: &IdentityOptions) -> Result<BTreeMap<IdentityId, Vec<f32>>, Error> {
+    let mut references = BTreeMap::new();
+    for (&id, seed) in chosen {
+        let seed = seed.clone().or_else(|| {
+            // No point given: the tracklet with most samples anchors the reference.
+            let ident = set.identity(id)?;
+            let t = ident.tracklets.iter().max_by_key(|t| (t.samples, std::cmp::Reverse(t.first_frame)))?;
+            Some(appearance.tracklet_centroid(t.track, t.first_frame, t.last_frame)).filter(|c| !c.is_empty())
+        });
+        let r = appearance.reference(set, id, seed.as_deref(), options.link.link_similarity);
+        if r.is_empty() {
+            return Err(Error::Subject {
+                input: input.into(),
+                reason: format!("person {id} is never seen large enough to be recognised (boxes under {} px or always overlapped), so they cannot be kept safely", options.min_height),
+            });
+        }
+        references.insert(id, r);
+    }
+    let chosen_refs: Vec<(IdentityId, Vec<f32>)> = references.iter().map(|(k, v)| (*k, v.clone())).collect();
+    for (id, c) in &appearance.centroids {
+        if let Some((_, r)) = chosen_refs.iter().filter(|(k, _)| k != id).find(|(_, r)| obscura_track::identity::cosine(c, r) >= options.same_person) {
+            references.entry(*id).or_insert_with(|| r.clone());
+        }
+    }
+    Ok(references)
 }
