@@ -42,7 +42,11 @@ impl Detector for PersonsAndVests {
                 }
             }
             if x1 > x0 {
-                out.push(Detection::new(Rect::from_corners(x0 as f32, y0 as f32, x1 as f32, y1 as f32), 0.9, ObjectClass::Other(1)));
+                out.push(Detection::new(
+                    Rect::from_corners(x0 as f32, y0 as f32, x1 as f32, y1 as f32),
+                    0.9,
+                    ObjectClass::Other(1),
+                ));
             }
         }
         Ok(out)
@@ -50,7 +54,10 @@ impl Detector for PersonsAndVests {
 
     fn models(&self) -> Vec<ModelInfo> {
         let mut m = self.persons.models();
-        m.push(ModelInfo { name: "hi-vis-colour".into(), sha256: "none".into() });
+        m.push(ModelInfo {
+            name: "hi-vis-colour".into(),
+            sha256: "none".into(),
+        });
         m
     }
 }
@@ -64,8 +71,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     obscura::detect::runtime::init(None)?;
     let store = ModelStore::discover()?;
     let persons = PersonDetector::person(&store, YoloxConfig::default())?;
-    let mut redactor = Redactor::builder().detector(PersonsAndVests { persons }).policy(Policy::default()).build()?;
+    let mut redactor = Redactor::builder()
+        .detector(PersonsAndVests { persons })
+        .policy(Policy::default())
+        .build()?;
     let report = redactor.redact(&input, &output)?;
-    println!("{} frames, {} tracks masked, {} untracked boxes masked", report.frames, report.masked.len(), report.untracked_detections);
+    println!(
+        "{} frames, {} tracks masked, {} untracked boxes masked",
+        report.frames,
+        report.masked.len(),
+        report.untracked_detections
+    );
     Ok(())
 }

@@ -204,13 +204,16 @@ fn background_share(
     (masked, outside)
 }
 
+/// Every ground-truth box with its hidden share, and (masked, looked at) background pixels.
+type Measured = (Vec<(GtBox, f64)>, (u64, u64));
+
 /// Measures one sequence: every ground-truth box with its hidden share, and the background
 /// pixels masked out of those looked at.
 fn measure(
     source: &Path,
     redacted: &Path,
     gt: &[GtBox],
-) -> Result<(Vec<(GtBox, f64)>, (u64, u64)), Box<dyn std::error::Error>> {
+) -> Result<Measured, Box<dyn std::error::Error>> {
     let mut by_frame: BTreeMap<u64, Vec<&GtBox>> = BTreeMap::new();
     for b in gt {
         by_frame.entry(b.frame).or_default().push(b);

@@ -55,9 +55,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut frames = 0u64;
     while let (Some(a), Some(b)) = (src.next_frame()?, out.next_frame()?) {
         if (a.width, a.height) != (b.width, b.height) {
-            return Err(format!("frame {}: {}x{} against {}x{}", a.index, a.width, a.height, b.width, b.height).into());
+            return Err(format!(
+                "frame {}: {}x{} against {}x{}",
+                a.index, a.width, a.height, b.width, b.height
+            )
+            .into());
         }
-        for (track, b_rec) in set.boxes_at(a.index).into_iter().filter(|(_, b)| !b.predicted) {
+        for (track, b_rec) in set
+            .boxes_at(a.index)
+            .into_iter()
+            .filter(|(_, b)| !b.predicted)
+        {
             let share = hidden_share(&a, &b, b_rec.x, b_rec.y, b_rec.w, b_rec.h);
             let name = match track.class {
                 ObjectClass::Person => "person".to_string(),
@@ -70,7 +78,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             t.hidden += u64::from(share >= MIN_HIDDEN);
             t.exposed += u64::from(share < 0.5);
             if list_misses && share < MIN_HIDDEN {
-                println!("miss: frame {} track {} {:?} box {:.0},{:.0} {:.0}x{:.0} hidden {share:.3}", a.index, track.id, track.class, b_rec.x, b_rec.y, b_rec.w, b_rec.h);
+                println!(
+                    "miss: frame {} track {} {:?} box {:.0},{:.0} {:.0}x{:.0} hidden {share:.3}",
+                    a.index, track.id, track.class, b_rec.x, b_rec.y, b_rec.w, b_rec.h
+                );
             }
         }
         frames += 1;

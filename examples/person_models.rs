@@ -23,7 +23,10 @@ fn median(v: &mut [f64]) -> f64 {
 
 /// How many of `reference` have a box of `found` overlapping them by IoU >= 0.5.
 fn matched(reference: &[Detection], found: &[Detection]) -> usize {
-    reference.iter().filter(|r| found.iter().any(|f| f.rect.iou(&r.rect) >= 0.5)).count()
+    reference
+        .iter()
+        .filter(|r| found.iter().any(|f| f.rect.iou(&r.rect) >= 0.5))
+        .count()
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,15 +34,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let video = args.next().ok_or("usage: person_models VIDEO [FRAMES]")?;
     let count: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(12);
     let store = ModelStore::discover()?;
-    let load = |m: PersonModel| YoloxDetector::person(&store, YoloxConfig { person_model: m, ..YoloxConfig::default() });
-    let mut models = [(PersonModel::Float, load(PersonModel::Float)?), (PersonModel::Int8, load(PersonModel::Int8)?)];
+    let load = |m: PersonModel| {
+        YoloxDetector::person(
+            &store,
+            YoloxConfig {
+                person_model: m,
+                ..YoloxConfig::default()
+            },
+        )
+    };
+    let mut models = [
+        (PersonModel::Float, load(PersonModel::Float)?),
+        (PersonModel::Int8, load(PersonModel::Int8)?),
+    ];
 
     // Frames spread over the clip.
     let mut dec = Decoder::open(&video, &DecodeOptions::default())?;
     let mut frames: Vec<Frame> = Vec::new();
     let mut n = 0u64;
     while let Some(f) = dec.next_frame()? {
-        if n % 20 == 0 && frames.len() < count {
+        if n.is_multiple_of(20) && frames.len() < count {
             frames.push(f);
         }
         n += 1;
@@ -49,7 +63,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (coarse, fine) = scan.scales(frame0.width, frame0.height);
     let fine = fine.unwrap_or(1.0);
     let tiles = scan.tiles(frame0.width, frame0.height, fine);
-    println!("{video}: {}x{}, {} frames, {} tiles at scale {fine:.2}, coarse scale {coarse:.3}", frame0.width, frame0.height, frames.len(), tiles.len());
+    println!(
+        "{video}: {}x{}, {} frames, {} tiles at scale {fine:.2}, coarse scale {coarse:.3}",
+        frame0.width,
+        frame0.height,
+        frames.len(),
+        tiles.len()
+    );
 
     let mut ms = [[Vec::new(), Vec::new()], [Vec::new(), Vec::new()]]; // [model][coarse, tile]
     let mut found = [0usize; 2];
@@ -74,9 +94,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (fc, ft) = (median(&mut ms[0][0]), median(&mut ms[0][1]));
     let (ic, it) = (median(&mut ms[1][0]), median(&mut ms[1][1]));
     for (i, (m, _)) in models.iter().enumerate() {
-        println!("{:<6} coarse {:7.1} ms  tile {:7.1} ms (median)  persons {}", format!("{m:?}"), median(&mut ms[i][0]), median(&mut ms[i][1]), found[i]);
+        println!(
+            "{:<6} coarse {:7.1} ms  tile {:7.1} ms (median)  persons {}",
+            format!("{m:?}"),
+            median(&mut ms[i][0]),
+            median(&mut ms[i][1]),
+            found[i]
+        );
     }
-    println!("ratio float/int8: coarse {:.2}x  tile {:.2}x", fc / ic, ft / it);
-    println!("float persons also found by int8 (IoU >= 0.5): {both} of {} ({:.1}%)", found[0], 100.0 * both as f64 / found[0].max(1) as f64);
+    println!(
+        "ratio float/int8: coarse {:.2}x  tile {:.2}x",
+        fc / ic,
+        ft / it
+    );
+    println!(
+        "float persons also found by int8 (IoU >= 0.5): {both} of {} ({:.1}%)",
+        found[0],
+        100.0 * both as f64 / found[0].max(1) as f64
+    );
     Ok(())
 }

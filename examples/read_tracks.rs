@@ -27,16 +27,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let store = ModelStore::discover()?;
         let options = AnalyseOptions::default();
         let mut detector = builtin_detector(&store, Targets::ALL, &options.detector)?;
-        analyse(&path, detector.as_mut(), &options, |done, total| eprint!("\ranalysing {done}/{}", total.unwrap_or(0)))?
+        analyse(&path, detector.as_mut(), &options, |done, total| {
+            eprint!("\ranalysing {done}/{}", total.unwrap_or(0))
+        })?
     };
     eprintln!();
-    println!("{} ({}x{}, {} frames, {:.2} fps)", set.source.path, set.source.width, set.source.height, set.source.frames, set.source.fps);
+    println!(
+        "{} ({}x{}, {} frames, {:.2} fps)",
+        set.source.path, set.source.width, set.source.height, set.source.frames, set.source.fps
+    );
     for t in &set.tracks {
         let kind = match t.class {
             ObjectClass::Person => "person".to_string(),
-            other => format!("{} of {}", other.name(), t.parent.map_or("?".into(), |p| p.to_string())),
+            other => format!(
+                "{} of {}",
+                other.name(),
+                t.parent.map_or("?".into(), |p| p.to_string())
+            ),
         };
-        let best = t.best_box().map(|b| format!("best box {:.0},{:.0} {:.0}x{:.0} at {:.1} s (score {:.2})", b.x, b.y, b.w, b.h, b.pts, b.score)).unwrap_or_default();
+        let best = t
+            .best_box()
+            .map(|b| {
+                format!(
+                    "best box {:.0},{:.0} {:.0}x{:.0} at {:.1} s (score {:.2})",
+                    b.x, b.y, b.w, b.h, b.pts, b.score
+                )
+            })
+            .unwrap_or_default();
         println!(
             "track {:>4} {:<16} {:>7.1} s - {:>7.1} s  {:>5} boxes ({} detected)  {best}",
             t.id,

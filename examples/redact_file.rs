@@ -16,7 +16,10 @@ use obscura::render::Style;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let (Some(input), Some(output)) = (args.next().map(PathBuf::from), args.next().map(PathBuf::from)) else {
+    let (Some(input), Some(output)) = (
+        args.next().map(PathBuf::from),
+        args.next().map(PathBuf::from),
+    ) else {
         eprintln!("usage: redact_file IN OUT [KEEP_ID...]");
         std::process::exit(2);
     };
@@ -31,13 +34,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Fail-closed policy: persons and faces of everyone not kept are masked in every frame
     // they are tracked (detected, predicted or held); black fill, boxes grown by 10% + 4 px.
-    let policy = Policy::builder().targets(Targets::ALL).style(Style::fill()).keep(keep).build()?;
+    let policy = Policy::builder()
+        .targets(Targets::ALL)
+        .style(Style::fill())
+        .keep(keep)
+        .build()?;
 
     let mut redactor = Redactor::builder()
         .detector(detector)
         .analysis(options)
         .policy(policy)
-        .progress(|p| eprint!("\r{:?} pass {}/{}: frame {}/{}   ", p.pass, p.pass_number, p.passes, p.frames_done, p.frames_total.unwrap_or(0)))
+        .progress(|p| {
+            eprint!(
+                "\r{:?} pass {}/{}: frame {}/{}   ",
+                p.pass,
+                p.pass_number,
+                p.passes,
+                p.frames_done,
+                p.frames_total.unwrap_or(0)
+            )
+        })
         .build()?;
     let report = redactor.redact(&input, &output)?;
     eprintln!();

@@ -50,9 +50,21 @@ enum Subject {
 
 fn parse_keys(text: &str) -> Result<Vec<(u64, Rect)>, String> {
     let mut keys = Vec::new();
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
-        let v: Vec<f32> = line.split_whitespace().map(|s| s.parse::<f32>().map_err(|_| format!("bad key frame line {line:?}"))).collect::<Result<_, _>>()?;
-        let [f, x, y, w, h] = v.as_slice() else { return Err(format!("key frame line {line:?}: expected frame x y w h")) };
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let v: Vec<f32> = line
+            .split_whitespace()
+            .map(|s| {
+                s.parse::<f32>()
+                    .map_err(|_| format!("bad key frame line {line:?}"))
+            })
+            .collect::<Result<_, _>>()?;
+        let [f, x, y, w, h] = v.as_slice() else {
+            return Err(format!("key frame line {line:?}: expected frame x y w h"));
+        };
         keys.push((*f as u64, Rect::new(*x, *y, *w, *h)));
     }
     keys.sort_by_key(|k| k.0);
@@ -61,20 +73,32 @@ fn parse_keys(text: &str) -> Result<Vec<(u64, Rect)>, String> {
 
 /// The detector box of greatest IoU with `r` (at least `min`).
 fn follow(boxes: &[Rect], r: &Rect, min: f32) -> Option<Rect> {
-    boxes.iter().map(|b| (b.iou(r), *b)).filter(|(i, _)| *i >= min).max_by(|a, b| a.0.total_cmp(&b.0)).map(|(_, b)| b)
+    boxes
+        .iter()
+        .map(|b| (b.iou(r), *b))
+        .filter(|(i, _)| *i >= min)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, b)| b)
 }
 
 /// Follows the subject from `start` through `frames` (in the order given): on each frame the
 /// detector box of greatest IoU with her last box moved by her recent motion; up to 15 frames
 /// without one are bridged; stops when lost longer.
-fn chain(dets: &BTreeMap<u64, Vec<Rect>>, start: Rect, frames: impl Iterator<Item = u64>) -> BTreeMap<u64, Rect> {
+fn chain(
+    dets: &BTreeMap<u64, Vec<Rect>>,
+    start: Rect,
+    frames: impl Iterator<Item = u64>,
+) -> BTreeMap<u64, Rect> {
     let mut out = BTreeMap::new();
     let (mut cur, mut vel) = (start, (0.0f32, 0.0f32));
     let mut misses = 0u32;
     for f in frames {
         let k = (misses + 1) as f32;
         let guess = Rect::new(cur.x + vel.0 * k, cur.y + vel.1 * k, cur.w, cur.h);
-        match dets.get(&f).and_then(|b| follow(b, &guess, if misses == 0 { 0.35 } else { 0.25 })) {
+        match dets
+            .get(&f)
+            .and_then(|b| follow(b, &guess, if misses == 0 { 0.35 } else { 0.25 }))
+        {
             Some(b) => {
                 let (c0, c1) = (cur.center(), b.center());
                 let v = ((c1.0 - c0.0) / k, (c1.1 - c0.1) / k);
@@ -94,7 +118,11 @@ fn chain(dets: &BTreeMap<u64, Vec<Rect>>, start: Rect, frames: impl Iterator<Ite
     out
 }
 
-fn subject_frames(dets: &BTreeMap<u64, Vec<Rect>>, keys: &[(u64, Rect)], frames: u64) -> BTreeMap<u64, Subject> {
+fn subject_frames(
+    dets: &BTreeMap<u64, Vec<Rect>>,
+    keys: &[(u64, Rect)],
+    frames: u64,
+) -> BTreeMap<u64, Subject> {
     let mut out: BTreeMap<u64, Subject> = (0..frames).map(|f| (f, Subject::Absent)).collect();
     for (i, (kf, kr)) in keys.iter().enumerate() {
         let start = dets.get(kf).and_then(|b| follow(b, kr, 0.3)).unwrap_or(*kr);
@@ -103,7 +131,10 @@ fn subject_frames(dets: &BTreeMap<u64, Vec<Rect>>, keys: &[(u64, Rect)], frames:
         let fwd = chain(dets, start, (kf + 1)..end.unwrap_or(frames));
         let bwd = match end {
             Some(e) => {
-                let s = dets.get(&e).and_then(|b| follow(b, &keys[i + 1].1, 0.3)).unwrap_or(keys[i + 1].1);
+                let s = dets
+                    .get(&e)
+                    .and_then(|b| follow(b, &keys[i + 1].1, 0.3))
+                    .unwrap_or(keys[i + 1].1);
                 chain(dets, s, ((kf + 1)..e).rev())
             }
             None => BTreeMap::new(),
@@ -115,8 +146,14 @@ fn subject_frames(dets: &BTreeMap<u64, Vec<Rect>>, keys: &[(u64, Rect)], frames:
                 (Some(a), None, None) => Subject::At(*a),
                 (Some(a), None, Some(_)) | (None, Some(a), Some(_)) => {
                     // One direction only: hers if no other detector box overlaps it much.
-                    let crowded = dets.get(&f).is_some_and(|b| b.iter().any(|o| o.iou(a) < 0.9 && o.iou(a) > 0.2));
-                    if crowded { Subject::Ambiguous(*a, *a) } else { Subject::At(*a) }
+                    let crowded = dets
+                        .get(&f)
+                        .is_some_and(|b| b.iter().any(|o| o.iou(a) < 0.9 && o.iou(a) > 0.2));
+                    if crowded {
+                        Subject::Ambiguous(*a, *a)
+                    } else {
+                        Subject::At(*a)
+                    }
                 }
                 _ => Subject::Absent,
             };
@@ -140,7 +177,12 @@ const APPEARANCE: f32 = 0.65;
 /// the chain: where the chain has no box, the one box clearly most like her (cosine at least
 /// [`APPEARANCE`] and 0.15 above any other) is hers; where another box looks clearly more like
 /// her than the chain's box, the frame is ambiguous.
-fn by_appearance(source: &str, dets: &BTreeMap<u64, Vec<Rect>>, keys: &[(u64, Rect)], chained: BTreeMap<u64, Subject>) -> Result<BTreeMap<u64, Subject>, Box<dyn std::error::Error>> {
+fn by_appearance(
+    source: &str,
+    dets: &BTreeMap<u64, Vec<Rect>>,
+    keys: &[(u64, Rect)],
+    chained: BTreeMap<u64, Subject>,
+) -> Result<BTreeMap<u64, Subject>, Box<dyn std::error::Error>> {
     use obscura::detect::reid::{Embedder, ReidEmbedder, cosine, normalise};
     obscura::detect::runtime::init(None)?;
     let store = obscura::detect::models::ModelStore::discover()?;
@@ -150,13 +192,26 @@ fn by_appearance(source: &str, dets: &BTreeMap<u64, Vec<Rect>>, keys: &[(u64, Re
     let mut key_vecs: Vec<Vec<f32>> = Vec::new();
     let mut all: BTreeMap<u64, Vec<(Rect, Vec<f32>)>> = BTreeMap::new();
     while let Some(f) = dec.next_frame()? {
-        let boxes: Vec<Rect> = dets.get(&f.index).cloned().unwrap_or_default().into_iter().filter(|b| b.h >= 24.0).collect();
-        let px: Vec<_> = boxes.iter().filter_map(|b| b.to_pixels(f.width, f.height).map(|p| (*b, p))).collect();
+        let boxes: Vec<Rect> = dets
+            .get(&f.index)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|b| b.h >= 24.0)
+            .collect();
+        let px: Vec<_> = boxes
+            .iter()
+            .filter_map(|b| b.to_pixels(f.width, f.height).map(|p| (*b, p)))
+            .collect();
         let vs = e.embed_batch(&f, &px.iter().map(|x| x.1).collect::<Vec<_>>())?;
-        if let Some((_, kr)) = keys.iter().find(|k| k.0 == f.index) {
-            if let Some(i) = px.iter().enumerate().max_by(|a, b| a.1.0.iou(kr).total_cmp(&b.1.0.iou(kr))).map(|x| x.0) {
-                key_vecs.push(vs[i].clone());
-            }
+        if let Some((_, kr)) = keys.iter().find(|k| k.0 == f.index)
+            && let Some(i) = px
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.0.iou(kr).total_cmp(&b.1.0.iou(kr)))
+                .map(|x| x.0)
+        {
+            key_vecs.push(vs[i].clone());
         }
         all.insert(f.index, px.iter().map(|x| x.0).zip(vs).collect());
     }
@@ -166,7 +221,12 @@ fn by_appearance(source: &str, dets: &BTreeMap<u64, Vec<Rect>>, keys: &[(u64, Re
     }
     let reference = normalise(reference);
     for (f, list) in all {
-        sims.insert(f, list.into_iter().map(|(r, v)| (r, cosine(&reference, &v))).collect());
+        sims.insert(
+            f,
+            list.into_iter()
+                .map(|(r, v)| (r, cosine(&reference, &v)))
+                .collect(),
+        );
     }
     let mut out = BTreeMap::new();
     for (f, s) in chained {
@@ -176,9 +236,14 @@ fn by_appearance(source: &str, dets: &BTreeMap<u64, Vec<Rect>>, keys: &[(u64, Re
         let second = cands.get(1).map_or(-1.0, |c| c.1);
         let v = match s {
             Subject::At(r) => {
-                let own = cands.iter().find(|c| c.0.iou(&r) > 0.9).map_or(0.0, |c| c.1);
+                let own = cands
+                    .iter()
+                    .find(|c| c.0.iou(&r) > 0.9)
+                    .map_or(0.0, |c| c.1);
                 match best {
-                    Some((b, bs)) if b.iou(&r) < 0.3 && bs >= APPEARANCE && bs > own + 0.15 => Subject::Ambiguous(r, b),
+                    Some((b, bs)) if b.iou(&r) < 0.3 && bs >= APPEARANCE && bs > own + 0.15 => {
+                        Subject::Ambiguous(r, b)
+                    }
                     // The chain's box does not look like her (it may have jumped to someone
                     // crossing): not counted either way.
                     Some((b, _)) if own < 0.5 => Subject::Ambiguous(r, b),
@@ -210,7 +275,10 @@ fn hidden_share(src: &Frame, out: &Frame, r: &Rect, except: &[Rect]) -> Option<f
     let (mut n, mut h) = (0u64, 0u64);
     for y in p.y..p.bottom() {
         for x in p.x..p.right() {
-            if except.iter().any(|e| e.contains_point(x as f32 + 0.5, y as f32 + 0.5)) {
+            if except
+                .iter()
+                .any(|e| e.contains_point(x as f32 + 0.5, y as f32 + 0.5))
+            {
                 continue;
             }
             n += 1;
@@ -236,7 +304,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     let mut gt_lines = String::new();
     let [reference, source, redacted, keys] = args.as_slice() else {
-        eprintln!("usage: subject_bench REF.json SOURCE REDACTED KEYS.txt [--montage OUT.ppm] [--list] [--gt OUT.txt]");
+        eprintln!(
+            "usage: subject_bench REF.json SOURCE REDACTED KEYS.txt [--montage OUT.ppm] [--list] [--gt OUT.txt]"
+        );
         std::process::exit(2);
     };
     let set: TrackSet = serde_json::from_slice(&std::fs::read(reference)?)?;
@@ -251,7 +321,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let subject = by_appearance(source, &dets, &keys, chained)?;
     let mut src = Decoder::open(source, &DecodeOptions::default())?;
     let mut out = Decoder::open(redacted, &DecodeOptions::default())?;
-    let (mut present, mut visible, mut ambiguous, mut leak_frames, mut leak_boxes) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let (mut present, mut visible, mut ambiguous, mut leak_frames, mut leak_boxes) =
+        (0u64, 0u64, 0u64, 0u64, 0u64);
     let mut leaks: Vec<String> = Vec::new();
     let mut hidden_runs: Vec<u64> = Vec::new();
     let mut crops: Vec<(u64, Vec<u8>)> = Vec::new();
@@ -278,24 +349,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Subject::At(r) => {
                 present += 1;
                 let vis = 1.0 - hidden_share(&a, &b, &r, &[]).unwrap_or(1.0);
-                gt_lines.push_str(&format!("{} {:.1} {:.1} {:.1} {:.1} {:.3}\n", a.index, r.x, r.y, r.w, r.h, vis));
+                gt_lines.push_str(&format!(
+                    "{} {:.1} {:.1} {:.1} {:.1} {:.3}\n",
+                    a.index, r.x, r.y, r.w, r.h, vis
+                ));
                 if vis >= MIN_VISIBLE {
                     visible += 1;
                 } else {
                     hidden_runs.push(a.index);
                 }
-                if montage.is_some() && a.index % 10 == 0 {
-                    if let Some(p) = r.to_pixels(a.width, a.height) {
-                        crops.push((a.index, crop_scaled(&a.to_rgb24(), a.width, p, CROP_W, CROP_H)));
-                    }
+                if montage.is_some()
+                    && a.index % 10 == 0
+                    && let Some(p) = r.to_pixels(a.width, a.height)
+                {
+                    crops.push((
+                        a.index,
+                        crop_scaled(&a.to_rgb24(), a.width, p, CROP_W, CROP_H),
+                    ));
                 }
             }
             Subject::Ambiguous(..) => ambiguous += 1,
             Subject::Absent => {}
         }
     }
-    println!("subject frames (a detector box is hers): {present}, ambiguous frames (not counted): {ambiguous}");
-    println!("subject visible (>= {:.0}% of her box unmasked): {visible} of {present} ({:.1}%)", MIN_VISIBLE * 100.0, 100.0 * visible as f64 / present.max(1) as f64);
+    println!(
+        "subject frames (a detector box is hers): {present}, ambiguous frames (not counted): {ambiguous}"
+    );
+    println!(
+        "subject visible (>= {:.0}% of her box unmasked): {visible} of {present} ({:.1}%)",
+        MIN_VISIBLE * 100.0,
+        100.0 * visible as f64 / present.max(1) as f64
+    );
     println!("frames with another person unmasked: {leak_frames} ({leak_boxes} boxes)");
     if list {
         for l in &leaks {
@@ -321,7 +405,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut ppm = format!("P6\n{mw} {mh}\n255\n").into_bytes();
         ppm.extend_from_slice(&m);
         std::fs::write(&path, ppm)?;
-        println!("montage of {} crops (every 10th frame, row-major, from frame {}): {}", crops.len(), crops.first().map_or(0, |c| c.0), path.display());
+        println!(
+            "montage of {} crops (every 10th frame, row-major, from frame {}): {}",
+            crops.len(),
+            crops.first().map_or(0, |c| c.0),
+            path.display()
+        );
     }
     Ok(())
 }
@@ -352,7 +441,11 @@ fn runs(frames: &[u64]) -> String {
         while j + 1 < frames.len() && frames[j + 1] == frames[j] + 1 {
             j += 1;
         }
-        out.push(if i == j { frames[i].to_string() } else { format!("{}-{}", frames[i], frames[j]) });
+        out.push(if i == j {
+            frames[i].to_string()
+        } else {
+            format!("{}-{}", frames[i], frames[j])
+        });
         i = j + 1;
     }
     out.join(", ")

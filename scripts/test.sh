@@ -9,6 +9,18 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 
+echo "[test] cargo fmt --check and cargo clippy -D warnings (also the fuzz workspace's format)" >&2
+if cargo fmt --version >/dev/null 2>&1 && cargo clippy --version >/dev/null 2>&1; then
+  cargo fmt --all --check
+  cargo fmt --all --check --manifest-path fuzz/Cargo.toml
+  cargo clippy --locked --workspace --all-targets -- -D warnings
+  RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --workspace -q
+elif [ "${CI:-}" = true ]; then
+  echo "[test] CI=true: rustfmt and clippy are required (rustup component add rustfmt clippy)" >&2
+  exit 1
+else
+  echo "[test] SKIP: rustfmt or clippy is not installed" >&2
+fi
 echo "[test] building (first build takes a few minutes on 2 cores)" >&2
 cargo build --locked --workspace --all-targets
 cargo run --locked -q -p obscura-cli -- models fetch

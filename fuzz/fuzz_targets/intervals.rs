@@ -6,10 +6,22 @@ use libfuzzer_sys::fuzz_target;
 use obscura_core::{Interval, IntervalSet, Timestamp};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let mut parts = text.split('|');
-    let a: IntervalSet = parts.next().unwrap_or("").split(',').filter_map(|s| Interval::parse(s).ok()).collect();
-    let b: IntervalSet = parts.next().unwrap_or("").split(',').filter_map(|s| Interval::parse(s).ok()).collect();
+    let a: IntervalSet = parts
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .filter_map(|s| Interval::parse(s).ok())
+        .collect();
+    let b: IntervalSet = parts
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .filter_map(|s| Interval::parse(s).ok())
+        .collect();
     let probes: Vec<Timestamp> = a
         .intervals()
         .iter()
@@ -18,7 +30,10 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     let (u, i, d) = (a.union(&b), a.intersection(&b), a.difference(&b));
     for s in [&u, &i, &d] {
-        assert!(s.intervals().windows(2).all(|w| w[0].end() < w[1].start()), "not normalised");
+        assert!(
+            s.intervals().windows(2).all(|w| w[0].end() < w[1].start()),
+            "not normalised"
+        );
     }
     for t in probes {
         let (x, y) = (a.contains(t), b.contains(t));

@@ -11,10 +11,15 @@ fuzz_target!(|data: &[u8]| {
     if std::fs::write(&path, data).is_err() {
         return;
     }
-    let limits = Limits::default().with_max_dimensions(1024, 1024).with_max_frames(64);
+    let limits = Limits::default()
+        .with_max_dimensions(1024, 1024)
+        .with_max_frames(64);
     if let Ok(mut decoder) = Decoder::open(&path, &DecodeOptions::default().with_limits(limits)) {
         while let Ok(Some(frame)) = decoder.next_frame() {
-            assert!(frame.validate().is_ok(), "decoder produced an inconsistent frame");
+            assert!(
+                frame.validate().is_ok(),
+                "decoder produced an inconsistent frame"
+            );
         }
     }
     let _ = obscura_media::probe(&path);

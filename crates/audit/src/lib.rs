@@ -103,7 +103,10 @@ pub enum Error {
 
 impl Error {
     fn io(path: &Path, source: io::Error) -> Self {
-        Error::Io { path: path.to_path_buf(), source }
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }
 
@@ -210,7 +213,15 @@ pub struct Entry {
 impl Entry {
     /// An entry with only the action and result set.
     pub fn new(action: Action, result: impl Into<String>) -> Self {
-        Entry { action, operator: None, reference: None, package: None, package_sha256: None, result: result.into(), detail: serde_json::Value::Null }
+        Entry {
+            action,
+            operator: None,
+            reference: None,
+            package: None,
+            package_sha256: None,
+            result: result.into(),
+            detail: serde_json::Value::Null,
+        }
     }
 
     fn validate(&self) -> Result<(), Error> {
@@ -225,13 +236,24 @@ impl Entry {
             if let Some(v) = v
                 && (v.len() > 4096 || v.chars().any(char::is_control))
             {
-                return Err(Error::Invalid { field, value: v.chars().take(80).collect(), reason: "must be at most 4096 printable characters".into() });
+                return Err(Error::Invalid {
+                    field,
+                    value: v.chars().take(80).collect(),
+                    reason: "must be at most 4096 printable characters".into(),
+                });
             }
         }
         if let Some(h) = &self.package_sha256
-            && (h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+            && (h.len() != 64
+                || !h
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
         {
-            return Err(Error::Invalid { field: "package_sha256", value: h.clone(), reason: "must be 64 lowercase hex digits".into() });
+            return Err(Error::Invalid {
+                field: "package_sha256",
+                value: h.clone(),
+                reason: "must be 64 lowercase hex digits".into(),
+            });
         }
         Ok(())
     }
@@ -291,11 +313,20 @@ impl Record {
             return None;
         }
         let field = |k: &str| self.detail.get(k).and_then(|v| v.as_str()).and_then(unhex);
-        let key = field("public_key").and_then(|b| <[u8; 32]>::try_from(b).ok()).and_then(|b| SignerPublicKey::from_bytes(&b).ok());
+        let key = field("public_key")
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .and_then(|b| SignerPublicKey::from_bytes(&b).ok());
         let sig = field("signature").and_then(|b| <[u8; 64]>::try_from(b).ok());
         Some(match (key, sig) {
-            (Some(k), Some(s)) if self.detail.get("signer").and_then(|v| v.as_str()) == Some(k.fingerprint().as_str()) => {
-                if k.verify_signature(&self.checkpoint_message(), &s) { Ok(k) } else { Err("checkpoint signature does not verify (chain rewritten before it?)".into()) }
+            (Some(k), Some(s))
+                if self.detail.get("signer").and_then(|v| v.as_str())
+                    == Some(k.fingerprint().as_str()) =>
+            {
+                if k.verify_signature(&self.checkpoint_message(), &s) {
+                    Ok(k)
+                } else {
+                    Err("checkpoint signature does not verify (chain rewritten before it?)".into())
+                }
             }
             _ => Err("malformed checkpoint (public_key, signature, signer)".into()),
         })
@@ -312,10 +343,17 @@ fn checkpoint_message(seq: u64, time: &str, prev_hash: &str) -> Vec<u8> {
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
-    if !b.len().is_multiple_of(2) || !b.iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c)) {
+    if !b.len().is_multiple_of(2)
+        || !b
+            .iter()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+    {
         return None;
     }
-    (0..b.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
+    (0..b.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
 }
 
 /// SHA-256 of a regular file, lowercase hex (streamed). A FIFO, device or folder is
@@ -328,7 +366,11 @@ pub fn sha256_file(path: &Path) -> io::Result<String> {
 /// The default log location: `$OBSCURA_AUDIT_LOG`, else
 /// `$XDG_STATE_HOME/obscura/audit.jsonl`, else `$HOME/.local/state/obscura/audit.jsonl`.
 pub fn default_path() -> Result<PathBuf, Error> {
-    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(p) = var(ENV_VAR) {
         return Ok(p);
     }
@@ -336,7 +378,11 @@ pub fn default_path() -> Result<PathBuf, Error> {
         return Ok(s.join("obscura").join("audit.jsonl"));
     }
     if let Some(h) = var("HOME") {
-        return Ok(h.join(".local").join("state").join("obscura").join("audit.jsonl"));
+        return Ok(h
+            .join(".local")
+            .join("state")
+            .join("obscura")
+            .join("audit.jsonl"));
     }
     Err(Error::NoLocation)
 }
@@ -386,7 +432,11 @@ impl AuditLog {
     /// Appends a signed checkpoint (module documentation) made with `signer`, the site's
     /// signing key: from then on a rewrite of any earlier record is detected by anyone with
     /// the public key. `operator` is recorded as usual.
-    pub fn checkpoint(&self, signer: &dyn Signer, operator: Option<String>) -> Result<Record, Error> {
+    pub fn checkpoint(
+        &self,
+        signer: &dyn Signer,
+        operator: Option<String>,
+    ) -> Result<Record, Error> {
         let mut entry = Entry::new(Action::Checkpoint, "ok");
         entry.operator = operator;
         entry.validate()?;
@@ -423,21 +473,34 @@ impl AuditLog {
         let mut f = opts.open(path).map_err(|e| Error::io(path, e))?;
         // A device (`/dev/null` swallows records), a FIFO or a folder is no audit log.
         if !f.metadata().map_err(|e| Error::io(path, e))?.is_file() {
-            return Err(Error::io(path, io::Error::new(io::ErrorKind::InvalidInput, "not a regular file (an audit log must be a file)")));
+            return Err(Error::io(
+                path,
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "not a regular file (an audit log must be a file)",
+                ),
+            ));
         }
         f.lock().map_err(|e| Error::io(path, e))?;
         let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
         let (complete, last_line) = read_tail(&mut f, len).map_err(|e| Error::io(path, e))?;
         let last = match last_line {
             None => None,
-            Some(line) => Some(check_last(&line).map_err(|problem| Error::Damaged { path: path.clone(), problem })?),
+            Some(line) => Some(check_last(&line).map_err(|problem| Error::Damaged {
+                path: path.clone(),
+                problem,
+            })?),
         };
         Ok((f, len, complete, last))
     }
 
     /// The append itself; `detail_for` may replace the record's detail once its sequence
     /// number, time and `prev_hash` are known (under the lock).
-    fn append_with(&self, entry: Entry, detail_for: impl FnOnce(&Record) -> Result<Option<serde_json::Value>, Error>) -> Result<Record, Error> {
+    fn append_with(
+        &self,
+        entry: Entry,
+        detail_for: impl FnOnce(&Record) -> Result<Option<serde_json::Value>, Error>,
+    ) -> Result<Record, Error> {
         let path = &self.path;
         let (mut f, len, complete, last) = self.open_locked()?;
         let torn = len - complete;
@@ -455,7 +518,12 @@ impl AuditLog {
             }
             detail["recovered_torn_bytes"] = serde_json::json!(torn);
         }
-        let package = entry.package.map(|p| Path::new(&p).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(p));
+        let package = entry.package.map(|p| {
+            Path::new(&p)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or(p)
+        });
         let mut rec = Record {
             seq,
             time: now_rfc3339(),
@@ -475,7 +543,8 @@ impl AuditLog {
         rec.hash = rec.compute_hash();
         let mut line = rec.to_line();
         line.push('\n');
-        f.write_all(line.as_bytes()).map_err(|e| Error::io(path, e))?;
+        f.write_all(line.as_bytes())
+            .map_err(|e| Error::io(path, e))?;
         f.sync_all().map_err(|e| Error::io(path, e))?;
         if seq == 1
             && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
@@ -503,7 +572,10 @@ fn read_tail(f: &mut File, len: u64) -> io::Result<(u64, Option<Vec<u8>>)> {
     loop {
         // the end of the last complete line, then the newline before it
         let found = match complete {
-            None => tail.iter().rposition(|b| *b == b'\n').map(|i| start + i as u64 + 1),
+            None => tail
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map(|i| start + i as u64 + 1),
             Some(_) => None,
         };
         if complete.is_none()
@@ -534,9 +606,15 @@ fn read_tail(f: &mut File, len: u64) -> io::Result<(u64, Option<Vec<u8>>)> {
 
 /// The cheap checks an append makes on the record it chains to.
 fn check_last(line: &[u8]) -> Result<Record, String> {
-    let rec: Record = std::str::from_utf8(line).ok().and_then(|s| serde_json::from_str(s).ok()).ok_or("the last record is not a well-formed audit record")?;
+    let rec: Record = std::str::from_utf8(line)
+        .ok()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .ok_or("the last record is not a well-formed audit record")?;
     if rec.to_line().as_bytes() != line || rec.compute_hash() != rec.hash {
-        return Err(format!("the last record (seq {}) was edited (not canonical or hash mismatch)", rec.seq));
+        return Err(format!(
+            "the last record (seq {}) was edited (not canonical or hash mismatch)",
+            rec.seq
+        ));
     }
     Ok(rec)
 }
@@ -606,21 +684,39 @@ pub fn verify(path: &Path, options: &VerifyOptions) -> Result<VerifyReport, Erro
 
 /// [`verify`] on bytes in memory.
 pub fn verify_bytes(bytes: &[u8], options: &VerifyOptions) -> VerifyReport {
-    let mut report = VerifyReport { records: 0, last: None, problem: None, checkpoints: 0, last_checkpoint: None, unsigned_tail: 0 };
+    let mut report = VerifyReport {
+        records: 0,
+        last: None,
+        problem: None,
+        checkpoints: 0,
+        last_checkpoint: None,
+        unsigned_tail: 0,
+    };
     let mut prev = GENESIS_HASH.to_string();
     let mut seen_head = options.expect_head.is_none();
     let mut rest = bytes;
     let mut line_no = 0usize;
     while !rest.is_empty() {
         line_no += 1;
-        let fail = |reason: String| Some(Problem { line: line_no, reason });
+        let fail = |reason: String| {
+            Some(Problem {
+                line: line_no,
+                reason,
+            })
+        };
         let Some(nl) = rest.iter().position(|b| *b == b'\n') else {
-            report.problem = fail(format!("incomplete last record ({} bytes without a newline: a torn or truncated write)", rest.len()));
+            report.problem = fail(format!(
+                "incomplete last record ({} bytes without a newline: a torn or truncated write)",
+                rest.len()
+            ));
             return report;
         };
         let line = &rest[..nl];
         rest = &rest[nl + 1..];
-        let rec: Record = match std::str::from_utf8(line).ok().and_then(|s| serde_json::from_str(s).ok()) {
+        let rec: Record = match std::str::from_utf8(line)
+            .ok()
+            .and_then(|s| serde_json::from_str(s).ok())
+        {
             Some(r) => r,
             None => {
                 report.problem = fail("not a well-formed audit record".into());
@@ -629,19 +725,31 @@ pub fn verify_bytes(bytes: &[u8], options: &VerifyOptions) -> VerifyReport {
         };
         let expected_seq = report.records + 1;
         if rec.seq != expected_seq {
-            report.problem = fail(format!("sequence number {} where {expected_seq} was expected (record removed, inserted or reordered)", rec.seq));
+            report.problem = fail(format!(
+                "sequence number {} where {expected_seq} was expected (record removed, inserted or reordered)",
+                rec.seq
+            ));
             return report;
         }
         if rec.to_line().as_bytes() != line {
-            report.problem = fail(format!("record {} is not in canonical form (edited)", rec.seq));
+            report.problem = fail(format!(
+                "record {} is not in canonical form (edited)",
+                rec.seq
+            ));
             return report;
         }
         if rec.prev_hash != prev {
-            report.problem = fail(format!("record {} does not chain to the previous record (prev_hash mismatch: removed, inserted or reordered)", rec.seq));
+            report.problem = fail(format!(
+                "record {} does not chain to the previous record (prev_hash mismatch: removed, inserted or reordered)",
+                rec.seq
+            ));
             return report;
         }
         if rec.compute_hash() != rec.hash {
-            report.problem = fail(format!("record {} hash mismatch (contents edited)", rec.seq));
+            report.problem = fail(format!(
+                "record {} hash mismatch (contents edited)",
+                rec.seq
+            ));
             return report;
         }
         match rec.checkpoint_signer() {
@@ -649,8 +757,17 @@ pub fn verify_bytes(bytes: &[u8], options: &VerifyOptions) -> VerifyReport {
                 report.problem = fail(format!("record {}: {why}", rec.seq));
                 return report;
             }
-            Some(Ok(k)) if options.signers.as_ref().is_some_and(|list| !list.contains(&k)) => {
-                report.problem = fail(format!("record {}: checkpoint signed by {}, which is not an expected signer", rec.seq, k.fingerprint()));
+            Some(Ok(k))
+                if options
+                    .signers
+                    .as_ref()
+                    .is_some_and(|list| !list.contains(&k)) =>
+            {
+                report.problem = fail(format!(
+                    "record {}: checkpoint signed by {}, which is not an expected signer",
+                    rec.seq,
+                    k.fingerprint()
+                ));
                 return report;
             }
             Some(Ok(_)) => {
@@ -668,13 +785,19 @@ pub fn verify_bytes(bytes: &[u8], options: &VerifyOptions) -> VerifyReport {
         report.last = Some(rec);
     }
     if options.signers.is_some() && report.checkpoints == 0 {
-        report.problem = Some(Problem { line: line_no.max(1), reason: "no signed checkpoint in the log (nothing proves who wrote it)".into() });
+        report.problem = Some(Problem {
+            line: line_no.max(1),
+            reason: "no signed checkpoint in the log (nothing proves who wrote it)".into(),
+        });
         return report;
     }
     if !seen_head {
         report.problem = Some(Problem {
             line: line_no + 1,
-            reason: format!("expected head {} not found: records were removed from the end", options.expect_head.as_deref().unwrap_or("")),
+            reason: format!(
+                "expected head {} not found: records were removed from the end",
+                options.expect_head.as_deref().unwrap_or("")
+            ),
         });
     }
     report
@@ -684,5 +807,8 @@ pub fn verify_bytes(bytes: &[u8], options: &VerifyOptions) -> VerifyReport {
 /// not parse are skipped.
 pub fn read_records(path: &Path) -> Result<Vec<Record>, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    Ok(text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect())
+    Ok(text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect())
 }

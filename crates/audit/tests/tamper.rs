@@ -9,7 +9,10 @@ fn log_with(dir: &Path, n: usize) -> PathBuf {
     let path = dir.join("state").join("audit.jsonl");
     let log = AuditLog::at(&path);
     for i in 0..n {
-        let mut e = Entry::new([Action::Export, Action::Verify, Action::Open, Action::Purge][i % 4], "ok");
+        let mut e = Entry::new(
+            [Action::Export, Action::Verify, Action::Open, Action::Purge][i % 4],
+            "ok",
+        );
         e.operator = Some("op-7".into());
         e.reference = Some(format!("REQ-{i}"));
         e.package = Some(format!("/some/folder/pkg-{i}.obx"));
@@ -22,11 +25,19 @@ fn log_with(dir: &Path, n: usize) -> PathBuf {
 }
 
 fn lines(path: &Path) -> Vec<String> {
-    fs::read_to_string(path).unwrap().lines().map(str::to_string).collect()
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 fn write_lines(path: &Path, lines: &[String]) {
-    fs::write(path, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    fs::write(
+        path,
+        lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
+    )
+    .unwrap();
 }
 
 fn first_bad_line(path: &Path) -> usize {
@@ -51,7 +62,10 @@ fn intact_log_verifies_and_records_chain() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 }
 
@@ -60,7 +74,14 @@ fn every_single_field_edit_is_detected() {
     let d = tempfile::tempdir().unwrap();
     let p = log_with(d.path(), 4);
     let orig = lines(&p);
-    let edits: [(&str, &str); 6] = [("\"REQ-2\"", "\"REQ-9\""), ("\"op-7\"", "\"op-8\""), ("\"ok\"", "\"no\""), ("\"n\":2", "\"n\":3"), ("\"seq\":3", "\"seq\":7"), ("\"open\"", "\"purge\"")];
+    let edits: [(&str, &str); 6] = [
+        ("\"REQ-2\"", "\"REQ-9\""),
+        ("\"op-7\"", "\"op-8\""),
+        ("\"ok\"", "\"no\""),
+        ("\"n\":2", "\"n\":3"),
+        ("\"seq\":3", "\"seq\":7"),
+        ("\"open\"", "\"purge\""),
+    ];
     for (from, to) in edits {
         let mut l = orig.clone();
         assert!(l[2].contains(from), "{from} in {}", l[2]);
@@ -103,7 +124,11 @@ fn removed_inserted_and_reordered_records_are_detected() {
     let mut l = orig.clone();
     l.insert(2, orig[2].clone());
     write_lines(&p, &l);
-    assert_eq!(first_bad_line(&p), 4, "a replayed copy of record 3 after record 3");
+    assert_eq!(
+        first_bad_line(&p),
+        4,
+        "a replayed copy of record 3 after record 3"
+    );
     // Removing the tail leaves a valid chain: only a remembered head detects it.
     let head = obscura_audit::read_records(&{
         write_lines(&p, &orig);
@@ -114,10 +139,27 @@ fn removed_inserted_and_reordered_records_are_detected() {
         .clone();
     write_lines(&p, &orig[..3]);
     assert!(verify(&p, &VerifyOptions::default()).unwrap().is_valid());
-    let r = verify(&p, &VerifyOptions { expect_head: Some(head.clone()), ..Default::default() }).unwrap();
+    let r = verify(
+        &p,
+        &VerifyOptions {
+            expect_head: Some(head.clone()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert!(r.problem.unwrap().reason.contains("removed from the end"));
     write_lines(&p, &orig);
-    assert!(verify(&p, &VerifyOptions { expect_head: Some(head), ..Default::default() }).unwrap().is_valid());
+    assert!(
+        verify(
+            &p,
+            &VerifyOptions {
+                expect_head: Some(head),
+                ..Default::default()
+            }
+        )
+        .unwrap()
+        .is_valid()
+    );
 }
 
 #[test]
@@ -125,15 +167,25 @@ fn every_truncation_is_detected_or_is_a_whole_prefix() {
     let d = tempfile::tempdir().unwrap();
     let p = log_with(d.path(), 3);
     let bytes = fs::read(&p).unwrap();
-    let ends: Vec<usize> = bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i + 1).collect();
+    let ends: Vec<usize> = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i + 1)
+        .collect();
     let t = d.path().join("t.jsonl");
     for len in 0..bytes.len() {
         fs::write(&t, &bytes[..len]).unwrap();
         let r = verify(&t, &VerifyOptions::default()).unwrap();
         if len == 0 || ends.contains(&len) {
-            assert!(r.is_valid(), "prefix of whole records (len {len}) is a valid shorter log");
+            assert!(
+                r.is_valid(),
+                "prefix of whole records (len {len}) is a valid shorter log"
+            );
         } else {
-            let prob = r.problem.unwrap_or_else(|| panic!("truncation to {len} bytes not detected"));
+            let prob = r
+                .problem
+                .unwrap_or_else(|| panic!("truncation to {len} bytes not detected"));
             assert!(prob.reason.contains("incomplete last record"), "{prob}");
         }
     }
@@ -147,7 +199,9 @@ fn torn_last_line_is_cut_by_the_next_append_and_accounted() {
     bytes.extend_from_slice(b"{\"seq\":3,\"time\":\"20");
     fs::write(&p, &bytes).unwrap();
     assert_eq!(first_bad_line(&p), 3);
-    let r = AuditLog::at(&p).append(Entry::new(Action::Verify, "ok")).unwrap();
+    let r = AuditLog::at(&p)
+        .append(Entry::new(Action::Verify, "ok"))
+        .unwrap();
     assert_eq!(r.seq, 3);
     assert_eq!(r.detail["recovered_torn_bytes"], 19);
     let rep = verify(&p, &VerifyOptions::default()).unwrap();
@@ -162,7 +216,9 @@ fn append_refuses_an_edited_last_record() {
     let mut l = lines(&p);
     l[2] = l[2].replacen("\"REQ-2\"", "\"REQ-9\"", 1);
     write_lines(&p, &l);
-    let e = AuditLog::at(&p).append(Entry::new(Action::Export, "ok")).unwrap_err();
+    let e = AuditLog::at(&p)
+        .append(Entry::new(Action::Export, "ok"))
+        .unwrap_err();
     assert!(matches!(e, obscura_audit::Error::Damaged { .. }), "{e}");
     assert_eq!(lines(&p), l, "nothing appended");
     // An edit further up is not re-read by an append (O(1)); verify finds it, and a signed
@@ -171,7 +227,9 @@ fn append_refuses_an_edited_last_record() {
     l[0] = l[0].replacen("\"REQ-0\"", "\"REQ-9\"", 1);
     let p = d.path().join("b").join("state").join("audit.jsonl");
     write_lines(&p, &l);
-    AuditLog::at(&p).append(Entry::new(Action::Export, "ok")).unwrap();
+    AuditLog::at(&p)
+        .append(Entry::new(Action::Export, "ok"))
+        .unwrap();
     assert_eq!(first_bad_line(&p), 1);
 }
 
@@ -206,7 +264,10 @@ fn appends_read_only_the_tail() {
     let mut e = Entry::new(Action::Export, "ok");
     e.detail = serde_json::json!({ "pad": "y".repeat(200_000) });
     log.append(e).unwrap();
-    assert_eq!(log.append(Entry::new(Action::Export, "ok")).unwrap().seq, 3003);
+    assert_eq!(
+        log.append(Entry::new(Action::Export, "ok")).unwrap().seq,
+        3003
+    );
     assert!(verify(&p, &VerifyOptions::default()).unwrap().is_valid());
 }
 
@@ -220,10 +281,20 @@ fn signed_checkpoints_expose_a_rewritten_chain() {
     let cp = log.checkpoint(&site, Some("op-7".into())).unwrap();
     assert_eq!((cp.seq, cp.action), (5, Action::Checkpoint));
     log.append(Entry::new(Action::Open, "ok")).unwrap();
-    let signers = VerifyOptions { signers: Some(vec![site.public_key()]), ..Default::default() };
+    let signers = VerifyOptions {
+        signers: Some(vec![site.public_key()]),
+        ..Default::default()
+    };
     let r = verify(&p, &signers).unwrap();
     assert!(r.is_valid(), "{:?}", r.problem);
-    assert_eq!((r.checkpoints, r.unsigned_tail, r.last_checkpoint.as_ref().map(|c| c.seq)), (1, 1, Some(5)));
+    assert_eq!(
+        (
+            r.checkpoints,
+            r.unsigned_tail,
+            r.last_checkpoint.as_ref().map(|c| c.seq)
+        ),
+        (1, 1, Some(5))
+    );
 
     // Whoever can write the file deletes record 2 and recomputes every later hash: the
     // unkeyed chain is valid again, the checkpoint's signature is not.
@@ -240,7 +311,10 @@ fn signed_checkpoints_expose_a_rewritten_chain() {
     write_lines(&p, &recs.iter().map(|r| r.to_line()).collect::<Vec<_>>());
     let r = verify(&p, &VerifyOptions::default()).unwrap();
     let prob = r.problem.expect("rewritten chain must be detected");
-    assert!(prob.reason.contains("checkpoint signature does not verify"), "{prob}");
+    assert!(
+        prob.reason.contains("checkpoint signature does not verify"),
+        "{prob}"
+    );
     assert_eq!(prob.line, 4);
 
     // A checkpoint by another key is refused when the site key is expected.
@@ -251,24 +325,46 @@ fn signed_checkpoints_expose_a_rewritten_chain() {
     assert!(r.problem.unwrap().reason.contains("not an expected signer"));
     // No checkpoint at all: refused when a signer is expected, fine otherwise.
     let q = log_with(&d.path().join("q"), 2);
-    assert!(verify(&q, &signers).unwrap().problem.unwrap().reason.contains("no signed checkpoint"));
+    assert!(
+        verify(&q, &signers)
+            .unwrap()
+            .problem
+            .unwrap()
+            .reason
+            .contains("no signed checkpoint")
+    );
     assert!(verify(&q, &VerifyOptions::default()).unwrap().is_valid());
     // A forged checkpoint (signature of another message) is refused.
     fs::write(&p, &orig).unwrap();
     let mut recs = obscura_audit::read_records(&p).unwrap();
     let sig = site.sign(b"something else").unwrap();
-    recs[4].detail["signature"] = serde_json::json!(sig.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    recs[4].detail["signature"] =
+        serde_json::json!(sig.iter().map(|b| format!("{b:02x}")).collect::<String>());
     recs[4].hash = recs[4].compute_hash();
     recs[5].prev_hash = recs[4].hash.clone();
     recs[5].hash = recs[5].compute_hash();
     write_lines(&p, &recs.iter().map(|r| r.to_line()).collect::<Vec<_>>());
-    assert!(verify(&p, &VerifyOptions::default()).unwrap().problem.unwrap().reason.contains("signature does not verify"));
+    assert!(
+        verify(&p, &VerifyOptions::default())
+            .unwrap()
+            .problem
+            .unwrap()
+            .reason
+            .contains("signature does not verify")
+    );
     // Truncating back to the checkpoint is a valid shorter log: the noted head detects it.
     fs::write(&p, &orig).unwrap();
     let head = verify(&p, &signers).unwrap().last.unwrap().hash;
     write_lines(&p, &lines(&p)[..5]);
     assert!(verify(&p, &signers).unwrap().is_valid());
-    let r = verify(&p, &VerifyOptions { expect_head: Some(head), ..signers.clone() }).unwrap();
+    let r = verify(
+        &p,
+        &VerifyOptions {
+            expect_head: Some(head),
+            ..signers.clone()
+        },
+    )
+    .unwrap();
     assert!(r.problem.unwrap().reason.contains("removed from the end"));
 }
 
@@ -281,7 +377,9 @@ fn concurrent_appends_from_threads_stay_one_chain() {
             let p = p.clone();
             s.spawn(move || {
                 for i in 0..10 {
-                    AuditLog::at(&p).append(Entry::new(Action::Verify, format!("ok {t}/{i}"))).unwrap();
+                    AuditLog::at(&p)
+                        .append(Entry::new(Action::Verify, format!("ok {t}/{i}")))
+                        .unwrap();
                 }
             });
         }
@@ -301,5 +399,8 @@ fn bad_field_values_are_refused() {
     let mut e = Entry::new(Action::Export, "ok");
     e.package_sha256 = Some("ABC".into());
     assert!(log.append(e).is_err());
-    assert!(!d.path().join("a.jsonl").exists() || fs::read(d.path().join("a.jsonl")).unwrap().is_empty());
+    assert!(
+        !d.path().join("a.jsonl").exists()
+            || fs::read(d.path().join("a.jsonl")).unwrap().is_empty()
+    );
 }

@@ -65,8 +65,15 @@ pub fn run(cmd: AuditCommand, _quiet: bool) -> Result<Outcome> {
             let key_pass = crate::cmd_seal::read_passphrase(a.key_passphrase_file.as_ref())?;
             let key = obscura_seal::SigningKey::read_file(&a.sign, key_pass.as_ref())?;
             let log = AuditLog::resolve(a.log.as_deref())?;
-            let rec = log.checkpoint(&key, operator_from_env()).with_context(|| format!("{}: checkpoint not written", log.path().display()))?;
-            println!("checkpoint: seq {}, hash {}, signed by {}", rec.seq, rec.hash, obscura_seal::Signer::public_key(&key).fingerprint());
+            let rec = log
+                .checkpoint(&key, operator_from_env())
+                .with_context(|| format!("{}: checkpoint not written", log.path().display()))?;
+            println!(
+                "checkpoint: seq {}, hash {}, signed by {}",
+                rec.seq,
+                rec.hash,
+                obscura_seal::Signer::public_key(&key).fingerprint()
+            );
             Ok(Outcome::Ok)
         }
     }
@@ -77,10 +84,27 @@ fn verify(args: AuditVerifyArgs) -> Result<Outcome> {
     let signers = if args.signer.is_empty() {
         None
     } else {
-        Some(args.signer.iter().map(|s| crate::cmd_seal::signer_public(s)).collect::<Result<Vec<_>>>()?)
+        Some(
+            args.signer
+                .iter()
+                .map(|s| crate::cmd_seal::signer_public(s))
+                .collect::<Result<Vec<_>>>()?,
+        )
     };
-    let report = obscura_audit::verify(&path, &VerifyOptions { expect_head: args.head.clone(), signers })?;
-    let cp = report.last_checkpoint.as_ref().map(|c| (c.seq, c.time.clone(), c.detail["signer"].as_str().unwrap_or("").to_string()));
+    let report = obscura_audit::verify(
+        &path,
+        &VerifyOptions {
+            expect_head: args.head.clone(),
+            signers,
+        },
+    )?;
+    let cp = report.last_checkpoint.as_ref().map(|c| {
+        (
+            c.seq,
+            c.time.clone(),
+            c.detail["signer"].as_str().unwrap_or("").to_string(),
+        )
+    });
     let head = report.last.as_ref().map(|r| (r.seq, r.hash.clone()));
     if args.json {
         println!(
@@ -101,7 +125,11 @@ fn verify(args: AuditVerifyArgs) -> Result<Outcome> {
         println!("FAILED: {}: {p}", path.display());
         println!("  {} record(s) before it verified", report.records);
     } else {
-        println!("OK: {} is an intact chain of {} record(s)", path.display(), report.records);
+        println!(
+            "OK: {} is an intact chain of {} record(s)",
+            path.display(),
+            report.records
+        );
         if let Some((seq, hash)) = head {
             println!("  head: seq {seq}, hash {hash}");
         }
@@ -110,17 +138,24 @@ fn verify(args: AuditVerifyArgs) -> Result<Outcome> {
                 "  {} signed checkpoint(s); the last at seq {seq} ({time}) by {fp}; {} record(s) after it not yet covered by a signature",
                 report.checkpoints, report.unsigned_tail
             ),
-            None => println!("  no signed checkpoint: the chain is unkeyed (obscura audit checkpoint --sign KEY)"),
+            None => println!(
+                "  no signed checkpoint: the chain is unkeyed (obscura audit checkpoint --sign KEY)"
+            ),
         }
     }
-    Ok(if report.is_valid() { Outcome::Ok } else { Outcome::Findings })
+    Ok(if report.is_valid() {
+        Outcome::Ok
+    } else {
+        Outcome::Findings
+    })
 }
 
 /// Appends `entry` to the log at `explicit` (or the default location), with a context
 /// naming the log on failure.
 pub fn append(explicit: Option<&Path>, entry: Entry) -> Result<obscura_audit::Record> {
     let log = AuditLog::resolve(explicit)?;
-    log.append(entry).with_context(|| "cannot write the audit record".to_string())
+    log.append(entry)
+        .with_context(|| "cannot write the audit record".to_string())
 }
 
 /// Resolves the log at `explicit` (or the default location) and checks that a record can be
@@ -128,13 +163,16 @@ pub fn append(explicit: Option<&Path>, entry: Entry) -> Result<obscura_audit::Re
 /// tracks, cut) stops before it starts when its record could not be written afterwards.
 pub fn preflight(explicit: Option<&Path>) -> Result<AuditLog> {
     let log = AuditLog::resolve(explicit)?;
-    log.check_appendable().with_context(|| "cannot write the audit record; nothing was processed".to_string())?;
+    log.check_appendable()
+        .with_context(|| "cannot write the audit record; nothing was processed".to_string())?;
     Ok(log)
 }
 
 /// The file name (no folders) of `path`, for a record.
 pub fn file_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// `text` with every given path replaced by its file name (records name files, never
@@ -159,18 +197,27 @@ pub fn strip_folders<'a>(text: &str, paths: impl IntoIterator<Item = &'a Path>) 
 /// warning, not an error.
 pub fn checkpoint_after(log: &AuditLog, signer: &dyn obscura_seal::Signer) {
     if let Err(e) = log.checkpoint(signer, operator_from_env()) {
-        eprintln!("warning: {}: audit checkpoint not written: {e}", log.path().display());
+        eprintln!(
+            "warning: {}: audit checkpoint not written: {e}",
+            log.path().display()
+        );
     }
 }
 
 /// An entry for `action` on package `file` (hashing the file when it exists; reading the
 /// reference and operator from its manifest when `inspect` can parse it).
-pub fn package_entry(action: obscura_audit::Action, file: &Path, result: impl Into<String>) -> Entry {
+pub fn package_entry(
+    action: obscura_audit::Action,
+    file: &Path,
+    result: impl Into<String>,
+) -> Entry {
     obscura_request::package_entry(action, file, result, operator_from_env().as_deref())
 }
 
 /// The pseudonymous operator of this session from `OBSCURA_OPERATOR` (for commands that
 /// have no `--operator` flag).
 pub fn operator_from_env() -> Option<String> {
-    std::env::var("OBSCURA_OPERATOR").ok().filter(|s| !s.trim().is_empty())
+    std::env::var("OBSCURA_OPERATOR")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
 }

@@ -167,7 +167,11 @@ pub fn kept_set(
             return Err(anyhow!(
                 "{}: --exclude {t:?} removes nothing: it lies outside the {} (a wrong time or time zone?); pass --allow-empty-exclusion if that is intended",
                 input.display(),
-                if include.is_empty() { "clip" } else { "included ranges" }
+                if include.is_empty() {
+                    "clip"
+                } else {
+                    "included ranges"
+                }
             ));
         }
         excludes.push(iv);
@@ -228,7 +232,13 @@ pub fn run(args: CutArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let info = Decoder::open(input, &DecodeOptions::default())?
         .info()
         .clone();
-    let kept = kept_set(input, &info, &args.include, &args.exclude, args.allow_empty_exclusion)?;
+    let kept = kept_set(
+        input,
+        &info,
+        &args.include,
+        &args.exclude,
+        args.allow_empty_exclusion,
+    )?;
     let log = crate::cmd_audit::preflight(args.audit_log.as_deref())?;
     let settings = EncoderSettings::builder()
         .crf(args.crf)
@@ -284,7 +294,9 @@ pub fn run(args: CutArgs, quiet: bool) -> anyhow::Result<Outcome> {
                 p.frames,
                 since(p.first_pts, start),
                 since(p.end, start),
-                p.creation_time.map(|w| format!(", starts {w}")).unwrap_or_default()
+                p.creation_time
+                    .map(|w| format!(", starts {w}"))
+                    .unwrap_or_default()
             );
         }
     }
@@ -293,7 +305,11 @@ pub fn run(args: CutArgs, quiet: bool) -> anyhow::Result<Outcome> {
 
 /// Appends the `cut` record (names, hashes and frame counts of the input and the parts);
 /// if it cannot be written the parts are removed again and the cut fails.
-fn record_cut(log: &obscura_audit::AuditLog, input: &Path, parts: &[CutPart]) -> anyhow::Result<()> {
+fn record_cut(
+    log: &obscura_audit::AuditLog,
+    input: &Path,
+    parts: &[CutPart],
+) -> anyhow::Result<()> {
     use crate::cmd_audit::file_name;
     let mut entry = obscura_audit::Entry::new(obscura_audit::Action::Cut, "ok");
     entry.operator = crate::cmd_audit::operator_from_env();
@@ -309,7 +325,10 @@ fn record_cut(log: &obscura_audit::AuditLog, input: &Path, parts: &[CutPart]) ->
         for p in parts {
             let _ = std::fs::remove_file(&p.path);
         }
-        return Err(anyhow::Error::new(e).context(format!("cannot write the audit record; the {} cut part(s) were removed again", parts.len())));
+        return Err(anyhow::Error::new(e).context(format!(
+            "cannot write the audit record; the {} cut part(s) were removed again",
+            parts.len()
+        )));
     }
     Ok(())
 }

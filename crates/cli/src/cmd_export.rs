@@ -9,12 +9,15 @@ use std::str::FromStr;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use obscura_pipeline::KeepAt;
-use obscura_request::{CameraInput, ClipRedactor, Exclusion, ExportRequest, Lang, PipelineRedactor, ReportOptions, RequestMode, SealOptions, SiteConfig, SubjectPoint, TimeRef};
+use obscura_request::{
+    CameraInput, ClipRedactor, Exclusion, ExportRequest, Lang, PipelineRedactor, ReportOptions,
+    RequestMode, SealOptions, SiteConfig, SubjectPoint, TimeRef,
+};
 use obscura_seal::{Date, SigningKey};
 
 use crate::Outcome;
-use crate::masking_args::MaskingArgs;
 use crate::cmd_seal::{read_passphrase, recipient_public};
+use crate::masking_args::MaskingArgs;
 
 /// Request type.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,7 +72,11 @@ pub struct ExportArgs {
     /// Recipient public key file or key line (repeatable), or the end of the request
     /// window: a value that is not an existing file and reads as a time (12.5, 00:01:02,
     /// 2026-11-28T10:15:00) is the window end, anything else a recipient.
-    #[arg(long = "to", visible_alias = "recipient", value_name = "RECIPIENT_PUB|TIME")]
+    #[arg(
+        long = "to",
+        visible_alias = "recipient",
+        value_name = "RECIPIENT_PUB|TIME"
+    )]
     pub to: Vec<String>,
     /// Also (or only) encrypt to the passphrase on the first line of this file.
     #[arg(long, value_name = "FILE")]
@@ -125,8 +132,13 @@ pub struct ExportArgs {
 fn cameras(args: &ExportArgs) -> Result<Vec<CameraInput>> {
     let mut v: Vec<CameraInput> = args.files.iter().map(CameraInput::from_path).collect();
     for c in &args.cameras {
-        let (name, path) = c.split_once('=').with_context(|| format!("--camera {c:?}: expected NAME=PATH"))?;
-        v.push(CameraInput { name: name.trim().to_string(), path: PathBuf::from(path) });
+        let (name, path) = c
+            .split_once('=')
+            .with_context(|| format!("--camera {c:?}: expected NAME=PATH"))?;
+        v.push(CameraInput {
+            name: name.trim().to_string(),
+            path: PathBuf::from(path),
+        });
     }
     if v.is_empty() {
         bail!("give at least one camera file (FILE or --camera NAME=PATH)");
@@ -141,18 +153,33 @@ fn cameras(args: &ExportArgs) -> Result<Vec<CameraInput>> {
 
 /// Reads `--edits FILE` and finds its camera: the one whose file it was made on (by sha256),
 /// or the only camera.
-fn edits_camera(path: &Path, cams: &[CameraInput]) -> Result<(String, obscura_review::LoadedEdits)> {
+fn edits_camera(
+    path: &Path,
+    cams: &[CameraInput],
+) -> Result<(String, obscura_review::LoadedEdits)> {
     let l = obscura_review::LoadedEdits::read(path)?;
     let want = l.edits.source.as_ref().and_then(|s| s.sha256.clone());
     for c in cams {
-        let sha = obscura_audit::sha256_file(&c.path).with_context(|| format!("{}: cannot read", c.path.display()))?;
-        if want.as_deref().is_some_and(|w| w.eq_ignore_ascii_case(&sha)) || (want.is_none() && cams.len() == 1) {
+        let sha = obscura_audit::sha256_file(&c.path)
+            .with_context(|| format!("{}: cannot read", c.path.display()))?;
+        if want
+            .as_deref()
+            .is_some_and(|w| w.eq_ignore_ascii_case(&sha))
+            || (want.is_none() && cams.len() == 1)
+        {
             return Ok((c.name.clone(), l));
         }
     }
     match want {
-        Some(w) => bail!("{}: was made on a file with sha256 {w}, which is none of the cameras given", path.display()),
-        None => bail!("{}: names no source sha256, so it cannot be matched to one of {} cameras", path.display(), cams.len()),
+        Some(w) => bail!(
+            "{}: was made on a file with sha256 {w}, which is none of the cameras given",
+            path.display()
+        ),
+        None => bail!(
+            "{}: names no source sha256, so it cannot be matched to one of {} cameras",
+            path.display(),
+            cams.len()
+        ),
     }
 }
 
@@ -168,17 +195,21 @@ fn clip_review((camera, l): (String, obscura_review::LoadedEdits)) -> obscura_re
         notes,
         record,
         picks_subject,
-        edits_for: Box::new(move |offset| crate::cmd_review::review_edits(&l, Some(offset)).map_err(|e| e.to_string())),
+        edits_for: Box::new(move |offset| {
+            crate::cmd_review::review_edits(&l, Some(offset)).map_err(|e| e.to_string())
+        }),
     }
 }
 
 /// Runs `obscura export`.
+#[allow(clippy::result_large_err)] // obscura_request::Error from a closure, once per run
 pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
     let cams = cameras(&args)?;
     let mut args = args;
     let mut recipients_args = Vec::new();
     for t in std::mem::take(&mut args.to) {
-        let is_time = !Path::new(&t).exists() && !t.starts_with("obscura-") && TimeRef::from_str(&t).is_ok();
+        let is_time =
+            !Path::new(&t).exists() && !t.starts_with("obscura-") && TimeRef::from_str(&t).is_ok();
         if is_time {
             if args.until.is_some() {
                 bail!("the request window end is given twice (--to {t} and --until/--to)");
@@ -198,7 +229,11 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
     };
     let from = args.from.as_deref().map(TimeRef::from_str).transpose()?;
     let to = args.until.as_deref().map(TimeRef::from_str).transpose()?;
-    let exclusions = args.exclude.iter().map(|e| Exclusion::parse(e, &cams)).collect::<std::result::Result<Vec<_>, _>>()?;
+    let exclusions = args
+        .exclude
+        .iter()
+        .map(|e| Exclusion::parse(e, &cams))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
     let expires = match &args.expires {
         Some(e) => {
             let d = Date::parse(e)?;
@@ -210,7 +245,10 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
         None => Date::today_utc().plus_days(i64::from(args.retention_days)),
     };
     let encoder = args.masking.encoder()?;
-    let subject_given = !args.keep.is_empty() || !args.keep_at.is_empty() || args.masking.keep_like.is_some() || args.edits.is_some();
+    let subject_given = !args.keep.is_empty()
+        || !args.keep_at.is_empty()
+        || args.masking.keep_like.is_some()
+        || args.edits.is_some();
     let mut redactor = match mode {
         RequestMode::Erasure => {
             if subject_given {
@@ -232,10 +270,16 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
                     }
                     None => (None, k.as_str()),
                 };
-                points.push(SubjectPoint { camera: cam, at: KeepAt::from_str(spec)?, text: k.clone() });
+                points.push(SubjectPoint {
+                    camera: cam,
+                    at: KeepAt::from_str(spec)?,
+                    text: k.clone(),
+                });
             }
             let mut settings = args.masking.settings(&args.keep)?;
-            settings.threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            settings.threads = args
+                .threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             let redactor = PipelineRedactor::new(settings, points);
             Some(match &args.edits {
                 Some(p) => redactor.with_review(clip_review(edits_camera(p, &cams)?)),
@@ -244,16 +288,28 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
         }
     };
     let lang: Lang = args.lang.parse()?;
-    let site_path = args.site.clone().or_else(|| std::env::var_os("OBSCURA_SITE").filter(|v| !v.is_empty()).map(PathBuf::from));
-    let site = site_path.as_deref().map(SiteConfig::read_file).transpose()?;
+    let site_path = args.site.clone().or_else(|| {
+        std::env::var_os("OBSCURA_SITE")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    let site = site_path
+        .as_deref()
+        .map(SiteConfig::read_file)
+        .transpose()?;
     if site.is_none() && !quiet {
-        eprintln!("warning: no site configuration (--site or $OBSCURA_SITE, docs/SITE.md): the report cannot name the controller, DPO or supervisory authority");
+        eprintln!(
+            "warning: no site configuration (--site or $OBSCURA_SITE, docs/SITE.md): the report cannot name the controller, DPO or supervisory authority"
+        );
     }
     let opener = (!args.no_opener).then(|| obscura_request::opener::path_beside(&args.out));
     if let Some(o) = &opener
         && std::fs::symlink_metadata(o).is_ok()
     {
-        bail!("{}: the opener page already exists (never overwritten; remove it or use --no-opener)", o.display());
+        bail!(
+            "{}: the opener page already exists (never overwritten; remove it or use --no-opener)",
+            o.display()
+        );
     }
     let req = ExportRequest {
         cameras: cams,
@@ -284,22 +340,61 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
         }
     };
     let red: Option<&mut dyn ClipRedactor> = redactor.as_mut().map(|r| r as &mut dyn ClipRedactor);
-    let o = obscura_request::export(&req, red, SealOptions { signer: &signer, recipients, passphrase }, &args.out, Some(&log), &mut step)
-        .with_context(|| format!("export to {} failed", args.out.display()))?;
+    let o = obscura_request::export(
+        &req,
+        red,
+        SealOptions {
+            signer: &signer,
+            recipients,
+            passphrase,
+        },
+        &args.out,
+        Some(&log),
+        &mut step,
+    )
+    .with_context(|| format!("export to {} failed", args.out.display()))?;
     crate::cmd_audit::checkpoint_after(&log, &signer);
-    println!("exported {} request into {}", req.mode.as_str(), o.package.display());
+    println!(
+        "exported {} request into {}",
+        req.mode.as_str(),
+        o.package.display()
+    );
     println!("  export id:  {}", o.manifest.export_id);
     println!("  sha256:     {}", o.package_sha256);
-    println!("  expires:    {}", o.manifest.expires.as_deref().unwrap_or("never"));
-    println!("  signer:     {} (give this fingerprint to the data subject separately, to compare in the opener)", o.manifest.signer.fingerprint);
+    println!(
+        "  expires:    {}",
+        o.manifest.expires.as_deref().unwrap_or("never")
+    );
+    println!(
+        "  signer:     {} (give this fingerprint to the data subject separately, to compare in the opener)",
+        o.manifest.signer.fingerprint
+    );
     for c in &o.clips {
-        let masked = c.masked_persons.map(|n| format!(", {n} person(s) masked")).unwrap_or_default();
-        println!("  {}: camera {}, source {} .. {}, {} frames{masked}", c.name, c.camera, c.range.start(), c.range.end(), c.frames);
+        let masked = c
+            .masked_persons
+            .map(|n| format!(", {n} person(s) masked"))
+            .unwrap_or_default();
+        println!(
+            "  {}: camera {}, source {} .. {}, {} frames{masked}",
+            c.name,
+            c.camera,
+            c.range.start(),
+            c.range.end(),
+            c.frames
+        );
     }
     println!("  report.html");
     if let Some(o) = &opener {
-        let written = obscura_request::opener::write(o).with_context(|| format!("the package {} was written, but its opener page was not", o.display()))?;
-        println!("  opener:     {} (open it in a browser to check and decrypt the package offline)", written.display());
+        let written = obscura_request::opener::write(o).with_context(|| {
+            format!(
+                "the package {} was written, but its opener page was not",
+                o.display()
+            )
+        })?;
+        println!(
+            "  opener:     {} (open it in a browser to check and decrypt the package offline)",
+            written.display()
+        );
     }
     if let Some(r) = &o.audit {
         println!("  audit:      record {} in {}", r.seq, log.path().display());

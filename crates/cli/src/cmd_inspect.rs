@@ -25,21 +25,40 @@ pub fn run(args: InspectArgs, _quiet: bool) -> Result<Outcome> {
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&m)?);
             } else {
-                println!("{} (manifest NOT verified; run `obscura verify`)", args.file.display());
+                println!(
+                    "{} (manifest NOT verified; run `obscura verify`)",
+                    args.file.display()
+                );
                 use crate::cmd_verify::shown;
-                println!("  signer:     {} (claimed, NOT verified)", shown(&m.signer.fingerprint));
+                println!(
+                    "  signer:     {} (claimed, NOT verified)",
+                    shown(&m.signer.fingerprint)
+                );
                 crate::cmd_verify::print_summary(&m);
                 for s in &m.sources {
-                    println!("  source:     {} sha256 {}", shown(&s.name), shown(&s.sha256));
+                    println!(
+                        "  source:     {} sha256 {}",
+                        shown(&s.name),
+                        shown(&s.sha256)
+                    );
                 }
                 for c in &m.cameras {
-                    println!("  camera {}: {} included, {} excluded interval(s)", shown(&c.camera), c.included.len(), c.excluded.len());
+                    println!(
+                        "  camera {}: {} included, {} excluded interval(s)",
+                        shown(&c.camera),
+                        c.included.len(),
+                        c.excluded.len()
+                    );
                 }
             }
             Ok(Outcome::Ok)
         }
         Err(e) if e.is_finding() => {
-            println!("FAILED: {}: {}", args.file.display(), crate::cmd_verify::shown(&e.to_string()));
+            println!(
+                "FAILED: {}: {}",
+                args.file.display(),
+                crate::cmd_verify::shown(&e.to_string())
+            );
             Ok(Outcome::Findings)
         }
         Err(e) => Err(e.into()),

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use obscura_seal::{KdfParams, Passphrase, RecipientSecretKey, Signer, SigningKey, create_key_file};
+use obscura_seal::{
+    KdfParams, Passphrase, RecipientSecretKey, Signer, SigningKey, create_key_file,
+};
 
 use zeroize::Zeroizing;
 
@@ -38,12 +40,21 @@ pub fn run(args: KeygenArgs, _quiet: bool) -> Result<Outcome> {
         Some(f) => Some(Passphrase::read_file(f)?),
         None => None,
     };
-    std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create folder", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("{}: cannot create folder", args.out.display()))?;
     let path = |ext: &str| args.out.join(format!("{}.{ext}", args.name));
-    let files = [path("sign.key"), path("sign.pub"), path("recipient.key"), path("recipient.pub")];
+    let files = [
+        path("sign.key"),
+        path("sign.pub"),
+        path("recipient.key"),
+        path("recipient.pub"),
+    ];
     for f in &files {
         if f.symlink_metadata().is_ok() {
-            bail!("{}: already exists (key files are never overwritten)", f.display());
+            bail!(
+                "{}: already exists (key files are never overwritten)",
+                f.display()
+            );
         }
     }
     let sk = SigningKey::generate()?;
@@ -66,9 +77,17 @@ pub fn run(args: KeygenArgs, _quiet: bool) -> Result<Outcome> {
         written.push(f);
     }
     println!("signing key:   {} (secret, mode 0600)", files[0].display());
-    println!("               {} (public, fingerprint {})", files[1].display(), sk.public_key().fingerprint());
+    println!(
+        "               {} (public, fingerprint {})",
+        files[1].display(),
+        sk.public_key().fingerprint()
+    );
     println!("recipient key: {} (secret, mode 0600)", files[2].display());
-    println!("               {} (public, fingerprint {})", files[3].display(), rk.public_key().fingerprint());
+    println!(
+        "               {} (public, fingerprint {})",
+        files[3].display(),
+        rk.public_key().fingerprint()
+    );
     if protect.is_some() {
         println!("secret files are passphrase-protected");
     }

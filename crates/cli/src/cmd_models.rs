@@ -34,7 +34,10 @@ pub fn run(cmd: ModelsCommand, _quiet: bool) -> anyhow::Result<Outcome> {
         ModelsCommand::Fetch { dir, mirror } => {
             let store = ModelStore::new(dir.unwrap_or_else(default_model_dir))?;
             let mirror = mirror.or_else(|| std::env::var_os(MODEL_MIRROR_ENV).map(PathBuf::from));
-            for line in store.fetch_all(mirror.as_deref()).context("fetching models")? {
+            for line in store
+                .fetch_all(mirror.as_deref())
+                .context("fetching models")?
+            {
                 println!("{line}");
             }
             println!("models are in {}", store.dir().display());
@@ -51,9 +54,16 @@ pub fn run(cmd: ModelsCommand, _quiet: bool) -> anyhow::Result<Outcome> {
                         err.to_string()
                     }
                 };
-                println!("{:<18} {:<7} {:<11} {}  [{state}]", e.name, e.task, e.licence, e.sha256);
+                println!(
+                    "{:<18} {:<7} {:<11} {}  [{state}]",
+                    e.name, e.task, e.licence, e.sha256
+                );
             }
-            Ok(if all_ok { Outcome::Ok } else { Outcome::Findings })
+            Ok(if all_ok {
+                Outcome::Ok
+            } else {
+                Outcome::Findings
+            })
         }
     }
 }

@@ -48,12 +48,15 @@ pub fn run(args: OpenArgs, _quiet: bool) -> Result<Outcome> {
             let kp = read_passphrase(args.key_passphrase_file.as_ref())?;
             Identity::Recipient(recipient_secret(k, kp.as_ref())?)
         }
-        (None, Some(p)) => Identity::Passphrase(read_passphrase(Some(p))?.context("no passphrase")?),
+        (None, Some(p)) => {
+            Identity::Passphrase(read_passphrase(Some(p))?.context("no passphrase")?)
+        }
         (None, None) => unreachable!("clap requires one"),
     };
     let log = obscura_audit::AuditLog::resolve(args.audit_log.as_deref())?;
     let created = !args.out.exists();
-    std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create folder", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("{}: cannot create folder", args.out.display()))?;
     let policy = args.signers.policy()?;
     let options = policy.open_options(args.allow_expired);
     let remove_created = || {
@@ -65,7 +68,14 @@ pub fn run(args: OpenArgs, _quiet: bool) -> Result<Outcome> {
     // record is written before any plaintext gets a name; if it cannot be written, the
     // decrypted files are discarded unseen (obscura_request::open).
     let operator = crate::cmd_audit::operator_from_env();
-    let opened = match obscura_request::open(&args.file, &identity, &args.out, &options, &log, operator.as_deref()) {
+    let opened = match obscura_request::open(
+        &args.file,
+        &identity,
+        &args.out,
+        &options,
+        &log,
+        operator.as_deref(),
+    ) {
         Ok(o) => o,
         Err(OpenError::Refused { error: e, audit }) => {
             remove_created();
@@ -74,17 +84,28 @@ pub fn run(args: OpenArgs, _quiet: bool) -> Result<Outcome> {
             }
             if e.is_finding() {
                 let text = match &e {
-                    obscura_seal::Error::UnknownSigner { fingerprint } => policy.refusal(fingerprint),
+                    obscura_seal::Error::UnknownSigner { fingerprint } => {
+                        policy.refusal(fingerprint)
+                    }
                     e => e.to_string(),
                 };
-                eprintln!("obscura: cannot open {}: {}", args.file.display(), crate::cmd_verify::shown(&text));
+                eprintln!(
+                    "obscura: cannot open {}: {}",
+                    args.file.display(),
+                    crate::cmd_verify::shown(&text)
+                );
                 return Ok(Outcome::Findings);
             }
             return Err(anyhow::Error::new(e).context(format!("{}", args.file.display())));
         }
         Err(OpenError::Audit(e)) => {
             remove_created();
-            return Err(anyhow::Error::new(e).context("cannot write the audit record").context(format!("{}: not opened, nothing was written", args.file.display())));
+            return Err(anyhow::Error::new(e)
+                .context("cannot write the audit record")
+                .context(format!(
+                    "{}: not opened, nothing was written",
+                    args.file.display()
+                )));
         }
         Err(OpenError::Publish { error, audit }) => {
             remove_created();
@@ -100,8 +121,15 @@ pub fn run(args: OpenArgs, _quiet: bool) -> Result<Outcome> {
     };
     let (files, decrypted_signer) = (opened.files, opened.signer);
     let fingerprint = decrypted_signer.fingerprint();
-    println!("opened {}: {} payload(s) verified and decrypted", args.file.display(), files.len());
-    println!("  signer: {fingerprint} ({})", policy.describe(&decrypted_signer).unwrap_or_default());
+    println!(
+        "opened {}: {} payload(s) verified and decrypted",
+        args.file.display(),
+        files.len()
+    );
+    println!(
+        "  signer: {fingerprint} ({})",
+        policy.describe(&decrypted_signer).unwrap_or_default()
+    );
     for f in files {
         println!("  {}", crate::cmd_verify::shown(&f.display().to_string()));
     }

@@ -91,7 +91,10 @@ pub fn render(info: &MediaInfo) -> String {
         match (s.orientation, &s.orientation_error) {
             (Some(o), _) if o != Orientation::Identity => {
                 let (w, h) = o.display_size(s.width.unwrap_or(0), s.height.unwrap_or(0));
-                line.push_str(&format!(", {} (shown and processed as {w}x{h})", o.describe()));
+                line.push_str(&format!(
+                    ", {} (shown and processed as {w}x{h})",
+                    o.describe()
+                ));
             }
             (_, Some(e)) => line.push_str(&format!(", unsupported rotation: {e}")),
             _ => {}

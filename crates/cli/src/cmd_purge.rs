@@ -34,8 +34,17 @@ pub struct PurgeArgs {
 pub fn run(args: PurgeArgs, _quiet: bool) -> Result<Outcome> {
     let signer = args.signer.as_deref().map(signer_public).transpose()?;
     let log = obscura_audit::AuditLog::resolve(args.audit_log.as_deref())?;
-    let operator = args.operator.clone().or_else(crate::cmd_audit::operator_from_env);
-    let out = obscura_request::purge(&args.dir, args.dry_run, signer.as_ref(), Some(&log), operator.as_deref())?;
+    let operator = args
+        .operator
+        .clone()
+        .or_else(crate::cmd_audit::operator_from_env);
+    let out = obscura_request::purge(
+        &args.dir,
+        args.dry_run,
+        signer.as_ref(),
+        Some(&log),
+        operator.as_deref(),
+    )?;
     let (mut removed, mut kept, mut bad) = (0, 0, 0);
     for i in &out.items {
         // Names in the folder and manifest strings are not the operator's: escaped.
@@ -56,11 +65,25 @@ pub fn run(args: PurgeArgs, _quiet: bool) -> Result<Outcome> {
             }
             PurgeResult::Unverifiable(r) => {
                 bad += 1;
-                println!("UNVERIFIABLE  {name} (kept): {}", crate::cmd_verify::shown(&r.to_string()));
+                println!(
+                    "UNVERIFIABLE  {name} (kept): {}",
+                    crate::cmd_verify::shown(&r.to_string())
+                );
             }
         }
     }
-    let verb = if args.dry_run { "would remove" } else { "removed" };
-    println!("{verb} {removed}, kept {kept}, unverifiable {bad} (audit log {})", log.path().display());
-    Ok(if bad > 0 { Outcome::Findings } else { Outcome::Ok })
+    let verb = if args.dry_run {
+        "would remove"
+    } else {
+        "removed"
+    };
+    println!(
+        "{verb} {removed}, kept {kept}, unverifiable {bad} (audit log {})",
+        log.path().display()
+    );
+    Ok(if bad > 0 {
+        Outcome::Findings
+    } else {
+        Outcome::Ok
+    })
 }

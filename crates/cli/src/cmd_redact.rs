@@ -18,7 +18,9 @@ use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use obscura_core::atomic::sweep_stale_temps;
 use obscura_media::{DecodeOptions, Decoder};
-use obscura_pipeline::{KeepAt, Mode, Progress, RedactReport, RedactionSettings, SheetSpec, is_still};
+use obscura_pipeline::{
+    KeepAt, Mode, Progress, RedactReport, RedactionSettings, SheetSpec, is_still,
+};
 use serde::Serialize;
 
 use crate::Outcome;
@@ -36,7 +38,13 @@ pub struct RedactArgs {
     pub recursive: bool,
     /// Output file (one input) or folder (several inputs or a folder; created if missing).
     /// Not with --dry-run-sheet (a dry run writes no video).
-    #[arg(short, long, value_name = "OUT", required_unless_present = "dry_run_sheet", conflicts_with = "dry_run_sheet")]
+    #[arg(
+        short,
+        long,
+        value_name = "OUT",
+        required_unless_present = "dry_run_sheet",
+        conflicts_with = "dry_run_sheet"
+    )]
     pub output: Option<PathBuf>,
     /// Keep (leave visible) this person, by the person id `obscura tracks` lists on the same
     /// input with the same --every, --targets and --hold; their boxes stay visible only where
@@ -85,7 +93,9 @@ pub struct RedactArgs {
     pub audit_log: Option<PathBuf>,
 }
 
-const VIDEO_EXTENSIONS: &[&str] = &["mp4", "m4v", "mov", "mkv", "avi", "webm", "ts", "mts", "mpg", "mpeg", "wmv", "flv", "gif"];
+const VIDEO_EXTENSIONS: &[&str] = &[
+    "mp4", "m4v", "mov", "mkv", "avi", "webm", "ts", "mts", "mpg", "mpeg", "wmv", "flv", "gif",
+];
 
 /// One unit of work.
 #[derive(Debug, Clone)]
@@ -116,12 +126,18 @@ struct FileResult {
 }
 
 fn has_ext(p: &Path, list: &[&str]) -> bool {
-    p.extension().and_then(|e| e.to_str()).is_some_and(|e| list.contains(&e.to_ascii_lowercase().as_str()))
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| list.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 fn plan(args: &RedactArgs) -> anyhow::Result<(Vec<Job>, bool)> {
     // A dry run writes its sheet(s) where the output would be.
-    let output = args.output.clone().or_else(|| args.dry_run_sheet.clone()).context("give -o OUT or --dry-run-sheet OUT.png")?;
+    let output = args
+        .output
+        .clone()
+        .or_else(|| args.dry_run_sheet.clone())
+        .context("give -o OUT or --dry-run-sheet OUT.png")?;
     let mut files = Vec::new();
     let mut folder_given = false;
     for p in &args.inputs {
@@ -135,7 +151,15 @@ fn plan(args: &RedactArgs) -> anyhow::Result<(Vec<Job>, bool)> {
                 eprintln!("obscura: note: skipped {}: {why}", entry.display());
             }
             if found.is_empty() {
-                bail!("{}: no videos or JPEG/PNG stills in the folder{}", p.display(), if skipped.is_empty() { "" } else { " (skipped entries listed above)" });
+                bail!(
+                    "{}: no videos or JPEG/PNG stills in the folder{}",
+                    p.display(),
+                    if skipped.is_empty() {
+                        ""
+                    } else {
+                        " (skipped entries listed above)"
+                    }
+                );
             }
             files.extend(found);
         } else {
@@ -148,16 +172,31 @@ fn plan(args: &RedactArgs) -> anyhow::Result<(Vec<Job>, bool)> {
     if !batch {
         let (input, _) = files.remove(0);
         if is_still(&input) && !is_still(&output) {
-            bail!("{}: a still image needs a .jpg, .jpeg or .png output, got {}", input.display(), output.display());
+            bail!(
+                "{}: a still image needs a .jpg, .jpeg or .png output, got {}",
+                input.display(),
+                output.display()
+            );
         }
-        return Ok((vec![Job { input, output: output.clone(), sheet: args.dry_run_sheet.clone() }], false));
+        return Ok((
+            vec![Job {
+                input,
+                output: output.clone(),
+                sheet: args.dry_run_sheet.clone(),
+            }],
+            false,
+        ));
     }
     if !args.keep.is_empty() || !args.keep_at.is_empty() || args.edits.is_some() {
-        bail!("--keep, --keep-at and --edits name people of one video; give one input (or use --keep-like for a batch)");
+        bail!(
+            "--keep, --keep-at and --edits name people of one video; give one input (or use --keep-like for a batch)"
+        );
     }
-    std::fs::create_dir_all(&output).with_context(|| format!("{}: cannot create the output folder", output.display()))?;
+    std::fs::create_dir_all(&output)
+        .with_context(|| format!("{}: cannot create the output folder", output.display()))?;
     if let Some(s) = &args.dry_run_sheet {
-        std::fs::create_dir_all(s).with_context(|| format!("{}: cannot create the sheet folder", s.display()))?;
+        std::fs::create_dir_all(s)
+            .with_context(|| format!("{}: cannot create the sheet folder", s.display()))?;
     }
     let mut seen = BTreeSet::new();
     let mut jobs = Vec::new();
@@ -171,17 +210,33 @@ fn plan(args: &RedactArgs) -> anyhow::Result<(Vec<Job>, bool)> {
         let name = sub.join(name);
         if !sub.as_os_str().is_empty() {
             let d = output.join(&sub);
-            std::fs::create_dir_all(&d).with_context(|| format!("{}: cannot create the output folder", d.display()))?;
+            std::fs::create_dir_all(&d)
+                .with_context(|| format!("{}: cannot create the output folder", d.display()))?;
             if let Some(s) = &args.dry_run_sheet {
-                std::fs::create_dir_all(s.join(&sub)).with_context(|| format!("{}: cannot create the sheet folder", s.join(&sub).display()))?;
+                std::fs::create_dir_all(s.join(&sub)).with_context(|| {
+                    format!("{}: cannot create the sheet folder", s.join(&sub).display())
+                })?;
             }
         }
         if !seen.insert(name.clone()) {
-            bail!("two inputs would both be written to {}; rename one", output.join(&name).display());
+            bail!(
+                "two inputs would both be written to {}; rename one",
+                output.join(&name).display()
+            );
         }
         let output = output.join(&name);
-        let sheet = if is_still(&input) { None } else { args.dry_run_sheet.as_ref().map(|d| d.join(name.with_extension("sheet.png"))) };
-        jobs.push(Job { input, output, sheet });
+        let sheet = if is_still(&input) {
+            None
+        } else {
+            args.dry_run_sheet
+                .as_ref()
+                .map(|d| d.join(name.with_extension("sheet.png")))
+        };
+        jobs.push(Job {
+            input,
+            output,
+            sheet,
+        });
     }
     Ok((jobs, true))
 }
@@ -190,8 +245,15 @@ fn plan(args: &RedactArgs) -> anyhow::Result<(Vec<Job>, bool)> {
 /// every entry left out, with the reason, into `skipped`: hidden entries, files of other
 /// types, and sub-folders (descended into with `recursive`; symbolic links to folders are
 /// never followed, so a link loop cannot trap the scan).
-fn scan_folder(dir: &Path, sub: &Path, recursive: bool, found: &mut Vec<(PathBuf, PathBuf)>, skipped: &mut Vec<(PathBuf, &'static str)>) -> anyhow::Result<()> {
-    let entries = std::fs::read_dir(dir).with_context(|| format!("{}: cannot list the folder", dir.display()))?;
+fn scan_folder(
+    dir: &Path,
+    sub: &Path,
+    recursive: bool,
+    found: &mut Vec<(PathBuf, PathBuf)>,
+    skipped: &mut Vec<(PathBuf, &'static str)>,
+) -> anyhow::Result<()> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("{}: cannot list the folder", dir.display()))?;
     for e in entries {
         let e = e.with_context(|| format!("{}: cannot list the folder", dir.display()))?;
         let path = e.path();
@@ -207,7 +269,10 @@ fn scan_folder(dir: &Path, sub: &Path, recursive: bool, found: &mut Vec<(PathBuf
             if recursive {
                 scan_folder(&path, &sub.join(e.file_name()), true, found, skipped)?;
             } else {
-                skipped.push((path, "a sub-folder (use --recursive to include sub-folders)"));
+                skipped.push((
+                    path,
+                    "a sub-folder (use --recursive to include sub-folders)",
+                ));
             }
             continue;
         }
@@ -226,45 +291,81 @@ fn scan_folder(dir: &Path, sub: &Path, recursive: bool, found: &mut Vec<(PathBuf
 }
 
 fn bar_style(per_file: bool) -> ProgressStyle {
-    let t = if per_file { "  {msg:<32!} [{bar:30}] {pos}/{len} {per_sec}" } else { "{msg:>12} [{bar:40}] {pos}/{len} frames ({per_sec}, ETA {eta})" };
-    ProgressStyle::with_template(t).expect("static template").progress_chars("=> ")
+    let t = if per_file {
+        "  {msg:<32!} [{bar:30}] {pos}/{len} {per_sec}"
+    } else {
+        "{msg:>12} [{bar:40}] {pos}/{len} frames ({per_sec}, ETA {eta})"
+    };
+    ProgressStyle::with_template(t)
+        .expect("static template")
+        .progress_chars("=> ")
 }
 
 fn frame_estimate(path: &Path, limit: Option<u64>) -> u64 {
     if is_still(path) {
         return 1;
     }
-    let n = Decoder::open(path, &DecodeOptions::default()).ok().and_then(|d| d.info().frame_count).unwrap_or(0);
+    let n = Decoder::open(path, &DecodeOptions::default())
+        .ok()
+        .and_then(|d| d.info().frame_count)
+        .unwrap_or(0);
     limit.map_or(n, |l| n.min(l))
 }
 
 /// Runs one file with its own detector (and embedder), reporting progress to `bar` and
 /// `overall`.
-fn run_one(job: &Job, settings: &RedactionSettings, bar: &ProgressBar, overall: &ProgressBar) -> Result<(RedactReport, Option<PathBuf>), String> {
+fn run_one(
+    job: &Job,
+    settings: &RedactionSettings,
+    bar: &ProgressBar,
+    overall: &ProgressBar,
+) -> Result<(RedactReport, Option<PathBuf>), String> {
     let (b, o) = (bar.clone(), overall.clone());
     let last = Arc::new(Mutex::new((0u32, 0u64)));
-    let builder = settings.builder().map_err(|e| e.to_string())?.progress(move |p: &Progress| {
-        let mut l = last.lock().unwrap_or_else(|e| e.into_inner());
-        let delta = if l.0 == p.pass_number { p.frames_done.saturating_sub(l.1) } else { p.frames_done };
-        *l = (p.pass_number, p.frames_done);
-        if let Some(t) = p.frames_total {
-            b.set_length(t.max(p.frames_done));
-        }
-        b.set_position(p.frames_done);
-        b.set_message(format!("{} ({}/{} {:?})", b.prefix(), p.pass_number, p.passes, p.pass).to_lowercase());
-        o.inc(delta);
-    });
+    let builder = settings
+        .builder()
+        .map_err(|e| e.to_string())?
+        .progress(move |p: &Progress| {
+            let mut l = last.lock().unwrap_or_else(|e| e.into_inner());
+            let delta = if l.0 == p.pass_number {
+                p.frames_done.saturating_sub(l.1)
+            } else {
+                p.frames_done
+            };
+            *l = (p.pass_number, p.frames_done);
+            if let Some(t) = p.frames_total {
+                b.set_length(t.max(p.frames_done));
+            }
+            b.set_position(p.frames_done);
+            b.set_message(
+                format!(
+                    "{} ({}/{} {:?})",
+                    b.prefix(),
+                    p.pass_number,
+                    p.passes,
+                    p.pass
+                )
+                .to_lowercase(),
+            );
+            o.inc(delta);
+        });
     let mut redactor = builder.build().map_err(|e| e.to_string())?;
     if is_still(&job.input) {
-        let rep = redactor.redact_still(&job.input, &job.output).map_err(|e| e.to_string())?;
+        let rep = redactor
+            .redact_still(&job.input, &job.output)
+            .map_err(|e| e.to_string())?;
         overall.inc(1);
         return Ok((rep, None));
     }
     if let Some(s) = &job.sheet {
-        let rep = redactor.dry_run(&job.input, s, SheetSpec::default()).map_err(|e| e.to_string())?;
+        let rep = redactor
+            .dry_run(&job.input, s, SheetSpec::default())
+            .map_err(|e| e.to_string())?;
         return Ok((rep, Some(s.clone())));
     }
-    let rep = redactor.redact(&job.input, &job.output).map_err(|e| e.to_string())?;
+    let rep = redactor
+        .redact(&job.input, &job.output)
+        .map_err(|e| e.to_string())?;
     Ok((rep, None))
 }
 
@@ -272,7 +373,11 @@ fn run_one(job: &Job, settings: &RedactionSettings, bar: &ProgressBar, overall: 
 pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let (jobs, batch) = plan(&args)?;
     let log = crate::cmd_audit::preflight(args.audit_log.as_deref())?;
-    let mut keep_at = args.keep_at.iter().map(|s| KeepAt::from_str(s)).collect::<Result<Vec<_>, _>>()?;
+    let mut keep_at = args
+        .keep_at
+        .iter()
+        .map(|s| KeepAt::from_str(s))
+        .collect::<Result<Vec<_>, _>>()?;
     let edits = crate::cmd_review::load_edits_for(args.edits.as_deref(), &jobs[0].input)?;
     let review = match &edits {
         Some(l) => {
@@ -287,7 +392,11 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
     settings.threads = args.threads.unwrap_or((cores / jobs_n).max(1));
     settings.keep_at = keep_at;
     settings.max_frames = args.frames;
-    settings.mode = if args.two_pass { Mode::TwoPass } else { Mode::Auto };
+    settings.mode = if args.two_pass {
+        Mode::TwoPass
+    } else {
+        Mode::Auto
+    };
     settings.review = review;
     for j in &jobs {
         if let Some(dir) = j.output.parent().filter(|d| d.is_dir()) {
@@ -299,13 +408,27 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
     if quiet {
         multi.set_draw_target(ProgressDrawTarget::hidden());
     }
-    let total: u64 = jobs.iter().map(|j| frame_estimate(&j.input, args.frames)).sum();
-    let passes = if !settings.keep_at.is_empty() || settings.keep_like.is_some() || args.two_pass { 2 } else { 1 };
+    let total: u64 = jobs
+        .iter()
+        .map(|j| frame_estimate(&j.input, args.frames))
+        .sum();
+    let passes = if !settings.keep_at.is_empty() || settings.keep_like.is_some() || args.two_pass {
+        2
+    } else {
+        1
+    };
     let overall = multi.add(ProgressBar::new(total * passes));
     overall.set_style(bar_style(false));
     overall.set_message("redacting");
     let started = Instant::now();
-    let queue = Mutex::new(jobs.iter().enumerate().collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>());
+    let queue = Mutex::new(
+        jobs.iter()
+            .enumerate()
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>(),
+    );
     let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::new());
     let done = AtomicU64::new(0);
     std::thread::scope(|s| {
@@ -314,9 +437,17 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
                 loop {
                     let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
                     let Some((i, job)) = next else { break };
-                    let bar = if batch { multi.add(ProgressBar::new(0)) } else { multi.add(ProgressBar::hidden()) };
+                    let bar = if batch {
+                        multi.add(ProgressBar::new(0))
+                    } else {
+                        multi.add(ProgressBar::hidden())
+                    };
                     bar.set_style(bar_style(true));
-                    let name = job.input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let name = job
+                        .input
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
                     bar.set_prefix(name.clone());
                     bar.set_message(name);
                     let r = run_one(job, &settings, &bar, &overall);
@@ -324,15 +455,34 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
                     multi.remove(&bar);
                     done.fetch_add(1, Ordering::SeqCst);
                     let fr = match r {
-                        Ok((report, sheet)) => FileResult { input: job.input.clone(), output: job.output.clone(), ok: true, report: Some(report), sheet, error: None, review: None },
+                        Ok((report, sheet)) => FileResult {
+                            input: job.input.clone(),
+                            output: job.output.clone(),
+                            ok: true,
+                            report: Some(report),
+                            sheet,
+                            error: None,
+                            review: None,
+                        },
                         Err(e) => {
                             if batch && !quiet {
                                 let _ = multi.println(format!("failed: {e}"));
                             }
-                            FileResult { input: job.input.clone(), output: job.output.clone(), ok: false, report: None, sheet: None, error: Some(e), review: None }
+                            FileResult {
+                                input: job.input.clone(),
+                                output: job.output.clone(),
+                                ok: false,
+                                report: None,
+                                sheet: None,
+                                error: Some(e),
+                                review: None,
+                            }
                         }
                     };
-                    results.lock().unwrap_or_else(|e| e.into_inner()).push((i, fr));
+                    results
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((i, fr));
                 }
             });
         }
@@ -351,12 +501,16 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
             bail!("{e}");
         }
         if let Some(l) = &edits {
-            let rec = crate::cmd_review::audit_review(args.audit_log.as_deref(), l, &r.input, &r.output)?;
+            let rec =
+                crate::cmd_review::audit_review(args.audit_log.as_deref(), l, &r.input, &r.output)?;
             let notes = l.edits.describe();
             for line in &notes {
                 eprintln!("review: {line}");
             }
-            eprintln!("review: recorded as audit record {} (edits sha256 {})", rec.seq, l.sha256);
+            eprintln!(
+                "review: recorded as audit record {} (edits sha256 {})",
+                rec.seq, l.sha256
+            );
             let mut v = l.record();
             v["notes"] = serde_json::json!(notes);
             v["audit_seq"] = serde_json::json!(rec.seq);
@@ -372,7 +526,15 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
                 failed: usize,
                 seconds: f64,
             }
-            println!("{}", serde_json::to_string_pretty(&Summary { files: &results, ok: results.len() - failed, failed, seconds: secs })?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&Summary {
+                    files: &results,
+                    ok: results.len() - failed,
+                    failed,
+                    seconds: secs
+                })?
+            );
         } else {
             println!("{}", serde_json::to_string_pretty(&results[0])?);
         }
@@ -387,7 +549,11 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
 
 /// Appends the run's `redact` record (file names and hashes, counts; no footage content).
 /// If it cannot be written, the outputs of this run are removed again and the run fails.
-fn record_run(log: &obscura_audit::AuditLog, args: &RedactArgs, results: &[FileResult]) -> anyhow::Result<()> {
+fn record_run(
+    log: &obscura_audit::AuditLog,
+    args: &RedactArgs,
+    results: &[FileResult],
+) -> anyhow::Result<()> {
     use crate::cmd_audit::{file_name, strip_folders};
     let failed = results.iter().filter(|r| !r.ok).count();
     let files: Vec<serde_json::Value> = results
@@ -405,12 +571,17 @@ fn record_run(log: &obscura_audit::AuditLog, args: &RedactArgs, results: &[FileR
                 v["kept_persons"] = serde_json::json!(rep.kept_identities.len());
             }
             if let Some(e) = &r.error {
-                v["error"] = serde_json::json!(strip_folders(e, [r.input.as_path(), r.output.as_path()]));
+                v["error"] =
+                    serde_json::json!(strip_folders(e, [r.input.as_path(), r.output.as_path()]));
             }
             v
         })
         .collect();
-    let result = if failed == 0 { "ok".to_string() } else { format!("failed: {failed} of {} file(s)", results.len()) };
+    let result = if failed == 0 {
+        "ok".to_string()
+    } else {
+        format!("failed: {failed} of {} file(s)", results.len())
+    };
     let mut entry = obscura_audit::Entry::new(obscura_audit::Action::Redact, result);
     entry.operator = crate::cmd_audit::operator_from_env();
     entry.detail = serde_json::json!({
@@ -452,7 +623,10 @@ fn print_table(results: &[FileResult], batch: bool) {
                 eprintln!("obscura: warning: {}: {w}", r.input.display());
             }
             for id in &rep.keep_not_found {
-                eprintln!("obscura: warning: {}: track {id} of --keep never appears (no one was left visible for it)", r.input.display());
+                eprintln!(
+                    "obscura: warning: {}: track {id} of --keep never appears (no one was left visible for it)",
+                    r.input.display()
+                );
             }
             for m in &rep.matches {
                 println!(
@@ -467,7 +641,10 @@ fn print_table(results: &[FileResult], batch: bool) {
         }
     }
     if batch {
-        println!("{:<6} {:<40} {:>7} {:>7} {:>6} {:>7}  output / error", "status", "input", "frames", "fps", "kept", "masked");
+        println!(
+            "{:<6} {:<40} {:>7} {:>7} {:>6} {:>7}  output / error",
+            "status", "input", "frames", "fps", "kept", "masked"
+        );
     }
     for r in results {
         match (&r.report, &r.error) {
@@ -496,14 +673,29 @@ fn print_table(results: &[FileResult], batch: bool) {
                     rep.untracked_detections
                 );
                 if rep.subject_frames > 0 {
-                    let spans: Vec<String> = rep.subject_uncertain.iter().take(12).map(|s| format!("{:.1}-{:.1} s", s.first_pts, s.last_pts)).collect();
+                    let spans: Vec<String> = rep
+                        .subject_uncertain
+                        .iter()
+                        .take(12)
+                        .map(|s| format!("{:.1}-{:.1} s", s.first_pts, s.last_pts))
+                        .collect();
                     println!(
                         "  subject visible on {} of {} frames; masked for uncertainty on {}{}{}",
                         rep.subject_frames - rep.subject_uncertain_frames,
                         rep.subject_frames,
                         rep.subject_uncertain_frames,
-                        if spans.is_empty() { String::new() } else { format!(" ({}", spans.join(", ")) },
-                        if spans.is_empty() { "" } else if rep.subject_uncertain.len() > 12 { ", ...)" } else { ")" }
+                        if spans.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({}", spans.join(", "))
+                        },
+                        if spans.is_empty() {
+                            ""
+                        } else if rep.subject_uncertain.len() > 12 {
+                            ", ...)"
+                        } else {
+                            ")"
+                        }
                     );
                 }
                 let st = &rep.stages;
@@ -522,7 +714,16 @@ fn print_table(results: &[FileResult], batch: bool) {
                     println!("contact sheet: {}", s.display());
                 }
             }
-            (None, e) => println!("{:<6} {:<40} {:>7} {:>7} {:>6} {:>7}  {}", "FAILED", r.input.display().to_string(), "-", "-", "-", "-", e.as_deref().unwrap_or("")),
+            (None, e) => println!(
+                "{:<6} {:<40} {:>7} {:>7} {:>6} {:>7}  {}",
+                "FAILED",
+                r.input.display().to_string(),
+                "-",
+                "-",
+                "-",
+                "-",
+                e.as_deref().unwrap_or("")
+            ),
         }
     }
 }

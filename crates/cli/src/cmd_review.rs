@@ -10,7 +10,9 @@ use obscura_detect::SessionConfig;
 use obscura_detect::reid::ReidEmbedder;
 use obscura_media::DecodeOptions;
 use obscura_pipeline::identity::identify;
-use obscura_pipeline::{CancelToken, IdentityOptions, Pass, Progress, ProgressFn, analyse, builtin_detector};
+use obscura_pipeline::{
+    CancelToken, IdentityOptions, Pass, Progress, ProgressFn, analyse, builtin_detector,
+};
 use obscura_review::edits::SourceRef;
 use obscura_review::{Edits, LoadedEdits, ReviewServer, SaveTarget, Session};
 
@@ -51,22 +53,36 @@ pub fn run(args: ReviewArgs, quiet: bool) -> anyhow::Result<Outcome> {
     obscura_media::check_input_file(input)?;
     let time = |flag: &str, v: &Option<String>| {
         v.as_deref()
-            .map(|t| obscura_core::Timestamp::parse(t).map_err(|_| anyhow::anyhow!("{flag} {t:?}: not a source time (seconds like 12.5, or HH:MM:SS.fff)")))
+            .map(|t| {
+                obscura_core::Timestamp::parse(t).map_err(|_| {
+                    anyhow::anyhow!(
+                        "{flag} {t:?}: not a source time (seconds like 12.5, or HH:MM:SS.fff)"
+                    )
+                })
+            })
             .transpose()
     };
     let window = (time("--from", &args.from)?, time("--until", &args.until)?);
     if let (Some(a), Some(b)) = window
         && obscura_pipeline::manual::micros(a) >= obscura_pipeline::manual::micros(b)
     {
-        bail!("--from {} is not before --until {}", args.from.as_deref().unwrap_or(""), args.until.as_deref().unwrap_or(""));
+        bail!(
+            "--from {} is not before --until {}",
+            args.from.as_deref().unwrap_or(""),
+            args.until.as_deref().unwrap_or("")
+        );
     }
     let (policy, targets) = args.masking.policy(&[])?;
     let store = args.masking.model_store()?;
     let mut options = args.masking.analyse_options(targets)?;
     options.detector.person.session.intra_threads = args.threads;
     options.detector.face.session.intra_threads = args.threads;
-    let sha256 = obscura_audit::sha256_file(input).with_context(|| format!("{}: cannot read", input.display()))?;
-    let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let sha256 = obscura_audit::sha256_file(input)
+        .with_context(|| format!("{}: cannot read", input.display()))?;
+    let name = input
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let (edits, save) = match &args.edits {
         Some(p) if std::fs::symlink_metadata(p).is_ok() => {
             let l = LoadedEdits::read(p)?;
@@ -87,7 +103,10 @@ pub fn run(args: ReviewArgs, quiet: bool) -> anyhow::Result<Outcome> {
             },
         ),
         None => {
-            let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "review".into());
+            let stem = input
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "review".into());
             (
                 Edits::new("", ""),
                 SaveTarget {
@@ -98,7 +117,10 @@ pub fn run(args: ReviewArgs, quiet: bool) -> anyhow::Result<Outcome> {
         }
     };
     let mut edits = edits;
-    edits.source = Some(SourceRef { name, sha256: Some(sha256) });
+    edits.source = Some(SourceRef {
+        name,
+        sha256: Some(sha256),
+    });
 
     let mut detector = builtin_detector(&store, targets, &options.detector)?;
     let pb = progress::bar(None, quiet, "analysing");
@@ -119,7 +141,8 @@ pub fn run(args: ReviewArgs, quiet: bool) -> anyhow::Result<Outcome> {
         )?;
         let pb = progress::bar(Some(set.source.frames), quiet, "people");
         let p = pb.clone();
-        let progress: ProgressFn = std::sync::Arc::new(move |pr: &Progress| p.set_position(pr.frames_done));
+        let progress: ProgressFn =
+            std::sync::Arc::new(move |pr: &Progress| p.set_position(pr.frames_done));
         identify(
             input,
             &mut set,
@@ -151,24 +174,34 @@ pub fn run(args: ReviewArgs, quiet: bool) -> anyhow::Result<Outcome> {
 }
 
 /// Reads `--edits FILE` for `input` (a video), checking the file was made on it.
-pub fn load_edits_for(edits: Option<&std::path::Path>, input: &std::path::Path) -> anyhow::Result<Option<LoadedEdits>> {
+pub fn load_edits_for(
+    edits: Option<&std::path::Path>,
+    input: &std::path::Path,
+) -> anyhow::Result<Option<LoadedEdits>> {
     let Some(p) = edits else { return Ok(None) };
     let l = LoadedEdits::read(p)?;
     if obscura_pipeline::is_still(input) {
         bail!("{}: --edits applies to videos, not stills", input.display());
     }
-    let sha = obscura_audit::sha256_file(input).with_context(|| format!("{}: cannot read", input.display()))?;
+    let sha = obscura_audit::sha256_file(input)
+        .with_context(|| format!("{}: cannot read", input.display()))?;
     l.check_source(input, &sha)?;
     Ok(Some(l))
 }
 
 /// The pipeline's part of an edits file, for a clip whose time zero is source time `offset`
 /// (an export's request window; `None`: the source itself).
-pub fn review_edits(l: &LoadedEdits, offset: Option<obscura_core::Timestamp>) -> anyhow::Result<obscura_pipeline::ReviewEdits> {
+pub fn review_edits(
+    l: &LoadedEdits,
+    offset: Option<obscura_core::Timestamp>,
+) -> anyhow::Result<obscura_pipeline::ReviewEdits> {
     let masks = l
         .edits
         .manual_masks()
-        .map_err(|reason| obscura_review::Error::Edits { path: l.path.clone(), reason })?;
+        .map_err(|reason| obscura_review::Error::Edits {
+            path: l.path.clone(),
+            reason,
+        })?;
     let shift = |at: obscura_pipeline::KeepAt| match offset {
         Some(o) => shift_keep_at(at, o),
         None => Some(at),
@@ -178,7 +211,9 @@ pub fn review_edits(l: &LoadedEdits, offset: Option<obscura_core::Timestamp>) ->
         .identity_edits()
         .into_iter()
         .filter_map(|e| match e {
-            obscura_pipeline::IdentityEdit::Split { person } => shift(person).map(|person| obscura_pipeline::IdentityEdit::Split { person }),
+            obscura_pipeline::IdentityEdit::Split { person } => {
+                shift(person).map(|person| obscura_pipeline::IdentityEdit::Split { person })
+            }
             obscura_pipeline::IdentityEdit::Merge { people } => {
                 let people: Vec<_> = people.into_iter().filter_map(shift).collect();
                 (people.len() >= 2).then_some(obscura_pipeline::IdentityEdit::Merge { people })
@@ -193,7 +228,10 @@ pub fn review_edits(l: &LoadedEdits, offset: Option<obscura_core::Timestamp>) ->
 
 /// A point in source time as a point in a clip starting at source time `offset`; `None`
 /// when it lies before the clip.
-pub fn shift_keep_at(at: obscura_pipeline::KeepAt, offset: obscura_core::Timestamp) -> Option<obscura_pipeline::KeepAt> {
+pub fn shift_keep_at(
+    at: obscura_pipeline::KeepAt,
+    offset: obscura_core::Timestamp,
+) -> Option<obscura_pipeline::KeepAt> {
     let us = obscura_pipeline::manual::micros;
     let rel = us(at.time) - us(offset);
     (rel >= 0).then(|| obscura_pipeline::KeepAt {
@@ -209,8 +247,15 @@ pub fn audit_review(
     input: &std::path::Path,
     output: &std::path::Path,
 ) -> anyhow::Result<obscura_audit::Record> {
-    let name = |p: &std::path::Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut e = obscura_audit::Entry::new(obscura_audit::Action::Review, "ok: edits applied by obscura redact");
+    let name = |p: &std::path::Path| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let mut e = obscura_audit::Entry::new(
+        obscura_audit::Action::Review,
+        "ok: edits applied by obscura redact",
+    );
     e.operator = Some(l.edits.reviewer.clone());
     let mut detail = l.record();
     detail["input"] = serde_json::json!(name(input));

@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use obscura_seal::{Date, Passphrase, RecipientPublicKey, RecipientSecretKey, SealBuilder, SignerPublicKey, SigningKey};
+use obscura_seal::{
+    Date, Passphrase, RecipientPublicKey, RecipientSecretKey, SealBuilder, SignerPublicKey,
+    SigningKey,
+};
 
 use crate::Outcome;
 
@@ -54,7 +57,12 @@ pub struct SealArgs {
 
 /// Media type from a file extension (payload metadata only).
 pub fn media_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("mp4" | "m4v") => "video/mp4",
         Some("mkv") => "video/x-matroska",
         Some("webm") => "video/webm",
@@ -136,7 +144,10 @@ pub fn run(args: SealArgs, _quiet: bool) -> Result<Outcome> {
         if !meta.is_file() {
             bail!("{}: not a regular file", f.display());
         }
-        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         b = b.add_payload_file(name, media_type(f), f);
     }
     let m = b.write_to(&args.out)?;
@@ -149,13 +160,20 @@ pub fn run(args: SealArgs, _quiet: bool) -> Result<Outcome> {
     });
     if let Err(e) = crate::cmd_audit::append(args.audit_log.as_deref(), entry) {
         let _ = std::fs::remove_file(&args.out); // no package without its record
-        return Err(e.context(format!("{}: not sealed (removed again)", args.out.display())));
+        return Err(e.context(format!(
+            "{}: not sealed (removed again)",
+            args.out.display()
+        )));
     }
     if let Ok(log) = obscura_audit::AuditLog::resolve(args.audit_log.as_deref()) {
         crate::cmd_audit::checkpoint_after(&log, &signer);
     }
     let size = std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0);
-    println!("sealed {} payload(s) into {} ({size} bytes)", m.payloads.len(), args.out.display());
+    println!(
+        "sealed {} payload(s) into {} ({size} bytes)",
+        m.payloads.len(),
+        args.out.display()
+    );
     println!("  export id: {}", m.export_id);
     println!("  signer:    {}", m.signer.fingerprint);
     println!("  recipients: {}", m.recipients.len());

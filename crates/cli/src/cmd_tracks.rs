@@ -13,13 +13,16 @@ use anyhow::{Context, bail};
 use clap::Args;
 use image::{Rgb, RgbImage, imageops};
 use obscura_core::{ObjectClass, atomic::PendingFile};
-use obscura_detect::models::{ModelStore, default_model_dir};
-use obscura_media::{DecodeOptions, Decoder};
 use obscura_detect::SessionConfig;
+use obscura_detect::models::{ModelStore, default_model_dir};
 use obscura_detect::reid::ReidEmbedder;
-use obscura_pipeline::identity::identify;
-use obscura_pipeline::{AnalyseOptions, CancelToken, IdentityOptions, Pass, Progress, ProgressFn, Targets, analyse, builtin_detector};
+use obscura_media::{DecodeOptions, Decoder};
 use obscura_pipeline::font::draw_text;
+use obscura_pipeline::identity::identify;
+use obscura_pipeline::{
+    AnalyseOptions, CancelToken, IdentityOptions, Pass, Progress, ProgressFn, Targets, analyse,
+    builtin_detector,
+};
 use obscura_track::{BoxRecord, IdentityRecord, TrackRecord, TrackSet};
 
 use crate::{Outcome, progress};
@@ -78,7 +81,13 @@ pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let lib = obscura_detect::runtime::init(args.ort_lib.as_deref())?;
     let store = ModelStore::new(args.models.clone().unwrap_or_else(default_model_dir))?;
     let (every, detect_rate) = crate::masking_args::parse_every(&args.every)?;
-    let mut options = AnalyseOptions { every, detect_rate, targets, hold_seconds: Some(args.hold), ..AnalyseOptions::default() };
+    let mut options = AnalyseOptions {
+        every,
+        detect_rate,
+        targets,
+        hold_seconds: Some(args.hold),
+        ..AnalyseOptions::default()
+    };
     args.detection.apply(&mut options)?;
     options.detector.person.session.intra_threads = args.threads;
     options.detector.face.session.intra_threads = args.threads;
@@ -90,18 +99,39 @@ pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
         if let Some(t) = total.filter(|t| pb.length() != Some((*t).max(done))) {
             pb.set_length(t.max(done));
             pb.set_style(
-                indicatif::ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, ETA {eta})").expect("static template").progress_chars("=> "),
+                indicatif::ProgressStyle::with_template(
+                    "{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, ETA {eta})",
+                )
+                .expect("static template")
+                .progress_chars("=> "),
             );
         }
         pb.set_position(done);
     })?;
     pb.finish_and_clear();
     if targets.person {
-        let mut embedder = ReidEmbedder::new(&store, SessionConfig { intra_threads: args.threads, ..SessionConfig::default() })?;
+        let mut embedder = ReidEmbedder::new(
+            &store,
+            SessionConfig {
+                intra_threads: args.threads,
+                ..SessionConfig::default()
+            },
+        )?;
         let pb = progress::bar(Some(set.source.frames), quiet, "people");
         let p = pb.clone();
-        let progress: ProgressFn = std::sync::Arc::new(move |pr: &Progress| p.set_position(pr.frames_done));
-        identify(input, &mut set, &mut embedder, &IdentityOptions::default(), &DecodeOptions::default(), None, &CancelToken::new(), Some(&progress), (Pass::Embed, 2, 2))?;
+        let progress: ProgressFn =
+            std::sync::Arc::new(move |pr: &Progress| p.set_position(pr.frames_done));
+        identify(
+            input,
+            &mut set,
+            &mut embedder,
+            &IdentityOptions::default(),
+            &DecodeOptions::default(),
+            None,
+            &CancelToken::new(),
+            Some(&progress),
+            (Pass::Embed, 2, 2),
+        )?;
         pb.finish_and_clear();
     }
     let secs = started.elapsed().as_secs_f64();
@@ -114,14 +144,16 @@ pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let mut outputs = Vec::new();
     if let Some(sheet) = &args.sheet {
         let png = contact_sheet(input, &set)?;
-        let p = prepare(sheet, &png).with_context(|| format!("{}: cannot write the contact sheet", sheet.display()))?;
+        let p = prepare(sheet, &png)
+            .with_context(|| format!("{}: cannot write the contact sheet", sheet.display()))?;
         outputs.push(serde_json::json!({ "sheet": crate::cmd_audit::file_name(sheet), "sha256": obscura_audit::sha256_file(p.temp_path()).ok() }));
         pending.push((p, "contact sheet"));
     }
     match args.json.as_deref() {
         Some("-") => outputs.push(serde_json::json!({ "json": "-" })),
         Some(path) => {
-            let p = prepare(Path::new(path), &json).with_context(|| format!("{path}: cannot write the tracks"))?;
+            let p = prepare(Path::new(path), &json)
+                .with_context(|| format!("{path}: cannot write the tracks"))?;
             outputs.push(serde_json::json!({ "json": crate::cmd_audit::file_name(Path::new(path)), "sha256": obscura_audit::sha256_file(p.temp_path()).ok() }));
             pending.push((p, "tracks"));
         }
@@ -138,10 +170,12 @@ pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
         "people": set.identities.len(),
         "outputs": outputs,
     });
-    log.append(entry).context("cannot write the audit record; no tracks or contact sheet were written")?;
+    log.append(entry)
+        .context("cannot write the audit record; no tracks or contact sheet were written")?;
     for (p, what) in pending {
         let dest = p.dest().to_path_buf();
-        p.commit().with_context(|| format!("{}: cannot write the {what}", dest.display()))?;
+        p.commit()
+            .with_context(|| format!("{}: cannot write the {what}", dest.display()))?;
     }
     if to_stdout {
         let mut out = std::io::stdout().lock();
@@ -168,8 +202,16 @@ fn prepare(dest: &Path, bytes: &[u8]) -> std::io::Result<PendingFile> {
 }
 
 fn summarise(set: &TrackSet, secs: f64, lib: &Path) -> String {
-    let persons: Vec<&TrackRecord> = set.tracks.iter().filter(|t| t.class == ObjectClass::Person).collect();
-    let faces = set.tracks.iter().filter(|t| t.class == ObjectClass::Face).count();
+    let persons: Vec<&TrackRecord> = set
+        .tracks
+        .iter()
+        .filter(|t| t.class == ObjectClass::Person)
+        .collect();
+    let faces = set
+        .tracks
+        .iter()
+        .filter(|t| t.class == ObjectClass::Face)
+        .count();
     let mut s = format!(
         "{}: {} frames, {} person tracks, {} face tracks (detection every {} frame(s)); {:.1} frames/s end to end (ONNX Runtime {})\n",
         set.source.path,
@@ -182,12 +224,28 @@ fn summarise(set: &TrackSet, secs: f64, lib: &Path) -> String {
     );
     s.push_str(&format!("{} people (person tracks split at id switches and linked by appearance; `--keep ID` takes these ids):\n", set.identities.len()));
     for p in &set.identities {
-        let parts: Vec<String> = p.tracklets.iter().map(|t| format!("#{} {}-{}", t.track, clock(t.first_pts), clock(t.last_pts))).collect();
-        s.push_str(&format!("  person {:<4} {} - {}  tracklets: {}\n", p.id, clock(p.first_pts), clock(p.last_pts), parts.join(", ")));
+        let parts: Vec<String> = p
+            .tracklets
+            .iter()
+            .map(|t| format!("#{} {}-{}", t.track, clock(t.first_pts), clock(t.last_pts)))
+            .collect();
+        s.push_str(&format!(
+            "  person {:<4} {} - {}  tracklets: {}\n",
+            p.id,
+            clock(p.first_pts),
+            clock(p.last_pts),
+            parts.join(", ")
+        ));
     }
     if set.identities.is_empty() {
         for t in persons {
-            s.push_str(&format!("  person track #{:<4} {} - {}  ({} detections)\n", t.id, clock(t.first_pts), clock(t.last_pts), t.detections()));
+            s.push_str(&format!(
+                "  person track #{:<4} {} - {}  ({} detections)\n",
+                t.id,
+                clock(t.first_pts),
+                clock(t.last_pts),
+                t.detections()
+            ));
         }
     }
     s
@@ -196,8 +254,17 @@ fn summarise(set: &TrackSet, secs: f64, lib: &Path) -> String {
 /// `M:SS.s` (or `H:MM:SS.s`).
 fn clock(secs: f64) -> String {
     let tenths = (secs.max(0.0) * 10.0).round() as u64;
-    let (h, m, s, d) = (tenths / 36000, tenths / 600 % 60, tenths / 10 % 60, tenths % 10);
-    if h > 0 { format!("{h}:{m:02}:{s:02}.{d}") } else { format!("{m}:{s:02}.{d}") }
+    let (h, m, s, d) = (
+        tenths / 36000,
+        tenths / 600 % 60,
+        tenths / 10 % 60,
+        tenths % 10,
+    );
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}.{d}")
+    } else {
+        format!("{m}:{s:02}.{d}")
+    }
 }
 
 const SCENE_W: u32 = 320;
@@ -213,13 +280,20 @@ fn pick_box<'a>(set: &'a TrackSet, person: &IdentityRecord) -> Option<&'a BoxRec
         .tracklets
         .iter()
         .filter_map(|tl| set.track(tl.track).map(|t| (tl, t)))
-        .flat_map(|(tl, t)| t.boxes.iter().filter(move |b| !b.predicted && b.frame >= tl.first_frame && b.frame <= tl.last_frame))
+        .flat_map(|(tl, t)| {
+            t.boxes.iter().filter(move |b| {
+                !b.predicted && b.frame >= tl.first_frame && b.frame <= tl.last_frame
+            })
+        })
         .collect();
     let best = boxes.iter().map(|b| b.score).fold(0.0f32, f32::max);
-    boxes.into_iter().filter(|b| b.score >= 0.9 * best).fold(None, |acc: Option<&BoxRecord>, b| match acc {
-        Some(a) if a.h >= b.h => Some(a),
-        _ => Some(b),
-    })
+    boxes
+        .into_iter()
+        .filter(|b| b.score >= 0.9 * best)
+        .fold(None, |acc: Option<&BoxRecord>, b| match acc {
+            Some(a) if a.h >= b.h => Some(a),
+            _ => Some(b),
+        })
 }
 
 /// One cell per person (identity, ordered by id): the frame they are seen best on, scaled,
@@ -232,7 +306,14 @@ fn contact_sheet(input: &Path, set: &TrackSet) -> anyhow::Result<Vec<u8>> {
             .filter(|t| t.class == ObjectClass::Person)
             .map(|t| IdentityRecord {
                 id: t.id,
-                tracklets: vec![obscura_track::TrackletRecord { track: t.id, first_frame: t.first_frame, last_frame: t.last_frame, first_pts: t.first_pts, last_pts: t.last_pts, samples: 0 }],
+                tracklets: vec![obscura_track::TrackletRecord {
+                    track: t.id,
+                    first_frame: t.first_frame,
+                    last_frame: t.last_frame,
+                    first_pts: t.first_pts,
+                    last_pts: t.last_pts,
+                    samples: 0,
+                }],
                 first_frame: t.first_frame,
                 last_frame: t.last_frame,
                 first_pts: t.first_pts,
@@ -254,10 +335,14 @@ fn contact_sheet(input: &Path, set: &TrackSet) -> anyhow::Result<Vec<u8>> {
         let mut dec = Decoder::open(input, &DecodeOptions::default())?;
         while let Some(frame) = dec.next_frame()? {
             if let Some(list) = wanted.get(&frame.index) {
-                let rgb = RgbImage::from_raw(frame.width, frame.height, frame.to_rgb24()).context("frame size")?;
+                let rgb = RgbImage::from_raw(frame.width, frame.height, frame.to_rgb24())
+                    .context("frame size")?;
                 for &i in list {
                     let b = picks[i].expect("wanted only with a box");
-                    cells[i] = Some((scene(&rgb, &b.rect()), thumbnail(&rgb, &b.rect()).unwrap_or_else(|| RgbImage::new(1, 1))));
+                    cells[i] = Some((
+                        scene(&rgb, &b.rect()),
+                        thumbnail(&rgb, &b.rect()).unwrap_or_else(|| RgbImage::new(1, 1)),
+                    ));
                 }
             }
             if frame.index >= last {
@@ -280,39 +365,81 @@ fn contact_sheet(input: &Path, set: &TrackSet) -> anyhow::Result<Vec<u8>> {
             }
         }
         if let Some((sc, th)) = &cells[i] {
-            imageops::overlay(&mut sheet, sc, i64::from(cx), i64::from(cy + (THUMB_H - sc.height()) / 2));
-            let (ox, oy) = (cx + SCENE_W + 4 + (CROP_W - th.width()) / 2, cy + (THUMB_H - th.height()) / 2);
+            imageops::overlay(
+                &mut sheet,
+                sc,
+                i64::from(cx),
+                i64::from(cy + (THUMB_H - sc.height()) / 2),
+            );
+            let (ox, oy) = (
+                cx + SCENE_W + 4 + (CROP_W - th.width()) / 2,
+                cy + (THUMB_H - th.height()) / 2,
+            );
             imageops::overlay(&mut sheet, th, i64::from(ox), i64::from(oy));
         }
-        let label = if set.identities.is_empty() { format!("#{}", p.id) } else { format!("#{} {}T", p.id, p.tracklets.len()) };
-        draw_text(&mut sheet, cx + 2, cy + THUMB_H + 4, &label, 3, Rgb([255, 255, 80]));
+        let label = if set.identities.is_empty() {
+            format!("#{}", p.id)
+        } else {
+            format!("#{} {}T", p.id, p.tracklets.len())
+        };
+        draw_text(
+            &mut sheet,
+            cx + 2,
+            cy + THUMB_H + 4,
+            &label,
+            3,
+            Rgb([255, 255, 80]),
+        );
         // As many time ranges as fit the cell (glyphs 12 px wide at scale 2), then "+N more".
         let fit = ((cw - 6) / 12) as usize;
         let mut line = String::new();
         for (k, t) in p.tracklets.iter().enumerate() {
-            let range = format!("{}{}-{}", if k == 0 { "" } else { " " }, clock(t.first_pts), clock(t.last_pts));
+            let range = format!(
+                "{}{}-{}",
+                if k == 0 { "" } else { " " },
+                clock(t.first_pts),
+                clock(t.last_pts)
+            );
             let rest = p.tracklets.len() - k - 1;
-            let tail = if rest == 0 { 0 } else { format!(" +{rest}").len() };
+            let tail = if rest == 0 {
+                0
+            } else {
+                format!(" +{rest}").len()
+            };
             if line.len() + range.len() + tail > fit {
                 line.push_str(&format!(" +{}", p.tracklets.len() - k));
                 break;
             }
             line.push_str(&range);
         }
-        draw_text(&mut sheet, cx + 2, cy + THUMB_H + 32, &line, 2, Rgb([230, 230, 230]));
+        draw_text(
+            &mut sheet,
+            cx + 2,
+            cy + THUMB_H + 32,
+            &line,
+            2,
+            Rgb([230, 230, 230]),
+        );
     }
     let mut png = Vec::new();
-    image::DynamicImage::ImageRgb8(sheet).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
+    image::DynamicImage::ImageRgb8(sheet)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
     Ok(png)
 }
 
 /// The whole frame scaled to the scene width, the box drawn on it (yellow, 2 px).
 fn scene(frame: &RgbImage, rect: &obscura_core::Rect) -> RgbImage {
     let s = (SCENE_W as f32 / frame.width() as f32).min(THUMB_H as f32 / frame.height() as f32);
-    let (w, h) = (((frame.width() as f32 * s) as u32).clamp(1, SCENE_W), ((frame.height() as f32 * s) as u32).clamp(1, THUMB_H));
+    let (w, h) = (
+        ((frame.width() as f32 * s) as u32).clamp(1, SCENE_W),
+        ((frame.height() as f32 * s) as u32).clamp(1, THUMB_H),
+    );
     let mut img = imageops::resize(frame, w, h, imageops::FilterType::Triangle);
     let (x0, y0) = ((rect.x * s).max(0.0) as u32, (rect.y * s).max(0.0) as u32);
-    let (x1, y1) = (((rect.x + rect.w) * s) as u32, ((rect.y + rect.h) * s) as u32);
+    let (x1, y1) = (
+        ((rect.x + rect.w) * s) as u32,
+        ((rect.y + rect.h) * s) as u32,
+    );
     let (x1, y1) = (x1.min(w - 1).max(x0), y1.min(h - 1).max(y0));
     for t in 0..2u32 {
         for x in x0..=x1 {
@@ -331,11 +458,23 @@ fn scene(frame: &RgbImage, rect: &obscura_core::Rect) -> RgbImage {
 
 /// The box widened by 10%, clipped, scaled to fit the close-up area (at most 4x up).
 fn thumbnail(frame: &RgbImage, rect: &obscura_core::Rect) -> Option<RgbImage> {
-    let p = rect.dilate(0.1, 2.0).to_pixels(frame.width(), frame.height())?;
+    let p = rect
+        .dilate(0.1, 2.0)
+        .to_pixels(frame.width(), frame.height())?;
     let crop = imageops::crop_imm(frame, p.x, p.y, p.w, p.h).to_image();
-    let s = (CROP_W as f32 / p.w as f32).min(THUMB_H as f32 / p.h as f32).min(4.0);
-    let (w, h) = (((p.w as f32 * s) as u32).clamp(1, CROP_W), ((p.h as f32 * s) as u32).clamp(1, THUMB_H));
-    Some(imageops::resize(&crop, w, h, imageops::FilterType::Triangle))
+    let s = (CROP_W as f32 / p.w as f32)
+        .min(THUMB_H as f32 / p.h as f32)
+        .min(4.0);
+    let (w, h) = (
+        ((p.w as f32 * s) as u32).clamp(1, CROP_W),
+        ((p.h as f32 * s) as u32).clamp(1, THUMB_H),
+    );
+    Some(imageops::resize(
+        &crop,
+        w,
+        h,
+        imageops::FilterType::Triangle,
+    ))
 }
 
 #[cfg(test)]

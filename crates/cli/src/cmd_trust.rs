@@ -105,7 +105,11 @@ pub fn run(cmd: TrustCommand, _quiet: bool) -> Result<Outcome> {
             let gone = s.remove(&fp)?;
             s.save()?;
             record(a.audit_log.as_deref(), "removed", &gone.key.fingerprint());
-            println!("no longer trusted: {}{}", gone.key.fingerprint(), label(&gone.label));
+            println!(
+                "no longer trusted: {}{}",
+                gone.key.fingerprint(),
+                label(&gone.label)
+            );
         }
     }
     Ok(Outcome::Ok)
@@ -122,7 +126,11 @@ fn record(log: Option<&std::path::Path>, change: &str, fingerprint: &str) {
 }
 
 fn label(l: &str) -> String {
-    if l.is_empty() { String::new() } else { format!("  {}", shown(l)) }
+    if l.is_empty() {
+        String::new()
+    } else {
+        format!("  {}", shown(l))
+    }
 }
 
 /// The signer flags `open` and `verify` share.
@@ -167,25 +175,49 @@ impl SignerPolicy {
     /// The seal's options for this policy (which signers `open` and `verify` accept).
     pub fn open_options(&self, allow_expired: bool) -> obscura_seal::OpenOptions {
         match self {
-            SignerPolicy::Pinned(k) => obscura_seal::OpenOptions { allow_expired, signer: Some(*k), trusted: None },
-            SignerPolicy::Trusted(t) => obscura_seal::OpenOptions { allow_expired, signer: None, trusted: Some(t.keys()) },
-            SignerPolicy::Any => obscura_seal::OpenOptions { allow_expired, signer: None, trusted: None },
+            SignerPolicy::Pinned(k) => obscura_seal::OpenOptions {
+                allow_expired,
+                signer: Some(*k),
+                trusted: None,
+            },
+            SignerPolicy::Trusted(t) => obscura_seal::OpenOptions {
+                allow_expired,
+                signer: None,
+                trusted: Some(t.keys()),
+            },
+            SignerPolicy::Any => obscura_seal::OpenOptions {
+                allow_expired,
+                signer: None,
+                trusted: None,
+            },
         }
     }
 
     /// How the actual signer stands under this policy, for printing: `None` when refused.
     pub fn describe(&self, signer: &SignerPublicKey) -> Option<String> {
         match self {
-            SignerPolicy::Pinned(k) => (k == signer).then(|| "the required key (--signer)".to_string()),
-            SignerPolicy::Trusted(t) => t.get(signer).map(|e| if e.label.is_empty() { "trusted".to_string() } else { format!("trusted: {}", shown(&e.label)) }),
-            SignerPolicy::Any => Some("NOT checked against a trusted key (--any-signer)".to_string()),
+            SignerPolicy::Pinned(k) => {
+                (k == signer).then(|| "the required key (--signer)".to_string())
+            }
+            SignerPolicy::Trusted(t) => t.get(signer).map(|e| {
+                if e.label.is_empty() {
+                    "trusted".to_string()
+                } else {
+                    format!("trusted: {}", shown(&e.label))
+                }
+            }),
+            SignerPolicy::Any => {
+                Some("NOT checked against a trusted key (--any-signer)".to_string())
+            }
         }
     }
 
     /// The message for a valid export whose signer this policy refuses.
     pub fn refusal(&self, fingerprint: &str) -> String {
         match self {
-            SignerPolicy::Pinned(_) => format!("signed by an unknown key (fingerprint {fingerprint}), not the required signer"),
+            SignerPolicy::Pinned(_) => format!(
+                "signed by an unknown key (fingerprint {fingerprint}), not the required signer"
+            ),
             _ => format!(
                 "signed by {fingerprint}, which is not a trusted signer (check it with the sender, then `obscura trust add KEY`, or pass --signer KEY; --any-signer skips the check)"
             ),

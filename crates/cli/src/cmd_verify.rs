@@ -52,7 +52,10 @@ pub fn shown(s: &str) -> String {
 pub fn print_summary(m: &Manifest) {
     println!("  export id:  {}", shown(&m.export_id));
     println!("  created:    {}", shown(&m.created));
-    println!("  expires:    {}", shown(m.expires.as_deref().unwrap_or("never")));
+    println!(
+        "  expires:    {}",
+        shown(m.expires.as_deref().unwrap_or("never"))
+    );
     if let Some(r) = &m.reference {
         println!("  reference:  {}", shown(r));
     }
@@ -62,7 +65,13 @@ pub fn print_summary(m: &Manifest) {
     println!("  recipients: {}", m.recipients.len());
     println!("  payloads:");
     for p in &m.payloads {
-        println!("    {} ({}, {} bytes, sha256 {})", shown(&p.name), shown(&p.media_type), p.plaintext_size, shown(&p.plaintext_sha256));
+        println!(
+            "    {} ({}, {} bytes, sha256 {})",
+            shown(&p.name),
+            shown(&p.media_type),
+            p.plaintext_size,
+            shown(&p.plaintext_sha256)
+        );
     }
 }
 
@@ -70,9 +79,16 @@ pub fn print_summary(m: &Manifest) {
 pub fn run(args: VerifyArgs, _quiet: bool) -> Result<Outcome> {
     let policy = args.signers.policy()?;
     // Best effort: a verification anyone may run is not refused for want of a log.
-    let log = obscura_audit::AuditLog::resolve(args.audit_log.as_deref()).map_err(|e| eprintln!("obscura: warning: {e}")).ok();
+    let log = obscura_audit::AuditLog::resolve(args.audit_log.as_deref())
+        .map_err(|e| eprintln!("obscura: warning: {e}"))
+        .ok();
     let operator = crate::cmd_audit::operator_from_env();
-    let v = obscura_request::verify(&args.file, &policy.open_options(false), log.as_ref(), operator.as_deref());
+    let v = obscura_request::verify(
+        &args.file,
+        &policy.open_options(false),
+        log.as_ref(),
+        operator.as_deref(),
+    );
     if let Some(Err(e)) = &v.audit {
         eprintln!("obscura: warning: cannot write the audit record: {e}");
     }
@@ -87,7 +103,10 @@ pub fn run(args: VerifyArgs, _quiet: bool) -> Result<Outcome> {
                 e => e.to_string(),
             };
             if args.json {
-                println!("{}", json!({"valid": false, "file": args.file.display().to_string(), "reason": e}));
+                println!(
+                    "{}",
+                    json!({"valid": false, "file": args.file.display().to_string(), "reason": e})
+                );
             } else {
                 println!("FAILED: {}: {}", args.file.display(), shown(&e.to_string()));
             }
@@ -112,6 +131,10 @@ fn report_ok(args: &VerifyArgs, v: &VerifiedExport, policy: &SignerPolicy) {
         return;
     }
     println!("OK: {} is intact and validly signed", args.file.display());
-    println!("  signer:     {} ({})", v.signer.fingerprint(), policy.describe(&v.signer).unwrap_or_default());
+    println!(
+        "  signer:     {} ({})",
+        v.signer.fingerprint(),
+        policy.describe(&v.signer).unwrap_or_default()
+    );
     print_summary(m);
 }

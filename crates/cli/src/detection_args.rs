@@ -80,7 +80,10 @@ mod tests {
         .unwrap();
         assert_eq!(o.detector.scan.sweep_seconds, 0.0);
         assert_eq!(o.detector.scan.tile, 640);
-        assert_eq!(o.detector.person.person_model, obscura_detect::PersonModel::Int8);
+        assert_eq!(
+            o.detector.person.person_model,
+            obscura_detect::PersonModel::Int8
+        );
         assert_eq!(
             (o.detector.person.score_threshold, o.tracker.new_track_score),
             (0.2, 0.2)

@@ -4,20 +4,20 @@
 //! tampered export), 2 error (bad input, missing file, I/O failure).
 
 mod cmd_audit;
+mod cmd_cut;
 mod cmd_export;
-mod cmd_purge;
 mod cmd_inspect;
 mod cmd_keygen;
-mod cmd_cut;
 mod cmd_models;
+mod cmd_open;
 mod cmd_probe;
+mod cmd_purge;
 mod cmd_redact;
 mod cmd_review;
-mod cmd_open;
 mod cmd_seal;
-mod cmd_verify;
 mod cmd_tracks;
 mod cmd_trust;
+mod cmd_verify;
 mod detection_args;
 mod masking_args;
 mod progress;
@@ -99,7 +99,11 @@ fn init_logs(verbose: u8) {
         _ => "warn,obscura=trace,obscura_cli=trace,obscura_pipeline=trace,obscura_request=trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(true).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(true)
+        .try_init();
 }
 
 fn main() -> ExitCode {
@@ -136,7 +140,16 @@ fn main() -> ExitCode {
         Ok(Outcome::Findings) => ExitCode::from(1),
         Err(e) => {
             // One line whatever the message holds (a file name with a newline or escape).
-            let text: String = format!("{e:#}").chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect();
+            let text: String = format!("{e:#}")
+                .chars()
+                .flat_map(|c| {
+                    if c.is_control() {
+                        c.escape_default().collect::<Vec<_>>()
+                    } else {
+                        vec![c]
+                    }
+                })
+                .collect();
             eprintln!("obscura: error: {text}");
             ExitCode::from(2)
         }

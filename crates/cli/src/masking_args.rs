@@ -11,7 +11,9 @@ use obscura_detect::models::{ModelStore, default_model_dir};
 use obscura_media::{AudioMode, EncoderSettings, Preset};
 use obscura_pipeline::policy::{parse_style, parse_zone};
 use obscura_pipeline::subject::frame_from_image;
-use obscura_pipeline::{AUTO_DETECT_RATE, AnalyseOptions, Policy, RedactionSettings, ReferencePhoto, Targets};
+use obscura_pipeline::{
+    AUTO_DETECT_RATE, AnalyseOptions, Policy, RedactionSettings, ReferencePhoto, Targets,
+};
 
 use crate::detection_args::DetectionArgs;
 
@@ -33,7 +35,11 @@ pub struct MaskingArgs {
     /// person's longer side, `pixelate:N` for N) or `fill` (black; `fill:#RRGGBB` for another
     /// colour) are recommended for access exports; `blur` (`blur:S`, S times the default
     /// radius) can be partly reversed.
-    #[arg(long, default_value = "pixelate", value_name = "fill|pixelate[:N]|blur[:S]")]
+    #[arg(
+        long,
+        default_value = "pixelate",
+        value_name = "fill|pixelate[:N]|blur[:S]"
+    )]
     pub style: String,
     /// A static privacy zone masked on every frame: a polygon in fractions of the frame,
     /// `x1,y1;x2,y2;x3,y3[;...]`. Repeatable.
@@ -89,9 +95,14 @@ impl MaskingArgs {
         // `pixelate:N` / `blur:S` (strength) as well as the plain names.
         let style = match obscura_render::Style::parse(&self.style) {
             Some(s) => s,
-            None => parse_style(&self.style).map_err(|e| anyhow::anyhow!("{e} (or pixelate:N with N in 1..16, blur:S with S in 1..64)"))?,
+            None => parse_style(&self.style).map_err(|e| {
+                anyhow::anyhow!("{e} (or pixelate:N with N in 1..16, blur:S with S in 1..64)")
+            })?,
         };
-        let mut policy = Policy::builder().targets(targets).style(style).keep(keep.iter().copied());
+        let mut policy = Policy::builder()
+            .targets(targets)
+            .style(style)
+            .keep(keep.iter().copied());
         for z in &self.zone {
             policy = policy.zone(parse_zone(z, style)?);
         }
@@ -115,15 +126,25 @@ impl MaskingArgs {
         if !(0.0..=1.0).contains(&self.similarity) {
             bail!("--similarity {} must lie in 0..1", self.similarity);
         }
-        let Some(p) = &self.keep_like else { return Ok(None) };
-        let img = image::open(p).with_context(|| format!("{}: cannot read the reference photo", p.display()))?;
+        let Some(p) = &self.keep_like else {
+            return Ok(None);
+        };
+        let img = image::open(p)
+            .with_context(|| format!("{}: cannot read the reference photo", p.display()))?;
         Ok(Some((frame_from_image(&img), self.similarity)))
     }
 
     /// The detection schedule; the same as `obscura tracks` with the same flags, so ids agree.
     pub fn analyse_options(&self, targets: Targets) -> anyhow::Result<AnalyseOptions> {
         let (every, detect_rate) = parse_every(&self.every)?;
-        let mut options = AnalyseOptions { every, detect_rate, targets, hold_seconds: Some(self.hold), hash_source: false, ..AnalyseOptions::default() };
+        let mut options = AnalyseOptions {
+            every,
+            detect_rate,
+            targets,
+            hold_seconds: Some(self.hold),
+            hash_source: false,
+            ..AnalyseOptions::default()
+        };
         self.detection.apply(&mut options)?;
         Ok(options)
     }
@@ -131,7 +152,9 @@ impl MaskingArgs {
     /// Loads ONNX Runtime (once) and opens the model store.
     pub fn model_store(&self) -> anyhow::Result<ModelStore> {
         obscura_detect::runtime::init(self.ort_lib.as_deref())?;
-        Ok(ModelStore::new(self.models.clone().unwrap_or_else(default_model_dir))?)
+        Ok(ModelStore::new(
+            self.models.clone().unwrap_or_else(default_model_dir),
+        )?)
     }
 }
 
@@ -156,7 +179,13 @@ mod tests {
         assert_eq!(parse_every("auto").unwrap(), (1, Some(AUTO_DETECT_RATE)));
         assert_eq!(parse_every("3").unwrap(), (3, None));
         for bad in ["0", "101", "-1", "often", ""] {
-            assert!(parse_every(bad).unwrap_err().to_string().contains("--every"), "{bad}");
+            assert!(
+                parse_every(bad)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("--every"),
+                "{bad}"
+            );
         }
     }
 }

@@ -17,7 +17,11 @@ pub fn bar(len: Option<u64>, quiet: bool, what: &str) -> ProgressBar {
     } else {
         "{msg:>12} {spinner} {pos} ({per_sec})"
     };
-    pb.set_style(ProgressStyle::with_template(template).expect("static template").progress_chars("=> "));
+    pb.set_style(
+        ProgressStyle::with_template(template)
+            .expect("static template")
+            .progress_chars("=> "),
+    );
     pb.set_message(what.to_string());
     pb
 }

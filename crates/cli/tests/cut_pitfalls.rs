@@ -20,22 +20,66 @@ fn exclusions_that_miss_and_periods_without_frames() {
         "cam.mp4",
         30,
         10,
-        &["-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p", "-metadata", "creation_time=2026-11-28T10:00:00Z"],
+        &[
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-crf",
+            "18",
+            "-pix_fmt",
+            "yuv420p",
+            "-metadata",
+            "creation_time=2026-11-28T10:00:00Z",
+        ],
     );
     let out_dir = tempfile::tempdir().unwrap();
     let out = out_dir.path().join("out.mp4");
     // Outside the included range: removes nothing.
-    let a = obscura().arg("cut").arg(&clip).arg("-o").arg(&out).args(["--include", "0..1", "--exclude", "2..2.5"]).assert().code(2);
+    let a = obscura()
+        .arg("cut")
+        .arg(&clip)
+        .arg("-o")
+        .arg(&out)
+        .args(["--include", "0..1", "--exclude", "2..2.5"])
+        .assert()
+        .code(2);
     let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
-    assert!(err.contains("cam.mp4: --exclude \"2..2.5\" removes nothing"), "{err}");
+    assert!(
+        err.contains("cam.mp4: --exclude \"2..2.5\" removes nothing"),
+        "{err}"
+    );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(std::fs::read_dir(out_dir.path()).unwrap().next().is_none());
-    obscura().arg("cut").arg(&clip).arg("-o").arg(&out).args(["--include", "0..1", "--exclude", "2..2.5", "--allow-empty-exclusion"]).assert().success();
-    assert_eq!(decode_indices_with_ffmpeg(&out), (0..10).collect::<Vec<_>>());
+    obscura()
+        .arg("cut")
+        .arg(&clip)
+        .arg("-o")
+        .arg(&out)
+        .args([
+            "--include",
+            "0..1",
+            "--exclude",
+            "2..2.5",
+            "--allow-empty-exclusion",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        decode_indices_with_ffmpeg(&out),
+        (0..10).collect::<Vec<_>>()
+    );
     std::fs::remove_file(&out).unwrap();
 
     // [2.95, 3.0) is left after the exclusion but holds no frame: a note, not an error.
-    let a = obscura().arg("cut").arg(&clip).arg("-o").arg(&out).args(["--exclude", "1..2.95", "--json"]).assert().success();
+    let a = obscura()
+        .arg("cut")
+        .arg(&clip)
+        .arg("-o")
+        .arg(&out)
+        .args(["--exclude", "1..2.95", "--json"])
+        .assert()
+        .success();
     let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
     assert!(err.contains("holds no frame; no file for it"), "{err}");
     let json: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
@@ -43,13 +87,26 @@ fn exclusions_that_miss_and_periods_without_frames() {
     assert_eq!(parts.len(), 1);
     assert_eq!(parts[0]["creation_time"], "2026-11-28T10:00:00Z");
     let part = out_dir.path().join("out-001.mp4");
-    assert_eq!(decode_indices_with_ffmpeg(&part), (0..10).collect::<Vec<_>>());
+    assert_eq!(
+        decode_indices_with_ffmpeg(&part),
+        (0..10).collect::<Vec<_>>()
+    );
     let probed = run_ffprobe(&["-show_format", part.to_str().unwrap()]);
-    assert!(probed.contains("TAG:creation_time=2026-11-28T10:00:00.000000Z"), "{probed}");
+    assert!(
+        probed.contains("TAG:creation_time=2026-11-28T10:00:00.000000Z"),
+        "{probed}"
+    );
 
     // A later part starts later on the wall clock.
     let late = out_dir.path().join("late.mp4");
-    let a = obscura().arg("cut").arg(&clip).arg("-o").arg(&late).args(["--include", "2..3", "--json"]).assert().success();
+    let a = obscura()
+        .arg("cut")
+        .arg(&clip)
+        .arg("-o")
+        .arg(&late)
+        .args(["--include", "2..3", "--json"])
+        .assert()
+        .success();
     let json: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
     assert_eq!(json["parts"][0]["creation_time"], "2026-11-28T10:00:02Z");
 }

@@ -13,7 +13,10 @@ fn obscura() -> Command {
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     v.sort();
     v
 }
@@ -27,14 +30,32 @@ fn footage() -> Option<PathBuf> {
 /// Frame `index` of vtest.avi as a PNG, extracted with the ffmpeg CLI.
 fn vtest_still(clip: &Path, index: u32, dest: &Path) {
     let filter = format!("select=eq(n\\,{index})");
-    run_ffmpeg(&["-v", "error", "-i", clip.to_str().unwrap(), "-vf", &filter, "-frames:v", "1", "-y", dest.to_str().unwrap()], None);
+    run_ffmpeg(
+        &[
+            "-v",
+            "error",
+            "-i",
+            clip.to_str().unwrap(),
+            "-vf",
+            &filter,
+            "-frames:v",
+            "1",
+            "-y",
+            dest.to_str().unwrap(),
+        ],
+        None,
+    );
 }
 
 #[test]
 fn missing_input_is_a_one_line_error_with_exit_2_and_no_output() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.mp4");
-    let a = obscura().args(["redact", "/nonexistent/in.mp4", "-o"]).arg(&out).assert().code(2);
+    let a = obscura()
+        .args(["redact", "/nonexistent/in.mp4", "-o"])
+        .arg(&out)
+        .assert()
+        .code(2);
     let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
     assert!(err.contains("/nonexistent/in.mp4: no such file"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
@@ -54,7 +75,14 @@ fn bad_settings_name_the_bad_value() {
         ("--audio", "loud", "loud"),
         ("--crf", "99", "99"),
     ] {
-        let a = obscura().arg("redact").arg(&input).arg("-o").arg(dir.path().join("out.png")).args([flag, value]).assert().code(2);
+        let a = obscura()
+            .arg("redact")
+            .arg(&input)
+            .arg("-o")
+            .arg(dir.path().join("out.png"))
+            .args([flag, value])
+            .assert()
+            .code(2);
         let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
         assert!(err.contains(expect), "{flag} {value}: {err}");
     }
@@ -68,7 +96,15 @@ fn keep_ids_with_several_inputs_is_refused() {
     image::RgbImage::new(16, 16).save(&a).unwrap();
     image::RgbImage::new(16, 16).save(&b).unwrap();
     let out = dir.path().join("out");
-    let r = obscura().arg("redact").arg(&a).arg(&b).arg("-o").arg(&out).args(["--keep", "3"]).assert().code(2);
+    let r = obscura()
+        .arg("redact")
+        .arg(&a)
+        .arg(&b)
+        .arg("-o")
+        .arg(&out)
+        .args(["--keep", "3"])
+        .assert()
+        .code(2);
     assert!(String::from_utf8_lossy(&r.get_output().stderr).contains("--keep-like for a batch"));
 }
 
@@ -79,14 +115,31 @@ fn still_from_real_footage_masks_people_and_keeps_the_rest_exactly() {
     let input = dir.path().join("alarm.png");
     vtest_still(&clip, 200, &input);
     let out = dir.path().join("alarm-redacted.png");
-    let a = obscura().arg("redact").arg(&input).arg("-o").arg(&out).args(["--style", "fill", "--json", "-q"]).assert().success();
+    let a = obscura()
+        .arg("redact")
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .args(["--style", "fill", "--json", "-q"])
+        .assert()
+        .success();
     let json: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
     let masked = json["report"]["masked"].as_array().unwrap();
-    assert!(masked.len() >= 5, "only {} tracks masked on a frame with ~8 walkers: {json}", masked.len());
-    let (src, dst) = (image::open(&input).unwrap().to_rgb8(), image::open(&out).unwrap().to_rgb8());
+    assert!(
+        masked.len() >= 5,
+        "only {} tracks masked on a frame with ~8 walkers: {json}",
+        masked.len()
+    );
+    let (src, dst) = (
+        image::open(&input).unwrap().to_rgb8(),
+        image::open(&out).unwrap().to_rgb8(),
+    );
     assert_eq!(src.dimensions(), dst.dimensions());
     let black = |img: &image::RgbImage| img.pixels().filter(|p| p.0 == [0, 0, 0]).count();
-    assert!(black(&dst) > black(&src) + 5 * 400, "few pixels were masked");
+    assert!(
+        black(&dst) > black(&src) + 5 * 400,
+        "few pixels were masked"
+    );
     // The lawn at the bottom right has nobody on it: bit-for-bit unchanged (PNG in, PNG out).
     for y in 500..576 {
         for x in 600..768 {
@@ -105,22 +158,55 @@ fn batch_continues_after_a_failure_reports_a_table_and_exits_2() {
     vtest_still(&clip, 300, &inputs.join("b.jpg"));
     std::fs::write(inputs.join("broken.mp4"), b"this is not a video").unwrap();
     let out = dir.path().join("out");
-    let a = obscura().arg("redact").arg(&inputs).arg("-o").arg(&out).args(["--jobs", "2", "-q"]).assert().code(2);
+    let a = obscura()
+        .arg("redact")
+        .arg(&inputs)
+        .arg("-o")
+        .arg(&out)
+        .args(["--jobs", "2", "-q"])
+        .assert()
+        .code(2);
     let stdout = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
     let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
-    assert!(stdout.contains("FAILED") && stdout.contains("broken.mp4") && stdout.matches("\nok ").count() == 2, "{stdout}");
+    assert!(
+        stdout.contains("FAILED")
+            && stdout.contains("broken.mp4")
+            && stdout.matches("\nok ").count() == 2,
+        "{stdout}"
+    );
     assert!(stderr.contains("1 of 3 file(s) failed"), "{stderr}");
     assert_eq!(files_in(&out), vec!["a.png", "b.jpg"]);
-    assert_eq!(image::ImageReader::open(out.join("b.jpg")).unwrap().with_guessed_format().unwrap().format(), Some(image::ImageFormat::Jpeg));
+    assert_eq!(
+        image::ImageReader::open(out.join("b.jpg"))
+            .unwrap()
+            .with_guessed_format()
+            .unwrap()
+            .format(),
+        Some(image::ImageFormat::Jpeg)
+    );
 
     // The same with --json: one entry per file, in input order.
     let out2 = dir.path().join("out2");
-    let a = obscura().arg("redact").arg(&inputs).arg("-o").arg(&out2).args(["--json", "-q"]).assert().code(2);
+    let a = obscura()
+        .arg("redact")
+        .arg(&inputs)
+        .arg("-o")
+        .arg(&out2)
+        .args(["--json", "-q"])
+        .assert()
+        .code(2);
     let json: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
     let files = json["files"].as_array().unwrap();
     assert_eq!(files.len(), 3);
-    assert_eq!((json["ok"].as_u64(), json["failed"].as_u64()), (Some(2), Some(1)));
-    assert!(files.iter().any(|f| f["ok"] == false && f["error"].as_str().unwrap().contains("broken.mp4")));
+    assert_eq!(
+        (json["ok"].as_u64(), json["failed"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert!(
+        files
+            .iter()
+            .any(|f| f["ok"] == false && f["error"].as_str().unwrap().contains("broken.mp4"))
+    );
 }
 
 #[test]
@@ -135,14 +221,30 @@ fn video_keep_at_on_real_footage_writes_output_and_summary_and_a_dry_run_only_a_
         .arg(&clip)
         .arg("-o")
         .arg(&out)
-        .args(["--keep-at", "5.0@385,220", "--frames", "60", "--style", "fill", "--json", "-q"])
+        .args([
+            "--keep-at",
+            "5.0@385,220",
+            "--frames",
+            "60",
+            "--style",
+            "fill",
+            "--json",
+            "-q",
+        ])
         .assert()
         .success();
     let json: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
     let rep = &json["report"];
     assert_eq!(rep["frames"], 60);
-    assert_eq!(rep["passes"], 4, "analyse, appearance, per-frame check, mask");
-    assert_eq!(rep["kept_identities"].as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(
+        rep["passes"], 4,
+        "analyse, appearance, per-frame check, mask"
+    );
+    assert_eq!(
+        rep["kept_identities"].as_array().unwrap().len(),
+        1,
+        "{json}"
+    );
     assert!(!rep["kept"].as_array().unwrap().is_empty(), "{json}");
     assert!(rep["subject_frames"].as_u64().unwrap() > 0, "{json}");
     assert!(rep["masked"].as_array().unwrap().len() >= 4, "{json}");
@@ -150,26 +252,76 @@ fn video_keep_at_on_real_footage_writes_output_and_summary_and_a_dry_run_only_a_
     let probe = obscura_testkit::clips::ffprobe_frame_count(&out);
     assert_eq!(probe, 60);
     // A dry run: the same masking, no video encoded, a sheet of 12 labelled tiles.
-    let a = obscura().arg("redact").arg(&clip).args(["--frames", "60", "--style", "fill", "--json", "-q", "--dry-run-sheet"]).arg(&sheet).assert().success();
+    let a = obscura()
+        .arg("redact")
+        .arg(&clip)
+        .args([
+            "--frames",
+            "60",
+            "--style",
+            "fill",
+            "--json",
+            "-q",
+            "--dry-run-sheet",
+        ])
+        .arg(&sheet)
+        .assert()
+        .success();
     let json: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
     assert_eq!(json["report"]["frames"], 60, "{json}");
-    assert_eq!(json["output"].as_str(), Some(sheet.to_str().unwrap()), "{json}");
+    assert_eq!(
+        json["output"].as_str(),
+        Some(sheet.to_str().unwrap()),
+        "{json}"
+    );
     let s = image::open(&sheet).unwrap().to_rgb8();
-    assert!(s.width() > 4 * 320 && s.height() > 3 * 200, "{}x{}", s.width(), s.height());
+    assert!(
+        s.width() > 4 * 320 && s.height() > 3 * 200,
+        "{}x{}",
+        s.width(),
+        s.height()
+    );
     // Each tile has its label (white text) in the strip under it.
-    let label_rows = |top: u32| (top..top + 18).any(|y| (4..320).any(|x| s.get_pixel(x, y).0 == [255, 255, 255]));
+    let label_rows = |top: u32| {
+        (top..top + 18).any(|y| (4..320).any(|x| s.get_pixel(x, y).0 == [255, 255, 255]))
+    };
     let tile_h = 320 * 576 / 768;
     assert!(label_rows(4 + tile_h + 2), "no label under the first tile");
-    let mut names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     names.sort();
-    assert_eq!(names, vec!["redacted.mp4", "sheet.png"], "a dry run writes the sheet only");
+    assert_eq!(
+        names,
+        vec!["redacted.mp4", "sheet.png"],
+        "a dry run writes the sheet only"
+    );
     // -o and --dry-run-sheet together: refused (a dry run writes no video).
-    obscura().arg("redact").arg(&clip).arg("-o").arg(dir.path().join("x.mp4")).arg("--dry-run-sheet").arg(dir.path().join("y.png")).assert().code(2);
+    obscura()
+        .arg("redact")
+        .arg(&clip)
+        .arg("-o")
+        .arg(dir.path().join("x.mp4"))
+        .arg("--dry-run-sheet")
+        .arg(dir.path().join("y.png"))
+        .assert()
+        .code(2);
 
     // A point where nobody stands: exit 2, the persons there are listed, no output.
     let out2 = dir.path().join("nobody.mp4");
-    let a = obscura().arg("redact").arg(&clip).arg("-o").arg(&out2).args(["--keep-at", "5.0@5,570", "--frames", "60", "-q"]).assert().code(2);
+    let a = obscura()
+        .arg("redact")
+        .arg(&clip)
+        .arg("-o")
+        .arg(&out2)
+        .args(["--keep-at", "5.0@5,570", "--frames", "60", "-q"])
+        .assert()
+        .code(2);
     let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
-    assert!(err.contains("no person box contains 5,570 at frame 50") && err.contains("persons there:"), "{err}");
+    assert!(
+        err.contains("no person box contains 5,570 at frame 50") && err.contains("persons there:"),
+        "{err}"
+    );
     assert!(!out2.exists());
 }

@@ -59,10 +59,23 @@ fn bad_edits_files_are_refused_naming_the_file_and_the_problem() {
     for (name, text, want) in cases {
         let edits = write(dir.path(), name, text);
         one_line_exit_2(
-            obscura().arg("redact").arg(&input).arg("-o").arg(&out).arg("--edits").arg(&edits),
+            obscura()
+                .arg("redact")
+                .arg(&input)
+                .arg("-o")
+                .arg(&out)
+                .arg("--edits")
+                .arg(&edits),
             &[name, want],
         );
-        one_line_exit_2(obscura().arg("review").arg(&input).arg("--edits").arg(&edits), &[name, want]);
+        one_line_exit_2(
+            obscura()
+                .arg("review")
+                .arg(&input)
+                .arg("--edits")
+                .arg(&edits),
+            &[name, want],
+        );
     }
     one_line_exit_2(
         obscura()
@@ -92,7 +105,15 @@ fn edits_are_for_access_exports_of_one_video() {
         obscura()
             .args(["export", "--mode", "erasure"])
             .arg(&input)
-            .args(["--exclude", "1..2", "--sign", "none.key", "--passphrase-file", "none.txt", "-o"])
+            .args([
+                "--exclude",
+                "1..2",
+                "--sign",
+                "none.key",
+                "--passphrase-file",
+                "none.txt",
+                "-o",
+            ])
             .arg(dir.path().join("o.obx"))
             .arg("--edits")
             .arg(&edits),
@@ -133,7 +154,17 @@ fn footage() -> Option<std::path::PathBuf> {
 /// The first `n` frames of `path` as 8-bit luma planes (768x576).
 fn luma_frames(path: &Path, n: usize) -> Vec<Vec<u8>> {
     let raw = obscura_testkit::clips::run_ffmpeg(
-        &["-i", path.to_str().unwrap(), "-frames:v", &n.to_string(), "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+        &[
+            "-i",
+            path.to_str().unwrap(),
+            "-frames:v",
+            &n.to_string(),
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+            "-",
+        ],
         None,
     );
     raw.chunks(768 * 576).map(<[u8]>::to_vec).collect()
@@ -143,7 +174,10 @@ fn luma_frames(path: &Path, n: usize) -> Vec<Vec<u8>> {
 fn mean(f: &[u8], (x0, y0, x1, y1): (usize, usize, usize, usize)) -> f64 {
     let mut s = 0u64;
     for y in y0..y1 {
-        s += f[y * 768 + x0..y * 768 + x1].iter().map(|&v| u64::from(v)).sum::<u64>();
+        s += f[y * 768 + x0..y * 768 + x1]
+            .iter()
+            .map(|&v| u64::from(v))
+            .sum::<u64>();
     }
     s as f64 / ((x1 - x0) * (y1 - y0)) as f64
 }
@@ -175,7 +209,9 @@ fn redact_with_edits_paints_manual_masks_and_records_the_unmask_reason() {
         .arg(&clip)
         .arg("-o")
         .arg(&out)
-        .args(["--frames", "60", "--style", "fill", "--json", "-q", "--edits"])
+        .args([
+            "--frames", "60", "--style", "fill", "--json", "-q", "--edits",
+        ])
         .arg(&edits)
         .arg("--audit-log")
         .arg(&audit)
@@ -194,12 +230,30 @@ fn redact_with_edits_paints_manual_masks_and_records_the_unmask_reason() {
     assert_eq!(rev["edits_sha256"], sha.as_str(), "{json}");
     assert_eq!(rev["manual_masks"], 2, "{json}");
     assert_eq!(rev["unmasked"][0]["reason"], reason, "{json}");
-    assert!(rev["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains(reason)), "{json}");
+    assert!(
+        rev["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains(reason)),
+        "{json}"
+    );
     assert!(err.contains(reason), "{err}");
-    assert_eq!(json["report"]["kept_identities"].as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(
+        json["report"]["kept_identities"].as_array().unwrap().len(),
+        1,
+        "{json}"
+    );
     // The audit log: a review record naming the reviewer, the file's sha256 and the reason.
-    let log: Vec<serde_json::Value> = std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let r = log.iter().find(|r| r["action"] == "review").expect("a review record");
+    let log: Vec<serde_json::Value> = std::fs::read_to_string(&audit)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let r = log
+        .iter()
+        .find(|r| r["action"] == "review")
+        .expect("a review record");
     assert_eq!(r["operator"], "op-17");
     assert_eq!(r["detail"]["edits_sha256"], sha.as_str());
     assert_eq!(r["detail"]["unmasked"][0]["reason"], reason);
@@ -212,14 +266,26 @@ fn redact_with_edits_paints_manual_masks_and_records_the_unmask_reason() {
     let moving_common = (604, 424, 646, 496); // inside the box on every frame
     for i in 0..60 {
         let (s, d) = (mean(&src[i], region), mean(&dst[i], region));
-        assert!(s > 40.0, "frame {i}: the grass is not dark in the source ({s:.1})");
+        assert!(
+            s > 40.0,
+            "frame {i}: the grass is not dark in the source ({s:.1})"
+        );
         if (10..30).contains(&i) {
-            assert!(d < 20.0, "frame {i}: the region mask is not painted ({d:.1})");
+            assert!(
+                d < 20.0,
+                "frame {i}: the region mask is not painted ({d:.1})"
+            );
         } else {
-            assert!((d - s).abs() < 10.0, "frame {i}: outside its time range the region is masked ({d:.1} vs {s:.1})");
+            assert!(
+                (d - s).abs() < 10.0,
+                "frame {i}: outside its time range the region is masked ({d:.1} vs {s:.1})"
+            );
         }
         let d = mean(&dst[i], moving_common);
-        assert!(d < 20.0, "frame {i}: the keyframed box is not painted ({d:.1})");
+        assert!(
+            d < 20.0,
+            "frame {i}: the keyframed box is not painted ({d:.1})"
+        );
     }
     // The box moves: at frame 0 its left edge is masked, at frame 59 it is not.
     let left = (554, 424, 576, 496); // the box plus its padding leaves it by frame 59
@@ -229,5 +295,8 @@ fn redact_with_edits_paints_manual_masks_and_records_the_unmask_reason() {
     // masked neighbour's box, which stays masked: only his own middle is checked).
     let walker = (373, 185, 390, 255);
     let (s, d) = (mean(&src[50], walker), mean(&dst[50], walker));
-    assert!((d - s).abs() < 8.0, "the un-masked person is not visible ({d:.1} vs {s:.1})");
+    assert!(
+        (d - s).abs() < 8.0,
+        "the un-masked person is not visible ({d:.1} vs {s:.1})"
+    );
 }

@@ -5,12 +5,16 @@ use assert_cmd::Command;
 
 fn obscura(dir: &std::path::Path) -> Command {
     let mut c = Command::cargo_bin("obscura").unwrap();
-    c.current_dir(dir).env("OBSCURA_AUDIT_LOG", dir.join("audit.jsonl"));
+    c.current_dir(dir)
+        .env("OBSCURA_AUDIT_LOG", dir.join("audit.jsonl"));
     c
 }
 
 fn expires(dir: &std::path::Path, obx: &str) -> serde_json::Value {
-    let a = obscura(dir).args(["inspect", obx, "--json"]).assert().success();
+    let a = obscura(dir)
+        .args(["inspect", obx, "--json"])
+        .assert()
+        .success();
     let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
     find_expires(&v)
 }
@@ -18,7 +22,11 @@ fn expires(dir: &std::path::Path, obx: &str) -> serde_json::Value {
 /// The `expires` field wherever the inspect JSON puts it.
 fn find_expires(v: &serde_json::Value) -> serde_json::Value {
     match v {
-        serde_json::Value::Object(m) => m.get("expires").cloned().or_else(|| m.values().map(find_expires).find(|x| !x.is_null())).unwrap_or(serde_json::Value::Null),
+        serde_json::Value::Object(m) => m
+            .get("expires")
+            .cloned()
+            .or_else(|| m.values().map(find_expires).find(|x| !x.is_null()))
+            .unwrap_or(serde_json::Value::Null),
         _ => serde_json::Value::Null,
     }
 }
@@ -29,14 +37,45 @@ fn seal_defaults_to_the_export_retention() {
     let d = t.path();
     obscura(d).args(["keygen", "-o", "k"]).assert().success();
     std::fs::write(d.join("a.txt"), b"evidence").unwrap();
-    let base = ["--sign", "k/obscura.sign.key", "--to", "k/obscura.recipient.pub"];
-    obscura(d).args(["seal", "a.txt", "-o", "default.obx"]).args(base).assert().success();
-    let want = obscura_seal::Date::today_utc().plus_days(i64::from(obscura_request::DEFAULT_RETENTION_DAYS)).to_string();
+    let base = [
+        "--sign",
+        "k/obscura.sign.key",
+        "--to",
+        "k/obscura.recipient.pub",
+    ];
+    obscura(d)
+        .args(["seal", "a.txt", "-o", "default.obx"])
+        .args(base)
+        .assert()
+        .success();
+    let want = obscura_seal::Date::today_utc()
+        .plus_days(i64::from(obscura_request::DEFAULT_RETENTION_DAYS))
+        .to_string();
     assert_eq!(expires(d, "default.obx"), serde_json::Value::String(want));
-    obscura(d).args(["seal", "a.txt", "-o", "week.obx", "--retention-days", "7"]).args(base).assert().success();
+    obscura(d)
+        .args(["seal", "a.txt", "-o", "week.obx", "--retention-days", "7"])
+        .args(base)
+        .assert()
+        .success();
     let week = obscura_seal::Date::today_utc().plus_days(7).to_string();
     assert_eq!(expires(d, "week.obx"), serde_json::Value::String(week));
-    obscura(d).args(["seal", "a.txt", "-o", "never.obx", "--never-expires"]).args(base).assert().success();
+    obscura(d)
+        .args(["seal", "a.txt", "-o", "never.obx", "--never-expires"])
+        .args(base)
+        .assert()
+        .success();
     assert_eq!(expires(d, "never.obx"), serde_json::Value::Null);
-    obscura(d).args(["seal", "a.txt", "-o", "x.obx", "--never-expires", "--expires", "2099-01-01"]).args(base).assert().code(2);
+    obscura(d)
+        .args([
+            "seal",
+            "a.txt",
+            "-o",
+            "x.obx",
+            "--never-expires",
+            "--expires",
+            "2099-01-01",
+        ])
+        .args(base)
+        .assert()
+        .code(2);
 }

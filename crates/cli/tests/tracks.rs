@@ -5,11 +5,26 @@ use obscura_testkit::{model_file, shared_file};
 
 #[test]
 fn tracks_json_to_stdout_and_contact_sheet() {
-    let (Some(_), Some(gif)) = (model_file("yolox_nano_416.onnx"), shared_file("footage/intel_face-demographics-walking.gif")) else { return };
+    let (Some(_), Some(gif)) = (
+        model_file("yolox_nano_416.onnx"),
+        shared_file("footage/intel_face-demographics-walking.gif"),
+    ) else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let sheet = dir.path().join("sheet.png");
-    let out = Command::cargo_bin("obscura").unwrap().env("OBSCURA_AUDIT_LOG", obscura_testkit::scratch_audit_log()).args(["tracks", "-q", "--json", "-", "--sheet"]).arg(&sheet).arg(&gif).assert().success().get_output().clone();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is the JSON only");
+    let out = Command::cargo_bin("obscura")
+        .unwrap()
+        .env("OBSCURA_AUDIT_LOG", obscura_testkit::scratch_audit_log())
+        .args(["tracks", "-q", "--json", "-", "--sheet"])
+        .arg(&sheet)
+        .arg(&gif)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is the JSON only");
     assert_eq!(v["source"]["frames"], 35);
     let tracks = v["tracks"].as_array().unwrap();
     assert!(tracks.iter().any(|t| t["class"] == "person"));
@@ -25,12 +40,22 @@ fn tracks_json_to_stdout_and_contact_sheet() {
         let parts = p["tracklets"].as_array().unwrap();
         assert!(!parts.is_empty());
         for t in parts {
-            assert!(tracks.iter().any(|k| k["id"] == t["track"] && k["class"] == "person"), "{t}");
+            assert!(
+                tracks
+                    .iter()
+                    .any(|k| k["id"] == t["track"] && k["class"] == "person"),
+                "{t}"
+            );
             assert!(t["first_frame"].as_u64().unwrap() <= t["last_frame"].as_u64().unwrap());
         }
     }
     let img = image::open(&sheet).unwrap();
-    assert!(img.width() >= 2 * 440 && img.height() >= 240, "{}x{}: one cell per person", img.width(), img.height());
+    assert!(
+        img.width() >= 2 * 440 && img.height() >= 240,
+        "{}x{}: one cell per person",
+        img.width(),
+        img.height()
+    );
     // Only the sheet is in the folder: no temp files left.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
@@ -39,9 +64,25 @@ fn tracks_json_to_stdout_and_contact_sheet() {
 fn missing_input_is_a_one_line_error_with_exit_2_and_no_output() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("t.json");
-    let out = Command::cargo_bin("obscura").unwrap().env("OBSCURA_AUDIT_LOG", obscura_testkit::scratch_audit_log()).args(["tracks", "/nonexistent/in.mp4", "--json"]).arg(&json).assert().code(2).get_output().clone();
+    let out = Command::cargo_bin("obscura")
+        .unwrap()
+        .env("OBSCURA_AUDIT_LOG", obscura_testkit::scratch_audit_log())
+        .args(["tracks", "/nonexistent/in.mp4", "--json"])
+        .arg(&json)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("/nonexistent/in.mp4") && err.lines().count() == 1, "{err}");
+    assert!(
+        err.contains("/nonexistent/in.mp4") && err.lines().count() == 1,
+        "{err}"
+    );
     assert!(!json.exists());
-    Command::cargo_bin("obscura").unwrap().env("OBSCURA_AUDIT_LOG", obscura_testkit::scratch_audit_log()).args(["tracks", "x", "--targets", "dog"]).assert().code(2);
+    Command::cargo_bin("obscura")
+        .unwrap()
+        .env("OBSCURA_AUDIT_LOG", obscura_testkit::scratch_audit_log())
+        .args(["tracks", "x", "--targets", "dog"])
+        .assert()
+        .code(2);
 }

@@ -51,7 +51,12 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 fn random_u64() -> u64 {
     let mut h = std::hash::RandomState::new().build_hasher();
     h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
     h.write_u32(std::process::id());
     h.finish()
 }
@@ -59,17 +64,28 @@ fn random_u64() -> u64 {
 /// A fresh temporary name: `.obscura-tmp-PID-<16 hex>` (34 bytes at most, whatever the
 /// destination's name length).
 fn temp_name(label: &str) -> String {
-    format!("{TEMP_PREFIX}{}-{label}{:016x}", std::process::id(), random_u64())
+    format!(
+        "{TEMP_PREFIX}{}-{label}{:016x}",
+        std::process::id(),
+        random_u64()
+    )
 }
 
 fn proc_fd_path(file: &File) -> PathBuf {
     use std::os::fd::AsRawFd;
-    PathBuf::from(format!("/proc/{}/fd/{}", std::process::id(), file.as_raw_fd()))
+    PathBuf::from(format!(
+        "/proc/{}/fd/{}",
+        std::process::id(),
+        file.as_raw_fd()
+    ))
 }
 
 /// Files published into live [`EphemeralDir`]s, keyed by the folder's (device, inode): they
 /// stay open (and so exist) until the folder's value is dropped.
-static EPHEMERAL: Mutex<Vec<((u64, u64), HashMap<OsString, File>)>> = Mutex::new(Vec::new());
+static EPHEMERAL: Mutex<Vec<Published>> = Mutex::new(Vec::new());
+
+/// A live ephemeral folder's (device, inode) and the files published into it, by name.
+type Published = ((u64, u64), HashMap<OsString, File>);
 
 fn dir_key(dir: &File) -> io::Result<(u64, u64)> {
     let st = rustix::fs::fstat(dir)?;
@@ -77,7 +93,10 @@ fn dir_key(dir: &File) -> io::Result<(u64, u64)> {
 }
 
 fn is_ephemeral(key: (u64, u64)) -> bool {
-    EPHEMERAL.lock().map(|v| v.iter().any(|(k, _)| *k == key)).unwrap_or(false)
+    EPHEMERAL
+        .lock()
+        .map(|v| v.iter().any(|(k, _)| *k == key))
+        .unwrap_or(false)
 }
 
 /// Takes the owner's lock of a temporary (see the module docs) and checks the entry was not
@@ -90,10 +109,18 @@ fn lock_temp(fd: &File) -> io::Result<bool> {
 /// Opens a folder for `*at` calls (the folder itself may be reached through symlinks: it is
 /// the caller's choice; only names created beneath it are never followed).
 fn open_dir(dir: &Path) -> io::Result<File> {
-    let fd = rustix::fs::open(dir, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).map_err(|e| {
+    let fd = rustix::fs::open(
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| {
         let e = io::Error::from(e);
         match e.kind() {
-            io::ErrorKind::NotFound => io::Error::new(io::ErrorKind::NotFound, format!("folder {} does not exist", dir.display())),
+            io::ErrorKind::NotFound => io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("folder {} does not exist", dir.display()),
+            ),
             _ => io::Error::new(e.kind(), format!("folder {}: {e}", dir.display())),
         }
     })?;
@@ -131,14 +158,22 @@ impl PendingFile {
         let dest = dest.as_ref().to_path_buf();
         let name = match dest.file_name() {
             Some(n) if !dest.as_os_str().as_bytes().ends_with(b"/") => n.to_os_string(),
-            _ => return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{} names no file", dest.display()))),
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{} names no file", dest.display()),
+                ));
+            }
         };
         let dir_path = parent_dir(&dest);
         let dir = open_dir(&dir_path)?;
         if let Ok(st) = rustix::fs::statat(&dir, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW)
             && FileType::from_raw_mode(st.st_mode) == FileType::Directory
         {
-            return Err(io::Error::new(io::ErrorKind::IsADirectory, format!("{} is a folder", dest.display())));
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                format!("{} is a folder", dest.display()),
+            ));
         }
         let key = dir_key(&dir)?;
         let ephemeral = is_ephemeral(key);
@@ -147,7 +182,16 @@ impl PendingFile {
             Temp::Unnamed => proc_fd_path(&file),
             Temp::Named(n) => dir_path.join(n),
         };
-        Ok(Self { dir, dir_key: key, name, dest, file, temp, temp_path, committed: false })
+        Ok(Self {
+            dir,
+            dir_key: key,
+            name,
+            dest,
+            file,
+            temp,
+            temp_path,
+            committed: false,
+        })
     }
 
     /// Where a writer that needs a path writes now (`/proc/PID/fd/N` for an unnamed file:
@@ -191,12 +235,22 @@ impl PendingFile {
                 (Temp::Unnamed, false) => link_proc(&self.temp_path, &self.dir, &self.name)?,
                 (Temp::Unnamed, true) => {
                     let t = link_temp(&self.temp_path, &self.dir)?;
-                    if let Err(e) = rustix::fs::renameat(&self.dir, t.as_os_str(), &self.dir, self.name.as_os_str()) {
+                    if let Err(e) = rustix::fs::renameat(
+                        &self.dir,
+                        t.as_os_str(),
+                        &self.dir,
+                        self.name.as_os_str(),
+                    ) {
                         let _ = rustix::fs::unlinkat(&self.dir, t.as_os_str(), AtFlags::empty());
                         return Err(e.into());
                     }
                 }
-                (Temp::Named(t), true) => rustix::fs::renameat(&self.dir, t.as_os_str(), &self.dir, self.name.as_os_str())?,
+                (Temp::Named(t), true) => rustix::fs::renameat(
+                    &self.dir,
+                    t.as_os_str(),
+                    &self.dir,
+                    self.name.as_os_str(),
+                )?,
                 (Temp::Named(t), false) => rename_noreplace(&self.dir, t, &self.name)?,
             }
             let _ = self.dir.sync_all();
@@ -208,7 +262,9 @@ impl PendingFile {
     fn publish_ephemeral(&mut self, replace: bool) -> io::Result<()> {
         let file = self.file.try_clone()?;
         let target = proc_fd_path(&file);
-        let mut reg = EPHEMERAL.lock().map_err(|_| io::Error::other("ephemeral folder registry poisoned"))?;
+        let mut reg = EPHEMERAL
+            .lock()
+            .map_err(|_| io::Error::other("ephemeral folder registry poisoned"))?;
         let Some((_, files)) = reg.iter_mut().find(|(k, _)| *k == self.dir_key) else {
             return Err(io::Error::other("ephemeral folder closed"));
         };
@@ -242,19 +298,34 @@ fn create_temp(dir: &File, ephemeral: bool) -> io::Result<(File, Temp)> {
     let have_proc = Path::new("/proc/self/fd").is_dir();
     #[cfg(target_os = "linux")]
     if have_proc {
-        match rustix::fs::openat(dir, ".", OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC, mode) {
+        match rustix::fs::openat(
+            dir,
+            ".",
+            OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
+            mode,
+        ) {
             Ok(fd) => {
                 // Locked before it ever has a name (`link_temp` gives it one briefly).
                 rustix::fs::flock(&fd, FlockOperation::LockExclusive)?;
                 return Ok((File::from(fd), Temp::Unnamed));
             }
-            Err(rustix::io::Errno::OPNOTSUPP | rustix::io::Errno::ISDIR | rustix::io::Errno::INVAL | rustix::io::Errno::NOENT) => {}
+            Err(
+                rustix::io::Errno::OPNOTSUPP
+                | rustix::io::Errno::ISDIR
+                | rustix::io::Errno::INVAL
+                | rustix::io::Errno::NOENT,
+            ) => {}
             Err(e) => return Err(e.into()),
         }
     }
     for _ in 0..64 {
         let n = temp_name("");
-        match rustix::fs::openat(dir, n.as_str(), OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::RDWR | OFlags::CLOEXEC, mode) {
+        match rustix::fs::openat(
+            dir,
+            n.as_str(),
+            OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::RDWR | OFlags::CLOEXEC,
+            mode,
+        ) {
             Ok(fd) => {
                 let f = File::from(fd);
                 if !lock_temp(&f)? {
@@ -270,12 +341,22 @@ fn create_temp(dir: &File, ephemeral: bool) -> io::Result<(File, Temp)> {
             Err(e) => return Err(e.into()),
         }
     }
-    Err(io::Error::new(io::ErrorKind::AlreadyExists, "no free temporary name"))
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "no free temporary name",
+    ))
 }
 
 /// Names an unnamed file (no replacing: the kernel refuses an existing name).
 fn link_proc(proc_path: &Path, dir: &File, name: &OsStr) -> io::Result<()> {
-    rustix::fs::linkat(rustix::fs::CWD, proc_path, dir, name, AtFlags::SYMLINK_FOLLOW).map_err(io::Error::from)
+    rustix::fs::linkat(
+        rustix::fs::CWD,
+        proc_path,
+        dir,
+        name,
+        AtFlags::SYMLINK_FOLLOW,
+    )
+    .map_err(io::Error::from)
 }
 
 /// Names an unnamed file with a fresh temporary name (to be renamed over the destination).
@@ -288,7 +369,10 @@ fn link_temp(proc_path: &Path, dir: &File) -> io::Result<OsString> {
             Err(e) => return Err(e),
         }
     }
-    Err(io::Error::new(io::ErrorKind::AlreadyExists, "no free temporary name"))
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "no free temporary name",
+    ))
 }
 
 /// `renameat2(RENAME_NOREPLACE)`, or link + unlink where the file system lacks it.
@@ -356,20 +440,40 @@ impl EphemeralDir {
             match rustix::fs::mkdirat(&pdir, n.as_str(), Mode::RWXU) {
                 Ok(()) => {
                     let path = parent.join(&n);
-                    let fd = rustix::fs::openat(&pdir, n.as_str(), OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())?;
+                    let fd = rustix::fs::openat(
+                        &pdir,
+                        n.as_str(),
+                        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                        Mode::empty(),
+                    )?;
                     let dir = File::from(fd);
                     if !lock_temp(&dir)? {
                         continue; // swept before it was locked
                     }
                     let key = dir_key(&dir)?;
-                    EPHEMERAL.lock().map_err(|_| io::Error::other("ephemeral folder registry poisoned"))?.push((key, HashMap::new()));
-                    return Ok(Self { path, key, _lock: dir });
+                    EPHEMERAL
+                        .lock()
+                        .map_err(|_| io::Error::other("ephemeral folder registry poisoned"))?
+                        .push((key, HashMap::new()));
+                    return Ok(Self {
+                        path,
+                        key,
+                        _lock: dir,
+                    });
                 }
                 Err(rustix::io::Errno::EXIST) => continue,
-                Err(e) => return Err(io::Error::new(io::Error::from(e).kind(), format!("{}: cannot create a work folder: {e}", parent.display()))),
+                Err(e) => {
+                    return Err(io::Error::new(
+                        io::Error::from(e).kind(),
+                        format!("{}: cannot create a work folder: {e}", parent.display()),
+                    ));
+                }
             }
         }
-        Err(io::Error::new(io::ErrorKind::AlreadyExists, "no free work folder name"))
+        Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "no free work folder name",
+        ))
     }
 
     /// The folder.
@@ -401,11 +505,16 @@ pub fn sweep_stale_temps(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut removed = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
-        if !entry.file_name().as_bytes().starts_with(TEMP_PREFIX.as_bytes()) {
+        if !entry
+            .file_name()
+            .as_bytes()
+            .starts_with(TEMP_PREFIX.as_bytes())
+        {
             continue;
         }
         let p = entry.path();
-        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+        let flags =
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
         // Held (while it is removed) so that nobody takes it meanwhile.
         let _lock = match rustix::fs::open(&p, flags, Mode::empty()) {
             Ok(fd) => match rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
@@ -417,7 +526,11 @@ pub fn sweep_stale_temps(dir: &Path) -> io::Result<Vec<PathBuf>> {
             Err(_) => continue,
         };
         let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
-        let ok = if is_dir { fs::remove_dir_all(&p).is_ok() } else { fs::remove_file(&p).is_ok() };
+        let ok = if is_dir {
+            fs::remove_dir_all(&p).is_ok()
+        } else {
+            fs::remove_file(&p).is_ok()
+        };
         if ok {
             removed.push(p);
         }
@@ -431,14 +544,18 @@ mod tests {
     use std::io::{Read, Write};
 
     fn scratch(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("obscura-core-atomic-{name}-{}", std::process::id()));
+        let d =
+            std::env::temp_dir().join(format!("obscura-core-atomic-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&d);
         fs::create_dir_all(&d).unwrap();
         d
     }
 
     fn names(d: &Path) -> Vec<String> {
-        let mut v: Vec<String> = fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut v: Vec<String> = fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         v.sort();
         v
     }
@@ -448,7 +565,11 @@ mod tests {
         let d = scratch("drop");
         let p = PendingFile::new(d.join("out.bin")).unwrap();
         fs::write(p.temp_path(), b"partial").unwrap();
-        assert!(names(&d).is_empty(), "a pending file has no name: {:?}", names(&d));
+        assert!(
+            names(&d).is_empty(),
+            "a pending file has no name: {:?}",
+            names(&d)
+        );
         drop(p);
         assert_eq!(fs::read_dir(&d).unwrap().count(), 0);
     }
@@ -473,10 +594,19 @@ mod tests {
         let victim = d.join("victim");
         fs::write(&victim, b"victim").unwrap();
         std::os::unix::fs::symlink(&victim, d.join("link.bin")).unwrap();
-        assert_eq!(write_new(d.join("link.bin"), b"evil").unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(
+            write_new(d.join("link.bin"), b"evil").unwrap_err().kind(),
+            io::ErrorKind::AlreadyExists
+        );
         write_atomically(d.join("link.bin"), b"replaced").unwrap();
         assert_eq!(fs::read(&victim).unwrap(), b"victim");
-        assert!(!d.join("link.bin").symlink_metadata().unwrap().file_type().is_symlink());
+        assert!(
+            !d.join("link.bin")
+                .symlink_metadata()
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(names(&d), ["link.bin", "out.bin", "victim"]);
     }
 
@@ -486,11 +616,16 @@ mod tests {
         let p = PendingFile::new(d.join("x.bin")).unwrap();
         fs::write(p.temp_path(), b"through the path").unwrap();
         let mut s = String::new();
-        File::open(p.temp_path()).unwrap().read_to_string(&mut s).unwrap();
+        File::open(p.temp_path())
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
         assert_eq!(s, "through the path");
         p.commit_new().unwrap();
         assert_eq!(fs::read(d.join("x.bin")).unwrap(), b"through the path");
-        let mode = std::os::unix::fs::PermissionsExt::mode(&fs::metadata(d.join("x.bin")).unwrap().permissions());
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &fs::metadata(d.join("x.bin")).unwrap().permissions(),
+        );
         assert_eq!(mode & 0o777, 0o600);
     }
 
@@ -506,14 +641,18 @@ mod tests {
     fn ephemeral_files_are_readable_by_path_and_have_no_name() {
         let d = scratch("ephemeral");
         let e = EphemeralDir::create(&d, "test").unwrap();
-        let mode = std::os::unix::fs::PermissionsExt::mode(&fs::metadata(e.path()).unwrap().permissions());
+        let mode =
+            std::os::unix::fs::PermissionsExt::mode(&fs::metadata(e.path()).unwrap().permissions());
         assert_eq!(mode & 0o777, 0o700);
         let p = PendingFile::new(e.path().join("clip.mp4")).unwrap();
         p.create().unwrap().write_all(b"plaintext").unwrap();
         p.commit().unwrap();
         assert_eq!(fs::read(e.path().join("clip.mp4")).unwrap(), b"plaintext");
         let meta = e.path().join("clip.mp4").symlink_metadata().unwrap();
-        assert!(meta.file_type().is_symlink(), "committed into an ephemeral folder: a link to the open file, no name");
+        assert!(
+            meta.file_type().is_symlink(),
+            "committed into an ephemeral folder: a link to the open file, no name"
+        );
         // replacing works too
         write_atomically(e.path().join("clip.mp4"), b"second").unwrap();
         assert_eq!(fs::read(e.path().join("clip.mp4")).unwrap(), b"second");

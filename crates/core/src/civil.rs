@@ -25,7 +25,11 @@ impl WallTime {
         if d.len() != 3 || d[0].len() != 4 || d[1].len() != 2 || d[2].len() != 2 {
             return None;
         }
-        let num = |s: &str| -> Option<i64> { (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten() };
+        let num = |s: &str| -> Option<i64> {
+            (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse().ok())
+                .flatten()
+        };
         let (y, mo, da) = (num(d[0])?, num(d[1])?, num(d[2])?);
         if !(1..=12).contains(&mo) || !(1..=31).contains(&da) {
             return None;
@@ -78,7 +82,9 @@ impl WallTime {
         if civil_from_days(days) != (y, m, dd) {
             return None;
         }
-        Some(WallTime((days * 86_400 + h * 3600 + mi * 60 + s - offset_secs) * 1_000_000 + micros))
+        Some(WallTime(
+            (days * 86_400 + h * 3600 + mi * 60 + s - offset_secs) * 1_000_000 + micros,
+        ))
     }
 
     /// This instant plus a media duration (microsecond precision, rounded down).
@@ -92,7 +98,12 @@ impl WallTime {
         let (secs, us) = (self.0.div_euclid(1_000_000), self.0.rem_euclid(1_000_000));
         let (days, s) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
         let (y, m, d) = civil_from_days(days);
-        format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{us:06}Z", s / 3600, s / 60 % 60, s % 60)
+        format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{us:06}Z",
+            s / 3600,
+            s / 60 % 60,
+            s % 60
+        )
     }
 }
 
@@ -102,7 +113,13 @@ impl fmt::Display for WallTime {
         let (secs, us) = (self.0.div_euclid(1_000_000), self.0.rem_euclid(1_000_000));
         let (days, s) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
         let (y, m, d) = civil_from_days(days);
-        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)?;
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+            s / 3600,
+            s / 60 % 60,
+            s % 60
+        )?;
         if us != 0 {
             write!(f, ".{us:06}")?;
         }
@@ -139,7 +156,12 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 pub fn format_rfc3339(unix_secs: i64) -> String {
     let (days, secs) = (unix_secs.div_euclid(86_400), unix_secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
@@ -172,11 +194,27 @@ mod tests {
         let w = WallTime::parse("2026-11-28T10:00:00.1234567Z").unwrap();
         assert_eq!(w.0 - base.0, 123_456);
         assert_eq!(w.to_creation_time(), "2026-11-28T10:00:00.123456Z");
-        assert_eq!(WallTime::parse("2026-11-28T10:00:00,5+00:00").unwrap().0 - base.0, 500_000);
-        for bad in ["2026-02-30T00:00:00", "2026-11-28T24:00:00", "2026-11-28", "2026-1-28T00:00:00", "2026-11-28T10:00:00+25:00", "2026-11-28T10:00:00.", "2026-11-28T10:00:00+1", "x026-11-28T10:00:00", "2026-11-28T10:00:00Zjunk"] {
+        assert_eq!(
+            WallTime::parse("2026-11-28T10:00:00,5+00:00").unwrap().0 - base.0,
+            500_000
+        );
+        for bad in [
+            "2026-02-30T00:00:00",
+            "2026-11-28T24:00:00",
+            "2026-11-28",
+            "2026-1-28T00:00:00",
+            "2026-11-28T10:00:00+25:00",
+            "2026-11-28T10:00:00.",
+            "2026-11-28T10:00:00+1",
+            "x026-11-28T10:00:00",
+            "2026-11-28T10:00:00Zjunk",
+        ] {
             assert_eq!(WallTime::parse(bad), None, "{bad}");
         }
-        assert_eq!(base.plus(Timestamp::from_millis(1500)).to_string(), "2026-11-28T10:00:01.500000Z");
+        assert_eq!(
+            base.plus(Timestamp::from_millis(1500)).to_string(),
+            "2026-11-28T10:00:01.500000Z"
+        );
     }
 
     #[test]

@@ -43,6 +43,11 @@ pub struct Detection {
 impl Detection {
     /// A detection without landmarks.
     pub fn new(rect: Rect, score: f32, class: ObjectClass) -> Self {
-        Self { rect, score, class, landmarks: None }
+        Self {
+            rect,
+            score,
+            class,
+            landmarks: None,
+        }
     }
 }

@@ -54,7 +54,12 @@ pub struct Plane {
 impl Plane {
     /// A zero-filled plane with `stride == row_bytes`.
     pub fn zeroed(row_bytes: usize, height: usize) -> Self {
-        Self { data: vec![0; row_bytes * height], stride: row_bytes, row_bytes, height }
+        Self {
+            data: vec![0; row_bytes * height],
+            stride: row_bytes,
+            row_bytes,
+            height,
+        }
     }
 
     /// Pixel bytes of row `y`.
@@ -103,7 +108,14 @@ impl Frame {
                 p
             })
             .collect();
-        Self { index, pts, width, height, format, planes }
+        Self {
+            index,
+            pts,
+            width,
+            height,
+            format,
+            planes,
+        }
     }
 
     /// Checks that planes match the format and size (count, row bytes, strides, lengths).
@@ -113,15 +125,32 @@ impl Frame {
             return bad(format!("empty frame {}x{}", self.width, self.height));
         }
         if self.planes.len() != self.format.plane_count() {
-            return bad(format!("{:?} needs {} planes, got {}", self.format, self.format.plane_count(), self.planes.len()));
+            return bad(format!(
+                "{:?} needs {} planes, got {}",
+                self.format,
+                self.format.plane_count(),
+                self.planes.len()
+            ));
         }
         for (i, p) in self.planes.iter().enumerate() {
-            let (w, h, bps) = self.format.plane_dims(i, self.width as usize, self.height as usize);
+            let (w, h, bps) = self
+                .format
+                .plane_dims(i, self.width as usize, self.height as usize);
             if p.row_bytes != w * bps || p.height != h || p.stride < p.row_bytes {
-                return bad(format!("plane {i}: {}x{} stride {} does not fit {}x{}", p.row_bytes, p.height, p.stride, w * bps, h));
+                return bad(format!(
+                    "plane {i}: {}x{} stride {} does not fit {}x{}",
+                    p.row_bytes,
+                    p.height,
+                    p.stride,
+                    w * bps,
+                    h
+                ));
             }
             if p.data.len() < p.stride * (h - 1) + p.row_bytes {
-                return bad(format!("plane {i}: buffer of {} bytes is too short", p.data.len()));
+                return bad(format!(
+                    "plane {i}: buffer of {} bytes is too short",
+                    p.data.len()
+                ));
             }
         }
         Ok(())
@@ -141,7 +170,10 @@ impl Frame {
             PixelFormat::Rgba => {
                 for y in 0..h {
                     let src = self.planes[0].row(y);
-                    for (d, s) in out[y * w * 3..(y + 1) * w * 3].chunks_exact_mut(3).zip(src.chunks_exact(4)) {
+                    for (d, s) in out[y * w * 3..(y + 1) * w * 3]
+                        .chunks_exact_mut(3)
+                        .zip(src.chunks_exact(4))
+                    {
                         d.copy_from_slice(&s[..3]);
                     }
                 }
@@ -165,10 +197,18 @@ impl Frame {
 
     /// A YUV 4:2:0 frame from packed RGB24 (`width * height * 3` bytes, BT.601 limited
     /// range; chroma is the mean of each 2x2 block).
-    pub fn from_rgb24_to_yuv420(rgb: &[u8], width: u32, height: u32, index: u64, pts: Timestamp) -> Result<Self, Error> {
+    pub fn from_rgb24_to_yuv420(
+        rgb: &[u8],
+        width: u32,
+        height: u32,
+        index: u64,
+        pts: Timestamp,
+    ) -> Result<Self, Error> {
         let (w, h) = (width as usize, height as usize);
         if w == 0 || h == 0 || rgb.len() != w * h * 3 {
-            return Err(Error::InvalidFrame { reason: format!("{} RGB bytes do not make a {w}x{h} picture", rgb.len()) });
+            return Err(Error::InvalidFrame {
+                reason: format!("{} RGB bytes do not make a {w}x{h} picture", rgb.len()),
+            });
         }
         let mut f = Frame::black(PixelFormat::Yuv420p, width, height, index, pts);
         for y in 0..h {
@@ -218,7 +258,11 @@ pub(crate) fn rgb_to_yuv(r: u8, g: u8, b: u8) -> [u8; 3] {
     let y = ((66 * r + 129 * g + 25 * b + 128) >> 8) + 16;
     let u = ((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128;
     let v = ((112 * r - 94 * g - 18 * b + 128) >> 8) + 128;
-    [y.clamp(0, 255) as u8, u.clamp(0, 255) as u8, v.clamp(0, 255) as u8]
+    [
+        y.clamp(0, 255) as u8,
+        u.clamp(0, 255) as u8,
+        v.clamp(0, 255) as u8,
+    ]
 }
 
 #[cfg(test)]
@@ -235,11 +279,19 @@ mod tests {
 
     #[test]
     fn rgb_yuv_round_trip_is_close() {
-        for &(r, g, b) in &[(0u8, 0u8, 0u8), (255, 255, 255), (200, 30, 90), (12, 240, 128)] {
+        for &(r, g, b) in &[
+            (0u8, 0u8, 0u8),
+            (255, 255, 255),
+            (200, 30, 90),
+            (12, 240, 128),
+        ] {
             let [y, u, v] = rgb_to_yuv(r, g, b);
             let [r2, g2, b2] = yuv_to_rgb(y, u, v);
             for (a, b) in [(r, r2), (g, g2), (b, b2)] {
-                assert!((i32::from(a) - i32::from(b)).abs() <= 3, "{r},{g},{b} -> {r2},{g2},{b2}");
+                assert!(
+                    (i32::from(a) - i32::from(b)).abs() <= 3,
+                    "{r},{g},{b} -> {r2},{g2},{b2}"
+                );
             }
         }
     }

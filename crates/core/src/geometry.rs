@@ -19,7 +19,12 @@ pub struct Rect {
 impl Rect {
     /// A rectangle from its top-left corner and size.
     pub fn new(x: f32, y: f32, w: f32, h: f32) -> Self {
-        Self { x, y, w: w.max(0.0), h: h.max(0.0) }
+        Self {
+            x,
+            y,
+            w: w.max(0.0),
+            h: h.max(0.0),
+        }
     }
 
     /// A rectangle from two corners.
@@ -65,7 +70,12 @@ impl Rect {
     pub fn hull(&self, other: &Rect) -> Rect {
         let x0 = self.x.min(other.x);
         let y0 = self.y.min(other.y);
-        Rect::new(x0, y0, self.right().max(other.right()) - x0, self.bottom().max(other.bottom()) - y0)
+        Rect::new(
+            x0,
+            y0,
+            self.right().max(other.right()) - x0,
+            self.bottom().max(other.bottom()) - y0,
+        )
     }
 
     /// Intersection over union, 0 when disjoint or degenerate.
@@ -93,7 +103,12 @@ impl Rect {
     pub fn dilate(&self, fraction: f32, pixels: f32) -> Rect {
         let dx = self.w * fraction + pixels;
         let dy = self.h * fraction + pixels;
-        Rect::new(self.x - dx, self.y - dy, self.w + 2.0 * dx, self.h + 2.0 * dy)
+        Rect::new(
+            self.x - dx,
+            self.y - dy,
+            self.w + 2.0 * dx,
+            self.h + 2.0 * dy,
+        )
     }
 
     /// The smallest whole-pixel rectangle that covers this one (rounding outwards, so a
@@ -168,9 +183,25 @@ mod tests {
     #[test]
     fn to_pixels_rounds_outwards_and_clips() {
         let r = Rect::new(-3.5, 2.2, 10.0, 5.0).to_pixels(100, 6).unwrap();
-        assert_eq!(r, PixelRect { x: 0, y: 2, w: 7, h: 4 });
-        assert!(Rect::new(200.0, 0.0, 5.0, 5.0).to_pixels(100, 100).is_none());
-        assert!(Rect::new(f32::NAN, 0.0, 5.0, 5.0).to_pixels(100, 100).is_none());
+        assert_eq!(
+            r,
+            PixelRect {
+                x: 0,
+                y: 2,
+                w: 7,
+                h: 4
+            }
+        );
+        assert!(
+            Rect::new(200.0, 0.0, 5.0, 5.0)
+                .to_pixels(100, 100)
+                .is_none()
+        );
+        assert!(
+            Rect::new(f32::NAN, 0.0, 5.0, 5.0)
+                .to_pixels(100, 100)
+                .is_none()
+        );
     }
 
     #[test]

@@ -17,14 +17,19 @@ impl Interval {
     /// `[start, end)`; fails when `end <= start` (empty or inverted).
     pub fn new(start: Timestamp, end: Timestamp) -> Result<Self, Error> {
         if end <= start {
-            return Err(Error::InvalidInterval { start: start.to_string(), end: end.to_string() });
+            return Err(Error::InvalidInterval {
+                start: start.to_string(),
+                end: end.to_string(),
+            });
         }
         Ok(Self { start, end })
     }
 
     /// Parses `A..B` where each side is a time as accepted by [`Timestamp::parse`].
     pub fn parse(text: &str) -> Result<Self, Error> {
-        let (a, b) = text.split_once("..").ok_or_else(|| Error::InvalidTime { input: text.to_string() })?;
+        let (a, b) = text.split_once("..").ok_or_else(|| Error::InvalidTime {
+            input: text.to_string(),
+        })?;
         Self::new(Timestamp::parse(a)?, Timestamp::parse(b)?)
     }
 
@@ -71,7 +76,9 @@ impl IntervalSet {
 
     /// The set holding exactly `interval`.
     pub fn single(interval: Interval) -> Self {
-        Self { intervals: vec![interval] }
+        Self {
+            intervals: vec![interval],
+        }
     }
 
     /// The normalised union of `intervals`.
@@ -159,13 +166,19 @@ impl IntervalSet {
             let mut k = j;
             while k < b.len() && b[k].start < iv.end {
                 if b[k].start > cur {
-                    out.push(Interval { start: cur, end: b[k].start });
+                    out.push(Interval {
+                        start: cur,
+                        end: b[k].start,
+                    });
                 }
                 cur = cur.max(b[k].end);
                 k += 1;
             }
             if cur < iv.end {
-                out.push(Interval { start: cur, end: iv.end });
+                out.push(Interval {
+                    start: cur,
+                    end: iv.end,
+                });
             }
         }
         Self::from_intervals(out)
@@ -215,7 +228,10 @@ mod tests {
         let span = iv(0, 60_000);
         let excluded = IntervalSet::from_intervals([iv(10_000, 20_000), iv(30_000, 35_000)]);
         let kept = excluded.complement_within(span);
-        assert_eq!(kept.intervals(), &[iv(0, 10_000), iv(20_000, 30_000), iv(35_000, 60_000)]);
+        assert_eq!(
+            kept.intervals(),
+            &[iv(0, 10_000), iv(20_000, 30_000), iv(35_000, 60_000)]
+        );
         assert!(kept.contains(ms(9_999)));
         assert!(!kept.contains(ms(10_000)));
         assert!(kept.contains(ms(20_000)));

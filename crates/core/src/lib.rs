@@ -14,8 +14,8 @@
 
 pub mod atomic;
 pub mod civil;
-pub mod digest;
 mod detection;
+pub mod digest;
 mod error;
 mod frame;
 mod geometry;

@@ -29,10 +29,16 @@ impl Rational {
     /// Builds `num/den` in lowest terms; the denominator must be positive.
     pub fn new(num: i32, den: i32) -> Result<Self, Error> {
         if den <= 0 {
-            return Err(Error::InvalidTimeBase { num: num.into(), den: den.into() });
+            return Err(Error::InvalidTimeBase {
+                num: num.into(),
+                den: den.into(),
+            });
         }
         let g = gcd(num.into(), den.into()).max(1);
-        Ok(Self { num: (i64::from(num) / g) as i32, den: (i64::from(den) / g) as i32 })
+        Ok(Self {
+            num: (i64::from(num) / g) as i32,
+            den: (i64::from(den) / g) as i32,
+        })
     }
 
     /// The numerator.
@@ -51,7 +57,10 @@ impl Rational {
     }
 
     /// One microsecond, a convenient base for parsed user times.
-    pub const MICROS: Rational = Rational { num: 1, den: 1_000_000 };
+    pub const MICROS: Rational = Rational {
+        num: 1,
+        den: 1_000_000,
+    };
 }
 
 impl fmt::Display for Rational {
@@ -132,7 +141,9 @@ impl Timestamp {
 
     /// Parses `12`, `12.345`, `MM:SS[.fff]` or `HH:MM:SS[.fff]` exactly (no float on the way).
     pub fn parse(input: &str) -> Result<Self, Error> {
-        let bad = || Error::InvalidTime { input: input.to_string() };
+        let bad = || Error::InvalidTime {
+            input: input.to_string(),
+        };
         let text = input.trim();
         if text.is_empty() || text.starts_with('-') || text.starts_with('+') {
             return Err(bad());
@@ -148,14 +159,21 @@ impl Timestamp {
                 return Err(bad());
             }
             let v: i64 = part.parse().map_err(|_| bad())?;
-            whole_secs = whole_secs.checked_mul(60).and_then(|s| s.checked_add(v)).ok_or_else(bad)?;
+            whole_secs = whole_secs
+                .checked_mul(60)
+                .and_then(|s| s.checked_add(v))
+                .ok_or_else(bad)?;
         }
         let (int_part, frac_part) = match last[0].split_once('.') {
             Some((i, f)) => (i, f),
             None => (last[0], ""),
         };
         let digits_ok = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if int_part.is_empty() || !digits_ok(int_part) || !digits_ok(frac_part) || frac_part.len() > 9 {
+        if int_part.is_empty()
+            || !digits_ok(int_part)
+            || !digits_ok(frac_part)
+            || frac_part.len() > 9
+        {
             return Err(bad());
         }
         if !whole_parts.is_empty() && int_part.parse::<u64>().map_err(|_| bad())? >= 60 {
@@ -165,11 +183,21 @@ impl Timestamp {
         let total_secs = if whole_parts.is_empty() {
             secs
         } else {
-            whole_secs.checked_mul(60).and_then(|w| w.checked_add(secs)).ok_or_else(bad)?
+            whole_secs
+                .checked_mul(60)
+                .and_then(|w| w.checked_add(secs))
+                .ok_or_else(bad)?
         };
         let scale = 10i64.pow(frac_part.len() as u32);
-        let frac: i64 = if frac_part.is_empty() { 0 } else { frac_part.parse().map_err(|_| bad())? };
-        let ticks = total_secs.checked_mul(scale).and_then(|t| t.checked_add(frac)).ok_or_else(bad)?;
+        let frac: i64 = if frac_part.is_empty() {
+            0
+        } else {
+            frac_part.parse().map_err(|_| bad())?
+        };
+        let ticks = total_secs
+            .checked_mul(scale)
+            .and_then(|t| t.checked_add(frac))
+            .ok_or_else(bad)?;
         let den = i32::try_from(scale).map_err(|_| bad())?;
         Ok(Self::new(ticks, Rational::new(1, den)?))
     }
@@ -197,7 +225,8 @@ impl Ord for Timestamp {
     fn cmp(&self, other: &Self) -> Ordering {
         // a/b vs c/d with b, d > 0: compare a*d with c*b. Components are 32-bit, so the
         // products fit in 128 bits.
-        self.scaled(other.time_base.den).cmp(&other.scaled(self.time_base.den))
+        self.scaled(other.time_base.den)
+            .cmp(&other.scaled(self.time_base.den))
     }
 }
 
@@ -208,7 +237,14 @@ impl fmt::Display for Timestamp {
         let sign = if us < 0 { "-" } else { "" };
         let us = us.unsigned_abs();
         let (secs, frac) = (us / 1_000_000, us % 1_000_000);
-        write!(f, "{sign}{:02}:{:02}:{:02}.{:06}", secs / 3600, (secs / 60) % 60, secs % 60, frac)
+        write!(
+            f,
+            "{sign}{:02}:{:02}:{:02}.{:06}",
+            secs / 3600,
+            (secs / 60) % 60,
+            secs % 60,
+            frac
+        )
     }
 }
 
@@ -231,11 +267,30 @@ mod tests {
     #[test]
     fn parses_user_times_exactly() {
         assert_eq!(Timestamp::parse("12").unwrap(), Timestamp::from_secs(12));
-        assert_eq!(Timestamp::parse("1.25").unwrap(), Timestamp::from_millis(1250));
+        assert_eq!(
+            Timestamp::parse("1.25").unwrap(),
+            Timestamp::from_millis(1250)
+        );
         assert_eq!(Timestamp::parse("01:02").unwrap(), Timestamp::from_secs(62));
-        assert_eq!(Timestamp::parse("01:00:02.5").unwrap(), Timestamp::from_millis(3_602_500));
-        assert_eq!(Timestamp::parse("0.1").unwrap(), Timestamp::new(1, tb(1, 10)));
-        for bad in ["", "-1", "1:2:3:4", "aa", "1.2.3", "00:61", "1:", ".5", "1.1234567890"] {
+        assert_eq!(
+            Timestamp::parse("01:00:02.5").unwrap(),
+            Timestamp::from_millis(3_602_500)
+        );
+        assert_eq!(
+            Timestamp::parse("0.1").unwrap(),
+            Timestamp::new(1, tb(1, 10))
+        );
+        for bad in [
+            "",
+            "-1",
+            "1:2:3:4",
+            "aa",
+            "1.2.3",
+            "00:61",
+            "1:",
+            ".5",
+            "1.1234567890",
+        ] {
             assert!(Timestamp::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }
@@ -249,7 +304,10 @@ mod tests {
 
     #[test]
     fn displays_as_clock_time() {
-        assert_eq!(Timestamp::from_millis(3_723_004).to_string(), "01:02:03.004000");
+        assert_eq!(
+            Timestamp::from_millis(3_723_004).to_string(),
+            "01:02:03.004000"
+        );
     }
 
     proptest! {

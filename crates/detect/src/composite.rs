@@ -5,7 +5,10 @@ use obscura_core::{Detection, Frame, ObjectClass, Rect};
 
 use crate::models::ModelStore;
 use crate::nms::nms;
-use crate::{Detector, Error, FaceConfig, FaceDetector, ModelInfo, PersonScan, ScanConfig, YoloxConfig, YoloxDetector};
+use crate::{
+    Detector, Error, FaceConfig, FaceDetector, ModelInfo, PersonScan, ScanConfig, YoloxConfig,
+    YoloxDetector,
+};
 
 /// Settings of [`PersonFaceDetector`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -33,7 +36,14 @@ pub struct PersonFaceConfig {
 
 impl Default for PersonFaceConfig {
     fn default() -> Self {
-        Self { person: YoloxConfig::default(), scan: ScanConfig::default(), face: FaceConfig::default(), upper_body: 0.5, full_frame_interval: 0.2, min_person_height_for_faces: 40.0 }
+        Self {
+            person: YoloxConfig::default(),
+            scan: ScanConfig::default(),
+            face: FaceConfig::default(),
+            upper_body: 0.5,
+            full_frame_interval: 0.2,
+            min_person_height_for_faces: 40.0,
+        }
     }
 }
 
@@ -52,12 +62,21 @@ impl PersonFaceDetector {
     /// Loads both built-in models from the store.
     pub fn new(store: &ModelStore, config: PersonFaceConfig) -> Result<Self, Error> {
         if !(config.upper_body > 0.0 && config.upper_body <= 1.0) {
-            return Err(Error::InvalidInput { reason: format!("upper_body must lie in (0, 1], got {}", config.upper_body) });
+            return Err(Error::InvalidInput {
+                reason: format!("upper_body must lie in (0, 1], got {}", config.upper_body),
+            });
         }
         if config.full_frame_interval.is_nan() {
-            return Err(Error::InvalidInput { reason: "full_frame_interval is NaN".into() });
+            return Err(Error::InvalidInput {
+                reason: "full_frame_interval is NaN".into(),
+            });
         }
-        Ok(Self { person: PersonScan::new(YoloxDetector::person(store, config.person)?, config.scan)?, face: FaceDetector::new(store, config.face)?, config, last_full_frame: None })
+        Ok(Self {
+            person: PersonScan::new(YoloxDetector::person(store, config.person)?, config.scan)?,
+            face: FaceDetector::new(store, config.face)?,
+            config,
+            last_full_frame: None,
+        })
     }
 
     /// Whether `frame` gets the full-frame face search: the interval allows it and either
@@ -65,7 +84,10 @@ impl PersonFaceDetector {
     fn full_frame_due(&self, frame: &Frame) -> bool {
         let interval = f64::from(self.config.full_frame_interval);
         let now = frame.pts.as_secs_f64();
-        interval >= 0.0 && self.last_full_frame.is_none_or(|last| now <= last || now - last >= interval - 1e-6)
+        interval >= 0.0
+            && self
+                .last_full_frame
+                .is_none_or(|last| now <= last || now - last >= interval - 1e-6)
     }
 
     /// The upper-body crop searched for a face of `person`: the top `upper_body` of the box,
@@ -82,7 +104,10 @@ impl Detector for PersonFaceDetector {
         let regions: Vec<_> = persons
             .iter()
             .filter(|p| p.rect.h >= self.config.min_person_height_for_faces)
-            .filter_map(|p| Self::face_region(&p.rect, self.config.upper_body).to_pixels(frame.width, frame.height))
+            .filter_map(|p| {
+                Self::face_region(&p.rect, self.config.upper_body)
+                    .to_pixels(frame.width, frame.height)
+            })
             .collect();
         let mut faces = self.face.detect_regions(frame, &regions)?;
         if self.full_frame_due(frame) {

@@ -71,7 +71,14 @@ impl OutputLayout {
     pub fn yolox(num_classes: usize) -> Self {
         Self {
             strides: vec![8, 16, 32],
-            heads: Heads::Packed { output: "output".into(), columns: 5 + num_classes, box_col: 0, obj_col: Some(4), cls_col: 5, num_classes },
+            heads: Heads::Packed {
+                output: "output".into(),
+                columns: 5 + num_classes,
+                box_col: 0,
+                obj_col: Some(4),
+                cls_col: 5,
+                num_classes,
+            },
             score: ScoreRule::ObjTimesClass,
             landmarks: 0,
         }
@@ -81,7 +88,12 @@ impl OutputLayout {
     pub fn yunet() -> Self {
         Self {
             strides: vec![8, 16, 32],
-            heads: Heads::PerStride { cls: "cls_{s}".into(), obj: Some("obj_{s}".into()), bbox: "bbox_{s}".into(), kps: Some("kps_{s}".into()) },
+            heads: Heads::PerStride {
+                cls: "cls_{s}".into(),
+                obj: Some("obj_{s}".into()),
+                bbox: "bbox_{s}".into(),
+                kps: Some("kps_{s}".into()),
+            },
             score: ScoreRule::SqrtClsObj,
             landmarks: 5,
         }
@@ -91,16 +103,31 @@ impl OutputLayout {
     pub fn output_names(&self) -> Vec<String> {
         match &self.heads {
             Heads::Packed { output, .. } => vec![output.clone()],
-            Heads::PerStride { cls, obj, bbox, kps } => {
+            Heads::PerStride {
+                cls,
+                obj,
+                bbox,
+                kps,
+            } => {
                 let pats = [Some(cls), obj.as_ref(), Some(bbox), kps.as_ref()];
-                self.strides.iter().flat_map(|s| pats.iter().flatten().map(move |p| p.replace("{s}", &s.to_string()))).collect()
+                self.strides
+                    .iter()
+                    .flat_map(|s| {
+                        pats.iter()
+                            .flatten()
+                            .map(move |p| p.replace("{s}", &s.to_string()))
+                    })
+                    .collect()
             }
         }
     }
 
     /// Number of cells for an input of `w x h`.
     pub fn cells(&self, w: u32, h: u32) -> usize {
-        self.strides.iter().map(|s| (w / s) as usize * (h / s) as usize).sum()
+        self.strides
+            .iter()
+            .map(|s| (w / s) as usize * (h / s) as usize)
+            .sum()
     }
 }
 
@@ -131,12 +158,20 @@ pub fn decode(
     threshold: f32,
 ) -> Result<Vec<Candidate>, Error> {
     let get = |name: &str, per_cell: usize, cells: usize| -> Result<&[f32], Error> {
-        let t = outputs.get(name).ok_or_else(|| Error::Inference { model: "decoder".into(), reason: format!("no output {name}") })?;
-        let n = per_cell * cells;
-        t.get(batch * n..(batch + 1) * n).ok_or_else(|| Error::Inference {
+        let t = outputs.get(name).ok_or_else(|| Error::Inference {
             model: "decoder".into(),
-            reason: format!("output {name} has {} values, expected {} per image for image {batch}", t.len(), n),
-        })
+            reason: format!("no output {name}"),
+        })?;
+        let n = per_cell * cells;
+        t.get(batch * n..(batch + 1) * n)
+            .ok_or_else(|| Error::Inference {
+                model: "decoder".into(),
+                reason: format!(
+                    "output {name} has {} values, expected {} per image for image {batch}",
+                    t.len(),
+                    n
+                ),
+            })
     };
     let mut out = Vec::new();
     let mut cell_base = 0usize;
@@ -147,7 +182,14 @@ pub fn decode(
         let sf = s as f32;
         // Per-stride views: (box, obj, cls values, landmark values, cls stride) per cell.
         match &layout.heads {
-            Heads::Packed { output, columns, box_col, obj_col, cls_col, num_classes } => {
+            Heads::Packed {
+                output,
+                columns,
+                box_col,
+                obj_col,
+                cls_col,
+                num_classes,
+            } => {
                 let t = get(output, *columns, total)?;
                 for i in 0..n {
                     let row = &t[(cell_base + i) * columns..(cell_base + i + 1) * columns];
@@ -159,18 +201,33 @@ pub fn decode(
                         let score = score_of(layout.score, row[cls_col + ci], obj);
                         if score >= threshold {
                             let b = &row[*box_col..*box_col + 4];
-                            out.push(Candidate { rect: grid_box(b, i % gw, i / gw, sf), score, class, landmarks: None });
+                            out.push(Candidate {
+                                rect: grid_box(b, i % gw, i / gw, sf),
+                                score,
+                                class,
+                                landmarks: None,
+                            });
                         }
                     }
                 }
             }
-            Heads::PerStride { cls, obj, bbox, kps } => {
+            Heads::PerStride {
+                cls,
+                obj,
+                bbox,
+                kps,
+            } => {
                 let name = |p: &str| p.replace("{s}", &s.to_string());
                 let cls_t = get(&name(cls), 1, n)?;
                 let obj_t = obj.as_ref().map(|p| get(&name(p), 1, n)).transpose()?;
                 let box_t = get(&name(bbox), 4, n)?;
-                let kps_t = kps.as_ref().map(|p| get(&name(p), 2 * layout.landmarks, n)).transpose()?;
-                let Some(&(_, class)) = classes.iter().find(|(ci, _)| *ci == 0) else { continue };
+                let kps_t = kps
+                    .as_ref()
+                    .map(|p| get(&name(p), 2 * layout.landmarks, n))
+                    .transpose()?;
+                let Some(&(_, class)) = classes.iter().find(|(ci, _)| *ci == 0) else {
+                    continue;
+                };
                 for i in 0..n {
                     let score = score_of(layout.score, cls_t[i], obj_t.map_or(1.0, |o| o[i]));
                     if score < threshold {
@@ -188,7 +245,12 @@ pub fn decode(
                         }
                         _ => None,
                     };
-                    out.push(Candidate { rect: grid_box(&box_t[i * 4..i * 4 + 4], gx, gy, sf), score, class, landmarks });
+                    out.push(Candidate {
+                        rect: grid_box(&box_t[i * 4..i * 4 + 4], gx, gy, sf),
+                        score,
+                        class,
+                        landmarks,
+                    });
                 }
             }
         }
@@ -215,7 +277,9 @@ mod tests {
     use super::*;
 
     fn close(a: Rect, b: Rect) -> bool {
-        [(a.x, b.x), (a.y, b.y), (a.w, b.w), (a.h, b.h)].iter().all(|(p, q)| (p - q).abs() < 1e-3)
+        [(a.x, b.x), (a.y, b.y), (a.w, b.w), (a.h, b.h)]
+            .iter()
+            .all(|(p, q)| (p - q).abs() < 1e-3)
     }
 
     #[test]
@@ -232,10 +296,23 @@ mod tests {
         t[j * 85 + 4] = 0.99;
         t[j * 85 + 6] = 0.99;
         let outputs = HashMap::from([("output".to_string(), t)]);
-        let c = decode(&layout, &outputs, 0, 416, 416, &[(0, ObjectClass::Person)], 0.3).unwrap();
+        let c = decode(
+            &layout,
+            &outputs,
+            0,
+            416,
+            416,
+            &[(0, ObjectClass::Person)],
+            0.3,
+        )
+        .unwrap();
         assert_eq!(c.len(), 1);
         // cx = 3.5 * 16 = 56, cy = 2.25 * 16 = 36, w = 32, h = 64.
-        assert!(close(c[0].rect, Rect::new(40.0, 4.0, 32.0, 64.0)), "{:?}", c[0].rect);
+        assert!(
+            close(c[0].rect, Rect::new(40.0, 4.0, 32.0, 64.0)),
+            "{:?}",
+            c[0].rect
+        );
         assert!((c[0].score - 0.72).abs() < 1e-6);
         assert_eq!(c[0].class, ObjectClass::Person);
     }
@@ -255,13 +332,22 @@ mod tests {
         // Stride 8 grid is 8x4; cell (col 5, row 1) = index 13.
         outputs.get_mut("cls_8").unwrap()[13] = 0.81;
         outputs.get_mut("obj_8").unwrap()[13] = 1.2; // clipped to 1
-        outputs.get_mut("bbox_8").unwrap()[52..56].copy_from_slice(&[0.5, 0.5, 1f32.ln(), 2f32.ln()]);
+        outputs.get_mut("bbox_8").unwrap()[52..56].copy_from_slice(&[
+            0.5,
+            0.5,
+            1f32.ln(),
+            2f32.ln(),
+        ]);
         outputs.get_mut("kps_8").unwrap()[130..132].copy_from_slice(&[0.25, 0.75]);
         let c = decode(&layout, &outputs, 0, w, h, &[(0, ObjectClass::Face)], 0.5).unwrap();
         assert_eq!(c.len(), 1);
         assert!((c[0].score - 0.9).abs() < 1e-6);
         // cx = 5.5*8 = 44, cy = 1.5*8 = 12, w = 8, h = 16.
-        assert!(close(c[0].rect, Rect::new(40.0, 4.0, 8.0, 16.0)), "{:?}", c[0].rect);
+        assert!(
+            close(c[0].rect, Rect::new(40.0, 4.0, 8.0, 16.0)),
+            "{:?}",
+            c[0].rect
+        );
         assert_eq!(c[0].landmarks.unwrap()[0], [42.0, 14.0]);
         assert_eq!(layout.output_names().len(), 12);
     }
@@ -269,6 +355,17 @@ mod tests {
     #[test]
     fn short_output_is_an_error_not_a_panic() {
         let outputs = HashMap::from([("output".to_string(), vec![0.0; 10])]);
-        assert!(decode(&OutputLayout::yolox(80), &outputs, 0, 416, 416, &[(0, ObjectClass::Person)], 0.3).is_err());
+        assert!(
+            decode(
+                &OutputLayout::yolox(80),
+                &outputs,
+                0,
+                416,
+                416,
+                &[(0, ObjectClass::Person)],
+                0.3
+            )
+            .is_err()
+        );
     }
 }

@@ -35,8 +35,16 @@ impl Letterbox {
 
     /// Resizes `region` by `scale` (capped so it fits `max_w x max_h`) and pads the input up to
     /// the next multiple of `multiple` on each side (YuNet needs multiples of 32).
-    pub fn scaled_to_multiple(region: PixelRect, scale: f32, max_w: u32, max_h: u32, multiple: u32) -> Self {
-        let r = scale.min(max_w as f32 / region.w as f32).min(max_h as f32 / region.h as f32);
+    pub fn scaled_to_multiple(
+        region: PixelRect,
+        scale: f32,
+        max_w: u32,
+        max_h: u32,
+        multiple: u32,
+    ) -> Self {
+        let r = scale
+            .min(max_w as f32 / region.w as f32)
+            .min(max_h as f32 / region.h as f32);
         let rw = ((region.w as f32 * r).floor() as u32).max(1);
         let rh = ((region.h as f32 * r).floor() as u32).max(1);
         let m = multiple.max(1);
@@ -48,12 +56,22 @@ impl Letterbox {
     pub fn with_scale(region: PixelRect, r: f32, input_w: u32, input_h: u32) -> Self {
         let resized_w = ((region.w as f32 * r).floor() as u32).clamp(1, input_w);
         let resized_h = ((region.h as f32 * r).floor() as u32).clamp(1, input_h);
-        Self { region, scale: r, resized_w, resized_h, input_w, input_h }
+        Self {
+            region,
+            scale: r,
+            resized_w,
+            resized_h,
+            input_w,
+            input_h,
+        }
     }
 
     /// Maps a point of the input tensor back to source-frame pixels.
     pub fn point_to_source(&self, x: f32, y: f32) -> [f32; 2] {
-        [x / self.scale + self.region.x as f32, y / self.scale + self.region.y as f32]
+        [
+            x / self.scale + self.region.x as f32,
+            y / self.scale + self.region.y as f32,
+        ]
     }
 
     /// Maps a box of the input tensor back to source-frame pixels (undoes the letterbox).
@@ -72,17 +90,35 @@ impl Letterbox {
 /// the bilinear resize of `lb.region` of `frame`, pasted at the top-left, and `pad` elsewhere.
 /// Yuv420p, Rgb24 and Rgba frames are read directly (colour conversion fused with the resize).
 pub fn fill_bgr(frame: &Frame, lb: &Letterbox, out: &mut [f32], pad: f32) -> Result<(), Error> {
-    frame.validate().map_err(|e| Error::InvalidInput { reason: e.to_string() })?;
+    frame.validate().map_err(|e| Error::InvalidInput {
+        reason: e.to_string(),
+    })?;
     let reg = lb.region;
     if reg.w == 0 || reg.h == 0 || reg.right() > frame.width || reg.bottom() > frame.height {
-        return Err(Error::InvalidInput { reason: format!("region {reg:?} is outside the {}x{} frame", frame.width, frame.height) });
+        return Err(Error::InvalidInput {
+            reason: format!(
+                "region {reg:?} is outside the {}x{} frame",
+                frame.width, frame.height
+            ),
+        });
     }
     if out.len() != lb.tensor_len() {
-        return Err(Error::InvalidInput { reason: format!("tensor of {} floats, expected {}", out.len(), lb.tensor_len()) });
+        return Err(Error::InvalidInput {
+            reason: format!(
+                "tensor of {} floats, expected {}",
+                out.len(),
+                lb.tensor_len()
+            ),
+        });
     }
     out.fill(pad);
-    let (iw, plane) = (lb.input_w as usize, lb.input_w as usize * lb.input_h as usize);
-    let xs: Vec<(usize, usize, f32)> = (0..lb.resized_w).map(|d| taps(d, lb.scale, reg.x, reg.w)).collect();
+    let (iw, plane) = (
+        lb.input_w as usize,
+        lb.input_w as usize * lb.input_h as usize,
+    );
+    let xs: Vec<(usize, usize, f32)> = (0..lb.resized_w)
+        .map(|d| taps(d, lb.scale, reg.x, reg.w))
+        .collect();
     let (b_out, rest) = out.split_at_mut(plane);
     let (g_out, r_out) = rest.split_at_mut(plane);
     for dy in 0..lb.resized_h as usize {
@@ -106,7 +142,11 @@ pub fn fill_bgr(frame: &Frame, lb: &Letterbox, out: &mut [f32], pad: f32) -> Res
                 }
             }
             PixelFormat::Rgb24 | PixelFormat::Rgba => {
-                let bpp = if frame.format == PixelFormat::Rgb24 { 3 } else { 4 };
+                let bpp = if frame.format == PixelFormat::Rgb24 {
+                    3
+                } else {
+                    4
+                };
                 let (ra, rb) = (frame.planes[0].row(y0), frame.planes[0].row(y1));
                 for (dx, &(x0, x1, fx)) in xs.iter().enumerate() {
                     let mut px = [0f32; 3];
@@ -157,12 +197,19 @@ fn yuv_to_rgb_f32(y: f32, u: u8, v: u8) -> [f32; 3] {
 ///
 /// Returns whether anything was changed. `min_range` 0 turns it off.
 pub fn stretch_low_contrast(lb: &Letterbox, out: &mut [f32], min_range: f32) -> bool {
-    let (iw, plane) = (lb.input_w as usize, lb.input_w as usize * lb.input_h as usize);
+    let (iw, plane) = (
+        lb.input_w as usize,
+        lb.input_w as usize * lb.input_h as usize,
+    );
     if min_range <= 0.0 || out.len() < 3 * plane || lb.resized_w == 0 || lb.resized_h == 0 {
         return false;
     }
     let mut hist = [0u32; 256];
-    let step = if lb.resized_w as usize * lb.resized_h as usize > 65_536 { 3 } else { 1 };
+    let step = if lb.resized_w as usize * lb.resized_h as usize > 65_536 {
+        3
+    } else {
+        1
+    };
     for y in (0..lb.resized_h as usize).step_by(step) {
         for x in (0..lb.resized_w as usize).step_by(step) {
             let i = y * iw + x;
@@ -199,7 +246,12 @@ pub fn stretch_low_contrast(lb: &Letterbox, out: &mut [f32], min_range: f32) -> 
 
 /// The whole frame as a region.
 pub fn full_region(frame: &Frame) -> PixelRect {
-    PixelRect { x: 0, y: 0, w: frame.width, h: frame.height }
+    PixelRect {
+        x: 0,
+        y: 0,
+        w: frame.width,
+        h: frame.height,
+    }
 }
 
 #[cfg(test)]
@@ -220,23 +272,65 @@ mod tests {
 
     #[test]
     fn fit_matches_yolox_reference_maths() {
-        let lb = Letterbox::fit(PixelRect { x: 0, y: 0, w: 768, h: 576 }, 416, 416);
+        let lb = Letterbox::fit(
+            PixelRect {
+                x: 0,
+                y: 0,
+                w: 768,
+                h: 576,
+            },
+            416,
+            416,
+        );
         assert!((lb.scale - 416.0 / 768.0).abs() < 1e-6);
         assert_eq!((lb.resized_w, lb.resized_h), (416, 312));
         let back = lb.rect_to_source(&Rect::new(41.6, 20.8, 104.0, 52.0));
-        for (a, b) in [(back.x, 76.8), (back.y, 38.4), (back.w, 192.0), (back.h, 96.0)] {
+        for (a, b) in [
+            (back.x, 76.8),
+            (back.y, 38.4),
+            (back.w, 192.0),
+            (back.h, 96.0),
+        ] {
             assert!((a - b).abs() < 1e-3, "{back:?}");
         }
     }
 
     #[test]
     fn crop_letterbox_maps_back_with_its_origin() {
-        let lb = Letterbox::scaled_to_multiple(PixelRect { x: 100, y: 50, w: 40, h: 30 }, 2.0, 160, 160, 32);
-        assert_eq!((lb.resized_w, lb.resized_h, lb.input_w, lb.input_h), (80, 60, 96, 64));
+        let lb = Letterbox::scaled_to_multiple(
+            PixelRect {
+                x: 100,
+                y: 50,
+                w: 40,
+                h: 30,
+            },
+            2.0,
+            160,
+            160,
+            32,
+        );
+        assert_eq!(
+            (lb.resized_w, lb.resized_h, lb.input_w, lb.input_h),
+            (80, 60, 96, 64)
+        );
         assert_eq!(lb.point_to_source(10.0, 20.0), [105.0, 60.0]);
         // Capped by the maximum size.
-        let big = Letterbox::scaled_to_multiple(PixelRect { x: 0, y: 0, w: 1920, h: 1080 }, 1.0, 640, 640, 32);
-        assert_eq!((big.resized_w, big.resized_h, big.input_w, big.input_h), (640, 360, 640, 384));
+        let big = Letterbox::scaled_to_multiple(
+            PixelRect {
+                x: 0,
+                y: 0,
+                w: 1920,
+                h: 1080,
+            },
+            1.0,
+            640,
+            640,
+            32,
+        );
+        assert_eq!(
+            (big.resized_w, big.resized_h, big.input_w, big.input_h),
+            (640, 360, 640, 384)
+        );
     }
 
     #[test]
@@ -261,7 +355,11 @@ mod tests {
         let (mut a, mut b) = (vec![0.0; lb.tensor_len()], vec![0.0; lb.tensor_len()]);
         fill_bgr(&f, &lb, &mut a, 0.0).unwrap();
         fill_bgr(&yuv, &lb, &mut b, 0.0).unwrap();
-        let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+        let worst = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max);
         assert!(worst < 12.0, "largest channel difference {worst}");
     }
 
@@ -273,7 +371,9 @@ mod tests {
         let mut t = vec![0.0; lb.tensor_len()];
         fill_bgr(&dark, &lb, &mut t, 114.0).unwrap();
         assert!(stretch_low_contrast(&lb, &mut t, 160.0));
-        let (min, max) = t[..16 * 8].iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+        let (min, max) = t[..16 * 8]
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
         assert!(min <= 1.0 && max >= 254.0, "{min}..{max}");
         assert!(t[16 * 8..16 * 16].iter().all(|&v| v == 114.0));
         // A picture spanning the whole range is not touched.
@@ -288,7 +388,16 @@ mod tests {
     #[test]
     fn region_outside_frame_is_refused() {
         let f = rgb_frame(8, 8, |_, _| [0, 0, 0]);
-        let lb = Letterbox::fit(PixelRect { x: 4, y: 4, w: 8, h: 8 }, 8, 8);
+        let lb = Letterbox::fit(
+            PixelRect {
+                x: 4,
+                y: 4,
+                w: 8,
+                h: 8,
+            },
+            8,
+            8,
+        );
         let mut t = vec![0.0; lb.tensor_len()];
         assert!(fill_bgr(&f, &lb, &mut t, 0.0).is_err());
     }

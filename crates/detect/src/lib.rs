@@ -93,7 +93,11 @@ pub trait Detector: Send {
 
     /// A short name for logs and manifests.
     fn name(&self) -> String {
-        self.models().iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join("+")
+        self.models()
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>()
+            .join("+")
     }
 }
 

@@ -69,8 +69,14 @@ impl ModelStore {
 
     /// A store over `dir` with a registry given as TOML text (partners add models here).
     pub fn with_registry(dir: impl Into<PathBuf>, registry_toml: &str) -> Result<Self, Error> {
-        let reg: Registry = toml::from_str(registry_toml).map_err(|e| Error::Model { name: "models.toml".into(), reason: e.to_string() })?;
-        Ok(Self { dir: dir.into(), entries: reg.model })
+        let reg: Registry = toml::from_str(registry_toml).map_err(|e| Error::Model {
+            name: "models.toml".into(),
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            dir: dir.into(),
+            entries: reg.model,
+        })
     }
 
     /// The default store: `$OBSCURA_MODEL_DIR`, else `models/` beside the executable (an
@@ -94,13 +100,19 @@ impl ModelStore {
         self.entries
             .iter()
             .find(|e| e.name == name)
-            .ok_or_else(|| Error::Model { name: name.into(), reason: "not listed in models.toml".into() })
+            .ok_or_else(|| Error::Model {
+                name: name.into(),
+                reason: "not listed in models.toml".into(),
+            })
     }
 
     /// The verified path of model `name`: present and matching its pinned sha256.
     pub fn path(&self, name: &str) -> Result<PathBuf, Error> {
         let (entry, path) = self.located(name)?;
-        verify_sha256(&path, &entry.sha256).map_err(|reason| Error::Model { name: name.into(), reason })?;
+        verify_sha256(&path, &entry.sha256).map_err(|reason| Error::Model {
+            name: name.into(),
+            reason,
+        })?;
         Ok(path)
     }
 
@@ -108,9 +120,17 @@ impl ModelStore {
     /// checked are the bytes returned: nothing can swap the file in between).
     pub fn read(&self, name: &str) -> Result<Vec<u8>, Error> {
         let (entry, path) = self.located(name)?;
-        let fail = |reason: String| Error::Model { name: name.into(), reason };
+        let fail = |reason: String| Error::Model {
+            name: name.into(),
+            reason,
+        };
         let bytes = fs::read(&path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
-        expect_sha256(&path, &obscura_core::digest::sha256_hex(&bytes), &entry.sha256).map_err(fail)?;
+        expect_sha256(
+            &path,
+            &obscura_core::digest::sha256_hex(&bytes),
+            &entry.sha256,
+        )
+        .map_err(fail)?;
         Ok(bytes)
     }
 
@@ -119,10 +139,15 @@ impl ModelStore {
         let path = self.dir.join(&entry.file);
         if !path.is_file() {
             let how = match &entry.derived_from {
-                Some(_) => format!("run `scripts/derive-models.sh` after `obscura models fetch` (or set {MODEL_MIRROR_ENV} to a folder holding it)"),
+                Some(_) => format!(
+                    "run `scripts/derive-models.sh` after `obscura models fetch` (or set {MODEL_MIRROR_ENV} to a folder holding it)"
+                ),
                 None => format!("run `obscura models fetch` (or set {MODEL_MIRROR_ENV})"),
             };
-            return Err(Error::Model { name: name.into(), reason: format!("{} is missing; {how}", path.display()) });
+            return Err(Error::Model {
+                name: name.into(),
+                reason: format!("{} is missing; {how}", path.display()),
+            });
         }
         Ok((entry, path))
     }
@@ -133,7 +158,10 @@ impl ModelStore {
     /// and said so. A file whose hash does not match is never installed. Returns one line per
     /// model saying what was done.
     pub fn fetch_all(&self, mirror: Option<&Path>) -> Result<Vec<String>, Error> {
-        fs::create_dir_all(&self.dir).map_err(|e| Error::Model { name: "model folder".into(), reason: format!("{}: {e}", self.dir.display()) })?;
+        fs::create_dir_all(&self.dir).map_err(|e| Error::Model {
+            name: "model folder".into(),
+            reason: format!("{}: {e}", self.dir.display()),
+        })?;
         let mut report = Vec::new();
         for entry in &self.entries {
             let dest = self.dir.join(&entry.file);
@@ -141,18 +169,27 @@ impl ModelStore {
                 report.push(format!("{}: present, sha256 ok", entry.name));
                 continue;
             }
-            let fail = |reason: String| Error::Model { name: entry.name.clone(), reason };
+            let fail = |reason: String| Error::Model {
+                name: entry.name.clone(),
+                reason,
+            };
             if let Some(base) = &entry.derived_from
                 && !mirror.is_some_and(|m| m.join(&entry.file).is_file())
             {
-                report.push(format!("{}: not present; made from {base} by scripts/derive-models.sh", entry.name));
+                report.push(format!(
+                    "{}: not present; made from {base} by scripts/derive-models.sh",
+                    entry.name
+                ));
                 continue;
             }
-            let pending = obscura_core::atomic::PendingFile::new(&dest).map_err(|e| fail(e.to_string()))?;
+            let pending =
+                obscura_core::atomic::PendingFile::new(&dest).map_err(|e| fail(e.to_string()))?;
             let how = match mirror {
                 Some(m) => {
                     let src = m.join(&entry.file);
-                    fs::copy(&src, pending.temp_path()).map_err(|e| fail(format!("cannot copy {} from mirror: {e}", src.display())))?;
+                    fs::copy(&src, pending.temp_path()).map_err(|e| {
+                        fail(format!("cannot copy {} from mirror: {e}", src.display()))
+                    })?;
                     format!("copied from {}", m.display())
                 }
                 None => {
@@ -182,7 +219,9 @@ pub fn default_model_dir() -> PathBuf {
     if let Some(d) = std::env::var_os(MODEL_DIR_ENV) {
         return PathBuf::from(d);
     }
-    if let Some(beside) = std::env::current_exe().ok().and_then(|e| e.parent().map(|p| p.join("models")))
+    if let Some(beside) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(|p| p.join("models")))
         && beside.is_dir()
     {
         return beside;
@@ -203,7 +242,10 @@ fn verify_sha256(path: &Path, expected: &str) -> Result<(), String> {
 
 fn expect_sha256(path: &Path, got: &str, expected: &str) -> Result<(), String> {
     if got != expected {
-        return Err(format!("{} has sha256 {got}, expected {expected}: refusing it", path.display()));
+        return Err(format!(
+            "{} has sha256 {got}, expected {expected}: refusing it",
+            path.display()
+        ));
     }
     Ok(())
 }
@@ -226,8 +268,20 @@ licence = "CC0"
     fn builtin_registry_lists_four_pinned_models() {
         let s = ModelStore::new("unused").unwrap();
         let names: Vec<_> = s.entries().iter().map(|e| e.name.as_str()).collect();
-        assert_eq!(names, ["yolox_nano_416", "yolox_nano_int8", "yunet_n_dynamic", "person_reid_0248"]);
-        assert!(s.entries().iter().all(|e| e.sha256.len() == 64 && !e.licence.is_empty()));
+        assert_eq!(
+            names,
+            [
+                "yolox_nano_416",
+                "yolox_nano_int8",
+                "yunet_n_dynamic",
+                "person_reid_0248"
+            ]
+        );
+        assert!(
+            s.entries()
+                .iter()
+                .all(|e| e.sha256.len() == 64 && !e.licence.is_empty())
+        );
         // Every model has a download address, or is made from a listed one by a recipe.
         for e in s.entries() {
             match &e.derived_from {
@@ -250,8 +304,15 @@ licence = "CC0"
         fs::write(mirror.join("tiny.bin"), b"hellx").unwrap();
         let err = store.fetch_all(Some(&mirror)).unwrap_err().to_string();
         assert!(err.contains("expected 2cf24dba"), "{err}");
-        assert!(!store_dir.join("tiny.bin").exists(), "a mismatching file must not be installed");
-        assert_eq!(fs::read_dir(&store_dir).unwrap().count(), 0, "no temp file left");
+        assert!(
+            !store_dir.join("tiny.bin").exists(),
+            "a mismatching file must not be installed"
+        );
+        assert_eq!(
+            fs::read_dir(&store_dir).unwrap().count(),
+            0,
+            "no temp file left"
+        );
 
         fs::write(mirror.join("tiny.bin"), b"hello").unwrap();
         store.fetch_all(Some(&mirror)).unwrap();
@@ -260,19 +321,30 @@ licence = "CC0"
         assert!(store.fetch_all(None).unwrap()[0].contains("present"));
 
         fs::write(store_dir.join("tiny.bin"), b"tampered").unwrap();
-        assert!(store.path("tiny").unwrap_err().to_string().contains("refusing"));
+        assert!(
+            store
+                .path("tiny")
+                .unwrap_err()
+                .to_string()
+                .contains("refusing")
+        );
     }
 
     #[test]
     fn derived_model_is_copied_from_a_mirror_or_left_to_its_recipe() {
-        let reg = format!("{REG}\n[[model]]\nname = \"tiny_q\"\nfile = \"tiny_q.bin\"\ntask = \"test\"\nderived_from = \"tiny\"\nrecipe = \"a script\"\nsha256 = \"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\"\nlicence = \"CC0\"\n");
+        let reg = format!(
+            "{REG}\n[[model]]\nname = \"tiny_q\"\nfile = \"tiny_q.bin\"\ntask = \"test\"\nderived_from = \"tiny\"\nrecipe = \"a script\"\nsha256 = \"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\"\nlicence = \"CC0\"\n"
+        );
         let dir = tempfile::tempdir().unwrap();
         let (mirror, store_dir) = (dir.path().join("mirror"), dir.path().join("store"));
         fs::create_dir_all(&mirror).unwrap();
         fs::write(mirror.join("tiny.bin"), b"hello").unwrap();
         let store = ModelStore::with_registry(&store_dir, &reg).unwrap();
         let lines = store.fetch_all(Some(&mirror)).unwrap();
-        assert!(lines[1].contains("made from tiny by scripts/derive-models.sh"), "{lines:?}");
+        assert!(
+            lines[1].contains("made from tiny by scripts/derive-models.sh"),
+            "{lines:?}"
+        );
         let err = store.path("tiny_q").unwrap_err().to_string();
         assert!(err.contains("derive-models.sh"), "{err}");
 

@@ -10,7 +10,10 @@ pub fn nms(mut dets: Vec<Detection>, iou_threshold: f32) -> Vec<Detection> {
     dets.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut keep: Vec<Detection> = Vec::with_capacity(dets.len());
     for d in dets {
-        if keep.iter().all(|k| k.class != d.class || k.rect.iou(&d.rect) <= iou_threshold) {
+        if keep
+            .iter()
+            .all(|k| k.class != d.class || k.rect.iou(&d.rect) <= iou_threshold)
+        {
             keep.push(d);
         }
     }
@@ -43,7 +46,13 @@ mod tests {
 
     #[test]
     fn ties_keep_input_order() {
-        let a = nms(vec![det(0.0, 0.5, ObjectClass::Person), det(1.0, 0.5, ObjectClass::Person)], 0.45);
+        let a = nms(
+            vec![
+                det(0.0, 0.5, ObjectClass::Person),
+                det(1.0, 0.5, ObjectClass::Person),
+            ],
+            0.45,
+        );
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].rect.x, 0.0);
     }

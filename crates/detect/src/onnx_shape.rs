@@ -60,21 +60,36 @@ fn fields(msg: &[u8]) -> Result<Vec<Field<'_>>, String> {
             1 => 8,
             5 => 4,
             2 => {
-                let n = usize::try_from(read_varint(msg, &mut pos)?).map_err(|_| "length overflows")?;
-                let end = pos.checked_add(n).filter(|&e| e <= msg.len()).ok_or("length runs past the message")?;
+                let n =
+                    usize::try_from(read_varint(msg, &mut pos)?).map_err(|_| "length overflows")?;
+                let end = pos
+                    .checked_add(n)
+                    .filter(|&e| e <= msg.len())
+                    .ok_or("length runs past the message")?;
                 payload = Some(&msg[pos..end]);
                 n
             }
             w => return Err(format!("unsupported wire type {w}")),
         };
-        pos = pos.checked_add(len).filter(|&e| e <= msg.len()).ok_or("field runs past the message")?;
-        out.push(Field { number: key >> 3, raw: &msg[start..pos], payload });
+        pos = pos
+            .checked_add(len)
+            .filter(|&e| e <= msg.len())
+            .ok_or("field runs past the message")?;
+        out.push(Field {
+            number: key >> 3,
+            raw: &msg[start..pos],
+            payload,
+        });
     }
     Ok(out)
 }
 
 /// Rewrites the length-delimited fields numbered `number` of `msg` with `f`, copying the rest.
-fn rewrite(msg: &[u8], number: u64, mut f: impl FnMut(&[u8]) -> Result<Vec<u8>, String>) -> Result<Vec<u8>, String> {
+fn rewrite(
+    msg: &[u8],
+    number: u64,
+    mut f: impl FnMut(&[u8]) -> Result<Vec<u8>, String>,
+) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(msg.len());
     for field in fields(msg)? {
         match field.payload {
@@ -110,7 +125,10 @@ fn free_shape(shape: &[u8], value: &str, free: &[usize]) -> Result<Vec<u8>, Stri
 }
 
 fn value_name(value_info: &[u8]) -> Result<Option<&[u8]>, String> {
-    Ok(fields(value_info)?.into_iter().find(|f| f.number == 1).and_then(|f| f.payload))
+    Ok(fields(value_info)?
+        .into_iter()
+        .find(|f| f.number == 1)
+        .and_then(|f| f.payload))
 }
 
 /// Returns `model` (ONNX bytes) with the dims listed per input or output name made symbolic and
@@ -128,7 +146,11 @@ pub(crate) fn free_dims(model: &[u8], values: &[(&str, &[usize])]) -> Result<Vec
                         Some(i) => {
                             found[i] = true;
                             let (value, free) = values[i];
-                            let edited = rewrite(vi, 2, |ty| rewrite(ty, 1, |tensor| rewrite(tensor, 2, |shape| free_shape(shape, value, free))))?;
+                            let edited = rewrite(vi, 2, |ty| {
+                                rewrite(ty, 1, |tensor| {
+                                    rewrite(tensor, 2, |shape| free_shape(shape, value, free))
+                                })
+                            })?;
                             put_len(&mut g, field.number, &edited);
                         }
                         None => g.extend_from_slice(field.raw),
@@ -187,9 +209,29 @@ mod tests {
 
     /// Dims of the named graph input/output, as `Ok(value)` or `Err(param)`.
     fn dims_of(model: &[u8], name: &str) -> Vec<Result<u64, String>> {
-        let graph = fields(model).unwrap().into_iter().find(|f| f.number == 7).unwrap().payload.unwrap();
-        let vi = fields(graph).unwrap().into_iter().filter_map(|f| f.payload.filter(|_| f.number == 11 || f.number == 12)).find(|vi| value_name(vi).unwrap() == Some(name.as_bytes())).unwrap();
-        let sub = |m: &[u8], n: u64| fields(m).unwrap().into_iter().find(|f| f.number == n).unwrap().payload.unwrap().to_vec();
+        let graph = fields(model)
+            .unwrap()
+            .into_iter()
+            .find(|f| f.number == 7)
+            .unwrap()
+            .payload
+            .unwrap();
+        let vi = fields(graph)
+            .unwrap()
+            .into_iter()
+            .filter_map(|f| f.payload.filter(|_| f.number == 11 || f.number == 12))
+            .find(|vi| value_name(vi).unwrap() == Some(name.as_bytes()))
+            .unwrap();
+        let sub = |m: &[u8], n: u64| {
+            fields(m)
+                .unwrap()
+                .into_iter()
+                .find(|f| f.number == n)
+                .unwrap()
+                .payload
+                .unwrap()
+                .to_vec()
+        };
         let shape = sub(&sub(&sub(vi, 2), 1), 2);
         fields(&shape)
             .unwrap()
@@ -212,9 +254,21 @@ mod tests {
         let tail = [0x42u8, 1, b'x']; // field 8 of the graph, kept byte for byte
         let m = model(&tail);
         let out = free_dims(&m, &[("images", &[2, 3]), ("output", &[1])]).unwrap();
-        assert_eq!(dims_of(&out, "images"), vec![Ok(1), Ok(3), Err("images_2".into()), Err("images_3".into())]);
-        assert_eq!(dims_of(&out, "output"), vec![Ok(1), Err("output_1".into()), Ok(85)]);
-        let graph = fields(&out).unwrap().into_iter().find(|f| f.number == 7).unwrap().payload.unwrap();
+        assert_eq!(
+            dims_of(&out, "images"),
+            vec![Ok(1), Ok(3), Err("images_2".into()), Err("images_3".into())]
+        );
+        assert_eq!(
+            dims_of(&out, "output"),
+            vec![Ok(1), Err("output_1".into()), Ok(85)]
+        );
+        let graph = fields(&out)
+            .unwrap()
+            .into_iter()
+            .find(|f| f.number == 7)
+            .unwrap()
+            .payload
+            .unwrap();
         let numbers: Vec<u64> = fields(graph).unwrap().iter().map(|f| f.number).collect();
         assert_eq!(numbers, vec![2, 11, 12, 8]);
         assert!(out.ends_with(&{
@@ -228,8 +282,16 @@ mod tests {
     #[test]
     fn unknown_names_dims_and_broken_bytes_are_refused() {
         let m = model(&[]);
-        assert!(free_dims(&m, &[("nope", &[0])]).unwrap_err().contains("nope"));
-        assert!(free_dims(&m, &[("images", &[4])]).unwrap_err().contains("no dim 4"));
+        assert!(
+            free_dims(&m, &[("nope", &[0])])
+                .unwrap_err()
+                .contains("nope")
+        );
+        assert!(
+            free_dims(&m, &[("images", &[4])])
+                .unwrap_err()
+                .contains("no dim 4")
+        );
         assert!(free_dims(&m[..m.len() - 3], &[("images", &[2])]).is_err());
         assert!(free_dims(&[0x3b], &[]).unwrap_err().contains("wire type"));
     }

@@ -23,7 +23,11 @@ pub trait Embedder: Send {
 
     /// Embeds several regions of one frame (one vector per region, same order). The default
     /// embeds them one by one; the built-in embedder runs them as one batch.
-    fn embed_batch(&mut self, frame: &Frame, regions: &[PixelRect]) -> Result<Vec<Vec<f32>>, Error> {
+    fn embed_batch(
+        &mut self,
+        frame: &Frame,
+        regions: &[PixelRect],
+    ) -> Result<Vec<Vec<f32>>, Error> {
         regions.iter().map(|r| self.embed(frame, *r)).collect()
     }
 
@@ -39,7 +43,11 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
     let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
     let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if na == 0.0 || nb == 0.0 || !dot.is_finite() { 0.0 } else { dot / (na * nb) }
+    if na == 0.0 || nb == 0.0 || !dot.is_finite() {
+        0.0
+    } else {
+        dot / (na * nb)
+    }
 }
 
 /// The built-in embedder over `person-reidentification-retail-0248.onnx`.
@@ -58,9 +66,21 @@ impl ReidEmbedder {
     /// Loads the model from the store (sha256 verified) with `session` options.
     pub fn new(store: &ModelStore, session: SessionConfig) -> Result<Self, Error> {
         let entry = store.entry(REID_MODEL)?;
-        let input_name = entry.input.get("name").and_then(|v| v.as_str()).unwrap_or("inputs:0").to_string();
+        let input_name = entry
+            .input
+            .get("name")
+            .and_then(|v| v.as_str())
+            .unwrap_or("inputs:0")
+            .to_string();
         let model = OnnxModel::load(store, REID_MODEL, &session)?;
-        Ok(Self { model, input_name, output_name: "Identity:0".into(), input_w: 128, input_h: 256, batches: None })
+        Ok(Self {
+            model,
+            input_name,
+            output_name: "Identity:0".into(),
+            input_w: 128,
+            input_h: 256,
+            batches: None,
+        })
     }
 }
 
@@ -69,15 +89,27 @@ impl Embedder for ReidEmbedder {
         let mut input = vec![0f32; (self.input_w * self.input_h * 3) as usize];
         fill_nhwc_bgr(frame, region, self.input_w, self.input_h, &mut input)?;
         let shape = [1, self.input_h as usize, self.input_w as usize, 3];
-        let mut out = self.model.run(&self.input_name, shape, &input, std::slice::from_ref(&self.output_name))?;
+        let mut out = self.model.run(
+            &self.input_name,
+            shape,
+            &input,
+            std::slice::from_ref(&self.output_name),
+        )?;
         let v = out.remove(&self.output_name).unwrap_or_default();
         if v.is_empty() || v.iter().any(|x| !x.is_finite()) {
-            return Err(Error::Inference { model: REID_MODEL.into(), reason: format!("unusable embedding of {} values", v.len()) });
+            return Err(Error::Inference {
+                model: REID_MODEL.into(),
+                reason: format!("unusable embedding of {} values", v.len()),
+            });
         }
         Ok(normalise(v))
     }
 
-    fn embed_batch(&mut self, frame: &Frame, regions: &[PixelRect]) -> Result<Vec<Vec<f32>>, Error> {
+    fn embed_batch(
+        &mut self,
+        frame: &Frame,
+        regions: &[PixelRect],
+    ) -> Result<Vec<Vec<f32>>, Error> {
         if regions.len() < 2 || self.batches == Some(false) {
             return regions.iter().map(|r| self.embed(frame, *r)).collect();
         }
@@ -86,15 +118,35 @@ impl Embedder for ReidEmbedder {
         for (r, chunk) in regions.iter().zip(input.chunks_mut(per)) {
             fill_nhwc_bgr(frame, *r, self.input_w, self.input_h, chunk)?;
         }
-        let shape = [regions.len(), self.input_h as usize, self.input_w as usize, 3];
-        match self.model.run(&self.input_name, shape, &input, std::slice::from_ref(&self.output_name)) {
+        let shape = [
+            regions.len(),
+            self.input_h as usize,
+            self.input_w as usize,
+            3,
+        ];
+        match self.model.run(
+            &self.input_name,
+            shape,
+            &input,
+            std::slice::from_ref(&self.output_name),
+        ) {
             Ok(mut out) => {
                 let v = out.remove(&self.output_name).unwrap_or_default();
-                if v.len() % regions.len() != 0 || v.is_empty() || v.iter().any(|x| !x.is_finite()) {
-                    return Err(Error::Inference { model: REID_MODEL.into(), reason: format!("unusable batch of {} values for {} crops", v.len(), regions.len()) });
+                if v.len() % regions.len() != 0 || v.is_empty() || v.iter().any(|x| !x.is_finite())
+                {
+                    return Err(Error::Inference {
+                        model: REID_MODEL.into(),
+                        reason: format!(
+                            "unusable batch of {} values for {} crops",
+                            v.len(),
+                            regions.len()
+                        ),
+                    });
                 }
                 self.batches = Some(true);
-                Ok(v.chunks(v.len() / regions.len()).map(|c| normalise(c.to_vec())).collect())
+                Ok(v.chunks(v.len() / regions.len())
+                    .map(|c| normalise(c.to_vec()))
+                    .collect())
             }
             // A graph with a fixed batch of one: crop by crop from now on.
             Err(_) if self.batches.is_none() => {
@@ -123,7 +175,11 @@ pub fn normalise(mut v: Vec<f32>) -> Vec<f32> {
 fn yuv_rgb(y: f32, u: f32, v: f32) -> [f32; 3] {
     let c = 1.164_383 * (y - 16.0);
     let (d, e) = (u - 128.0, v - 128.0);
-    [(c + 1.596_027 * e).clamp(0.0, 255.0), (c - 0.391_762 * d - 0.812_968 * e).clamp(0.0, 255.0), (c + 2.017_232 * d).clamp(0.0, 255.0)]
+    [
+        (c + 1.596_027 * e).clamp(0.0, 255.0),
+        (c - 0.391_762 * d - 0.812_968 * e).clamp(0.0, 255.0),
+        (c + 2.017_232 * d).clamp(0.0, 255.0),
+    ]
 }
 
 /// The RGB value of pixel `(x, y)` of `frame` (coordinates inside the frame).
@@ -131,7 +187,11 @@ fn pixel(frame: &Frame, x: usize, y: usize) -> [f32; 3] {
     match frame.format {
         PixelFormat::Yuv420p => {
             let p = &frame.planes;
-            yuv_rgb(f32::from(p[0].row(y)[x]), f32::from(p[1].row(y / 2)[x / 2]), f32::from(p[2].row(y / 2)[x / 2]))
+            yuv_rgb(
+                f32::from(p[0].row(y)[x]),
+                f32::from(p[1].row(y / 2)[x / 2]),
+                f32::from(p[2].row(y / 2)[x / 2]),
+            )
         }
         PixelFormat::Rgb24 => {
             let r = &frame.planes[0].row(y)[x * 3..x * 3 + 3];
@@ -146,13 +206,35 @@ fn pixel(frame: &Frame, x: usize, y: usize) -> [f32; 3] {
 
 /// Fills `out` (NHWC, `out_h` rows of `out_w` pixels of B, G, R raw 0-255) with `region` of
 /// `frame` stretched (bilinear) to `out_w x out_h`.
-pub fn fill_nhwc_bgr(frame: &Frame, region: PixelRect, out_w: u32, out_h: u32, out: &mut [f32]) -> Result<(), Error> {
-    frame.validate().map_err(|e| Error::InvalidInput { reason: e.to_string() })?;
-    if region.w == 0 || region.h == 0 || region.right() > frame.width || region.bottom() > frame.height {
-        return Err(Error::InvalidInput { reason: format!("region {region:?} is outside the {}x{} frame", frame.width, frame.height) });
+pub fn fill_nhwc_bgr(
+    frame: &Frame,
+    region: PixelRect,
+    out_w: u32,
+    out_h: u32,
+    out: &mut [f32],
+) -> Result<(), Error> {
+    frame.validate().map_err(|e| Error::InvalidInput {
+        reason: e.to_string(),
+    })?;
+    if region.w == 0
+        || region.h == 0
+        || region.right() > frame.width
+        || region.bottom() > frame.height
+    {
+        return Err(Error::InvalidInput {
+            reason: format!(
+                "region {region:?} is outside the {}x{} frame",
+                frame.width, frame.height
+            ),
+        });
     }
     if out.len() != (out_w * out_h * 3) as usize {
-        return Err(Error::InvalidInput { reason: format!("output buffer of {} floats does not fit {out_w}x{out_h}x3", out.len()) });
+        return Err(Error::InvalidInput {
+            reason: format!(
+                "output buffer of {} floats does not fit {out_w}x{out_h}x3",
+                out.len()
+            ),
+        });
     }
     let sx = region.w as f32 / out_w as f32;
     let sy = region.h as f32 / out_h as f32;
@@ -167,7 +249,12 @@ pub fn fill_nhwc_bgr(frame: &Frame, region: PixelRect, out_w: u32, out_h: u32, o
             let x0 = (fx.floor() as usize).min(x_max);
             let x1 = (x0 + 1).min(x_max);
             let wx = fx - x0 as f32;
-            let (a, b, c, d) = (pixel(frame, x0, y0), pixel(frame, x1, y0), pixel(frame, x0, y1), pixel(frame, x1, y1));
+            let (a, b, c, d) = (
+                pixel(frame, x0, y0),
+                pixel(frame, x1, y0),
+                pixel(frame, x0, y1),
+                pixel(frame, x1, y1),
+            );
             let o = &mut out[(oy * out_w as usize + ox) * 3..][..3];
             for ch in 0..3 {
                 let top = a[ch] + (b[ch] - a[ch]) * wx;
@@ -201,18 +288,48 @@ mod tests {
         let mut rgb = Vec::new();
         for _y in 0..2 {
             for x in 0..4 {
-                rgb.extend_from_slice(if x < 2 { &[255u8, 0, 0] } else { &[0u8, 0, 255] });
+                rgb.extend_from_slice(if x < 2 {
+                    &[255u8, 0, 0]
+                } else {
+                    &[0u8, 0, 255]
+                });
             }
         }
         let mut f = Frame::black(PixelFormat::Rgb24, 4, 2, 0, Timestamp::zero());
         f.planes[0].data.copy_from_slice(&rgb);
         let mut out = vec![0f32; 8 * 4 * 3];
-        fill_nhwc_bgr(&f, PixelRect { x: 0, y: 0, w: 4, h: 2 }, 8, 4, &mut out).unwrap();
+        fill_nhwc_bgr(
+            &f,
+            PixelRect {
+                x: 0,
+                y: 0,
+                w: 4,
+                h: 2,
+            },
+            8,
+            4,
+            &mut out,
+        )
+        .unwrap();
         // Leftmost output pixel is red: B=0, G=0, R=255.
         assert_eq!(&out[0..3], &[0.0, 0.0, 255.0]);
         // Rightmost pixel of the first row is blue: B=255.
         assert_eq!(&out[7 * 3..8 * 3], &[255.0, 0.0, 0.0]);
-        assert!(fill_nhwc_bgr(&f, PixelRect { x: 2, y: 0, w: 4, h: 2 }, 8, 4, &mut out).is_err());
+        assert!(
+            fill_nhwc_bgr(
+                &f,
+                PixelRect {
+                    x: 2,
+                    y: 0,
+                    w: 4,
+                    h: 2
+                },
+                8,
+                4,
+                &mut out
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -225,14 +342,46 @@ mod tests {
         let store = crate::models::ModelStore::discover().unwrap();
         let mut e = ReidEmbedder::new(&store, SessionConfig::default()).unwrap();
         let mut f = Frame::black(PixelFormat::Yuv420p, 64, 128, 0, Timestamp::zero());
-        f.planes[0].data.iter_mut().enumerate().for_each(|(i, v)| *v = (i % 200) as u8 + 16);
-        let v = e.embed(&f, PixelRect { x: 0, y: 0, w: 64, h: 128 }).unwrap();
+        f.planes[0]
+            .data
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, v)| *v = (i % 200) as u8 + 16);
+        let v = e
+            .embed(
+                &f,
+                PixelRect {
+                    x: 0,
+                    y: 0,
+                    w: 64,
+                    h: 128,
+                },
+            )
+            .unwrap();
         assert_eq!(v.len(), 256);
         assert!((v.iter().map(|x| x * x).sum::<f32>() - 1.0).abs() < 1e-3);
         assert!(cosine(&v, &v) > 0.999);
         // A batch gives the same vectors as one by one.
-        let r2 = PixelRect { x: 8, y: 16, w: 40, h: 100 };
-        let batch = e.embed_batch(&f, &[PixelRect { x: 0, y: 0, w: 64, h: 128 }, r2]).unwrap();
+        let r2 = PixelRect {
+            x: 8,
+            y: 16,
+            w: 40,
+            h: 100,
+        };
+        let batch = e
+            .embed_batch(
+                &f,
+                &[
+                    PixelRect {
+                        x: 0,
+                        y: 0,
+                        w: 64,
+                        h: 128,
+                    },
+                    r2,
+                ],
+            )
+            .unwrap();
         let single = e.embed(&f, r2).unwrap();
         assert_eq!(batch.len(), 2);
         assert!(cosine(&batch[0], &v) > 0.999 && cosine(&batch[1], &single) > 0.999);

@@ -35,8 +35,14 @@ pub fn candidates(explicit: Option<&Path>) -> Vec<(&'static str, PathBuf)> {
     if let Some(p) = std::env::var_os(ORT_DYLIB_ENV) {
         c.push((ORT_DYLIB_ENV, PathBuf::from(p)));
     }
-    if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
-        c.push(("beside the executable", dir.join("lib").join("libonnxruntime.so")));
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        c.push((
+            "beside the executable",
+            dir.join("lib").join("libonnxruntime.so"),
+        ));
     }
     if let Some(p) = option_env!("OBSCURA_ORT_LIB_DEFAULT") {
         c.push(("build default", PathBuf::from(p)));
@@ -58,22 +64,37 @@ pub fn init(explicit: Option<&Path>) -> Result<PathBuf, Error> {
         return Ok(l.path.clone());
     }
     if let Some(p) = explicit.filter(|p| !p.is_file()) {
-        return Err(Error::Runtime { reason: format!("--ort-lib {} does not exist", p.display()) });
+        return Err(Error::Runtime {
+            reason: format!("--ort-lib {} does not exist", p.display()),
+        });
     }
     let tried = candidates(explicit);
     let Some((_, path)) = tried.iter().find(|(_, p)| p.is_file()) else {
-        let list: Vec<String> = tried.iter().map(|(w, p)| format!("{} ({w})", p.display())).collect();
+        let list: Vec<String> = tried
+            .iter()
+            .map(|(w, p)| format!("{} ({w})", p.display()))
+            .collect();
         return Err(Error::Runtime {
-            reason: format!("libonnxruntime.so not found; tried {}. Pass --ort-lib PATH or set {ORT_LIB_ENV}", list.join(", ")),
+            reason: format!(
+                "libonnxruntime.so not found; tried {}. Pass --ort-lib PATH or set {ORT_LIB_ENV}",
+                list.join(", ")
+            ),
         });
     };
     let path = path.clone();
-    let builder = ort::init_from(&path).map_err(|e| Error::Runtime { reason: format!("cannot load {}: {e}", path.display()) })?;
+    let builder = ort::init_from(&path).map_err(|e| Error::Runtime {
+        reason: format!("cannot load {}: {e}", path.display()),
+    })?;
     let env = builder
         .with_name("obscura")
         .build()
-        .map_err(|e| Error::Runtime { reason: format!("cannot create environment from {}: {e}", path.display()) })?;
-    let _ = LOADED.set(Loaded { path: path.clone(), env });
+        .map_err(|e| Error::Runtime {
+            reason: format!("cannot create environment from {}: {e}", path.display()),
+        })?;
+    let _ = LOADED.set(Loaded {
+        path: path.clone(),
+        env,
+    });
     Ok(path)
 }
 
@@ -103,7 +124,10 @@ mod tests {
     #[test]
     fn missing_explicit_path_is_a_clear_error_unless_already_loaded() {
         match init(Some(Path::new("/nonexistent/libonnxruntime.so"))) {
-            Err(e) => assert!(e.to_string().contains("/nonexistent/libonnxruntime.so"), "{e}"),
+            Err(e) => assert!(
+                e.to_string().contains("/nonexistent/libonnxruntime.so"),
+                "{e}"
+            ),
             // Another test of this process loaded the library first: init is idempotent.
             Ok(p) => assert_eq!(Some(p), loaded_path()),
         }

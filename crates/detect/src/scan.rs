@@ -133,6 +133,8 @@ impl std::str::FromStr for Recall {
 
 impl ScanConfig {
     /// Checks the settings.
+    // `!(a && b)` rather than `!a || !b`: a NaN fails every comparison and so is refused.
+    #[allow(clippy::nonminimal_bool)]
     pub fn validate(&self) -> Result<(), Error> {
         let bad = |reason: String| Err(Error::InvalidInput { reason });
         if !(32..=8192).contains(&self.coarse_long_side) {
@@ -444,7 +446,9 @@ mod tests {
         assert_eq!(scanned, 2 + 59, "one tile per call after the cold start");
         // 8 tiles at the same rate: 8 * 0.12 / 0.36 = 2.67 owed per call, 2 or 3 scanned.
         let mut eight = SweepSchedule::default();
-        let counts: Vec<usize> = (0..30).map(|k| eight.due(k as f64 * 0.12, 8, 0.36).len()).collect();
+        let counts: Vec<usize> = (0..30)
+            .map(|k| eight.due(k as f64 * 0.12, 8, 0.36).len())
+            .collect();
         assert_eq!(counts[0], 8);
         assert!(counts[1..].iter().all(|&c| c == 2 || c == 3), "{counts:?}");
         // Time not advancing (a still, a new clip) is a cold start again; so is no sweep.

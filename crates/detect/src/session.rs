@@ -37,7 +37,11 @@ pub struct SessionConfig {
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        Self { intra_threads: 0, graph_optimization_level: OptimizationLevel::All, spinning: false }
+        Self {
+            intra_threads: 0,
+            graph_optimization_level: OptimizationLevel::All,
+            spinning: false,
+        }
     }
 }
 
@@ -49,7 +53,9 @@ pub struct OnnxModel {
 
 impl std::fmt::Debug for OnnxModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OnnxModel").field("info", &self.info).finish_non_exhaustive()
+        f.debug_struct("OnnxModel")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
     }
 }
 
@@ -62,10 +68,18 @@ impl OnnxModel {
 
     /// [`OnnxModel::load`], with the listed dims of named inputs and outputs made symbolic in
     /// the session's copy of the model (see [`crate::onnx_shape`]); the file stays as pinned.
-    pub(crate) fn load_freeing(store: &ModelStore, name: &str, config: &SessionConfig, free: &[(&str, &[usize])]) -> Result<Self, Error> {
+    pub(crate) fn load_freeing(
+        store: &ModelStore,
+        name: &str,
+        config: &SessionConfig,
+        free: &[(&str, &[usize])],
+    ) -> Result<Self, Error> {
         let entry = store.entry(name)?;
         let mut bytes = store.read(name)?;
-        let fail = |e: String| Error::Model { name: name.into(), reason: format!("{}: {e}", entry.file) };
+        let fail = |e: String| Error::Model {
+            name: name.into(),
+            reason: format!("{}: {e}", entry.file),
+        };
         if !free.is_empty() {
             bytes = crate::onnx_shape::free_dims(&bytes, free).map_err(fail)?;
         }
@@ -77,13 +91,27 @@ impl OnnxModel {
             OptimizationLevel::All => GraphOptimizationLevel::Level3,
         };
         let mut builder = Session::builder(&env).map_err(|e| fail(e.to_string()))?;
-        builder = builder.with_optimization_level(level).map_err(|e| fail(e.to_string()))?;
-        builder = builder.with_intra_op_spinning(config.spinning).map_err(|e| fail(e.to_string()))?;
+        builder = builder
+            .with_optimization_level(level)
+            .map_err(|e| fail(e.to_string()))?;
+        builder = builder
+            .with_intra_op_spinning(config.spinning)
+            .map_err(|e| fail(e.to_string()))?;
         if config.intra_threads > 0 {
-            builder = builder.with_intra_threads(config.intra_threads).map_err(|e| fail(e.to_string()))?;
+            builder = builder
+                .with_intra_threads(config.intra_threads)
+                .map_err(|e| fail(e.to_string()))?;
         }
-        let session = builder.commit_from_memory(&bytes).map_err(|e| fail(e.to_string()))?;
-        Ok(Self { session, info: ModelInfo { name: name.into(), sha256: entry.sha256.clone() } })
+        let session = builder
+            .commit_from_memory(&bytes)
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(Self {
+            session,
+            info: ModelInfo {
+                name: name.into(),
+                sha256: entry.sha256.clone(),
+            },
+        })
     }
 
     /// Name and sha256 of the model.
@@ -93,16 +121,39 @@ impl OnnxModel {
 
     /// Runs the model on one f32 input `data` of `shape` and returns the named outputs as
     /// flat vectors.
-    pub fn run(&mut self, input: &str, shape: [usize; 4], data: &[f32], outputs: &[String]) -> Result<HashMap<String, Vec<f32>>, Error> {
-        let fail = |e: String| Error::Inference { model: self.info.name.clone(), reason: e };
+    pub fn run(
+        &mut self,
+        input: &str,
+        shape: [usize; 4],
+        data: &[f32],
+        outputs: &[String],
+    ) -> Result<HashMap<String, Vec<f32>>, Error> {
+        let fail = |e: String| Error::Inference {
+            model: self.info.name.clone(),
+            reason: e,
+        };
         let view = ndarray::ArrayView4::from_shape(shape, data).map_err(|e| fail(e.to_string()))?;
         let tensor = TensorRef::from_array_view(view).map_err(|e| fail(e.to_string()))?;
         let name = self.info.name.clone();
-        let result = self.session.run(ort::inputs![input => tensor]).map_err(|e| Error::Inference { model: name.clone(), reason: e.to_string() })?;
+        let result = self
+            .session
+            .run(ort::inputs![input => tensor])
+            .map_err(|e| Error::Inference {
+                model: name.clone(),
+                reason: e.to_string(),
+            })?;
         let mut map = HashMap::with_capacity(outputs.len());
         for o in outputs {
-            let v = result.get(o).ok_or_else(|| Error::Inference { model: name.clone(), reason: format!("no output named {o}") })?;
-            let (_, vals) = v.try_extract_tensor::<f32>().map_err(|e| Error::Inference { model: name.clone(), reason: e.to_string() })?;
+            let v = result.get(o).ok_or_else(|| Error::Inference {
+                model: name.clone(),
+                reason: format!("no output named {o}"),
+            })?;
+            let (_, vals) = v
+                .try_extract_tensor::<f32>()
+                .map_err(|e| Error::Inference {
+                    model: name.clone(),
+                    reason: e.to_string(),
+                })?;
             map.insert(o.clone(), vals.to_vec());
         }
         Ok(map)

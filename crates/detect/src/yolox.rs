@@ -42,7 +42,9 @@ impl std::str::FromStr for PersonModel {
         match s.trim() {
             "int8" => Ok(PersonModel::Int8),
             "float" => Ok(PersonModel::Float),
-            other => Err(Error::InvalidInput { reason: format!("person model {other:?}: expected int8 or float") }),
+            other => Err(Error::InvalidInput {
+                reason: format!("person model {other:?}: expected int8 or float"),
+            }),
         }
     }
 }
@@ -77,7 +79,14 @@ pub struct YoloxConfig {
 
 impl Default for YoloxConfig {
     fn default() -> Self {
-        Self { score_threshold: 0.12, nms_iou: 0.45, fit_aspect: true, low_contrast_range: 160.0, person_model: PersonModel::Float, session: SessionConfig::default() }
+        Self {
+            score_threshold: 0.12,
+            nms_iou: 0.45,
+            fit_aspect: true,
+            low_contrast_range: 160.0,
+            person_model: PersonModel::Float,
+            session: SessionConfig::default(),
+        }
     }
 }
 
@@ -99,29 +108,61 @@ pub type PersonDetector = YoloxDetector;
 impl YoloxDetector {
     /// The built-in person detector (`config.person_model`, COCO class 0 -> person).
     pub fn person(store: &ModelStore, config: YoloxConfig) -> Result<Self, Error> {
-        Self::from_entry(store, config.person_model.registry_name(), vec![(0, ObjectClass::Person)], 80, config)
+        Self::from_entry(
+            store,
+            config.person_model.registry_name(),
+            vec![(0, ObjectClass::Person)],
+            80,
+            config,
+        )
     }
 
     /// Any YOLOX export listed in the store: `class_map` maps model class indexes to classes
     /// (others are ignored), `num_classes` is the export's class count. The input name and
     /// size come from the entry's `input` table (`name`, `size = [w, h]`), defaulting to
     /// `images` and 416x416.
-    pub fn from_entry(store: &ModelStore, name: &str, class_map: Vec<(usize, ObjectClass)>, num_classes: usize, config: YoloxConfig) -> Result<Self, Error> {
-        if !(0.0..=1.0).contains(&config.score_threshold) || !(0.0..=1.0).contains(&config.nms_iou) || !(0.0..=255.0).contains(&config.low_contrast_range) {
-            return Err(Error::InvalidInput { reason: format!("thresholds must lie in [0, 1]: {config:?}") });
+    pub fn from_entry(
+        store: &ModelStore,
+        name: &str,
+        class_map: Vec<(usize, ObjectClass)>,
+        num_classes: usize,
+        config: YoloxConfig,
+    ) -> Result<Self, Error> {
+        if !(0.0..=1.0).contains(&config.score_threshold)
+            || !(0.0..=1.0).contains(&config.nms_iou)
+            || !(0.0..=255.0).contains(&config.low_contrast_range)
+        {
+            return Err(Error::InvalidInput {
+                reason: format!("thresholds must lie in [0, 1]: {config:?}"),
+            });
         }
         let entry = store.entry(name)?;
-        let input_name = entry.input.get("name").and_then(|v| v.as_str()).unwrap_or("images").to_string();
+        let input_name = entry
+            .input
+            .get("name")
+            .and_then(|v| v.as_str())
+            .unwrap_or("images")
+            .to_string();
         let size: Vec<u32> = entry
             .input
             .get("size")
             .and_then(|v| v.as_array())
-            .map(|a| a.iter().filter_map(|x| x.as_integer()).map(|x| x as u32).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_integer())
+                    .map(|x| x as u32)
+                    .collect()
+            })
             .unwrap_or_default();
         let (input_w, input_h) = match size[..] {
             [w, h] if w % 32 == 0 && h % 32 == 0 && w > 0 && h > 0 => (w, h),
             [] => (416, 416),
-            _ => return Err(Error::Model { name: name.into(), reason: format!("input size {size:?} is not [w, h] in multiples of 32") }),
+            _ => {
+                return Err(Error::Model {
+                    name: name.into(),
+                    reason: format!("input size {size:?} is not [w, h] in multiples of 32"),
+                });
+            }
         };
         let layout = OutputLayout::yolox(num_classes);
         let model = if config.fit_aspect {
@@ -132,12 +173,24 @@ impl YoloxDetector {
         } else {
             OnnxModel::load(store, name, &config.session)?
         };
-        Ok(Self { model, input_name, input_w, input_h, layout, classes: class_map, config })
+        Ok(Self {
+            model,
+            input_name,
+            input_w,
+            input_h,
+            layout,
+            classes: class_map,
+            config,
+        })
     }
 
     /// Detects within `region` of `frame` only (boxes still in frame pixels), the region
     /// fitted into the model's declared input size.
-    pub fn detect_region(&mut self, frame: &Frame, region: PixelRect) -> Result<Vec<Detection>, Error> {
+    pub fn detect_region(
+        &mut self,
+        frame: &Frame,
+        region: PixelRect,
+    ) -> Result<Vec<Detection>, Error> {
         let lb = if self.config.fit_aspect {
             Letterbox::scaled_to_multiple(region, f32::INFINITY, self.input_w, self.input_h, 32)
         } else {
@@ -149,14 +202,30 @@ impl YoloxDetector {
     /// Detects within `region` of `frame` resized by `scale` (network pixels per frame pixel,
     /// the input padded up to multiples of 32), whatever the declared input size: needs
     /// `fit_aspect` (symbolic input sizes). Boxes are in frame pixels.
-    pub fn detect_region_at(&mut self, frame: &Frame, region: PixelRect, scale: f32) -> Result<Vec<Detection>, Error> {
+    pub fn detect_region_at(
+        &mut self,
+        frame: &Frame,
+        region: PixelRect,
+        scale: f32,
+    ) -> Result<Vec<Detection>, Error> {
         if !self.config.fit_aspect {
-            return Err(Error::InvalidInput { reason: "detect_region_at needs fit_aspect (symbolic input sizes)".into() });
+            return Err(Error::InvalidInput {
+                reason: "detect_region_at needs fit_aspect (symbolic input sizes)".into(),
+            });
         }
-        if !(scale.is_finite() && scale > 0.0 && region.w as f32 * scale <= 16384.0 && region.h as f32 * scale <= 16384.0) {
-            return Err(Error::InvalidInput { reason: format!("scale {scale} of region {region:?} is out of range") });
+        if !(scale.is_finite()
+            && scale > 0.0
+            && region.w as f32 * scale <= 16384.0
+            && region.h as f32 * scale <= 16384.0)
+        {
+            return Err(Error::InvalidInput {
+                reason: format!("scale {scale} of region {region:?} is out of range"),
+            });
         }
-        self.run(frame, &Letterbox::scaled_to_multiple(region, scale, u32::MAX, u32::MAX, 32))
+        self.run(
+            frame,
+            &Letterbox::scaled_to_multiple(region, scale, u32::MAX, u32::MAX, 32),
+        )
     }
 
     fn run(&mut self, frame: &Frame, lb: &Letterbox) -> Result<Vec<Detection>, Error> {
@@ -165,8 +234,18 @@ impl YoloxDetector {
         fill_bgr(frame, &lb, &mut input, 114.0)?;
         stretch_low_contrast(&lb, &mut input, self.config.low_contrast_range);
         let shape = [1, 3, lb.input_h as usize, lb.input_w as usize];
-        let outputs = self.model.run(&self.input_name, shape, &input, &self.layout.output_names())?;
-        let cands = decode(&self.layout, &outputs, 0, lb.input_w, lb.input_h, &self.classes, self.config.score_threshold)?;
+        let outputs =
+            self.model
+                .run(&self.input_name, shape, &input, &self.layout.output_names())?;
+        let cands = decode(
+            &self.layout,
+            &outputs,
+            0,
+            lb.input_w,
+            lb.input_h,
+            &self.classes,
+            self.config.score_threshold,
+        )?;
         let dets = cands
             .into_iter()
             .map(|c| Detection::new(lb.rect_to_source(&c.rect), c.score, c.class))

@@ -35,7 +35,15 @@ pub struct FaceConfig {
 
 impl Default for FaceConfig {
     fn default() -> Self {
-        Self { score_threshold: 0.5, nms_iou: 0.3, max_side: 640, crop_size: 128, max_crop_upscale: 2.0, max_batch: 8, session: SessionConfig::default() }
+        Self {
+            score_threshold: 0.5,
+            nms_iou: 0.3,
+            max_side: 640,
+            crop_size: 128,
+            max_crop_upscale: 2.0,
+            max_batch: 8,
+            session: SessionConfig::default(),
+        }
     }
 }
 
@@ -51,11 +59,23 @@ pub struct FaceDetector {
 impl FaceDetector {
     /// Loads `yunet_n_dynamic` from the store.
     pub fn new(store: &ModelStore, config: FaceConfig) -> Result<Self, Error> {
-        if config.crop_size == 0 || !config.crop_size.is_multiple_of(32) || config.max_side < 32 || config.max_batch == 0 {
-            return Err(Error::InvalidInput { reason: format!("crop_size must be a positive multiple of 32, max_side >= 32, max_batch > 0: {config:?}") });
+        if config.crop_size == 0
+            || !config.crop_size.is_multiple_of(32)
+            || config.max_side < 32
+            || config.max_batch == 0
+        {
+            return Err(Error::InvalidInput {
+                reason: format!(
+                    "crop_size must be a positive multiple of 32, max_side >= 32, max_batch > 0: {config:?}"
+                ),
+            });
         }
         let model = OnnxModel::load(store, FACE_MODEL, &config.session)?;
-        Ok(Self { model, layout: OutputLayout::yunet(), config })
+        Ok(Self {
+            model,
+            layout: OutputLayout::yunet(),
+            config,
+        })
     }
 
     /// The settings in use.
@@ -64,7 +84,9 @@ impl FaceDetector {
     }
 
     fn run_batch(&mut self, frame: &Frame, lbs: &[Letterbox]) -> Result<Vec<Detection>, Error> {
-        let Some(first) = lbs.first() else { return Ok(Vec::new()) };
+        let Some(first) = lbs.first() else {
+            return Ok(Vec::new());
+        };
         let (w, h) = (first.input_w, first.input_h);
         let per = first.tensor_len();
         let mut input = vec![0f32; per * lbs.len()];
@@ -72,12 +94,24 @@ impl FaceDetector {
             fill_bgr(frame, lb, chunk, 0.0)?;
         }
         let shape = [lbs.len(), 3, h as usize, w as usize];
-        let outputs = self.model.run("input", shape, &input, &self.layout.output_names())?;
+        let outputs = self
+            .model
+            .run("input", shape, &input, &self.layout.output_names())?;
         let mut dets = Vec::new();
         for (b, lb) in lbs.iter().enumerate() {
-            for c in decode(&self.layout, &outputs, b, w, h, &[(0, ObjectClass::Face)], self.config.score_threshold)? {
+            for c in decode(
+                &self.layout,
+                &outputs,
+                b,
+                w,
+                h,
+                &[(0, ObjectClass::Face)],
+                self.config.score_threshold,
+            )? {
                 let mut d = Detection::new(lb.rect_to_source(&c.rect), c.score, ObjectClass::Face);
-                d.landmarks = c.landmarks.map(|l| l.map(|[x, y]| lb.point_to_source(x, y)));
+                d.landmarks = c
+                    .landmarks
+                    .map(|l| l.map(|[x, y]| lb.point_to_source(x, y)));
                 dets.push(d);
             }
         }
@@ -86,13 +120,19 @@ impl FaceDetector {
 
     /// Faces inside each of `regions` (clipped to the frame), each fitted into a
     /// `crop_size` square and run in batches; results in frame pixels, after NMS.
-    pub fn detect_regions(&mut self, frame: &Frame, regions: &[PixelRect]) -> Result<Vec<Detection>, Error> {
+    pub fn detect_regions(
+        &mut self,
+        frame: &Frame,
+        regions: &[PixelRect],
+    ) -> Result<Vec<Detection>, Error> {
         let s = self.config.crop_size;
         let lbs: Vec<Letterbox> = regions
             .iter()
             .filter_map(|r| clip(r, frame))
             .map(|r| {
-                let scale = (s as f32 / r.w as f32).min(s as f32 / r.h as f32).min(self.config.max_crop_upscale);
+                let scale = (s as f32 / r.w as f32)
+                    .min(s as f32 / r.h as f32)
+                    .min(self.config.max_crop_upscale);
                 Letterbox::with_scale(r, scale, s, s)
             })
             .collect();
@@ -107,7 +147,12 @@ impl FaceDetector {
 fn clip(r: &PixelRect, frame: &Frame) -> Option<PixelRect> {
     let x1 = r.right().min(frame.width);
     let y1 = r.bottom().min(frame.height);
-    (x1 > r.x && y1 > r.y).then(|| PixelRect { x: r.x, y: r.y, w: x1 - r.x, h: y1 - r.y })
+    (x1 > r.x && y1 > r.y).then(|| PixelRect {
+        x: r.x,
+        y: r.y,
+        w: x1 - r.x,
+        h: y1 - r.y,
+    })
 }
 
 impl Detector for FaceDetector {

@@ -5,7 +5,10 @@ use std::process::Command;
 
 use obscura_core::{Frame, ObjectClass, PixelFormat, Plane, Timestamp};
 use obscura_detect::models::ModelStore;
-use obscura_detect::{Detector, FaceConfig, FaceDetector, PersonFaceConfig, PersonFaceDetector, PersonScan, ScanConfig, YoloxConfig, YoloxDetector};
+use obscura_detect::{
+    Detector, FaceConfig, FaceDetector, PersonFaceConfig, PersonFaceDetector, PersonScan,
+    ScanConfig, YoloxConfig, YoloxDetector,
+};
 use obscura_testkit::{model_file, shared_file};
 
 /// Frame `n` of `video`, extracted with the ffmpeg CLI (an independent decoder) as RGB.
@@ -33,7 +36,12 @@ fn frame_filtered(video: &Path, n: u32, vf: &str) -> Frame {
         width: w,
         height: h,
         format: PixelFormat::Rgb24,
-        planes: vec![Plane { data: img.into_raw(), stride: w as usize * 3, row_bytes: w as usize * 3, height: h as usize }],
+        planes: vec![Plane {
+            data: img.into_raw(),
+            stride: w as usize * 3,
+            row_bytes: w as usize * 3,
+            height: h as usize,
+        }],
     }
 }
 
@@ -45,55 +53,127 @@ fn store() -> Option<ModelStore> {
 
 #[test]
 fn yolox_finds_all_walkers_in_vtest_frame_200_from_rgb_and_yuv() {
-    let (Some(store), Some(video)) = (store(), shared_file("footage/vtest.avi")) else { return };
+    let (Some(store), Some(video)) = (store(), shared_file("footage/vtest.avi")) else {
+        return;
+    };
     let rgb = frame_of(&video, 200);
-    let yuv = Frame::from_rgb24_to_yuv420(&rgb.to_rgb24(), rgb.width, rgb.height, 200, Timestamp::zero()).unwrap();
+    let yuv = Frame::from_rgb24_to_yuv420(
+        &rgb.to_rgb24(),
+        rgb.width,
+        rgb.height,
+        200,
+        Timestamp::zero(),
+    )
+    .unwrap();
     let mut det = YoloxDetector::person(&store, YoloxConfig::default()).unwrap();
     for frame in [&rgb, &yuv] {
         let persons = det.detect(frame).unwrap();
         let strong = persons.iter().filter(|d| d.score >= 0.4).count();
-        eprintln!("{:?}: {} persons ({} >= 0.4): {:?}", frame.format, persons.len(), strong, persons.iter().map(|d| (d.rect.x as i32, d.rect.y as i32, d.rect.h as i32, d.score)).collect::<Vec<_>>());
-        assert!(persons.len() >= 8, "expected the ~8 walkers, got {}", persons.len());
+        eprintln!(
+            "{:?}: {} persons ({} >= 0.4): {:?}",
+            frame.format,
+            persons.len(),
+            strong,
+            persons
+                .iter()
+                .map(|d| (d.rect.x as i32, d.rect.y as i32, d.rect.h as i32, d.score))
+                .collect::<Vec<_>>()
+        );
+        assert!(
+            persons.len() >= 8,
+            "expected the ~8 walkers, got {}",
+            persons.len()
+        );
         assert!(persons.iter().all(|d| d.class == ObjectClass::Person));
         // Boxes are in source pixels (letterbox undone): inside the 768x576 frame; the ones
         // scored like walkers are walker-sized (the low threshold also reports small boxes).
         for d in &persons {
-            assert!(d.rect.x > -10.0 && d.rect.right() < 778.0 && d.rect.y > -10.0 && d.rect.bottom() < 586.0, "{d:?}");
+            assert!(
+                d.rect.x > -10.0
+                    && d.rect.right() < 778.0
+                    && d.rect.y > -10.0
+                    && d.rect.bottom() < 586.0,
+                "{d:?}"
+            );
         }
         for d in persons.iter().filter(|d| d.score >= 0.4) {
-            assert!(d.rect.h > 20.0 && d.rect.h < 300.0 && d.rect.h > d.rect.w, "{d:?}");
+            assert!(
+                d.rect.h > 20.0 && d.rect.h < 300.0 && d.rect.h > d.rect.w,
+                "{d:?}"
+            );
         }
     }
 }
 
 #[test]
 fn yolox_on_the_frame_aspect_finds_every_walker_the_square_input_finds() {
-    let (Some(store), Some(video)) = (store(), shared_file("footage/vtest.avi")) else { return };
-    let square_config = YoloxConfig { fit_aspect: false, ..YoloxConfig::default() };
+    let (Some(store), Some(video)) = (store(), shared_file("footage/vtest.avi")) else {
+        return;
+    };
+    let square_config = YoloxConfig {
+        fit_aspect: false,
+        ..YoloxConfig::default()
+    };
     let mut square = YoloxDetector::person(&store, square_config).unwrap();
     let mut fit = YoloxDetector::person(&store, YoloxConfig::default()).unwrap();
     // 4:3 as recorded (416x320 input) and 16:9 as in the 1080p benchmark (416x256 input).
-    for (n, vf) in [(200, "null"), (200, "scale=1920:1080"), (600, "scale=1920:1080")] {
+    for (n, vf) in [
+        (200, "null"),
+        (200, "scale=1920:1080"),
+        (600, "scale=1920:1080"),
+    ] {
         let frame = frame_filtered(&video, n, vf);
-        let reference: Vec<_> = square.detect(&frame).unwrap().into_iter().filter(|d| d.score >= 0.4).collect();
+        let reference: Vec<_> = square
+            .detect(&frame)
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.score >= 0.4)
+            .collect();
         let found = fit.detect(&frame).unwrap();
-        eprintln!("frame {n} {vf}: square {} strong, fit-aspect {} boxes", reference.len(), found.len());
-        assert!(reference.len() >= 5, "frame {n} {vf}: square input found only {}", reference.len());
+        eprintln!(
+            "frame {n} {vf}: square {} strong, fit-aspect {} boxes",
+            reference.len(),
+            found.len()
+        );
+        assert!(
+            reference.len() >= 5,
+            "frame {n} {vf}: square input found only {}",
+            reference.len()
+        );
         for r in &reference {
-            let best = found.iter().map(|d| d.rect.iou(&r.rect)).fold(0.0f32, f32::max);
-            assert!(best >= 0.6, "frame {n} {vf}: walker {:?} (score {}) found by the square input has best IoU {best} on the fit-aspect input", r.rect, r.score);
+            let best = found
+                .iter()
+                .map(|d| d.rect.iou(&r.rect))
+                .fold(0.0f32, f32::max);
+            assert!(
+                best >= 0.6,
+                "frame {n} {vf}: walker {:?} (score {}) found by the square input has best IoU {best} on the fit-aspect input",
+                r.rect,
+                r.score
+            );
         }
     }
 }
 
 #[test]
 fn yunet_finds_frontal_faces_in_the_gif_and_person_face_composite_agrees() {
-    let (Some(store), Some(gif)) = (store(), shared_file("footage/intel_face-demographics-walking.gif")) else { return };
+    let (Some(store), Some(gif)) = (
+        store(),
+        shared_file("footage/intel_face-demographics-walking.gif"),
+    ) else {
+        return;
+    };
     let frame = frame_of(&gif, 20);
     let mut faces = FaceDetector::new(&store, FaceConfig::default()).unwrap();
     let found = faces.detect(&frame).unwrap();
-    eprintln!("faces: {:?}", found.iter().map(|d| (d.rect, d.score)).collect::<Vec<_>>());
-    assert!(!found.is_empty(), "YuNet found no face in a frame of walkers facing the camera");
+    eprintln!(
+        "faces: {:?}",
+        found.iter().map(|d| (d.rect, d.score)).collect::<Vec<_>>()
+    );
+    assert!(
+        !found.is_empty(),
+        "YuNet found no face in a frame of walkers facing the camera"
+    );
     for f in &found {
         let lm = f.landmarks.expect("YuNet gives five landmarks");
         // Eyes (landmarks 0 and 1) lie inside the face box.
@@ -104,28 +184,64 @@ fn yunet_finds_frontal_faces_in_the_gif_and_person_face_composite_agrees() {
     }
     let mut both = PersonFaceDetector::new(&store, PersonFaceConfig::default()).unwrap();
     let dets = both.detect(&frame).unwrap();
-    let persons: Vec<_> = dets.iter().filter(|d| d.class == ObjectClass::Person).collect();
-    let crop_faces: Vec<_> = dets.iter().filter(|d| d.class == ObjectClass::Face).collect();
+    let persons: Vec<_> = dets
+        .iter()
+        .filter(|d| d.class == ObjectClass::Person)
+        .collect();
+    let crop_faces: Vec<_> = dets
+        .iter()
+        .filter(|d| d.class == ObjectClass::Face)
+        .collect();
     assert!(!persons.is_empty());
-    assert!(crop_faces.len() >= found.len(), "composite found {} faces, full frame alone {}", crop_faces.len(), found.len());
-    assert_eq!(both.models().iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["yolox_nano_416", "yunet_n_dynamic"]);
+    assert!(
+        crop_faces.len() >= found.len(),
+        "composite found {} faces, full frame alone {}",
+        crop_faces.len(),
+        found.len()
+    );
+    assert_eq!(
+        both.models()
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>(),
+        ["yolox_nano_416", "yunet_n_dynamic"]
+    );
     assert!(both.models().iter().all(|m| m.sha256.len() == 64));
 }
 
 #[test]
 fn full_frame_face_search_runs_by_video_time_and_whenever_time_does_not_advance() {
-    let (Some(store), Some(gif)) = (store(), shared_file("footage/intel_face-demographics-walking.gif")) else { return };
+    let (Some(store), Some(gif)) = (
+        store(),
+        shared_file("footage/intel_face-demographics-walking.gif"),
+    ) else {
+        return;
+    };
     let mut frame = frame_of(&gif, 20);
     // No person scores 1.0, so every face found comes from the full-frame search.
-    let person = YoloxConfig { score_threshold: 1.0, ..YoloxConfig::default() };
+    let person = YoloxConfig {
+        score_threshold: 1.0,
+        ..YoloxConfig::default()
+    };
     let mut faces_at = |interval: f32, times_ms: &[i64]| -> Vec<usize> {
-        let mut both = PersonFaceDetector::new(&store, PersonFaceConfig { person, full_frame_interval: interval, ..PersonFaceConfig::default() }).unwrap();
+        let mut both = PersonFaceDetector::new(
+            &store,
+            PersonFaceConfig {
+                person,
+                full_frame_interval: interval,
+                ..PersonFaceConfig::default()
+            },
+        )
+        .unwrap();
         times_ms
             .iter()
             .map(|&ms| {
                 frame.pts = Timestamp::from_millis(ms);
                 let dets = both.detect(&frame).unwrap();
-                assert!(dets.iter().all(|d| d.class == ObjectClass::Face), "a person passed a score threshold of 1.0");
+                assert!(
+                    dets.iter().all(|d| d.class == ObjectClass::Face),
+                    "a person passed a score threshold of 1.0"
+                );
                 dets.len()
             })
             .collect()
@@ -135,23 +251,52 @@ fn full_frame_face_search_runs_by_video_time_and_whenever_time_does_not_advance(
     let searched: Vec<bool> = default.iter().map(|&n| n > 0).collect();
     // 0 first, 200 after 0.2 s, 200 again (time stood still), 120 (time went back), 400.
     assert_eq!(searched, [true, false, true, true, false, true, true]);
-    assert!(faces_at(0.0, &[0, 40, 80]).iter().all(|&n| n > 0), "interval 0 searches on every detection");
-    assert!(faces_at(-1.0, &[0, 400]).iter().all(|&n| n == 0), "a negative interval never searches");
+    assert!(
+        faces_at(0.0, &[0, 40, 80]).iter().all(|&n| n > 0),
+        "interval 0 searches on every detection"
+    );
+    assert!(
+        faces_at(-1.0, &[0, 400]).iter().all(|&n| n == 0),
+        "a negative interval never searches"
+    );
 }
 
 #[test]
 fn faces_on_upper_body_crops_only() {
-    let (Some(store), Some(gif)) = (store(), shared_file("footage/intel_face-demographics-walking.gif")) else { return };
+    let (Some(store), Some(gif)) = (
+        store(),
+        shared_file("footage/intel_face-demographics-walking.gif"),
+    ) else {
+        return;
+    };
     let frame = frame_of(&gif, 20);
-    let cfg = PersonFaceConfig { full_frame_interval: -1.0, ..PersonFaceConfig::default() };
+    let cfg = PersonFaceConfig {
+        full_frame_interval: -1.0,
+        ..PersonFaceConfig::default()
+    };
     let mut both = PersonFaceDetector::new(&store, cfg).unwrap();
     let dets = both.detect(&frame).unwrap();
-    let persons: Vec<_> = dets.iter().filter(|d| d.class == ObjectClass::Person).collect();
-    let faces: Vec<_> = dets.iter().filter(|d| d.class == ObjectClass::Face).collect();
-    eprintln!("{} persons, {} faces from crops", persons.len(), faces.len());
+    let persons: Vec<_> = dets
+        .iter()
+        .filter(|d| d.class == ObjectClass::Person)
+        .collect();
+    let faces: Vec<_> = dets
+        .iter()
+        .filter(|d| d.class == ObjectClass::Face)
+        .collect();
+    eprintln!(
+        "{} persons, {} faces from crops",
+        persons.len(),
+        faces.len()
+    );
     assert!(!faces.is_empty(), "no face found on upper-body crops");
     for f in faces {
-        assert!(persons.iter().any(|p| PersonFaceDetector::face_region(&p.rect, 0.5).coverage_of(&f.rect) > 0.5), "{f:?} outside every crop");
+        assert!(
+            persons
+                .iter()
+                .any(|p| PersonFaceDetector::face_region(&p.rect, 0.5).coverage_of(&f.rect) > 0.5),
+            "{f:?} outside every crop"
+        );
     }
 }
 
@@ -160,43 +305,111 @@ fn the_scan_finds_distant_walkers_the_coarse_pass_misses() {
     // vtest frame 200 shrunk to half and placed in a 1080p canvas: walkers 15-50 px tall,
     // as distant people are in a wide 1080p view. The old 416 px whole-frame pass finds
     // almost none of them; the scan's native-resolution tiles find most.
-    let (Some(store), Some(video)) = (store(), shared_file("footage/vtest.avi")) else { return };
-    let small = frame_filtered(&video, 200, "scale=384:288,pad=1920:1080:768:396:color=0x727272");
+    let (Some(store), Some(video)) = (store(), shared_file("footage/vtest.avi")) else {
+        return;
+    };
+    let small = frame_filtered(
+        &video,
+        200,
+        "scale=384:288,pad=1920:1080:768:396:color=0x727272",
+    );
     let reference = frame_of(&video, 200);
     let mut plain = YoloxDetector::person(&store, YoloxConfig::default()).unwrap();
-    let walkers: Vec<_> = plain.detect(&reference).unwrap().into_iter().filter(|d| d.score >= 0.4).map(|d| d.rect).collect();
-    assert!(walkers.len() >= 7, "reference frame: {} walkers", walkers.len());
-    let in_canvas = |r: &obscura_core::Rect| obscura_core::Rect::new(768.0 + r.x / 2.0, 396.0 + r.y / 2.0, r.w / 2.0, r.h / 2.0);
-    let found_by = |dets: &[obscura_core::Detection]| walkers.iter().filter(|w| dets.iter().any(|d| d.rect.iou(&in_canvas(w)) >= 0.3)).count();
-    let coarse = plain.detect_region_at(&small, obscura_detect::letterbox::full_region(&small), 416.0 / 1920.0).unwrap();
-    let mut scan = PersonScan::new(YoloxDetector::person(&store, YoloxConfig::default()).unwrap(), ScanConfig::default()).unwrap();
+    let walkers: Vec<_> = plain
+        .detect(&reference)
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.score >= 0.4)
+        .map(|d| d.rect)
+        .collect();
+    assert!(
+        walkers.len() >= 7,
+        "reference frame: {} walkers",
+        walkers.len()
+    );
+    let in_canvas = |r: &obscura_core::Rect| {
+        obscura_core::Rect::new(768.0 + r.x / 2.0, 396.0 + r.y / 2.0, r.w / 2.0, r.h / 2.0)
+    };
+    let found_by = |dets: &[obscura_core::Detection]| {
+        walkers
+            .iter()
+            .filter(|w| dets.iter().any(|d| d.rect.iou(&in_canvas(w)) >= 0.3))
+            .count()
+    };
+    let coarse = plain
+        .detect_region_at(
+            &small,
+            obscura_detect::letterbox::full_region(&small),
+            416.0 / 1920.0,
+        )
+        .unwrap();
+    let mut scan = PersonScan::new(
+        YoloxDetector::person(&store, YoloxConfig::default()).unwrap(),
+        ScanConfig::default(),
+    )
+    .unwrap();
     let scanned = scan.detect(&small).unwrap();
     let (before, after) = (found_by(&coarse), found_by(&scanned));
-    eprintln!("distant walkers found: 416 px pass {before}, scan {after} of {}", walkers.len());
-    assert!(after >= walkers.len() - 1, "the scan found {after} of {} distant walkers", walkers.len());
-    assert!(after > before, "the scan ({after}) should find more than the 416 px pass ({before})");
+    eprintln!(
+        "distant walkers found: 416 px pass {before}, scan {after} of {}",
+        walkers.len()
+    );
+    assert!(
+        after >= walkers.len() - 1,
+        "the scan found {after} of {} distant walkers",
+        walkers.len()
+    );
+    assert!(
+        after > before,
+        "the scan ({after}) should find more than the 416 px pass ({before})"
+    );
 }
 
 #[test]
 fn int8_person_model_finds_the_walkers_the_float_model_finds() {
-    let (Some(store), Some(video)) = (store(), shared_file("footage/vtest.avi")) else { return };
+    let (Some(store), Some(video)) = (store(), shared_file("footage/vtest.avi")) else {
+        return;
+    };
     if model_file("yolox_nano_int8.onnx").is_none() {
         return;
     }
     use obscura_detect::PersonModel;
-    let load = |m: PersonModel| YoloxDetector::person(&store, YoloxConfig { person_model: m, ..YoloxConfig::default() }).unwrap();
+    let load = |m: PersonModel| {
+        YoloxDetector::person(
+            &store,
+            YoloxConfig {
+                person_model: m,
+                ..YoloxConfig::default()
+            },
+        )
+        .unwrap()
+    };
     let (mut float, mut int8) = (load(PersonModel::Float), load(PersonModel::Int8));
     assert_eq!(int8.models()[0].name, "yolox_nano_int8");
     let (mut strong, mut matched) = (0, 0);
     for (n, vf) in [(200, "null"), (600, "null"), (200, "scale=1920:1080")] {
         let frame = frame_filtered(&video, n, vf);
-        let reference: Vec<_> = float.detect(&frame).unwrap().into_iter().filter(|d| d.score >= 0.4).collect();
+        let reference: Vec<_> = float
+            .detect(&frame)
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.score >= 0.4)
+            .collect();
         let found = int8.detect(&frame).unwrap();
         strong += reference.len();
-        matched += reference.iter().filter(|r| found.iter().any(|d| d.rect.iou(&r.rect) >= 0.5)).count();
+        matched += reference
+            .iter()
+            .filter(|r| found.iter().any(|d| d.rect.iou(&r.rect) >= 0.5))
+            .count();
     }
     eprintln!("int8 found {matched} of the float model's {strong} confident walkers");
-    assert!(strong >= 15, "the float model found only {strong} confident walkers");
+    assert!(
+        strong >= 15,
+        "the float model found only {strong} confident walkers"
+    );
     // Quantization moves scores and boxes a little; it must not lose confident people.
-    assert!(matched * 100 >= strong * 95, "int8 found {matched} of {strong}");
+    assert!(
+        matched * 100 >= strong * 95,
+        "int8 found {matched} of {strong}"
+    );
 }

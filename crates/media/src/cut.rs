@@ -234,9 +234,12 @@ pub fn cut_with_options(
             });
             // The part's wall-clock start: the source's plus the part's offset into it.
             let part_spec = VideoSpec {
-                creation_time: spec
-                    .creation_time
-                    .map(|w| w.plus(Timestamp::new(pts.ticks - clip_start.rescale_floor(pts.time_base).ticks, pts.time_base))),
+                creation_time: spec.creation_time.map(|w| {
+                    w.plus(Timestamp::new(
+                        pts.ticks - clip_start.rescale_floor(pts.time_base).ticks,
+                        pts.time_base,
+                    ))
+                }),
                 ..spec
             };
             let encoder =

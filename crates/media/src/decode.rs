@@ -182,7 +182,9 @@ pub(crate) use crate::source::open_input;
 
 /// The display orientation of a stream: its display-matrix side data, else its legacy
 /// `rotate` tag. `Err` describes an angle that is not a multiple of 90 degrees.
-pub(crate) fn stream_orientation(stream: &ff::format::stream::Stream) -> Result<Orientation, String> {
+pub(crate) fn stream_orientation(
+    stream: &ff::format::stream::Stream,
+) -> Result<Orientation, String> {
     for sd in stream.side_data() {
         if sd.kind() == ff::codec::packet::side_data::Type::DisplayMatrix {
             let d = sd.data();
@@ -193,7 +195,8 @@ pub(crate) fn stream_orientation(stream: &ff::format::stream::Stream) -> Result<
             for (i, v) in m.iter_mut().enumerate() {
                 *v = i32::from_ne_bytes(d[i * 4..i * 4 + 4].try_into().expect("4 bytes"));
             }
-            return Orientation::from_display_matrix(&m).map_err(|a| format!("display matrix angle {a} degrees"));
+            return Orientation::from_display_matrix(&m)
+                .map_err(|a| format!("display matrix angle {a} degrees"));
         }
     }
     match stream.metadata().get("rotate") {
@@ -204,11 +207,16 @@ pub(crate) fn stream_orientation(stream: &ff::format::stream::Stream) -> Result<
 
 /// FFmpeg's name of a pixel format (`None` for `none`).
 pub(crate) fn pixel_format_name(p: ff::format::Pixel) -> Option<String> {
-    (p != ff::format::Pixel::None).then(|| p.descriptor().map(|d| d.name().to_string())).flatten()
+    (p != ff::format::Pixel::None)
+        .then(|| p.descriptor().map(|d| d.name().to_string()))
+        .flatten()
 }
 
 /// The container's `creation_time` tag, else the stream's.
-pub(crate) fn creation_time(input: &ff::format::context::Input, stream: &ff::format::stream::Stream) -> Option<String> {
+pub(crate) fn creation_time(
+    input: &ff::format::context::Input,
+    stream: &ff::format::stream::Stream,
+) -> Option<String> {
     let tag = |d: ff::DictionaryRef<'_>| {
         d.get("creation_time")
             .map(|s| s.trim().to_string())
@@ -283,7 +291,9 @@ impl Decoder {
         limits.check_dimensions(&path, width, height)?;
         let orientation = stream_orientation(&stream).map_err(|what| Error::Unreadable {
             path: p(),
-            reason: format!("unsupported display rotation ({what}): only multiples of 90 degrees are applied"),
+            reason: format!(
+                "unsupported display rotation ({what}): only multiples of 90 degrees are applied"
+            ),
         })?;
         let (coded_width, coded_height) = (width, height);
         let (width, height) = orientation.display_size(width, height);

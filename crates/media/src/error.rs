@@ -25,7 +25,10 @@ impl fmt::Display for Shown<'_> {
 
 /// Serializes a path as text, replacing bytes that are not UTF-8 (serde's own impl fails
 /// on such a name, and a JSON report must not fail because of a file name).
-pub fn serialize_path_lossy<S: serde::Serializer>(path: &std::path::Path, s: S) -> Result<S::Ok, S::Error> {
+pub fn serialize_path_lossy<S: serde::Serializer>(
+    path: &std::path::Path,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     s.serialize_str(&path.to_string_lossy())
 }
 

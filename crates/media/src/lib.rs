@@ -34,5 +34,5 @@ pub use encode::{
 pub use error::{Error, LimitKind, Shown, serialize_path_lossy};
 pub use limits::Limits;
 pub use orient::Orientation;
-pub use source::{check_input_file, open_regular_file};
 pub use probe::{CountSource, MediaInfo, StreamInfo, StreamKind, probe};
+pub use source::{check_input_file, open_regular_file};

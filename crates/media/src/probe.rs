@@ -7,7 +7,9 @@ use obscura_core::{Rational, Timestamp};
 use serde::Serialize;
 
 use crate::convert::{rational, timestamp};
-use crate::decode::{creation_time, open_input, pixel_format_name, stream_frame_rate, stream_orientation};
+use crate::decode::{
+    creation_time, open_input, pixel_format_name, stream_frame_rate, stream_orientation,
+};
 use crate::error::{Error, describe};
 
 /// What a stream carries.
@@ -233,7 +235,12 @@ pub fn probe(path: impl AsRef<Path>) -> Result<MediaInfo, Error> {
         .streams()
         .best(ff::media::Type::Video)
         .and_then(|v| creation_time(&input, &v))
-        .or_else(|| input.metadata().get("creation_time").map(|t| t.trim().to_string()));
+        .or_else(|| {
+            input
+                .metadata()
+                .get("creation_time")
+                .map(|t| t.trim().to_string())
+        });
     let format = input.format();
     let has_audio = streams.iter().any(|s| s.kind == StreamKind::Audio);
     Ok(MediaInfo {

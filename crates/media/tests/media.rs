@@ -622,7 +622,10 @@ fn one_period_gives_the_output_itself() {
         Timestamp::from_millis(2050),
         "capped at the period end"
     );
-    assert_eq!(parts[0].end.time_base, parts[0].first_pts.time_base, "in the stream time base when exact");
+    assert_eq!(
+        parts[0].end.time_base, parts[0].first_pts.time_base,
+        "in the stream time base when exact"
+    );
 }
 
 #[test]
@@ -646,8 +649,14 @@ fn a_period_without_frames_is_dropped_not_an_error() {
         vec![secs("1.51", "1.59"), secs("2.95", "3")]
     );
     // Names stay numbered by period.
-    assert_eq!(files_in(dir.path()), vec!["indexed.mp4", "x-001.mp4", "x-003.mp4"]);
-    assert_eq!(decode_indices_with_ffmpeg(&dir.path().join("x-003.mp4")), (20..25).collect::<Vec<_>>());
+    assert_eq!(
+        files_in(dir.path()),
+        vec!["indexed.mp4", "x-001.mp4", "x-003.mp4"]
+    );
+    assert_eq!(
+        decode_indices_with_ffmpeg(&dir.path().join("x-003.mp4")),
+        (20..25).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -659,7 +668,11 @@ fn failed_cut_leaves_no_file() {
     // Only periods between two frames: none holds a frame.
     let kept = IntervalSet::from_intervals([secs("1.51", "1.59"), secs("2.01", "2.09")]);
     let e = cut(&clip, &out, &kept, &fast(), |_, _| {}).unwrap_err();
-    assert!(e.to_string().contains("none of the 2 kept periods holds a frame"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("none of the 2 kept periods holds a frame"),
+        "{e}"
+    );
     // Beyond the end of the clip.
     let e = cut(
         &clip,
@@ -738,7 +751,10 @@ fn source_metadata_is_stripped() {
         probed.contains("TAG:creation_time=2021-03-04T05:06:08.000000Z"),
         "{probed}"
     );
-    assert!(!probed.contains("05:06:07"), "the source's own time leaked:\n{probed}");
+    assert!(
+        !probed.contains("05:06:07"),
+        "the source's own time leaked:\n{probed}"
+    );
     for needle in [
         "48.8584",
         "TAG:location",

@@ -50,7 +50,17 @@ fn display_matrix_rotations_give_upright_frames() {
     ] {
         let path = rotated(dir.path(), &src, deg);
         let oracle = run_ffmpeg(
-            &["-i", path.to_str().unwrap(), "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"],
+            &[
+                "-i",
+                path.to_str().unwrap(),
+                "-frames:v",
+                "1",
+                "-f",
+                "rawvideo",
+                "-pix_fmt",
+                "yuv420p",
+                "-",
+            ],
             None,
         );
         let info = probe(&path).unwrap();
@@ -70,7 +80,11 @@ fn display_matrix_rotations_give_upright_frames() {
         let got: Vec<_> = dec.map(Result::unwrap).collect();
         assert_eq!(got.len(), upright.len());
         let luma = (got[0].width * got[0].height) as usize;
-        assert_eq!(got[0].planes[0].data, oracle[..luma], "rotation {deg} differs from ffmpeg's autorotate");
+        assert_eq!(
+            got[0].planes[0].data,
+            oracle[..luma],
+            "rotation {deg} differs from ffmpeg's autorotate"
+        );
         for (g, u) in got.iter().zip(&upright) {
             // The same coded pictures (stream copy), turned exactly as the matrix says.
             assert_eq!(g, &o.apply(u.clone()), "rotation {deg}, frame {}", g.index);
@@ -85,9 +99,7 @@ fn display_matrix_rotations_give_upright_frames() {
         cut(
             &path,
             &out,
-            &obscura_core::IntervalSet::single(
-                obscura_core::Interval::parse("0..10").unwrap(),
-            ),
+            &obscura_core::IntervalSet::single(obscura_core::Interval::parse("0..10").unwrap()),
             &settings,
             |_, _| {},
         )
@@ -95,7 +107,10 @@ fn display_matrix_rotations_give_upright_frames() {
         let oi = probe(&out).unwrap();
         assert_eq!(oi.streams[0].orientation, Some(Orientation::Identity));
         let (w, h) = o.display_size(IndexedClip::WIDTH, IndexedClip::HEIGHT);
-        assert_eq!((oi.streams[0].width, oi.streams[0].height), (Some(w), Some(h)));
+        assert_eq!(
+            (oi.streams[0].width, oi.streams[0].height),
+            (Some(w), Some(h))
+        );
         // The index code of frame 0, read upright, survives the re-encode.
         let first = &frames(&out)[0];
         let back = match o {
@@ -172,9 +187,7 @@ fn protocol_lookalike_and_non_utf8_names_are_plain_files() {
         cut(
             &p,
             &out,
-            &obscura_core::IntervalSet::single(
-                obscura_core::Interval::parse("0..10").unwrap(),
-            ),
+            &obscura_core::IntervalSet::single(obscura_core::Interval::parse("0..10").unwrap()),
             &settings,
             |_, _| {},
         )
@@ -222,7 +235,10 @@ fn fifos_and_devices_are_refused_without_blocking() {
     let e = Decoder::open(&fifo, &DecodeOptions::default()).unwrap_err();
     assert!(e.to_string().contains("named pipe (FIFO)"), "{e}");
     let e = probe("/dev/zero").unwrap_err();
-    assert!(e.to_string().contains("/dev/zero: is a character device"), "{e}");
+    assert!(
+        e.to_string().contains("/dev/zero: is a character device"),
+        "{e}"
+    );
     let e = obscura_media::open_regular_file(dir.path()).unwrap_err();
     assert!(e.to_string().contains("is a folder"), "{e}");
 }

@@ -14,9 +14,13 @@ use std::time::Duration;
 
 use obscura_core::Timestamp;
 use obscura_detect::models::{ModelStore, sha256_file};
-use obscura_detect::{Detector, FaceDetector, PersonFaceConfig, PersonFaceDetector, PersonScan, YoloxDetector};
+use obscura_detect::{
+    Detector, FaceDetector, PersonFaceConfig, PersonFaceDetector, PersonScan, YoloxDetector,
+};
 use obscura_media::{DecodeOptions, Decoder, VideoInfo};
-use obscura_track::{AnalysisSettings, ModelRecord, SourceInfo, TrackSet, TrackSetBuilder, Tracker, TrackerConfig};
+use obscura_track::{
+    AnalysisSettings, ModelRecord, SourceInfo, TrackSet, TrackSetBuilder, Tracker, TrackerConfig,
+};
 
 use crate::control::{CancelToken, Pass, Progress};
 use crate::error::{At, Error, Stage};
@@ -84,7 +88,9 @@ impl AnalyseOptions {
     /// often (1 when the frame rate is unknown; at most 100).
     pub fn every_at(&self, fps: Option<f64>) -> u32 {
         match (self.detect_rate, fps) {
-            (Some(rate), Some(fps)) if rate > 0.0 && fps.is_finite() && fps > 0.0 => ((fps / rate).floor() as u32).clamp(1, 100),
+            (Some(rate), Some(fps)) if rate > 0.0 && fps.is_finite() && fps > 0.0 => {
+                ((fps / rate).floor() as u32).clamp(1, 100)
+            }
             (Some(_), _) => 1,
             (None, _) => self.every,
         }
@@ -93,7 +99,11 @@ impl AnalyseOptions {
     /// These options with `every` fixed for a stream of `fps` frames a second
     /// ([`AnalyseOptions::every_at`]) and `detect_rate` cleared: what a run records.
     pub fn resolved(&self, fps: Option<f64>) -> Self {
-        Self { every: self.every_at(fps), detect_rate: None, ..self.clone() }
+        Self {
+            every: self.every_at(fps),
+            detect_rate: None,
+            ..self.clone()
+        }
     }
 
     /// The lead-in in frames for a stream of `fps` frames a second (25 when unknown).
@@ -104,17 +114,37 @@ impl AnalyseOptions {
     /// Checks `every`, `detect_rate`, `lead_in_seconds` and `hold_seconds`.
     pub(crate) fn validate(&self) -> Result<(), Error> {
         if !(self.lead_in_seconds.is_finite() && (0.0..=60.0).contains(&self.lead_in_seconds)) {
-            return Err(Error::InvalidSetting { name: "lead_in_seconds", value: self.lead_in_seconds.to_string(), reason: "must lie in [0, 60]".into() });
+            return Err(Error::InvalidSetting {
+                name: "lead_in_seconds",
+                value: self.lead_in_seconds.to_string(),
+                reason: "must lie in [0, 60]".into(),
+            });
         }
         if let Some(r) = self.detect_rate {
             if !(r.is_finite() && r > 0.0 && r <= 1000.0) {
-                return Err(Error::InvalidSetting { name: "detect_rate", value: r.to_string(), reason: "must be a positive number of detections per second, at most 1000".into() });
+                return Err(Error::InvalidSetting {
+                    name: "detect_rate",
+                    value: r.to_string(),
+                    reason: "must be a positive number of detections per second, at most 1000"
+                        .into(),
+                });
             }
         } else if self.every == 0 || self.every > 100 {
-            return Err(Error::InvalidSetting { name: "every", value: self.every.to_string(), reason: "must be 1..=100".into() });
+            return Err(Error::InvalidSetting {
+                name: "every",
+                value: self.every.to_string(),
+                reason: "must be 1..=100".into(),
+            });
         }
-        if let Some(h) = self.hold_seconds.filter(|h| !(h.is_finite() && (0.0..=3600.0).contains(h))) {
-            return Err(Error::InvalidSetting { name: "hold_seconds", value: h.to_string(), reason: "must lie in [0, 3600]".into() });
+        if let Some(h) = self
+            .hold_seconds
+            .filter(|h| !(h.is_finite() && (0.0..=3600.0).contains(h)))
+        {
+            return Err(Error::InvalidSetting {
+                name: "hold_seconds",
+                value: h.to_string(),
+                reason: "must lie in [0, 3600]".into(),
+            });
         }
         Ok(())
     }
@@ -128,10 +158,22 @@ pub fn detector_thresholds(c: &PersonFaceConfig) -> BTreeMap<String, f32> {
         ("person_nms_iou".to_string(), c.person.nms_iou),
         ("face_score".to_string(), c.face.score_threshold),
         ("face_nms_iou".to_string(), c.face.nms_iou),
-        ("full_frame_face_interval_s".to_string(), c.full_frame_interval),
-        ("face_min_person_height_px".to_string(), c.min_person_height_for_faces),
-        ("person_coarse_long_side".to_string(), c.scan.coarse_long_side as f32),
-        ("person_fine_long_side".to_string(), c.scan.fine_long_side as f32),
+        (
+            "full_frame_face_interval_s".to_string(),
+            c.full_frame_interval,
+        ),
+        (
+            "face_min_person_height_px".to_string(),
+            c.min_person_height_for_faces,
+        ),
+        (
+            "person_coarse_long_side".to_string(),
+            c.scan.coarse_long_side as f32,
+        ),
+        (
+            "person_fine_long_side".to_string(),
+            c.scan.fine_long_side as f32,
+        ),
         ("person_fine_max_scale".to_string(), c.scan.fine_max_scale),
         ("person_tile".to_string(), c.scan.tile as f32),
         ("person_tile_overlap".to_string(), c.scan.overlap as f32),
@@ -147,10 +189,17 @@ pub(crate) fn fps_of(info: &VideoInfo) -> Option<f64> {
 
 /// The built-in detector for `targets`: YOLOX persons, YuNet faces on the downscaled frame,
 /// or both together (faces on person upper-body crops plus the downscaled frame).
-pub fn builtin_detector(store: &ModelStore, targets: Targets, config: &PersonFaceConfig) -> Result<Box<dyn Detector>, obscura_detect::Error> {
+pub fn builtin_detector(
+    store: &ModelStore,
+    targets: Targets,
+    config: &PersonFaceConfig,
+) -> Result<Box<dyn Detector>, obscura_detect::Error> {
     Ok(match (targets.person, targets.face) {
         (true, true) => Box::new(PersonFaceDetector::new(store, *config)?),
-        (true, false) => Box::new(PersonScan::new(YoloxDetector::person(store, config.person)?, config.scan)?),
+        (true, false) => Box::new(PersonScan::new(
+            YoloxDetector::person(store, config.person)?,
+            config.scan,
+        )?),
         _ => Box::new(FaceDetector::new(store, config.face)?),
     })
 }
@@ -182,7 +231,11 @@ pub(crate) fn live_masker<'a>(
 ) -> Result<(LiveMasker<'a>, TrackerConfig), Error> {
     let fps = fps_of(info);
     let cfg = effective_tracker(options, fps);
-    let tracker = Tracker::new(cfg).map_err(|e| Error::InvalidSetting { name: "tracker", value: format!("{cfg:?}"), reason: e.to_string() })?;
+    let tracker = Tracker::new(cfg).map_err(|e| Error::InvalidSetting {
+        name: "tracker",
+        value: format!("{cfg:?}"),
+        reason: e.to_string(),
+    })?;
     let masker = LiveMasker {
         input,
         detector,
@@ -222,14 +275,43 @@ pub(crate) struct Analysis {
 /// The one analysis path: decodes `dec` (opened on `input`), detects on the schedule of
 /// `options` (its targets only), tracks, and returns the [`TrackSet`] with the source, the
 /// settings and the models recorded.
-pub(crate) fn analysis_pass(input: &Path, dec: &mut Decoder, detector: &mut dyn Detector, options: &AnalyseOptions, control: PassControl<'_>) -> Result<Analysis, Error> {
+pub(crate) fn analysis_pass(
+    input: &Path,
+    dec: &mut Decoder,
+    detector: &mut dyn Detector,
+    options: &AnalyseOptions,
+    control: PassControl<'_>,
+) -> Result<Analysis, Error> {
     let info = dec.info().clone();
-    let sha256 = if options.hash_source { Some(sha256_file(input).map_err(|e| Error::stage(input, Stage::Decode, At::NONE, e))?) } else { None };
-    let models: Vec<ModelRecord> = detector.models().into_iter().map(|m| ModelRecord { name: m.name, sha256: m.sha256 }).collect();
+    let sha256 = if options.hash_source {
+        Some(sha256_file(input).map_err(|e| Error::stage(input, Stage::Decode, At::NONE, e))?)
+    } else {
+        None
+    };
+    let models: Vec<ModelRecord> = detector
+        .models()
+        .into_iter()
+        .map(|m| ModelRecord {
+            name: m.name,
+            sha256: m.sha256,
+        })
+        .collect();
     let (mut masker, tracker_cfg) = live_masker(input, detector, options, None, &info, true)?;
-    let outcome = run_pass(input, dec, &mut masker, None, control.queue, control.max_frames, control.cancel, control.progress, (Pass::Analyse, 1, control.passes))?;
+    let outcome = run_pass(
+        input,
+        dec,
+        &mut masker,
+        None,
+        control.queue,
+        control.max_frames,
+        control.cancel,
+        control.progress,
+        (Pass::Analyse, 1, control.passes),
+    )?;
     if control.cancel.is_cancelled() {
-        return Err(Error::Cancelled { input: input.to_path_buf() });
+        return Err(Error::Cancelled {
+            input: input.to_path_buf(),
+        });
     }
     let builder = masker.record.take().expect("recording");
     let mut stages = outcome.stages;
@@ -253,7 +335,11 @@ pub(crate) fn analysis_pass(input: &Path, dec: &mut Decoder, detector: &mut dyn 
         thresholds: detector_thresholds(&options.detector),
         models,
     };
-    Ok(Analysis { set: builder.finish(source, settings, info.time_base), pts: outcome.pts, stages })
+    Ok(Analysis {
+        set: builder.finish(source, settings, info.time_base),
+        pts: outcome.pts,
+        stages,
+    })
 }
 
 /// Analyses `input` with `detector` and returns every track. `progress(done, total)` is
@@ -266,7 +352,8 @@ pub fn analyse(
     progress: impl FnMut(u64, Option<u64>) + Send,
 ) -> Result<TrackSet, Error> {
     options.validate()?;
-    let mut dec = Decoder::open(input, &DecodeOptions::default()).map_err(|e| Error::stage(input, Stage::Decode, At::NONE, e))?;
+    let mut dec = Decoder::open(input, &DecodeOptions::default())
+        .map_err(|e| Error::stage(input, Stage::Decode, At::NONE, e))?;
     let progress = Mutex::new(progress);
     let report = |p: &Progress| {
         if let Ok(mut f) = progress.lock() {
@@ -274,10 +361,21 @@ pub fn analyse(
         }
     };
     let cancel = CancelToken::new();
-    let control = PassControl { queue: 4, max_frames: None, cancel: &cancel, progress: Some(&report), passes: 1 };
+    let control = PassControl {
+        queue: 4,
+        max_frames: None,
+        cancel: &cancel,
+        progress: Some(&report),
+        passes: 1,
+    };
     let analysis = analysis_pass(input, &mut dec, detector, options, control)?;
     if analysis.set.source.frames == 0 {
-        return Err(Error::stage(input, Stage::Decode, At::NONE, "the file has no video frames"));
+        return Err(Error::stage(
+            input,
+            Stage::Decode,
+            At::NONE,
+            "the file has no video frames",
+        ));
     }
     Ok(analysis.set)
 }

@@ -49,11 +49,17 @@ pub struct At {
 
 impl At {
     /// Nowhere in particular (opening, finishing).
-    pub const NONE: At = At { frame: None, time: None };
+    pub const NONE: At = At {
+        frame: None,
+        time: None,
+    };
 
     /// Frame `index` at `time`.
     pub fn frame(index: u64, time: Timestamp) -> Self {
-        Self { frame: Some(index), time: Some(time) }
+        Self {
+            frame: Some(index),
+            time: Some(time),
+        }
     }
 }
 
@@ -119,8 +125,18 @@ pub enum Error {
 
 impl Error {
     /// A stage error with its cause.
-    pub fn stage(input: impl Into<PathBuf>, stage: Stage, at: At, source: impl Into<Cause>) -> Self {
-        Error::Stage { input: input.into(), stage, at, source: source.into() }
+    pub fn stage(
+        input: impl Into<PathBuf>,
+        stage: Stage,
+        at: At,
+        source: impl Into<Cause>,
+    ) -> Self {
+        Error::Stage {
+            input: input.into(),
+            stage,
+            at,
+            source: source.into(),
+        }
     }
 
     /// The stage that failed, if this is a stage error.
@@ -144,8 +160,16 @@ mod tests {
 
     #[test]
     fn stage_error_names_file_stage_frame_and_time() {
-        let e = Error::stage("in.mp4", Stage::Detect, At::frame(12, Timestamp::new(12, Rational::new(1, 10).unwrap())), "model exploded");
-        assert_eq!(e.to_string(), "in.mp4: detect failed at frame 12 (00:00:01.200000): model exploded");
+        let e = Error::stage(
+            "in.mp4",
+            Stage::Detect,
+            At::frame(12, Timestamp::new(12, Rational::new(1, 10).unwrap())),
+            "model exploded",
+        );
+        assert_eq!(
+            e.to_string(),
+            "in.mp4: detect failed at frame 12 (00:00:01.200000): model exploded"
+        );
         assert_eq!(e.failed_stage(), Some(Stage::Detect));
     }
 }

@@ -14,8 +14,8 @@ use obscura_track::identity::{centroid, cosine};
 use obscura_track::{IdentityConfig, IdentityId, Sample, TrackId, TrackSet, build_identities};
 use serde::Serialize;
 
-use crate::error::{At, Error, Stage};
 use crate::control::{CancelToken, Pass, Progress, ProgressFn};
+use crate::error::{At, Error, Stage};
 
 /// Settings of the appearance analysis and of the per-frame check.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -86,8 +86,16 @@ pub struct Appearance {
 impl Appearance {
     /// The centroid of the samples of `identity`'s tracklets that look like `seed` (a centroid)
     /// by at least `min` (so a wrongly linked tracklet does not shift the reference).
-    pub fn reference(&self, set: &TrackSet, identity: IdentityId, seed: Option<&[f32]>, min: f32) -> Vec<f32> {
-        let Some(id) = set.identity(identity) else { return Vec::new() };
+    pub fn reference(
+        &self,
+        set: &TrackSet,
+        identity: IdentityId,
+        seed: Option<&[f32]>,
+        min: f32,
+    ) -> Vec<f32> {
+        let Some(id) = set.identity(identity) else {
+            return Vec::new();
+        };
         let mut parts: Vec<Vec<f32>> = Vec::new();
         for t in &id.tracklets {
             let s: Vec<&[f32]> = self
@@ -111,25 +119,51 @@ impl Appearance {
 
     /// The centroid of the samples of one tracklet: frames `first..=last` of `track`.
     pub fn tracklet_centroid(&self, track: TrackId, first: u64, last: u64) -> Vec<f32> {
-        centroid(self.samples.get(&track).into_iter().flatten().filter(|s| s.frame >= first && s.frame <= last).map(|s| s.embedding.as_slice()))
+        centroid(
+            self.samples
+                .get(&track)
+                .into_iter()
+                .flatten()
+                .filter(|s| s.frame >= first && s.frame <= last)
+                .map(|s| s.embedding.as_slice()),
+        )
     }
 }
 
 /// The boxes of every person track to embed, by frame: detected boxes at least `gap` frames
 /// apart, tall enough, and not much covered by another person's box.
-pub fn pick_samples(set: &TrackSet, options: &IdentityOptions) -> BTreeMap<u64, Vec<(TrackId, PixelRect)>> {
-    let fps = if set.source.fps > 0.0 { set.source.fps } else { 25.0 };
+pub fn pick_samples(
+    set: &TrackSet,
+    options: &IdentityOptions,
+) -> BTreeMap<u64, Vec<(TrackId, PixelRect)>> {
+    let fps = if set.source.fps > 0.0 {
+        set.source.fps
+    } else {
+        25.0
+    };
     let gap = ((fps / options.samples_per_second.max(0.01)).round() as u64).max(1);
     let mut by_frame: BTreeMap<u64, Vec<(TrackId, PixelRect)>> = BTreeMap::new();
-    let persons: Vec<_> = set.tracks.iter().filter(|t| t.class == ObjectClass::Person).collect();
+    let persons: Vec<_> = set
+        .tracks
+        .iter()
+        .filter(|t| t.class == ObjectClass::Person)
+        .collect();
     for t in &persons {
         let mut last: Option<u64> = None;
-        for b in t.boxes.iter().filter(|b| !b.predicted && b.h >= options.min_height && b.w >= 8.0) {
+        for b in t
+            .boxes
+            .iter()
+            .filter(|b| !b.predicted && b.h >= options.min_height && b.w >= 8.0)
+        {
             if last.is_some_and(|l| b.frame < l + gap) {
                 continue;
             }
             let r = b.rect();
-            let covered = persons.iter().filter(|o| o.id != t.id).filter_map(|o| o.box_at(b.frame)).any(|o| o.rect().coverage_of(&r) > options.max_covered);
+            let covered = persons
+                .iter()
+                .filter(|o| o.id != t.id)
+                .filter_map(|o| o.box_at(b.frame))
+                .any(|o| o.rect().coverage_of(&r) > options.max_covered);
             if covered {
                 continue;
             }
@@ -141,6 +175,9 @@ pub fn pick_samples(set: &TrackSet, options: &IdentityOptions) -> BTreeMap<u64, 
     }
     by_frame
 }
+
+/// Appearance embeddings by frame: each wanted box's key and its embedding.
+type Embeddings<K> = BTreeMap<u64, Vec<(K, Vec<f32>)>>;
 
 /// Decodes `input` once more and embeds the boxes of `wanted` (frame -> boxes, each with a
 /// key), calling `progress` with `pass`.
@@ -154,23 +191,49 @@ pub(crate) fn embed_boxes<K: Copy>(
     cancel: &CancelToken,
     progress: Option<&ProgressFn>,
     (pass, pass_number, passes): (Pass, u32, u32),
-) -> Result<BTreeMap<u64, Vec<(K, Vec<f32>)>>, Error> {
+) -> Result<Embeddings<K>, Error> {
     let mut out = BTreeMap::new();
-    let Some(&last) = wanted.keys().next_back() else { return Ok(out) };
-    let mut dec = Decoder::open(input, decode).map_err(|e| Error::stage(input, Stage::Decode, At::NONE, e))?;
+    let Some(&last) = wanted.keys().next_back() else {
+        return Ok(out);
+    };
+    let mut dec = Decoder::open(input, decode)
+        .map_err(|e| Error::stage(input, Stage::Decode, At::NONE, e))?;
     let limit = max_frames.unwrap_or(u64::MAX).min(last + 1);
     while dec.frames_decoded() < limit {
         if cancel.is_cancelled() {
-            return Err(Error::Cancelled { input: input.into() });
+            return Err(Error::Cancelled {
+                input: input.into(),
+            });
         }
-        let Some(frame) = dec.next_frame().map_err(|e| Error::stage(input, Stage::Decode, At { frame: Some(dec.frames_decoded()), time: None }, e))? else { break };
+        let Some(frame) = dec.next_frame().map_err(|e| {
+            Error::stage(
+                input,
+                Stage::Decode,
+                At {
+                    frame: Some(dec.frames_decoded()),
+                    time: None,
+                },
+                e,
+            )
+        })?
+        else {
+            break;
+        };
         if let Some(list) = wanted.get(&frame.index) {
             let rects: Vec<PixelRect> = list.iter().map(|(_, r)| *r).collect();
-            let vs = embedder.embed_batch(&frame, &rects).map_err(|e| Error::stage(input, Stage::Subject, At::frame(frame.index, frame.pts), e))?;
+            let vs = embedder.embed_batch(&frame, &rects).map_err(|e| {
+                Error::stage(input, Stage::Subject, At::frame(frame.index, frame.pts), e)
+            })?;
             out.insert(frame.index, list.iter().map(|(k, _)| *k).zip(vs).collect());
         }
         if let Some(p) = progress {
-            p(&Progress { pass, pass_number, passes, frames_done: frame.index + 1, frames_total: Some(limit) });
+            p(&Progress {
+                pass,
+                pass_number,
+                passes,
+                frames_done: frame.index + 1,
+                frames_total: Some(limit),
+            });
         }
     }
     Ok(out)
@@ -192,15 +255,23 @@ pub fn identify(
     pass: (Pass, u32, u32),
 ) -> Result<Appearance, Error> {
     let wanted = pick_samples(set, options);
-    let got = embed_boxes(input, &wanted, embedder, decode, max_frames, cancel, progress, pass)?;
+    let got = embed_boxes(
+        input, &wanted, embedder, decode, max_frames, cancel, progress, pass,
+    )?;
     let mut samples: BTreeMap<TrackId, Vec<Sample>> = BTreeMap::new();
     for (frame, list) in got {
         for (track, embedding) in list {
-            samples.entry(track).or_default().push(Sample { frame, embedding });
+            samples
+                .entry(track)
+                .or_default()
+                .push(Sample { frame, embedding });
         }
     }
     set.identities = build_identities(set, &samples, &options.link);
-    let mut app = Appearance { samples, centroids: BTreeMap::new() };
+    let mut app = Appearance {
+        samples,
+        centroids: BTreeMap::new(),
+    };
     for id in &set.identities {
         let c = app.reference(set, id.id, None, 0.0);
         if !c.is_empty() {
@@ -271,13 +342,24 @@ impl BoxCheck {
 impl SubjectFrames {
     /// Whether the box of `track` on `frame` stays visible.
     pub fn shows(&self, frame: u64, track: TrackId) -> bool {
-        self.visible.get(&frame).is_some_and(|v| v.iter().any(|(t, _)| *t == track))
+        self.visible
+            .get(&frame)
+            .is_some_and(|v| v.iter().any(|(t, _)| *t == track))
     }
 
     /// The uncertain frames as spans, with times from `set`.
     pub fn uncertain_spans(&self, set: &TrackSet) -> Vec<FrameSpan> {
-        let fps = if set.source.fps > 0.0 { set.source.fps } else { 25.0 };
-        let pts = |f: u64| set.tracks.iter().find_map(|t| t.box_at(f).map(|b| b.pts)).unwrap_or(f as f64 / fps);
+        let fps = if set.source.fps > 0.0 {
+            set.source.fps
+        } else {
+            25.0
+        };
+        let pts = |f: u64| {
+            set.tracks
+                .iter()
+                .find_map(|t| t.box_at(f).map(|b| b.pts))
+                .unwrap_or(f as f64 / fps)
+        };
         let mut out: Vec<FrameSpan> = Vec::new();
         for &f in &self.uncertain {
             match out.last_mut() {
@@ -285,7 +367,12 @@ impl SubjectFrames {
                     s.last_frame = f;
                     s.last_pts = pts(f);
                 }
-                _ => out.push(FrameSpan { first_frame: f, last_frame: f, first_pts: pts(f), last_pts: pts(f) }),
+                _ => out.push(FrameSpan {
+                    first_frame: f,
+                    last_frame: f,
+                    first_pts: pts(f),
+                    last_pts: pts(f),
+                }),
             }
         }
         out
@@ -314,25 +401,47 @@ pub fn verify_subject(
     let (w, h) = (set.source.width, set.source.height);
     // (identity, track, frame) -> box, for every box of a kept identity.
     let mut boxes: BTreeMap<(IdentityId, TrackId, u64), Rect> = BTreeMap::new();
+    #[allow(clippy::type_complexity)] // frame -> the (identity, track) boxes to embed there
     let mut wanted: BTreeMap<u64, Vec<((IdentityId, TrackId), PixelRect)>> = BTreeMap::new();
     let mut present: BTreeSet<u64> = BTreeSet::new();
     for &iid in references.keys() {
-        let Some(id) = set.identity(iid) else { continue };
+        let Some(id) = set.identity(iid) else {
+            continue;
+        };
         for tl in &id.tracklets {
-            let Some(t) = set.track(tl.track) else { continue };
-            let dets: Vec<u64> = t.boxes.iter().filter(|b| !b.predicted && b.frame >= tl.first_frame && b.frame <= tl.last_frame).map(|b| b.frame).collect();
-            let (Some(&d0), Some(&d1)) = (dets.first(), dets.last()) else {
-                present.extend(t.boxes.iter().filter(|b| b.frame >= tl.first_frame && b.frame <= tl.last_frame).map(|b| b.frame));
+            let Some(t) = set.track(tl.track) else {
                 continue;
             };
-            for b in t.boxes.iter().filter(|b| b.frame >= tl.first_frame && b.frame <= tl.last_frame) {
+            let dets: Vec<u64> = t
+                .boxes
+                .iter()
+                .filter(|b| !b.predicted && b.frame >= tl.first_frame && b.frame <= tl.last_frame)
+                .map(|b| b.frame)
+                .collect();
+            let (Some(&d0), Some(&d1)) = (dets.first(), dets.last()) else {
+                present.extend(
+                    t.boxes
+                        .iter()
+                        .filter(|b| b.frame >= tl.first_frame && b.frame <= tl.last_frame)
+                        .map(|b| b.frame),
+                );
+                continue;
+            };
+            for b in t
+                .boxes
+                .iter()
+                .filter(|b| b.frame >= tl.first_frame && b.frame <= tl.last_frame)
+            {
                 present.insert(b.frame);
                 if b.frame < d0 || b.frame > d1 || b.h < options.min_height {
                     continue;
                 }
                 boxes.insert((iid, tl.track, b.frame), b.rect());
                 if let Some(px) = b.rect().to_pixels(w, h) {
-                    wanted.entry(b.frame).or_default().push(((iid, tl.track), px));
+                    wanted
+                        .entry(b.frame)
+                        .or_default()
+                        .push(((iid, tl.track), px));
                 }
             }
         }
@@ -342,62 +451,122 @@ pub fn verify_subject(
     let kept_at: BTreeSet<(TrackId, u64)> = boxes.keys().map(|&(_, t, f)| (t, f)).collect();
     let mut inside_of: BTreeMap<(TrackId, u64), IdentityId> = BTreeMap::new();
     for (&(iid, track, f), rect) in &boxes {
-        let grown = rect.dilate(crate::policy::DEFAULT_MARGIN, crate::policy::DEFAULT_MARGIN_PX);
+        let grown = rect.dilate(
+            crate::policy::DEFAULT_MARGIN,
+            crate::policy::DEFAULT_MARGIN_PX,
+        );
         for (t, b) in set.boxes_at(f) {
-            if t.class != ObjectClass::Person || t.id == track || kept_at.contains(&(t.id, f)) || grown.coverage_of(&b.rect()) < options.duplicate_inside {
+            if t.class != ObjectClass::Person
+                || t.id == track
+                || kept_at.contains(&(t.id, f))
+                || grown.coverage_of(&b.rect()) < options.duplicate_inside
+            {
                 continue;
             }
-            if inside_of.insert((t.id, f), iid).is_none() && !b.predicted && b.h >= options.min_height {
-                if let Some(px) = b.rect().to_pixels(w, h) {
-                    wanted.entry(f).or_default().push(((0, t.id), px));
-                }
+            if inside_of.insert((t.id, f), iid).is_none()
+                && !b.predicted
+                && b.h >= options.min_height
+                && let Some(px) = b.rect().to_pixels(w, h)
+            {
+                wanted.entry(f).or_default().push(((0, t.id), px));
             }
         }
     }
-    let got = embed_boxes(input, &wanted, embedder, decode, max_frames, cancel, progress, pass)?;
+    let got = embed_boxes(
+        input, &wanted, embedder, decode, max_frames, cancel, progress, pass,
+    )?;
     // (identity, track, frame) -> (similarity to the reference, best similarity to another).
     let mut score: BTreeMap<(IdentityId, TrackId, u64), (f32, f32)> = BTreeMap::new();
     for (frame, list) in got {
         for ((iid, track), v) in list {
             // A candidate duplicate is scored against the person whose box it lies in.
-            let iid = if iid == 0 { inside_of[&(track, frame)] } else { iid };
+            let iid = if iid == 0 {
+                inside_of[&(track, frame)]
+            } else {
+                iid
+            };
             let own = cosine(&v, &references[&iid]);
-            let other = appearance.centroids.iter().filter(|(k, _)| **k != iid && !references.contains_key(k)).map(|(_, c)| cosine(&v, c)).fold(-1.0f32, f32::max);
+            let other = appearance
+                .centroids
+                .iter()
+                .filter(|(k, _)| **k != iid && !references.contains_key(k))
+                .map(|(_, c)| cosine(&v, c))
+                .fold(-1.0f32, f32::max);
             score.insert((iid, track, frame), (own, other));
         }
     }
-    let mut out = SubjectFrames { frames: 0, min_visible_similarity: 1.0, ..Default::default() };
+    let mut out = SubjectFrames {
+        frames: 0,
+        min_visible_similarity: 1.0,
+        ..Default::default()
+    };
     for (&(iid, track, f), rect) in &boxes {
-        let Some(&(own, other)) = score.get(&(iid, track, f)) else { continue };
+        let Some(&(own, other)) = score.get(&(iid, track, f)) else {
+            continue;
+        };
         let confident = own >= options.verify_similarity && own >= other + options.verify_margin;
-        let neighbour_ok = |g: u64| score.get(&(iid, track, g)).is_none_or(|s| s.0 >= options.verify_neighbours);
+        let neighbour_ok = |g: u64| {
+            score
+                .get(&(iid, track, g))
+                .is_none_or(|s| s.0 >= options.verify_neighbours)
+        };
         let before = f.checked_sub(1).is_none_or(neighbour_ok);
         let after = neighbour_ok(f + 1);
-        let steady = f.checked_sub(1).and_then(|g| boxes.get(&(iid, track, g))).is_none_or(|p| {
-            let (a, b) = (p.center(), rect.center());
-            ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt() <= options.max_jump * rect.h.max(p.h)
-        });
-        out.checks.insert((f, track), BoxCheck { identity: iid, own, other, confident, neighbours: before && after, steady, bridged: false });
+        let steady = f
+            .checked_sub(1)
+            .and_then(|g| boxes.get(&(iid, track, g)))
+            .is_none_or(|p| {
+                let (a, b) = (p.center(), rect.center());
+                ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt()
+                    <= options.max_jump * rect.h.max(p.h)
+            });
+        out.checks.insert(
+            (f, track),
+            BoxCheck {
+                identity: iid,
+                own,
+                other,
+                confident,
+                neighbours: before && after,
+                steady,
+                bridged: false,
+            },
+        );
     }
     // A short dip between confident frames of the same tracklet: a box that still looks like
     // the person (at least `verify_neighbours`, by the margin over anyone else) and moves
     // steadily from the frame before and to the frame after, with confident, steady boxes
     // within `bridge_frames` on both sides. An id switch does not come back, so the frames
     // next to it are not bridged.
-    let strict = |iid: IdentityId, track: TrackId, g: u64| out.checks.get(&(g, track)).is_some_and(|c| c.identity == iid && c.confident && c.steady);
+    let strict = |iid: IdentityId, track: TrackId, g: u64| {
+        out.checks
+            .get(&(g, track))
+            .is_some_and(|c| c.identity == iid && c.confident && c.steady)
+    };
     let jump_ok = |a: &Rect, b: &Rect| {
         let (p, q) = (a.center(), b.center());
         ((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt() <= options.max_jump * a.h.max(b.h)
     };
     let mut bridged: Vec<(u64, TrackId)> = Vec::new();
     for (&(iid, track, f), rect) in &boxes {
-        let Some(c) = out.checks.get(&(f, track)) else { continue };
-        if c.passed() || c.own < options.verify_neighbours || c.own < c.other + options.verify_margin {
+        let Some(c) = out.checks.get(&(f, track)) else {
+            continue;
+        };
+        if c.passed()
+            || c.own < options.verify_neighbours
+            || c.own < c.other + options.verify_margin
+        {
             continue;
         }
-        let moves = |g: u64| boxes.get(&(iid, track, g)).is_some_and(|n| jump_ok(n, rect));
+        let moves = |g: u64| {
+            boxes
+                .get(&(iid, track, g))
+                .is_some_and(|n| jump_ok(n, rect))
+        };
         let k = options.bridge_frames;
-        let before = (1..=k).filter_map(|d| f.checked_sub(d)).any(|g| strict(iid, track, g));
+        let before = (1..=k)
+            .filter_map(|d| f.checked_sub(d))
+            .any(|g| strict(iid, track, g));
         let after = (1..=k).any(|d| strict(iid, track, f + d));
         if k > 0 && before && after && f.checked_sub(1).is_some_and(moves) && moves(f + 1) {
             bridged.push((f, track));
@@ -424,14 +593,38 @@ pub fn verify_subject(
             // The kept person's cleared box this one lies in: (identity, whether detected here).
             let container = inside_of.get(&(t.id, b.frame)).and_then(|&iid| {
                 out.visible.get(&b.frame)?.iter().find_map(|(vt, r)| {
-                    let inside = *vt != t.id && boxes.contains_key(&(iid, *vt, b.frame)) && r.dilate(crate::policy::DEFAULT_MARGIN, crate::policy::DEFAULT_MARGIN_PX).coverage_of(&b.rect()) >= options.duplicate_inside;
-                    inside.then(|| (iid, set.track(*vt).and_then(|k| k.box_at(b.frame)).is_some_and(|k| !k.predicted)))
+                    let inside = *vt != t.id
+                        && boxes.contains_key(&(iid, *vt, b.frame))
+                        && r.dilate(
+                            crate::policy::DEFAULT_MARGIN,
+                            crate::policy::DEFAULT_MARGIN_PX,
+                        )
+                        .coverage_of(&b.rect())
+                            >= options.duplicate_inside;
+                    inside.then(|| {
+                        (
+                            iid,
+                            set.track(*vt)
+                                .and_then(|k| k.box_at(b.frame))
+                                .is_some_and(|k| !k.predicted),
+                        )
+                    })
                 })
             });
             // A held box: the track is lost (no detection within a detection interval).
-            let held = b.predicted && !t.boxes.iter().any(|d| !d.predicted && d.frame.abs_diff(b.frame) < every);
+            let held = b.predicted
+                && !t
+                    .boxes
+                    .iter()
+                    .any(|d| !d.predicted && d.frame.abs_diff(b.frame) < every);
             let duplicate = match (container, b.predicted) {
-                (Some((iid, _)), false) => score.get(&(iid, t.id, b.frame)).is_some_and(|&(own, other)| own >= options.verify_neighbours && own >= other + options.verify_margin),
+                (Some((iid, _)), false) => {
+                    score
+                        .get(&(iid, t.id, b.frame))
+                        .is_some_and(|&(own, other)| {
+                            own >= options.verify_neighbours && own >= other + options.verify_margin
+                        })
+                }
                 // The held box of a duplicate, or of a lost track sliding over the subject
                 // where the detector, running on this frame, finds only the subject.
                 (Some((_, subject_detected)), true) => last_duplicate || (held && subject_detected),
@@ -441,12 +634,19 @@ pub fn verify_subject(
                 last_duplicate = duplicate;
             }
             if duplicate && !out.shows(b.frame, t.id) {
-                out.visible.entry(b.frame).or_default().push((t.id, b.rect()));
+                out.visible
+                    .entry(b.frame)
+                    .or_default()
+                    .push((t.id, b.rect()));
             }
         }
     }
     out.frames = present.len() as u64;
-    out.uncertain = present.iter().copied().filter(|f| !out.visible.contains_key(f)).collect();
+    out.uncertain = present
+        .iter()
+        .copied()
+        .filter(|f| !out.visible.contains_key(f))
+        .collect();
     Ok(out)
 }
 
@@ -454,7 +654,10 @@ pub fn verify_subject(
 mod tests {
     use super::*;
     use obscura_core::{Rational, Timestamp};
-    use obscura_track::{AnalysisSettings, BoxSource, SourceInfo, TrackBox, TrackSetBuilder, TrackUpdate, TrackerConfig};
+    use obscura_track::{
+        AnalysisSettings, BoxSource, SourceInfo, TrackBox, TrackSetBuilder, TrackUpdate,
+        TrackerConfig,
+    };
 
     #[test]
     fn samples_skip_small_covered_and_close_boxes() {
@@ -462,21 +665,75 @@ mod tests {
         let mut b = TrackSetBuilder::new();
         for f in 0..30u64 {
             let mut boxes = vec![
-                TrackBox { id: 1, class: ObjectClass::Person, rect: Rect::new(10.0, 10.0, 30.0, 80.0), score: 0.9, source: BoxSource::Detected, detection_index: None, parent: None },
-                TrackBox { id: 2, class: ObjectClass::Person, rect: Rect::new(100.0, 10.0, 8.0, 20.0), score: 0.9, source: BoxSource::Detected, detection_index: None, parent: None },
+                TrackBox {
+                    id: 1,
+                    class: ObjectClass::Person,
+                    rect: Rect::new(10.0, 10.0, 30.0, 80.0),
+                    score: 0.9,
+                    source: BoxSource::Detected,
+                    detection_index: None,
+                    parent: None,
+                },
+                TrackBox {
+                    id: 2,
+                    class: ObjectClass::Person,
+                    rect: Rect::new(100.0, 10.0, 8.0, 20.0),
+                    score: 0.9,
+                    source: BoxSource::Detected,
+                    detection_index: None,
+                    parent: None,
+                },
             ];
             if f >= 20 {
                 // Track 3 stands in front of track 1 from frame 20 on.
-                boxes.push(TrackBox { id: 3, class: ObjectClass::Person, rect: Rect::new(15.0, 10.0, 30.0, 80.0), score: 0.9, source: BoxSource::Detected, detection_index: None, parent: None });
+                boxes.push(TrackBox {
+                    id: 3,
+                    class: ObjectClass::Person,
+                    rect: Rect::new(15.0, 10.0, 30.0, 80.0),
+                    score: 0.9,
+                    source: BoxSource::Detected,
+                    detection_index: None,
+                    parent: None,
+                });
             }
-            b.push(&TrackUpdate { frame: f, tracks: boxes }, Timestamp::new(f as i64, tb));
+            b.push(
+                &TrackUpdate {
+                    frame: f,
+                    tracks: boxes,
+                },
+                Timestamp::new(f as i64, tb),
+            );
         }
-        let source = SourceInfo { path: "x".into(), sha256: None, width: 200, height: 100, frames: 30, time_base: "1/10".into(), fps: 10.0 };
-        let settings = AnalysisSettings { every: 1, targets: vec![], tracker: TrackerConfig::default(), thresholds: Default::default(), models: vec![] };
+        let source = SourceInfo {
+            path: "x".into(),
+            sha256: None,
+            width: 200,
+            height: 100,
+            frames: 30,
+            time_base: "1/10".into(),
+            fps: 10.0,
+        };
+        let settings = AnalysisSettings {
+            every: 1,
+            targets: vec![],
+            tracker: TrackerConfig::default(),
+            thresholds: Default::default(),
+            models: vec![],
+        };
         let set = b.finish(source, settings, tb);
         let picks = pick_samples(&set, &IdentityOptions::default());
-        let of = |id: TrackId| picks.iter().filter(|(_, v)| v.iter().any(|(t, _)| *t == id)).map(|(f, _)| *f).collect::<Vec<_>>();
-        assert_eq!(of(1), vec![0, 3, 6, 9, 12, 15, 18], "every 3rd frame at 10 fps, none while covered");
+        let of = |id: TrackId| {
+            picks
+                .iter()
+                .filter(|(_, v)| v.iter().any(|(t, _)| *t == id))
+                .map(|(f, _)| *f)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            of(1),
+            vec![0, 3, 6, 9, 12, 15, 18],
+            "every 3rd frame at 10 fps, none while covered"
+        );
         assert!(of(2).is_empty(), "too small");
     }
 }

@@ -23,7 +23,11 @@ impl std::str::FromStr for KeepAt {
 
     /// `TIME@X,Y`, e.g. `12.5@320,240` or `00:01:02.5@100,80` (pixels of the source frame).
     fn from_str(s: &str) -> Result<Self, Error> {
-        let bad = |reason: &str| Error::InvalidSetting { name: "keep-at", value: s.into(), reason: reason.into() };
+        let bad = |reason: &str| Error::InvalidSetting {
+            name: "keep-at",
+            value: s.into(),
+            reason: reason.into(),
+        };
         let (t, xy) = s.split_once('@').ok_or_else(|| bad("expected TIME@X,Y"))?;
         let time = Timestamp::parse(t.trim()).map_err(|e| bad(&e.to_string()))?;
         let (x, y) = xy.split_once(',').ok_or_else(|| bad("expected TIME@X,Y"))?;
@@ -51,6 +55,9 @@ pub struct KeepLike {
 
 impl std::fmt::Debug for KeepLike {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeepLike").field("threshold", &self.threshold).field("crops_per_track", &self.crops_per_track).finish_non_exhaustive()
+        f.debug_struct("KeepLike")
+            .field("threshold", &self.threshold)
+            .field("crops_per_track", &self.crops_per_track)
+            .finish_non_exhaustive()
     }
 }

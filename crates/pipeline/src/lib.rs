@@ -83,10 +83,13 @@ mod targets;
 
 pub use analyse::{AUTO_DETECT_RATE, AnalyseOptions, Targets, analyse, builtin_detector};
 pub use error::{At, Cause, Error, Stage};
-pub use policy::{Candidate, Decision, Policy, PolicyBuilder};
-pub use redact::{CancelToken, KeepAt, KeepLike, Mode, Pass, Progress, ProgressFn, RedactReport, Redactor, RedactorBuilder, StageTimes};
 pub use identity::{IdentityOptions, SubjectFrames};
 pub use manual::{IdentityEdit, Keyframe, ManualMask, ManualMasks, ManualShape, ReviewEdits};
+pub use policy::{Candidate, Decision, Policy, PolicyBuilder};
+pub use redact::{
+    CancelToken, KeepAt, KeepLike, Mode, Pass, Progress, ProgressFn, RedactReport, Redactor,
+    RedactorBuilder, StageTimes,
+};
 pub use settings::{RedactionSettings, ReferencePhoto};
 pub use sheet::contact_sheet;
 pub use sink::{SheetSpec, clock_text};

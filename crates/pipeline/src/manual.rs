@@ -16,9 +16,9 @@ use obscura_track::{IdentityId, IdentityRecord, TrackSet, TrackletRecord};
 use std::path::Path;
 
 use crate::error::Error;
-use crate::policy::Policy;
 use crate::keep::KeepAt;
 use crate::masker::Masker;
+use crate::policy::Policy;
 use crate::subject;
 
 /// One keyframe of a moving manual box: where the box is at `time_us`.
@@ -61,7 +61,11 @@ impl ManualMask {
     /// The box this mask covers at source time `t_us`, if any.
     pub fn rect_at(&self, t_us: i64) -> Option<Rect> {
         match &self.shape {
-            ManualShape::Region { from_us, until_us, rect } => (*from_us <= t_us && t_us < *until_us).then_some(*rect),
+            ManualShape::Region {
+                from_us,
+                until_us,
+                rect,
+            } => (*from_us <= t_us && t_us < *until_us).then_some(*rect),
             ManualShape::Keyframes(k) => {
                 let (first, last) = (k.first()?, k.last()?);
                 if t_us < first.time_us || t_us > last.time_us {
@@ -69,7 +73,9 @@ impl ManualMask {
                 }
                 let i = k.iter().rposition(|f| f.time_us <= t_us)?;
                 let a = k[i];
-                let Some(b) = k.get(i + 1) else { return Some(a.rect) };
+                let Some(b) = k.get(i + 1) else {
+                    return Some(a.rect);
+                };
                 let t = (t_us - a.time_us) as f64 / (b.time_us - a.time_us) as f64;
                 let l = |p: f32, q: f32| (f64::from(p) + (f64::from(q) - f64::from(p)) * t) as f32;
                 Some(Rect::new(
@@ -89,15 +95,26 @@ impl ManualMask {
             reason,
         };
         let check_rect = |r: &Rect| -> Result<(), Error> {
-            if !(r.x.is_finite() && r.y.is_finite() && r.w.is_finite() && r.h.is_finite()) || r.w <= 0.0 || r.h <= 0.0 {
-                return Err(bad(format!("box {r:?} must have finite coordinates and a positive width and height")));
+            if !(r.x.is_finite() && r.y.is_finite() && r.w.is_finite() && r.h.is_finite())
+                || r.w <= 0.0
+                || r.h <= 0.0
+            {
+                return Err(bad(format!(
+                    "box {r:?} must have finite coordinates and a positive width and height"
+                )));
             }
             Ok(())
         };
         match &self.shape {
-            ManualShape::Region { from_us, until_us, rect } => {
+            ManualShape::Region {
+                from_us,
+                until_us,
+                rect,
+            } => {
                 if from_us >= until_us {
-                    return Err(bad(format!("time range {from_us}..{until_us} us is empty (from must come before until)")));
+                    return Err(bad(format!(
+                        "time range {from_us}..{until_us} us is empty (from must come before until)"
+                    )));
                 }
                 check_rect(rect)
             }
@@ -106,7 +123,10 @@ impl ManualMask {
                     return Err(bad("needs at least one keyframe".into()));
                 }
                 if let Some(w) = k.windows(2).find(|w| w[0].time_us >= w[1].time_us) {
-                    return Err(bad(format!("keyframe times must increase, got {} us then {} us", w[0].time_us, w[1].time_us)));
+                    return Err(bad(format!(
+                        "keyframe times must increase, got {} us then {} us",
+                        w[0].time_us, w[1].time_us
+                    )));
                 }
                 k.iter().try_for_each(|f| check_rect(&f.rect))
             }
@@ -141,7 +161,10 @@ impl ManualMasks {
                 });
             }
         }
-        Ok(Self { masks, offset_us: 0 })
+        Ok(Self {
+            masks,
+            offset_us: 0,
+        })
     }
 
     /// The masks.
@@ -249,7 +272,12 @@ enum Resolved {
 /// Applies `edits` in order to `set.identities` (`pts`: every frame's time, as the analysis
 /// listed them); returns the ids created by splits, in edit order. A point on nobody (or on
 /// several people), or a split at a person's first frame, is an error naming the edit.
-pub fn apply_identity_edits(input: &Path, set: &mut TrackSet, pts: &[(u64, Timestamp)], edits: &[IdentityEdit]) -> Result<Vec<IdentityId>, Error> {
+pub fn apply_identity_edits(
+    input: &Path,
+    set: &mut TrackSet,
+    pts: &[(u64, Timestamp)],
+    edits: &[IdentityEdit],
+) -> Result<Vec<IdentityId>, Error> {
     let mut created = Vec::new();
     for e in edits {
         let r = match e {
@@ -272,7 +300,11 @@ pub fn apply_identity_edits(input: &Path, set: &mut TrackSet, pts: &[(u64, Times
 }
 
 fn apply_resolved(set: &mut TrackSet, e: &Resolved) -> Result<Option<IdentityId>, Error> {
-    let pts_of = |set: &TrackSet, track, frame| set.track(track).and_then(|t| t.box_at(frame)).map(|b| b.pts);
+    let pts_of = |set: &TrackSet, track, frame| {
+        set.track(track)
+            .and_then(|t| t.box_at(frame))
+            .map(|b| b.pts)
+    };
     let missing = |id: IdentityId| Error::InvalidSetting {
         name: "identity edit",
         value: format!("{e:?}"),
@@ -281,7 +313,11 @@ fn apply_resolved(set: &mut TrackSet, e: &Resolved) -> Result<Option<IdentityId>
     let mut created = None;
     match e {
         Resolved::Split { identity, frame } => {
-            let i = set.identities.iter().position(|p| p.id == *identity).ok_or_else(|| missing(*identity))?;
+            let i = set
+                .identities
+                .iter()
+                .position(|p| p.id == *identity)
+                .ok_or_else(|| missing(*identity))?;
             let p = &set.identities[i];
             if *frame <= p.first_frame || *frame > p.last_frame {
                 return Err(Error::InvalidSetting {
@@ -322,14 +358,24 @@ fn apply_resolved(set: &mut TrackSet, e: &Resolved) -> Result<Option<IdentityId>
                     ids.push(*id);
                 }
             }
-            let Some((&keep, rest)) = ids.split_first() else { return Ok(None) };
+            let Some((&keep, rest)) = ids.split_first() else {
+                return Ok(None);
+            };
             let mut tracklets = Vec::new();
             for id in &ids {
-                let p = set.identities.iter().find(|p| p.id == *id).ok_or_else(|| missing(*id))?;
+                let p = set
+                    .identities
+                    .iter()
+                    .find(|p| p.id == *id)
+                    .ok_or_else(|| missing(*id))?;
                 tracklets.extend(p.tracklets.iter().cloned());
             }
             set.identities.retain(|p| !rest.contains(&p.id));
-            let i = set.identities.iter().position(|p| p.id == keep).expect("checked above");
+            let i = set
+                .identities
+                .iter()
+                .position(|p| p.id == keep)
+                .expect("checked above");
             set.identities[i] = identity_of(keep, tracklets);
         }
     }
@@ -366,7 +412,11 @@ mod tests {
     fn keyframes_interpolate_linearly_and_cover_only_their_span() {
         let m = ManualMask {
             id: "a".into(),
-            shape: ManualShape::Keyframes(vec![kf(1_000_000, 0.0), kf(2_000_000, 100.0), kf(4_000_000, 100.0)]),
+            shape: ManualShape::Keyframes(vec![
+                kf(1_000_000, 0.0),
+                kf(2_000_000, 100.0),
+                kf(4_000_000, 100.0),
+            ]),
         };
         assert_eq!(m.rect_at(999_999), None);
         assert_eq!(m.rect_at(1_000_000).unwrap().x, 0.0);
@@ -410,7 +460,12 @@ mod tests {
             id: "late".into(),
             shape: ManualShape::Keyframes(vec![kf(2, 0.0), kf(1, 0.0)]),
         };
-        assert!(ManualMasks::new(vec![dec]).unwrap_err().to_string().contains("late"));
+        assert!(
+            ManualMasks::new(vec![dec])
+                .unwrap_err()
+                .to_string()
+                .contains("late")
+        );
         let empty = ManualMask {
             id: "e".into(),
             shape: ManualShape::Region {
@@ -440,7 +495,12 @@ mod tests {
             id: "same".into(),
             shape: ManualShape::Keyframes(vec![kf(0, 0.0)]),
         };
-        assert!(ManualMasks::new(vec![a.clone(), a]).unwrap_err().to_string().contains("two masks"));
+        assert!(
+            ManualMasks::new(vec![a.clone(), a])
+                .unwrap_err()
+                .to_string()
+                .contains("two masks")
+        );
     }
 
     fn tl(track: u64, a: u64, b: u64) -> TrackletRecord {
@@ -472,32 +532,66 @@ mod tests {
             thresholds: Default::default(),
             models: Vec::new(),
         };
-        let mut s = TrackSetBuilder::new().finish(source, settings, Rational::new(1, 10).expect("rate"));
+        let mut s =
+            TrackSetBuilder::new().finish(source, settings, Rational::new(1, 10).expect("rate"));
         s.identities = ids;
         s
     }
 
     #[test]
     fn split_and_merge_move_tracklets() {
-        let mut set = set_with(vec![identity_of(1, vec![tl(1, 0, 9), tl(4, 20, 29)]), identity_of(2, vec![tl(2, 0, 29)])]);
-        let created = apply_resolved(&mut set, &Resolved::Split { identity: 1, frame: 5 }).unwrap();
+        let mut set = set_with(vec![
+            identity_of(1, vec![tl(1, 0, 9), tl(4, 20, 29)]),
+            identity_of(2, vec![tl(2, 0, 29)]),
+        ]);
+        let created = apply_resolved(
+            &mut set,
+            &Resolved::Split {
+                identity: 1,
+                frame: 5,
+            },
+        )
+        .unwrap();
         assert_eq!(created, Some(3));
         let p1 = set.identity(1).unwrap();
         assert_eq!((p1.first_frame, p1.last_frame), (0, 4));
         let p3 = set.identity(3).unwrap();
         assert_eq!(
-            p3.tracklets.iter().map(|t| (t.track, t.first_frame, t.last_frame)).collect::<Vec<_>>(),
+            p3.tracklets
+                .iter()
+                .map(|t| (t.track, t.first_frame, t.last_frame))
+                .collect::<Vec<_>>(),
             vec![(1, 5, 9), (4, 20, 29)]
         );
-        apply_resolved(&mut set, &Resolved::Merge { identities: vec![2, 3] }).unwrap();
+        apply_resolved(
+            &mut set,
+            &Resolved::Merge {
+                identities: vec![2, 3],
+            },
+        )
+        .unwrap();
         assert!(set.identity(3).is_none());
         assert_eq!(set.identity(2).unwrap().tracklets.len(), 3);
         assert!(
-            apply_resolved(&mut set, &Resolved::Merge { identities: vec![2, 9] })
-                .unwrap_err()
-                .to_string()
-                .contains("no person 9")
+            apply_resolved(
+                &mut set,
+                &Resolved::Merge {
+                    identities: vec![2, 9]
+                }
+            )
+            .unwrap_err()
+            .to_string()
+            .contains("no person 9")
         );
-        assert!(apply_resolved(&mut set, &Resolved::Split { identity: 1, frame: 0 }).is_err());
+        assert!(
+            apply_resolved(
+                &mut set,
+                &Resolved::Split {
+                    identity: 1,
+                    frame: 0
+                }
+            )
+            .is_err()
+        );
     }
 }

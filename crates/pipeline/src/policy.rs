@@ -5,10 +5,11 @@
 //! 2. A person box stays visible only when its track id is kept ([`Policy::keep`]).
 //! 3. A face box stays visible only when it is the subject's own face: its track id is kept,
 //!    or its parent person track is kept, or (having no masked parent) it lies (by at least
-//!    [`FACE_INSIDE`] of its area) inside a kept person's box; **and**, when it is mostly (by [`FACE_INSIDE_OTHER`] or more)
-//!    inside the box of a person who is masked, it sits where the kept person's head is and
-//!    not where the masked person's head is ([`at_head`]).
-//! 3a. Face priority: the subject's own visible face is not covered by a masked person's
+//!    [`FACE_INSIDE`] of its area) inside a kept person's box; **and**, when it is mostly (by
+//!    [`FACE_INSIDE_OTHER`] or more) inside the box of a person who is masked, it sits where
+//!    the kept person's head is and not where the masked person's head is ([`at_head`]).
+//!
+//!    Face priority: the subject's own visible face is not covered by a masked person's
 //!    *body* rectangle (the rectangle is drawn around it, in pieces) unless a masked face
 //!    overlaps it: people standing side by side keep the requester's face visible, while
 //!    another person's face over the subject stays masked.
@@ -63,7 +64,10 @@ pub fn subtract(r: Rect, holes: &[Rect]) -> Vec<Rect> {
                 next.push(Rect::new(i.right(), i.y, p.right() - i.right(), i.h));
             }
         }
-        pieces = next.into_iter().filter(|p| p.w > 0.0 && p.h > 0.0).collect();
+        pieces = next
+            .into_iter()
+            .filter(|p| p.w > 0.0 && p.h > 0.0)
+            .collect();
     }
     pieces
 }
@@ -118,7 +122,14 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Self { targets: Targets::ALL, style: Style::pixelate(), margin: DEFAULT_MARGIN, margin_px: DEFAULT_MARGIN_PX, keep: BTreeSet::new(), zones: Vec::new() }
+        Self {
+            targets: Targets::ALL,
+            style: Style::pixelate(),
+            margin: DEFAULT_MARGIN,
+            margin_px: DEFAULT_MARGIN_PX,
+            keep: BTreeSet::new(),
+            zones: Vec::new(),
+        }
     }
 }
 
@@ -131,7 +142,9 @@ impl Policy {
     /// A builder starting from the defaults: mask persons, faces and other classes,
     /// pixelate, 10% + 4 px margin, nobody kept, no zones.
     pub fn builder() -> PolicyBuilder {
-        PolicyBuilder { policy: Policy::default() }
+        PolicyBuilder {
+            policy: Policy::default(),
+        }
     }
 
     /// Classes masked.
@@ -156,15 +169,25 @@ impl Policy {
 
     /// The same policy keeping `keep` instead (used once the subject's tracks are known).
     pub fn with_keep(&self, keep: impl IntoIterator<Item = TrackId>) -> Policy {
-        Policy { keep: keep.into_iter().collect(), ..self.clone() }
+        Policy {
+            keep: keep.into_iter().collect(),
+            ..self.clone()
+        }
     }
 
     /// Decides every candidate of one frame (same order as `boxes`).
     pub fn decide(&self, boxes: &[Candidate]) -> Vec<Decision> {
         let kept = |c: &Candidate| c.track.is_some_and(|id| self.keep.contains(&id));
-        let kept_persons: Vec<Rect> = boxes.iter().filter(|c| c.class == ObjectClass::Person && kept(c)).map(|c| c.rect).collect();
-        let masked_persons: Vec<Rect> =
-            boxes.iter().filter(|c| c.class == ObjectClass::Person && !kept(c) && self.targets.person).map(|c| c.rect).collect();
+        let kept_persons: Vec<Rect> = boxes
+            .iter()
+            .filter(|c| c.class == ObjectClass::Person && kept(c))
+            .map(|c| c.rect)
+            .collect();
+        let masked_persons: Vec<Rect> = boxes
+            .iter()
+            .filter(|c| c.class == ObjectClass::Person && !kept(c) && self.targets.person)
+            .map(|c| c.rect)
+            .collect();
         boxes
             .iter()
             .map(|c| {
@@ -175,8 +198,15 @@ impl Policy {
                         let parent_masked = c.parent.is_some_and(|p| !self.keep.contains(&p));
                         let own = kept(c)
                             || c.parent.is_some_and(|p| self.keep.contains(&p))
-                            || (!parent_masked && kept_persons.iter().any(|p| p.coverage_of(&c.rect) >= FACE_INSIDE));
-                        let theirs = |p: &Rect| p.coverage_of(&c.rect) >= FACE_INSIDE_OTHER && (at_head(p, &c.rect) || !kept_persons.iter().any(|k| at_head(k, &c.rect)));
+                            || (!parent_masked
+                                && kept_persons
+                                    .iter()
+                                    .any(|p| p.coverage_of(&c.rect) >= FACE_INSIDE));
+                        let theirs = |p: &Rect| {
+                            p.coverage_of(&c.rect) >= FACE_INSIDE_OTHER
+                                && (at_head(p, &c.rect)
+                                    || !kept_persons.iter().any(|k| at_head(k, &c.rect)))
+                        };
                         own && !masked_persons.iter().any(theirs)
                     }
                     ObjectClass::Other(_) => kept(c),
@@ -206,16 +236,32 @@ impl Policy {
             mask.push(z.to_region(width, height));
         }
         let decisions = self.decide(boxes);
-        let faces = |want: Decision| boxes.iter().zip(&decisions).filter(move |(c, d)| c.class == ObjectClass::Face && **d == want).map(|(c, _)| c.rect);
+        let faces = |want: Decision| {
+            boxes
+                .iter()
+                .zip(&decisions)
+                .filter(move |(c, d)| c.class == ObjectClass::Face && **d == want)
+                .map(|(c, _)| c.rect)
+        };
         let masked_faces: Vec<Rect> = faces(Decision::Mask).collect();
         // Rule 3a: the subject's visible faces that no masked face touches.
-        let holes: Vec<Rect> = faces(Decision::Keep).filter(|f| !masked_faces.iter().any(|m| m.dilate(self.margin, self.margin_px).intersection(f).is_some())).collect();
+        let holes: Vec<Rect> = faces(Decision::Keep)
+            .filter(|f| {
+                !masked_faces.iter().any(|m| {
+                    m.dilate(self.margin, self.margin_px)
+                        .intersection(f)
+                        .is_some()
+                })
+            })
+            .collect();
         for (c, d) in boxes.iter().zip(&decisions) {
             if *d != Decision::Mask {
                 continue;
             }
             let grown = c.rect.dilate(self.margin, self.margin_px);
-            if c.class == ObjectClass::Person && holes.iter().any(|h| grown.intersection(h).is_some()) {
+            if c.class == ObjectClass::Person
+                && holes.iter().any(|h| grown.intersection(h).is_some())
+            {
                 for piece in subtract(grown, &holes) {
                     mask.push(Region::rect(piece, self.style));
                 }
@@ -271,16 +317,32 @@ impl PolicyBuilder {
     pub fn build(self) -> Result<Policy, Error> {
         let p = self.policy;
         if !(p.margin.is_finite() && (0.0..=2.0).contains(&p.margin)) {
-            return Err(Error::InvalidSetting { name: "margin", value: p.margin.to_string(), reason: "must be a fraction in 0..=2".into() });
+            return Err(Error::InvalidSetting {
+                name: "margin",
+                value: p.margin.to_string(),
+                reason: "must be a fraction in 0..=2".into(),
+            });
         }
         if !(p.margin_px.is_finite() && (0.0..=1000.0).contains(&p.margin_px)) {
-            return Err(Error::InvalidSetting { name: "margin_px", value: p.margin_px.to_string(), reason: "must be 0..=1000 pixels".into() });
+            return Err(Error::InvalidSetting {
+                name: "margin_px",
+                value: p.margin_px.to_string(),
+                reason: "must be 0..=1000 pixels".into(),
+            });
         }
         if let Err(e) = p.style.validate() {
-            return Err(Error::InvalidSetting { name: "style", value: format!("{:?}", p.style), reason: e.to_string() });
+            return Err(Error::InvalidSetting {
+                name: "style",
+                value: format!("{:?}", p.style),
+                reason: e.to_string(),
+            });
         }
         if !(p.targets.person || p.targets.face) {
-            return Err(Error::InvalidSetting { name: "targets", value: format!("{:?}", p.targets), reason: "name at least one of person, face".into() });
+            return Err(Error::InvalidSetting {
+                name: "targets",
+                value: format!("{:?}", p.targets),
+                reason: "name at least one of person, face".into(),
+            });
         }
         Ok(p)
     }
@@ -288,32 +350,55 @@ impl PolicyBuilder {
 
 /// Parses a style name: `fill` (black), `fill:#RRGGBB` (that colour), `pixelate` or `blur`.
 pub fn parse_style(s: &str) -> Result<Style, Error> {
-    let bad = |reason: &str| Error::InvalidSetting { name: "style", value: s.into(), reason: reason.into() };
+    let bad = |reason: &str| Error::InvalidSetting {
+        name: "style",
+        value: s.into(),
+        reason: reason.into(),
+    };
     match s {
         "fill" => Ok(Style::fill()),
         "pixelate" => Ok(Style::pixelate()),
         "blur" => Ok(Style::blur()),
         _ => {
-            let hex = s.strip_prefix("fill:#").ok_or_else(|| bad("expected fill, fill:#RRGGBB, pixelate or blur"))?;
+            let hex = s
+                .strip_prefix("fill:#")
+                .ok_or_else(|| bad("expected fill, fill:#RRGGBB, pixelate or blur"))?;
             if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(bad("a fill colour is six hex digits, e.g. fill:#808080"));
             }
-            let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).expect("checked hex digits");
-            Ok(Style::Fill { color: Color::Rgb([byte(0), byte(2), byte(4)]) })
+            let byte =
+                |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).expect("checked hex digits");
+            Ok(Style::Fill {
+                color: Color::Rgb([byte(0), byte(2), byte(4)]),
+            })
         }
     }
 }
 
 /// Parses a privacy zone polygon in normalised coordinates: `x1,y1;x2,y2;x3,y3[;...]`.
 pub fn parse_zone(s: &str, style: Style) -> Result<PrivacyZone, Error> {
-    let bad = |reason: String| Error::InvalidSetting { name: "zone", value: s.into(), reason };
+    let bad = |reason: String| Error::InvalidSetting {
+        name: "zone",
+        value: s.into(),
+        reason,
+    };
     let mut pts = Vec::new();
     for p in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let (x, y) = p.split_once(',').ok_or_else(|| bad(format!("point {p:?} is not x,y")))?;
-        let x: f32 = x.trim().parse().map_err(|_| bad(format!("{x:?} is not a number")))?;
-        let y: f32 = y.trim().parse().map_err(|_| bad(format!("{y:?} is not a number")))?;
+        let (x, y) = p
+            .split_once(',')
+            .ok_or_else(|| bad(format!("point {p:?} is not x,y")))?;
+        let x: f32 = x
+            .trim()
+            .parse()
+            .map_err(|_| bad(format!("{x:?} is not a number")))?;
+        let y: f32 = y
+            .trim()
+            .parse()
+            .map_err(|_| bad(format!("{y:?} is not a number")))?;
         if !(0.0..=1.0).contains(&x) || !(0.0..=1.0).contains(&y) {
-            return Err(bad(format!("point {x},{y} is outside 0..1 (coordinates are fractions of the frame)")));
+            return Err(bad(format!(
+                "point {x},{y} is outside 0..1 (coordinates are fractions of the frame)"
+            )));
         }
         pts.push((x, y));
     }
@@ -325,18 +410,35 @@ mod tests {
     use super::*;
 
     fn person(id: TrackId, x: f32, y: f32, w: f32, h: f32) -> Candidate {
-        Candidate { track: Some(id), class: ObjectClass::Person, rect: Rect::new(x, y, w, h), parent: None }
+        Candidate {
+            track: Some(id),
+            class: ObjectClass::Person,
+            rect: Rect::new(x, y, w, h),
+            parent: None,
+        }
     }
 
     fn face(id: Option<TrackId>, parent: Option<TrackId>, x: f32, y: f32) -> Candidate {
-        Candidate { track: id, class: ObjectClass::Face, rect: Rect::new(x, y, 10.0, 10.0), parent }
+        Candidate {
+            track: id,
+            class: ObjectClass::Face,
+            rect: Rect::new(x, y, 10.0, 10.0),
+            parent,
+        }
     }
 
     #[test]
     fn everyone_not_kept_is_masked() {
         let p = Policy::builder().keep([1]).build().unwrap();
-        let boxes = [person(1, 0.0, 0.0, 40.0, 100.0), person(2, 100.0, 0.0, 40.0, 100.0), person(3, 200.0, 0.0, 40.0, 100.0)];
-        assert_eq!(p.decide(&boxes), vec![Decision::Keep, Decision::Mask, Decision::Mask]);
+        let boxes = [
+            person(1, 0.0, 0.0, 40.0, 100.0),
+            person(2, 100.0, 0.0, 40.0, 100.0),
+            person(3, 200.0, 0.0, 40.0, 100.0),
+        ];
+        assert_eq!(
+            p.decide(&boxes),
+            vec![Decision::Keep, Decision::Mask, Decision::Mask]
+        );
         let m = p.mask(&boxes, 320, 240);
         assert_eq!(m.regions.len(), 2);
     }
@@ -344,8 +446,16 @@ mod tests {
     #[test]
     fn untracked_detections_are_masked_even_when_an_id_is_kept() {
         let p = Policy::builder().keep([1]).build().unwrap();
-        let stray = Candidate { track: None, class: ObjectClass::Person, rect: Rect::new(5.0, 5.0, 30.0, 90.0), parent: None };
-        assert_eq!(p.decide(&[person(1, 0.0, 0.0, 40.0, 100.0), stray]), vec![Decision::Keep, Decision::Mask]);
+        let stray = Candidate {
+            track: None,
+            class: ObjectClass::Person,
+            rect: Rect::new(5.0, 5.0, 30.0, 90.0),
+            parent: None,
+        };
+        assert_eq!(
+            p.decide(&[person(1, 0.0, 0.0, 40.0, 100.0), stray]),
+            vec![Decision::Keep, Decision::Mask]
+        );
     }
 
     #[test]
@@ -355,7 +465,15 @@ mod tests {
         let by_parent = face(Some(7), Some(1), 300.0, 300.0);
         let inside = face(Some(8), None, 10.0, 5.0);
         let stranger = face(Some(9), None, 200.0, 5.0);
-        assert_eq!(p.decide(&[subject, by_parent, inside, stranger]), vec![Decision::Keep, Decision::Keep, Decision::Keep, Decision::Mask]);
+        assert_eq!(
+            p.decide(&[subject, by_parent, inside, stranger]),
+            vec![
+                Decision::Keep,
+                Decision::Keep,
+                Decision::Keep,
+                Decision::Mask
+            ]
+        );
     }
 
     #[test]
@@ -365,41 +483,88 @@ mod tests {
         let subject = person(1, 0.0, 0.0, 60.0, 100.0);
         let other = person(2, 20.0, 0.0, 60.0, 100.0);
         let f = face(Some(8), Some(1), 30.0, 5.0);
-        assert_eq!(p.decide(&[subject, other, f]), vec![Decision::Keep, Decision::Mask, Decision::Mask]);
+        assert_eq!(
+            p.decide(&[subject, other, f]),
+            vec![Decision::Keep, Decision::Mask, Decision::Mask]
+        );
     }
 
     #[test]
     fn overlap_of_subject_and_other_is_masked() {
-        let p = Policy::builder().keep([1]).margin(0.0, 0.0).build().unwrap();
-        let boxes = [person(1, 0.0, 0.0, 60.0, 100.0), person(2, 40.0, 0.0, 60.0, 100.0)];
+        let p = Policy::builder()
+            .keep([1])
+            .margin(0.0, 0.0)
+            .build()
+            .unwrap();
+        let boxes = [
+            person(1, 0.0, 0.0, 60.0, 100.0),
+            person(2, 40.0, 0.0, 60.0, 100.0),
+        ];
         let m = p.mask(&boxes, 200, 200);
         // The only region is the other person's, which covers the overlap x in 40..60.
         assert_eq!(m.regions.len(), 1);
-        assert_eq!(m.regions[0].shape, obscura_render::Shape::Rect(Rect::new(40.0, 0.0, 60.0, 100.0)));
+        assert_eq!(
+            m.regions[0].shape,
+            obscura_render::Shape::Rect(Rect::new(40.0, 0.0, 60.0, 100.0))
+        );
     }
 
     #[test]
     fn side_by_side_the_subjects_face_stays_visible_but_not_under_another_face() {
-        let p = Policy::builder().keep([1]).margin(0.1, 4.0).style(Style::fill()).build().unwrap();
+        let p = Policy::builder()
+            .keep([1])
+            .margin(0.1, 4.0)
+            .style(Style::fill())
+            .build()
+            .unwrap();
         // Neighbour 2's box overlaps the subject's head; the subject's face is at their head.
         let subject = person(1, 100.0, 0.0, 60.0, 160.0);
         let other = person(2, 140.0, 0.0, 60.0, 160.0);
-        let own_face = Candidate { track: Some(8), class: ObjectClass::Face, rect: Rect::new(118.0, 8.0, 24.0, 26.0), parent: Some(1) };
-        assert_eq!(p.decide(&[subject, other, own_face]), vec![Decision::Keep, Decision::Mask, Decision::Keep]);
+        let own_face = Candidate {
+            track: Some(8),
+            class: ObjectClass::Face,
+            rect: Rect::new(118.0, 8.0, 24.0, 26.0),
+            parent: Some(1),
+        };
+        assert_eq!(
+            p.decide(&[subject, other, own_face]),
+            vec![Decision::Keep, Decision::Mask, Decision::Keep]
+        );
         let m = p.mask(&[subject, other, own_face], 400, 200);
-        let covers = |x: f32, y: f32| m.regions.iter().any(|r| match &r.shape {
-            obscura_render::Shape::Rect(q) => q.contains_point(x, y),
-            _ => false,
-        });
-        assert!(!covers(130.0, 20.0) && !covers(140.5, 20.0), "the subject's face is left visible");
-        assert!(covers(170.0, 20.0) && covers(145.0, 60.0) && covers(133.0, 100.0), "the rest of the neighbour stays masked");
+        let covers = |x: f32, y: f32| {
+            m.regions.iter().any(|r| match &r.shape {
+                obscura_render::Shape::Rect(q) => q.contains_point(x, y),
+                _ => false,
+            })
+        };
+        assert!(
+            !covers(130.0, 20.0) && !covers(140.5, 20.0),
+            "the subject's face is left visible"
+        );
+        assert!(
+            covers(170.0, 20.0) && covers(145.0, 60.0) && covers(133.0, 100.0),
+            "the rest of the neighbour stays masked"
+        );
         // With the neighbour's face overlapping the subject's, nothing is carved out.
-        let their_face = Candidate { track: Some(9), class: ObjectClass::Face, rect: Rect::new(136.0, 10.0, 22.0, 24.0), parent: Some(2) };
+        let their_face = Candidate {
+            track: Some(9),
+            class: ObjectClass::Face,
+            rect: Rect::new(136.0, 10.0, 22.0, 24.0),
+            parent: Some(2),
+        };
         let m = p.mask(&[subject, other, own_face, their_face], 400, 200);
         assert!(m.regions.iter().any(|r| r.shape == obscura_render::Shape::Rect(Rect::new(140.0, 0.0, 60.0, 160.0))), "whole neighbour rectangle");
         // A face at the neighbour's head is theirs even inside the subject's box.
-        let at_their_head = Candidate { track: Some(10), class: ObjectClass::Face, rect: Rect::new(150.0, 8.0, 10.0, 12.0), parent: Some(1) };
-        assert_eq!(p.decide(&[subject, other, at_their_head])[2], Decision::Mask);
+        let at_their_head = Candidate {
+            track: Some(10),
+            class: ObjectClass::Face,
+            rect: Rect::new(150.0, 8.0, 10.0, 12.0),
+            parent: Some(1),
+        };
+        assert_eq!(
+            p.decide(&[subject, other, at_their_head])[2],
+            Decision::Mask
+        );
     }
 
     #[test]
@@ -408,22 +573,44 @@ mod tests {
         let pieces = subtract(r, &[Rect::new(3.0, 3.0, 4.0, 4.0)]);
         let area: f32 = pieces.iter().map(|p| p.area()).sum();
         assert!((area - 84.0).abs() < 1e-4, "{pieces:?}");
-        assert!(pieces.iter().all(|p| p.intersection(&Rect::new(3.0, 3.0, 4.0, 4.0)).is_none_or(|i| i.area() < 1e-6)));
+        assert!(pieces.iter().all(|p| {
+            p.intersection(&Rect::new(3.0, 3.0, 4.0, 4.0))
+                .is_none_or(|i| i.area() < 1e-6)
+        }));
         assert_eq!(subtract(r, &[Rect::new(20.0, 20.0, 2.0, 2.0)]), vec![r]);
     }
 
     #[test]
     fn targets_limit_what_is_masked() {
-        let p = Policy::builder().targets(Targets::parse("face").unwrap()).build().unwrap();
-        let boxes = [person(1, 0.0, 0.0, 40.0, 100.0), face(Some(2), Some(1), 10.0, 5.0)];
+        let p = Policy::builder()
+            .targets(Targets::parse("face").unwrap())
+            .build()
+            .unwrap();
+        let boxes = [
+            person(1, 0.0, 0.0, 40.0, 100.0),
+            face(Some(2), Some(1), 10.0, 5.0),
+        ];
         assert_eq!(p.decide(&boxes), vec![Decision::Ignore, Decision::Mask]);
-        let other = Candidate { track: None, class: ObjectClass::Other(3), rect: Rect::new(0.0, 0.0, 5.0, 5.0), parent: None };
-        assert_eq!(Policy::default().decide(&[other]), vec![Decision::Mask], "partner classes are masked by default");
+        let other = Candidate {
+            track: None,
+            class: ObjectClass::Other(3),
+            rect: Rect::new(0.0, 0.0, 5.0, 5.0),
+            parent: None,
+        };
+        assert_eq!(
+            Policy::default().decide(&[other]),
+            vec![Decision::Mask],
+            "partner classes are masked by default"
+        );
     }
 
     #[test]
     fn margin_is_applied_to_regions() {
-        let p = Policy::builder().margin(0.25, 2.0).style(Style::fill()).build().unwrap();
+        let p = Policy::builder()
+            .margin(0.25, 2.0)
+            .style(Style::fill())
+            .build()
+            .unwrap();
         let m = p.mask(&[person(1, 10.0, 10.0, 20.0, 40.0)], 100, 100);
         assert_eq!((m.regions[0].margin, m.regions[0].margin_px), (0.25, 2.0));
         assert_eq!(m.regions[0].style, Style::fill());
@@ -441,13 +628,39 @@ mod tests {
     fn builder_and_parsers_reject_bad_values_with_the_value() {
         let e = Policy::builder().margin(-0.1, 0.0).build().unwrap_err();
         assert!(e.to_string().contains("-0.1"), "{e}");
-        let e = Policy::builder().targets(Targets { person: false, face: false }).build().unwrap_err();
+        let e = Policy::builder()
+            .targets(Targets {
+                person: false,
+                face: false,
+            })
+            .build()
+            .unwrap_err();
         assert!(e.to_string().contains("targets"), "{e}");
-        assert!(parse_style("smudge").unwrap_err().to_string().contains("smudge"));
-        assert!(parse_style("fill:#12345").unwrap_err().to_string().contains("six hex digits"));
+        assert!(
+            parse_style("smudge")
+                .unwrap_err()
+                .to_string()
+                .contains("smudge")
+        );
+        assert!(
+            parse_style("fill:#12345")
+                .unwrap_err()
+                .to_string()
+                .contains("six hex digits")
+        );
         assert!(parse_style("fill:#12345g").is_err());
-        assert_eq!(parse_style("fill:#FF0080").unwrap(), Style::Fill { color: Color::Rgb([255, 0, 128]) });
+        assert_eq!(
+            parse_style("fill:#FF0080").unwrap(),
+            Style::Fill {
+                color: Color::Rgb([255, 0, 128])
+            }
+        );
         assert!(parse_zone("0,0;1,0", Style::fill()).is_err());
-        assert!(parse_zone("0,0;1.5,0;1,1", Style::fill()).unwrap_err().to_string().contains("1.5"));
+        assert!(
+            parse_zone("0,0;1.5,0;1,1", Style::fill())
+                .unwrap_err()
+                .to_string()
+                .contains("1.5")
+        );
     }
 }

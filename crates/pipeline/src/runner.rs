@@ -13,8 +13,8 @@ use obscura_render::Mask;
 use crate::control::{CancelToken, Pass, Progress};
 use crate::error::{At, Error, Stage};
 use crate::masker::Masker;
-use crate::sink::Sink;
 use crate::report::{StageTimes, ms};
+use crate::sink::Sink;
 
 /// What the threads of one pass produced.
 pub(crate) struct PassOutcome {
@@ -73,7 +73,15 @@ pub(crate) fn run_pass(
                     Ok(None) => break,
                     Err(e) => {
                         abort.store(true, Ordering::SeqCst);
-                        return Err(Error::stage(input, Stage::Decode, At { frame: Some(dec.frames_decoded()), time: None }, e));
+                        return Err(Error::stage(
+                            input,
+                            Stage::Decode,
+                            At {
+                                frame: Some(dec.frames_decoded()),
+                                time: None,
+                            },
+                            e,
+                        ));
                     }
                 }
             }
@@ -111,7 +119,13 @@ pub(crate) fn run_pass(
                 }
                 done += 1;
                 if let Some(p) = progress {
-                    p(&Progress { pass, pass_number, passes, frames_done: done, frames_total: total });
+                    p(&Progress {
+                        pass,
+                        pass_number,
+                        passes,
+                        frames_done: done,
+                        frames_total: total,
+                    });
                 }
             }
             (Ok((done, pts, render_busy, encode_busy)), encoder)
@@ -151,20 +165,54 @@ pub(crate) fn run_pass(
         }
         drop(masked_tx);
         drop(frame_rx);
-        let decode_result = decode.join().unwrap_or_else(|_| Err(Error::stage(input, Stage::Decode, At::NONE, "decode thread panicked")));
-        let (encode_result, encoder) =
-            encode.join().unwrap_or_else(|_| (Err(Error::stage(input, Stage::Encode, At::NONE, "encode thread panicked")), None));
+        let decode_result = decode.join().unwrap_or_else(|_| {
+            Err(Error::stage(
+                input,
+                Stage::Decode,
+                At::NONE,
+                "decode thread panicked",
+            ))
+        });
+        let (encode_result, encoder) = encode.join().unwrap_or_else(|_| {
+            (
+                Err(Error::stage(
+                    input,
+                    Stage::Encode,
+                    At::NONE,
+                    "encode thread panicked",
+                )),
+                None,
+            )
+        });
         // The first real failure wins, in pipeline order.
         let decode_busy = decode_result?;
         result?;
         let (written, pts, render_busy, encode_busy) = encode_result?;
         if cancel.is_cancelled() {
-            return Err(Error::Cancelled { input: input.to_path_buf() });
+            return Err(Error::Cancelled {
+                input: input.to_path_buf(),
+            });
         }
         if written != decoded {
-            return Err(Error::stage(input, Stage::Encode, At::NONE, format!("{decoded} frames decoded but {written} passed through")));
+            return Err(Error::stage(
+                input,
+                Stage::Encode,
+                At::NONE,
+                format!("{decoded} frames decoded but {written} passed through"),
+            ));
         }
-        let stages = StageTimes { decode_ms: ms(decode_busy), detect_ms: 0.0, track_policy_ms: ms(mask_busy), render_ms: ms(render_busy), encode_ms: ms(encode_busy) };
-        Ok(PassOutcome { frames: written, encoder, pts, stages })
+        let stages = StageTimes {
+            decode_ms: ms(decode_busy),
+            detect_ms: 0.0,
+            track_policy_ms: ms(mask_busy),
+            render_ms: ms(render_busy),
+            encode_ms: ms(encode_busy),
+        };
+        Ok(PassOutcome {
+            frames: written,
+            encoder,
+            pts,
+            stages,
+        })
     })
 }

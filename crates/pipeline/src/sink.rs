@@ -22,11 +22,15 @@ pub struct SheetSpec {
 
 impl Default for SheetSpec {
     fn default() -> Self {
-        SheetSpec { count: 12, thumb_width: 320 }
+        SheetSpec {
+            count: 12,
+            thumb_width: 320,
+        }
     }
 }
 
-/// The masked frames' destination.
+/// The masked frames' destination (one per run, so the variants' sizes do not matter).
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Sink {
     /// Encoded into the output video.
     Video(Encoder),
@@ -77,41 +81,82 @@ const LABEL_H: u32 = 22;
 
 /// `HH:MM:SS.mmm` of a time (rounded down to the millisecond).
 pub fn clock_text(t: Timestamp) -> String {
-    let ms = t.rescale_floor(obscura_core::Rational::new(1, 1000).expect("1/1000")).ticks.max(0);
-    format!("{:02}:{:02}:{:02}.{:03}", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000)
+    let ms = t
+        .rescale_floor(obscura_core::Rational::new(1, 1000).expect("1/1000"))
+        .ticks
+        .max(0);
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
 }
 
 impl SheetSink {
     /// A sheet of `spec.count` tiles out of `frames` frames of `width` x `height`, written to
     /// `path` by [`Sink::finish`].
-    pub(crate) fn new(path: &Path, frames: u64, width: u32, height: u32, spec: SheetSpec) -> SheetSink {
+    pub(crate) fn new(
+        path: &Path,
+        frames: u64,
+        width: u32,
+        height: u32,
+        spec: SheetSpec,
+    ) -> SheetSink {
         let wanted = sample_indexes(frames, spec.count);
         let tw = spec.thumb_width.clamp(16, 4096).min(width.max(16));
         let th = ((u64::from(height) * u64::from(tw)) / u64::from(width.max(1))).max(1) as u32;
         let cols = 4u32.min(wanted.len().max(1) as u32);
         let rows = (wanted.len() as u32).div_ceil(cols).max(1);
-        let canvas = RgbImage::from_pixel(cols * (tw + GAP) + GAP, rows * (th + LABEL_H + GAP) + GAP, Rgb([40, 40, 40]));
-        SheetSink { path: path.to_path_buf(), wanted, canvas, cols, tile: (tw, th), taken: 0, placed: 0 }
+        let canvas = RgbImage::from_pixel(
+            cols * (tw + GAP) + GAP,
+            rows * (th + LABEL_H + GAP) + GAP,
+            Rgb([40, 40, 40]),
+        );
+        SheetSink {
+            path: path.to_path_buf(),
+            wanted,
+            canvas,
+            cols,
+            tile: (tw, th),
+            taken: 0,
+            placed: 0,
+        }
     }
 
     fn write(&mut self, frame: &Frame) -> Result<(), String> {
         self.taken += 1;
-        let Some(k) = self.wanted.iter().position(|&i| i == frame.index) else { return Ok(()) };
-        let rgb = RgbImage::from_raw(frame.width, frame.height, frame.to_rgb24()).ok_or("bad frame")?;
+        let Some(k) = self.wanted.iter().position(|&i| i == frame.index) else {
+            return Ok(());
+        };
+        let rgb =
+            RgbImage::from_raw(frame.width, frame.height, frame.to_rgb24()).ok_or("bad frame")?;
         let (tw, th) = self.tile;
         let thumb = image::imageops::resize(&rgb, tw, th, image::imageops::FilterType::Triangle);
         let k = k as u32;
-        let (x, y) = (GAP + (k % self.cols) * (tw + GAP), GAP + (k / self.cols) * (th + LABEL_H + GAP));
+        let (x, y) = (
+            GAP + (k % self.cols) * (tw + GAP),
+            GAP + (k / self.cols) * (th + LABEL_H + GAP),
+        );
         image::imageops::replace(&mut self.canvas, &thumb, i64::from(x), i64::from(y));
         let label = format!("#{} {}", frame.index, clock_text(frame.pts));
         let scale = if text_width(&label, 2) <= tw { 2 } else { 1 };
-        draw_text(&mut self.canvas, x + 2, y + th + 4, &label, scale, Rgb([255, 255, 255]));
+        draw_text(
+            &mut self.canvas,
+            x + 2,
+            y + th + 4,
+            &label,
+            scale,
+            Rgb([255, 255, 255]),
+        );
         self.placed += 1;
         Ok(())
     }
 
     fn finish(self) -> Result<(), String> {
-        crate::still::write_png(&self.path, &self.canvas).map_err(|e| format!("{}: {e}", self.path.display()))
+        crate::still::write_png(&self.path, &self.canvas)
+            .map_err(|e| format!("{}: {e}", self.path.display()))
     }
 }
 
@@ -121,17 +166,41 @@ mod tests {
 
     #[test]
     fn clock_text_is_exact_to_the_millisecond() {
-        assert_eq!(clock_text(Timestamp::from_millis(3_723_456)), "01:02:03.456");
-        assert_eq!(clock_text(Timestamp::new(1001, obscura_core::Rational::new(1, 30000).unwrap())), "00:00:00.033");
+        assert_eq!(
+            clock_text(Timestamp::from_millis(3_723_456)),
+            "01:02:03.456"
+        );
+        assert_eq!(
+            clock_text(Timestamp::new(
+                1001,
+                obscura_core::Rational::new(1, 30000).unwrap()
+            )),
+            "00:00:00.033"
+        );
     }
 
     #[test]
     fn a_sheet_places_the_sampled_frames_with_labels() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s.png");
-        let mut s = SheetSink::new(&p, 10, 64, 48, SheetSpec { count: 3, thumb_width: 64 });
+        let mut s = SheetSink::new(
+            &p,
+            10,
+            64,
+            48,
+            SheetSpec {
+                count: 3,
+                thumb_width: 64,
+            },
+        );
         for i in 0..10u64 {
-            let mut f = Frame::black(obscura_core::PixelFormat::Yuv420p, 64, 48, i, Timestamp::from_millis(i as i64 * 100));
+            let mut f = Frame::black(
+                obscura_core::PixelFormat::Yuv420p,
+                64,
+                48,
+                i,
+                Timestamp::from_millis(i as i64 * 100),
+            );
             f.planes[0].data.fill(200);
             s.write(&f).unwrap();
         }
@@ -142,6 +211,9 @@ mod tests {
         // A tile's pixel is the frame's grey, the label row has white text on the background.
         assert!(img.get_pixel(GAP + 10, GAP + 10)[0] > 150);
         let label_row = GAP + 48 + 4;
-        assert!((GAP..GAP + 64).any(|x| (label_row..label_row + 14).any(|y| img.get_pixel(x, y)[0] == 255)));
+        assert!(
+            (GAP..GAP + 64)
+                .any(|x| (label_row..label_row + 14).any(|y| img.get_pixel(x, y)[0] == 255))
+        );
     }
 }

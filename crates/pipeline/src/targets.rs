@@ -15,20 +15,36 @@ pub struct Targets {
 
 impl Targets {
     /// Persons and faces.
-    pub const ALL: Targets = Targets { person: true, face: true };
+    pub const ALL: Targets = Targets {
+        person: true,
+        face: true,
+    };
 
     /// Parses `person,face` (either or both).
     pub fn parse(s: &str) -> Result<Self, Error> {
-        let mut t = Targets { person: false, face: false };
+        let mut t = Targets {
+            person: false,
+            face: false,
+        };
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             match part {
                 "person" | "persons" => t.person = true,
                 "face" | "faces" => t.face = true,
-                other => return Err(Error::InvalidSetting { name: "targets", value: other.into(), reason: "expected person and/or face".into() }),
+                other => {
+                    return Err(Error::InvalidSetting {
+                        name: "targets",
+                        value: other.into(),
+                        reason: "expected person and/or face".into(),
+                    });
+                }
             }
         }
         if !t.person && !t.face {
-            return Err(Error::InvalidSetting { name: "targets", value: s.into(), reason: "name at least one of person, face".into() });
+            return Err(Error::InvalidSetting {
+                name: "targets",
+                value: s.into(),
+                reason: "name at least one of person, face".into(),
+            });
         }
         Ok(t)
     }

@@ -41,16 +41,26 @@ fn covered(mask: &Mask) -> u64 {
     mask.regions
         .iter()
         .map(|r| match r.shape {
-            obscura_render::Shape::Rect(b) => (b.w * (1.0 + 2.0 * r.margin)) as u64 * (b.h * (1.0 + 2.0 * r.margin)) as u64,
+            obscura_render::Shape::Rect(b) => {
+                (b.w * (1.0 + 2.0 * r.margin)) as u64 * (b.h * (1.0 + 2.0 * r.margin)) as u64
+            }
             _ => 0,
         })
         .sum()
 }
 
-const SIZES: [(&str, u32, u32); 3] = [("720p", 1280, 720), ("1080p", 1920, 1080), ("4k", 3840, 2160)];
+const SIZES: [(&str, u32, u32); 3] = [
+    ("720p", 1280, 720),
+    ("1080p", 1920, 1080),
+    ("4k", 3840, 2160),
+];
 
 fn styles() -> [(&'static str, Style); 3] {
-    [("fill", Style::fill()), ("pixelate", Style::pixelate()), ("blur", Style::blur())]
+    [
+        ("fill", Style::fill()),
+        ("pixelate", Style::pixelate()),
+        ("blur", Style::blur()),
+    ]
 }
 
 fn bench_styles(c: &mut Criterion) {
@@ -62,7 +72,9 @@ fn bench_styles(c: &mut Criterion) {
             for n in [1usize, 5, 10, 20] {
                 let mask = persons(w, h, n, style);
                 g.throughput(Throughput::Elements(covered(&mask)));
-                g.bench_with_input(BenchmarkId::new(size_name, n), &mask, |b, m| b.iter(|| apply(&mut f, m).unwrap()));
+                g.bench_with_input(BenchmarkId::new(size_name, n), &mask, |b, m| {
+                    b.iter(|| apply(&mut f, m).unwrap())
+                });
             }
         }
         g.finish();
@@ -75,8 +87,12 @@ fn bench_scalar_vs_simd(c: &mut Criterion) {
     for (style_name, style) in styles() {
         let mask = persons(1920, 1080, 10, style);
         g.throughput(Throughput::Elements(covered(&mask)));
-        g.bench_function(BenchmarkId::new(cpu_features(), style_name), |b| b.iter(|| apply(&mut f, &mask).unwrap()));
-        g.bench_function(BenchmarkId::new("scalar", style_name), |b| b.iter(|| apply_reference(&mut f, &mask).unwrap()));
+        g.bench_function(BenchmarkId::new(cpu_features(), style_name), |b| {
+            b.iter(|| apply(&mut f, &mask).unwrap())
+        });
+        g.bench_function(BenchmarkId::new("scalar", style_name), |b| {
+            b.iter(|| apply_reference(&mut f, &mask).unwrap())
+        });
     }
     g.finish();
 }

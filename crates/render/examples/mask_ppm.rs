@@ -16,7 +16,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: mask_ppm IN.ppm OUT.ppm fill|pixelate|blur REGION...".into());
     }
     let bytes = std::fs::read(&args[0])?;
-    let (w, h, rgb) = parse_ppm(&bytes).ok_or_else(|| format!("{}: not a binary 8-bit PPM", args[0]))?;
+    let (w, h, rgb) =
+        parse_ppm(&bytes).ok_or_else(|| format!("{}: not a binary 8-bit PPM", args[0]))?;
     let style = match args[2].as_str() {
         "fill" => Style::fill(),
         "pixelate" => Style::pixelate(),
@@ -25,7 +26,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut mask = Mask::new();
     for spec in &args[3..] {
-        let (kind, nums) = spec.split_once(':').ok_or_else(|| format!("bad region {spec:?}"))?;
+        let (kind, nums) = spec
+            .split_once(':')
+            .ok_or_else(|| format!("bad region {spec:?}"))?;
         if kind == "zone" {
             let pts = nums
                 .split(';')
@@ -37,10 +40,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             mask.push(PrivacyZone::new(pts, style)?.to_region(w, h));
             continue;
         }
-        let v: Vec<f32> = nums.split(',').map(|n| n.trim().parse()).collect::<Result<_, _>>()?;
-        let [x, y, rw, rh] = v[..] else { return Err(format!("bad region {spec:?}").into()) };
+        let v: Vec<f32> = nums
+            .split(',')
+            .map(|n| n.trim().parse())
+            .collect::<Result<_, _>>()?;
+        let [x, y, rw, rh] = v[..] else {
+            return Err(format!("bad region {spec:?}").into());
+        };
         let r = Rect::new(x, y, rw, rh);
-        let shape = if kind == "ellipse" { Shape::Ellipse(r) } else { Shape::Rect(r) };
+        let shape = if kind == "ellipse" {
+            Shape::Ellipse(r)
+        } else {
+            Shape::Rect(r)
+        };
         mask.push(Region::new(shape, style).with_margin(0.1, 4.0));
     }
     let mut frame = Frame::from_rgb24_to_yuv420(&rgb, w, h, 0, Timestamp::zero())?;
@@ -48,7 +60,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut out = format!("P6\n{w} {h}\n255\n").into_bytes();
     out.extend(frame.to_rgb24());
     std::fs::write(&args[1], out)?;
-    eprintln!("masked {} regions with {} kernels", mask.regions.len(), cpu_features());
+    eprintln!(
+        "masked {} regions with {} kernels",
+        mask.regions.len(),
+        cpu_features()
+    );
     Ok(())
 }
 

@@ -20,7 +20,9 @@ pub(crate) struct Cov {
 
 impl Cov {
     pub fn alpha_row(&self, row: usize) -> Option<&[u8]> {
-        self.alpha.as_deref().map(|a| &a[row * self.w..(row + 1) * self.w])
+        self.alpha
+            .as_deref()
+            .map(|a| &a[row * self.w..(row + 1) * self.w])
     }
 
     /// Coverage on a plane subsampled 2x2 (YUV 4:2:0 chroma): a chroma sample takes the
@@ -44,7 +46,13 @@ impl Cov {
             }
             out
         });
-        Cov { x: x0, y: y0, w, h, alpha }
+        Cov {
+            x: x0,
+            y: y0,
+            w,
+            h,
+            alpha,
+        }
     }
 }
 
@@ -75,15 +83,34 @@ pub(crate) fn rasterize(region: &Region, width: usize, height: usize) -> Option<
     if width == 0 || height == 0 {
         return None;
     }
-    let whole = || Raster { cov: Cov { x: 0, y: 0, w: width, h: height, alpha: None }, size: (width as f32, height as f32) };
+    let whole = || Raster {
+        cov: Cov {
+            x: 0,
+            y: 0,
+            w: width,
+            h: height,
+            alpha: None,
+        },
+        size: (width as f32, height as f32),
+    };
     if let Shape::Polygon(p) = &region.shape
         && p.is_empty()
     {
         return None;
     }
-    let Some(b) = region.shape.bounds() else { return Some(whole()) };
-    let (bx, by, bw, bh) = (f64::from(b.x), f64::from(b.y), f64::from(b.w), f64::from(b.h));
-    let (m, mpx) = (f64::from(region.margin.max(0.0)), f64::from(region.margin_px.max(0.0)));
+    let Some(b) = region.shape.bounds() else {
+        return Some(whole());
+    };
+    let (bx, by, bw, bh) = (
+        f64::from(b.x),
+        f64::from(b.y),
+        f64::from(b.w),
+        f64::from(b.h),
+    );
+    let (m, mpx) = (
+        f64::from(region.margin.max(0.0)),
+        f64::from(region.margin_px.max(0.0)),
+    );
     let (dx, dy) = (bw.max(0.0) * m + mpx, bh.max(0.0) * m + mpx);
     if !(dx.is_finite() && dy.is_finite()) {
         return Some(whole());
@@ -102,7 +129,16 @@ pub(crate) fn rasterize(region: &Region, width: usize, height: usize) -> Option<
     if fpx == 0
         && let Shape::Rect(_) = region.shape
     {
-        return Some(Raster { cov: Cov { x: hx0, y: hy0, w: hx1 - hx0, h: hy1 - hy0, alpha: None }, size });
+        return Some(Raster {
+            cov: Cov {
+                x: hx0,
+                y: hy0,
+                w: hx1 - hx0,
+                h: hy1 - hy0,
+                alpha: None,
+            },
+            size,
+        });
     }
     // Box of the alpha map: the hard box grown by the feather, clipped.
     let (mx0, my0) = (hx0.saturating_sub(fpx), hy0.saturating_sub(fpx));
@@ -125,7 +161,12 @@ pub(crate) fn rasterize(region: &Region, width: usize, height: usize) -> Option<
             }
         }
         Shape::Ellipse(_) => {
-            let (cx, cy, a, bb) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0, (x1 - x0) / 2.0, (y1 - y0) / 2.0);
+            let (cx, cy, a, bb) = (
+                (x0 + x1) / 2.0,
+                (y0 + y1) / 2.0,
+                (x1 - x0) / 2.0,
+                (y1 - y0) / 2.0,
+            );
             for row in hy0..hy1 {
                 // The widest point of the ellipse within the band [row, row + 1].
                 let yc = cy.clamp(row as f64, row as f64 + 1.0);
@@ -140,7 +181,10 @@ pub(crate) fn rasterize(region: &Region, width: usize, height: usize) -> Option<
             }
         }
         Shape::Polygon(pts) => {
-            let pts: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (f64::from(x), f64::from(y))).collect();
+            let pts: Vec<(f64, f64)> = pts
+                .iter()
+                .map(|&(x, y)| (f64::from(x), f64::from(y)))
+                .collect();
             let mut spans = Vec::new();
             for row in hy0..hy1 {
                 polygon_band(&pts, row as f64 - dy, row as f64 + 1.0 + dy, &mut spans);
@@ -158,7 +202,16 @@ pub(crate) fn rasterize(region: &Region, width: usize, height: usize) -> Option<
     if alpha.iter().all(|&a| a == 0) {
         return None;
     }
-    Some(Raster { cov: Cov { x: mx0, y: my0, w: mw, h: mh, alpha: Some(alpha) }, size })
+    Some(Raster {
+        cov: Cov {
+            x: mx0,
+            y: my0,
+            w: mw,
+            h: mh,
+            alpha: Some(alpha),
+        },
+        size,
+    })
 }
 
 /// The x-intervals of (closed polygon) ∩ (horizontal band `[y0, y1]`). Exact projection:
@@ -197,7 +250,10 @@ fn polygon_band(pts: &[(f64, f64)], y0: f64, y1: f64, out: &mut Vec<(f64, f64)>)
 /// (chamfer 3-4) distance to it, reaching 0 beyond `feather` pixels.
 fn feather_alpha(alpha: &mut [u8], w: usize, h: usize, feather: f64) {
     const INF: u32 = u32::MAX / 4;
-    let mut d: Vec<u32> = alpha.iter().map(|&a| if a == 255 { 0 } else { INF }).collect();
+    let mut d: Vec<u32> = alpha
+        .iter()
+        .map(|&a| if a == 255 { 0 } else { INF })
+        .collect();
     for y in 0..h {
         for x in 0..w {
             let mut v = d[y * w + x];
@@ -260,14 +316,25 @@ mod tests {
 
     #[test]
     fn nan_rect_covers_whole_frame() {
-        let r = Region::rect(Rect { x: f32::NAN, y: 0.0, w: 5.0, h: 5.0 }, Style::fill());
+        let r = Region::rect(
+            Rect {
+                x: f32::NAN,
+                y: 0.0,
+                w: 5.0,
+                h: 5.0,
+            },
+            Style::fill(),
+        );
         let c = rasterize(&r, 30, 20).unwrap().cov;
         assert_eq!((c.x, c.y, c.w, c.h), (0, 0, 30, 20));
     }
 
     #[test]
     fn ellipse_covers_its_centre_row_fully_and_not_the_corners() {
-        let r = Region::new(Shape::Ellipse(Rect::new(10.0, 10.0, 20.0, 10.0)), Style::fill());
+        let r = Region::new(
+            Shape::Ellipse(Rect::new(10.0, 10.0, 20.0, 10.0)),
+            Style::fill(),
+        );
         let c = rasterize(&r, 64, 64).unwrap().cov;
         assert_eq!((c.x, c.y, c.w, c.h), (10, 10, 20, 10));
         let a = c.alpha.unwrap();
@@ -279,8 +346,19 @@ mod tests {
     #[test]
     fn concave_polygon_leaves_its_notch() {
         // A "U": the notch x in 4..6, y in 0..6 is outside.
-        let u = vec![(0.0, 0.0), (4.0, 0.0), (4.0, 6.0), (6.0, 6.0), (6.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)];
-        let c = rasterize(&Region::new(Shape::Polygon(u), Style::fill()), 20, 20).unwrap().cov;
+        let u = vec![
+            (0.0, 0.0),
+            (4.0, 0.0),
+            (4.0, 6.0),
+            (6.0, 6.0),
+            (6.0, 0.0),
+            (10.0, 0.0),
+            (10.0, 10.0),
+            (0.0, 10.0),
+        ];
+        let c = rasterize(&Region::new(Shape::Polygon(u), Style::fill()), 20, 20)
+            .unwrap()
+            .cov;
         let a = c.alpha.unwrap();
         assert_eq!(a[2 * c.w + 5], 0, "notch pixel masked");
         assert_eq!(a[2 * c.w + 3], 255);
@@ -300,7 +378,13 @@ mod tests {
 
     #[test]
     fn halved_takes_the_max_of_the_luma_block() {
-        let c = Cov { x: 3, y: 1, w: 2, h: 1, alpha: Some(vec![0, 200]) };
+        let c = Cov {
+            x: 3,
+            y: 1,
+            w: 2,
+            h: 1,
+            alpha: Some(vec![0, 200]),
+        };
         let h = c.halved();
         assert_eq!((h.x, h.y, h.w, h.h), (1, 0, 2, 1));
         assert_eq!(h.alpha.unwrap(), vec![0, 200]);

@@ -48,8 +48,8 @@ mod render;
 use obscura_core::{Frame, PixelFormat};
 
 pub use mask::{
-    Color, DEFAULT_BLUR_STRENGTH, DEFAULT_MAX_BLOCKS_ACROSS, DEFAULT_MIN_BLOCK, MAX_BLUR_RADIUS, MIN_BLUR_RADIUS, Mask,
-    PrivacyZone, Region, Shape, Style,
+    Color, DEFAULT_BLUR_STRENGTH, DEFAULT_MAX_BLOCKS_ACROSS, DEFAULT_MIN_BLOCK, MAX_BLUR_RADIUS,
+    MIN_BLUR_RADIUS, Mask, PrivacyZone, Region, Shape, Style,
 };
 
 use coverage::{Cov, Raster};
@@ -82,7 +82,10 @@ pub enum Error {
 impl Error {
     fn at_region(self, index: usize) -> Self {
         match self {
-            Error::InvalidRegion { reason, .. } => Error::InvalidRegion { region: Some(index), reason },
+            Error::InvalidRegion { reason, .. } => Error::InvalidRegion {
+                region: Some(index),
+                reason,
+            },
             other => other,
         }
     }
@@ -115,26 +118,58 @@ pub fn apply_reference(frame: &mut Frame, mask: &Mask) -> Result<(), Error> {
 
 fn apply_frame(frame: &mut Frame, mask: &Mask, k: Kernels) -> Result<(), Error> {
     frame.validate()?;
-    let mut planes: Vec<PlaneMut<'_>> =
-        frame.planes.iter_mut().map(|p| PlaneMut { stride: p.stride, data: &mut p.data[..] }).collect();
-    apply_inner(frame.format, frame.width, frame.height, &mut planes, mask, k)
+    let mut planes: Vec<PlaneMut<'_>> = frame
+        .planes
+        .iter_mut()
+        .map(|p| PlaneMut {
+            stride: p.stride,
+            data: &mut p.data[..],
+        })
+        .collect();
+    apply_inner(
+        frame.format,
+        frame.width,
+        frame.height,
+        &mut planes,
+        mask,
+        k,
+    )
 }
 
 /// Masks borrowed planes of a `width` x `height` picture in `format` (three planes Y, U, V
 /// for YUV 4:2:0; one packed plane for RGB24/RGBA). Nothing is written when an error is
 /// returned.
-pub fn apply_planes(format: PixelFormat, width: u32, height: u32, planes: &mut [PlaneMut<'_>], mask: &Mask) -> Result<(), Error> {
+pub fn apply_planes(
+    format: PixelFormat,
+    width: u32,
+    height: u32,
+    planes: &mut [PlaneMut<'_>],
+    mask: &Mask,
+) -> Result<(), Error> {
     if width == 0 || height == 0 {
-        return Err(Error::InvalidPlanes { reason: format!("empty picture {width}x{height}") });
+        return Err(Error::InvalidPlanes {
+            reason: format!("empty picture {width}x{height}"),
+        });
     }
     if planes.len() != format.plane_count() {
-        return Err(Error::InvalidPlanes { reason: format!("{format:?} needs {} planes, got {}", format.plane_count(), planes.len()) });
+        return Err(Error::InvalidPlanes {
+            reason: format!(
+                "{format:?} needs {} planes, got {}",
+                format.plane_count(),
+                planes.len()
+            ),
+        });
     }
     for (i, p) in planes.iter().enumerate() {
         let (w, h, bps) = format.plane_dims(i, width as usize, height as usize);
         if p.stride < w * bps || p.data.len() < p.stride * (h - 1) + w * bps {
             return Err(Error::InvalidPlanes {
-                reason: format!("plane {i}: {} bytes with stride {} cannot hold {h} rows of {} bytes", p.data.len(), p.stride, w * bps),
+                reason: format!(
+                    "plane {i}: {} bytes with stride {} cannot hold {h} rows of {} bytes",
+                    p.data.len(),
+                    p.stride,
+                    w * bps
+                ),
             });
         }
     }
@@ -149,13 +184,25 @@ struct Prepared {
     style: Style,
 }
 
-fn apply_inner(format: PixelFormat, width: u32, height: u32, planes: &mut [PlaneMut<'_>], mask: &Mask, k: Kernels) -> Result<(), Error> {
+fn apply_inner(
+    format: PixelFormat,
+    width: u32,
+    height: u32,
+    planes: &mut [PlaneMut<'_>],
+    mask: &Mask,
+    k: Kernels,
+) -> Result<(), Error> {
     mask.validate()?;
     let (w, h) = (width as usize, height as usize);
     let prepared: Vec<Prepared> = mask
         .regions
         .iter()
-        .filter_map(|r| coverage::rasterize(r, w, h).map(|raster| Prepared { raster, style: r.style }))
+        .filter_map(|r| {
+            coverage::rasterize(r, w, h).map(|raster| Prepared {
+                raster,
+                style: r.style,
+            })
+        })
         .collect();
     if prepared.is_empty() {
         return Ok(());
@@ -165,32 +212,57 @@ fn apply_inner(format: PixelFormat, width: u32, height: u32, planes: &mut [Plane
         .enumerate()
         .map(|(i, p)| {
             let (pw, ph, bps) = format.plane_dims(i, w, h);
-            PlaneBuf { data: &mut *p.data, stride: p.stride, row_bytes: pw * bps, height: ph, bps }
+            PlaneBuf {
+                data: &mut *p.data,
+                stride: p.stride,
+                row_bytes: pw * bps,
+                height: ph,
+                bps,
+            }
         })
         .collect();
     match format {
         PixelFormat::Yuv420p => {
             let chroma: Vec<Cov> = prepared.iter().map(|p| p.raster.cov.halved()).collect();
-            let area: usize = prepared.iter().map(|p| p.raster.cov.w * p.raster.cov.h).sum();
-            let [py, pu, pv] = &mut bufs[..] else { unreachable!("validated: three planes") };
+            let area: usize = prepared
+                .iter()
+                .map(|p| p.raster.cov.w * p.raster.cov.h)
+                .sum();
+            let [py, pu, pv] = &mut bufs[..] else {
+                unreachable!("validated: three planes")
+            };
             let luma = |py: &mut PlaneBuf<'_>| run_plane(py, &prepared, None, 0, format, &k);
-            let chroma_u = |pu: &mut PlaneBuf<'_>| run_plane(pu, &prepared, Some(&chroma), 1, format, &k);
-            let chroma_v = |pv: &mut PlaneBuf<'_>| run_plane(pv, &prepared, Some(&chroma), 2, format, &k);
+            let chroma_u =
+                |pu: &mut PlaneBuf<'_>| run_plane(pu, &prepared, Some(&chroma), 1, format, &k);
+            let chroma_v =
+                |pv: &mut PlaneBuf<'_>| run_plane(pv, &prepared, Some(&chroma), 2, format, &k);
             if area >= PARALLEL_MIN_PIXELS && rayon::current_num_threads() > 1 {
-                rayon::join(|| luma(py), || rayon::join(|| chroma_u(pu), || chroma_v(pv)));
+                rayon::join(
+                    || luma(py),
+                    || rayon::join(|| chroma_u(pu), || chroma_v(pv)),
+                );
             } else {
                 luma(py);
                 chroma_u(pu);
                 chroma_v(pv);
             }
         }
-        PixelFormat::Rgb24 | PixelFormat::Rgba => run_plane(&mut bufs[0], &prepared, None, 0, format, &k),
+        PixelFormat::Rgb24 | PixelFormat::Rgba => {
+            run_plane(&mut bufs[0], &prepared, None, 0, format, &k)
+        }
     }
     Ok(())
 }
 
 /// Applies every prepared region, in order, to one plane.
-fn run_plane(plane: &mut PlaneBuf<'_>, prepared: &[Prepared], chroma: Option<&[Cov]>, index: usize, format: PixelFormat, k: &Kernels) {
+fn run_plane(
+    plane: &mut PlaneBuf<'_>,
+    prepared: &[Prepared],
+    chroma: Option<&[Cov]>,
+    index: usize,
+    format: PixelFormat,
+    k: &Kernels,
+) {
     let mut scratch = Scratch::default();
     for (i, p) in prepared.iter().enumerate() {
         let cov = chroma.map_or(&p.raster.cov, |c| &c[i]);
@@ -208,7 +280,10 @@ fn run_plane(plane: &mut PlaneBuf<'_>, prepared: &[Prepared], chroma: Option<&[C
                 };
                 Op::Fill(&value[..plane.bps])
             }
-            Style::Pixelate { max_blocks_across, min_block } => {
+            Style::Pixelate {
+                max_blocks_across,
+                min_block,
+            } => {
                 let b = Style::block_size(max_blocks_across, min_block, sw, sh) as usize;
                 match format {
                     PixelFormat::Yuv420p => {
@@ -216,14 +291,30 @@ fn run_plane(plane: &mut PlaneBuf<'_>, prepared: &[Prepared], chroma: Option<&[C
                         let b = b.div_ceil(2) * 2;
                         let (gx, gy) = (luma_cov.x & !1, luma_cov.y & !1);
                         value = [128, 0, 0, 0];
-                        if index == 0 { Op::Pixelate { block: b, gx, gy, grey: false } } else { Op::Fill(&value[..1]) }
+                        if index == 0 {
+                            Op::Pixelate {
+                                block: b,
+                                gx,
+                                gy,
+                                grey: false,
+                            }
+                        } else {
+                            Op::Fill(&value[..1])
+                        }
                     }
-                    _ => Op::Pixelate { block: b, gx: luma_cov.x, gy: luma_cov.y, grey: true },
+                    _ => Op::Pixelate {
+                        block: b,
+                        gx: luma_cov.x,
+                        gy: luma_cov.y,
+                        grey: true,
+                    },
                 }
             }
             Style::Blur { strength } => {
                 let r = Style::blur_radius(strength, sw, sh) as usize;
-                Op::Blur { radius: if index == 0 { r } else { r.div_ceil(2) } }
+                Op::Blur {
+                    radius: if index == 0 { r } else { r.div_ceil(2) },
+                }
             }
         };
         render::render(plane, cov, op, k, &mut scratch);

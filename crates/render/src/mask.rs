@@ -47,7 +47,10 @@ impl Mask {
 
     /// Checks every region's margins and style parameters (see [`Region::validate`]).
     pub fn validate(&self) -> Result<(), Error> {
-        self.regions.iter().enumerate().try_for_each(|(i, r)| r.validate().map_err(|e| e.at_region(i)))
+        self.regions
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, r)| r.validate().map_err(|e| e.at_region(i)))
     }
 }
 
@@ -75,7 +78,13 @@ pub struct Region {
 impl Region {
     /// A region with no margin and no feather.
     pub fn new(shape: Shape, style: Style) -> Self {
-        Self { shape, style, margin: 0.0, margin_px: 0.0, feather_px: 0.0 }
+        Self {
+            shape,
+            style,
+            margin: 0.0,
+            margin_px: 0.0,
+            feather_px: 0.0,
+        }
     }
 
     /// A rectangle region in `style`.
@@ -101,13 +110,23 @@ impl Region {
     /// Non-finite *shape* coordinates are not an error: [`apply`](crate::apply) masks the
     /// whole frame for such a region (fail closed).
     pub fn validate(&self) -> Result<(), Error> {
-        for (name, v) in [("margin", self.margin), ("margin_px", self.margin_px), ("feather_px", self.feather_px)] {
+        for (name, v) in [
+            ("margin", self.margin),
+            ("margin_px", self.margin_px),
+            ("feather_px", self.feather_px),
+        ] {
             if !v.is_finite() || v < 0.0 {
-                return Err(Error::InvalidRegion { region: None, reason: format!("{name} must be finite and >= 0, got {v}") });
+                return Err(Error::InvalidRegion {
+                    region: None,
+                    reason: format!("{name} must be finite and >= 0, got {v}"),
+                });
             }
         }
         if self.feather_px > 1024.0 {
-            return Err(Error::InvalidRegion { region: None, reason: format!("feather_px {} is larger than 1024", self.feather_px) });
+            return Err(Error::InvalidRegion {
+                region: None,
+                reason: format!("feather_px {} is larger than 1024", self.feather_px),
+            });
         }
         self.style.validate()
     }
@@ -130,7 +149,12 @@ impl Shape {
     pub fn bounds(&self) -> Option<Rect> {
         let r = match self {
             // A negative width or height is read as swapped corners (covers the span).
-            Shape::Rect(r) | Shape::Ellipse(r) => Rect { x: r.x.min(r.x + r.w), y: r.y.min(r.y + r.h), w: r.w.abs(), h: r.h.abs() },
+            Shape::Rect(r) | Shape::Ellipse(r) => Rect {
+                x: r.x.min(r.x + r.w),
+                y: r.y.min(r.y + r.h),
+                w: r.w.abs(),
+                h: r.h.abs(),
+            },
             Shape::Polygon(pts) => {
                 let first = pts.first()?;
                 let (mut x0, mut y0, mut x1, mut y1) = (first.0, first.1, first.0, first.1);
@@ -143,7 +167,12 @@ impl Shape {
                     x1 = x1.max(x);
                     y1 = y1.max(y);
                 }
-                Rect { x: x0, y: y0, w: x1 - x0, h: y1 - y0 }
+                Rect {
+                    x: x0,
+                    y: y0,
+                    w: x1 - x0,
+                    h: y1 - y0,
+                }
             }
         };
         (r.x.is_finite() && r.y.is_finite() && r.w.is_finite() && r.h.is_finite()).then_some(r)
@@ -172,7 +201,11 @@ impl Color {
                 let y = ((66 * r + 129 * g + 25 * b + 128) >> 8) + 16;
                 let u = ((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128;
                 let v = ((112 * r - 94 * g - 18 * b + 128) >> 8) + 128;
-                [y.clamp(0, 255) as u8, u.clamp(0, 255) as u8, v.clamp(0, 255) as u8]
+                [
+                    y.clamp(0, 255) as u8,
+                    u.clamp(0, 255) as u8,
+                    v.clamp(0, 255) as u8,
+                ]
             }
         }
     }
@@ -186,7 +219,11 @@ impl Color {
                 let d = i32::from(u) - 128;
                 let e = i32::from(v) - 128;
                 let clamp = |x: i32| ((x + 32768) >> 16).clamp(0, 255) as u8;
-                [clamp(76309 * c + 104597 * e), clamp(76309 * c - 25675 * d - 53279 * e), clamp(76309 * c + 132201 * d)]
+                [
+                    clamp(76309 * c + 104597 * e),
+                    clamp(76309 * c - 25675 * d - 53279 * e),
+                    clamp(76309 * c + 132201 * d),
+                ]
             }
         }
     }
@@ -239,36 +276,55 @@ pub enum Style {
 impl Style {
     /// Black fill.
     pub fn fill() -> Self {
-        Style::Fill { color: Color::BLACK }
+        Style::Fill {
+            color: Color::BLACK,
+        }
     }
 
     /// Mosaic with the default [`DEFAULT_MAX_BLOCKS_ACROSS`] (3) blocks across and 4-pixel
     /// minimum block.
     pub fn pixelate() -> Self {
-        Style::Pixelate { max_blocks_across: DEFAULT_MAX_BLOCKS_ACROSS, min_block: DEFAULT_MIN_BLOCK }
+        Style::Pixelate {
+            max_blocks_across: DEFAULT_MAX_BLOCKS_ACROSS,
+            min_block: DEFAULT_MIN_BLOCK,
+        }
     }
 
     /// Blur at the default strength.
     pub fn blur() -> Self {
-        Style::Blur { strength: DEFAULT_BLUR_STRENGTH }
+        Style::Blur {
+            strength: DEFAULT_BLUR_STRENGTH,
+        }
     }
 
     /// Checks the parameters: at least one block across, a block of at least one pixel, a
     /// finite strength of at least 1.0 (weaker blurs are refused: they leave faces
     /// recognisable).
     pub fn validate(&self) -> Result<(), Error> {
-        let bad = |reason: String| Err(Error::InvalidRegion { region: None, reason });
+        let bad = |reason: String| {
+            Err(Error::InvalidRegion {
+                region: None,
+                reason,
+            })
+        };
         match *self {
             Style::Fill { .. } => Ok(()),
-            Style::Pixelate { max_blocks_across, min_block } => {
+            Style::Pixelate {
+                max_blocks_across,
+                min_block,
+            } => {
                 if max_blocks_across == 0 || min_block == 0 {
-                    return bad(format!("pixelate needs max_blocks_across >= 1 and min_block >= 1, got {max_blocks_across} and {min_block}"));
+                    return bad(format!(
+                        "pixelate needs max_blocks_across >= 1 and min_block >= 1, got {max_blocks_across} and {min_block}"
+                    ));
                 }
                 Ok(())
             }
             Style::Blur { strength } => {
                 if !strength.is_finite() || !(1.0..=64.0).contains(&strength) {
-                    return bad(format!("blur strength must be in 1.0..=64.0, got {strength}"));
+                    return bad(format!(
+                        "blur strength must be in 1.0..=64.0, got {strength}"
+                    ));
                 }
                 Ok(())
             }
@@ -301,12 +357,17 @@ impl Style {
                     return None;
                 }
                 let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
-                Some(Style::Fill { color: Color::Rgb([byte(0)?, byte(2)?, byte(4)?]) })
+                Some(Style::Fill {
+                    color: Color::Rgb([byte(0)?, byte(2)?, byte(4)?]),
+                })
             }
             ("pixelate", None) => Some(Style::pixelate()),
             ("pixelate", Some(n)) => {
                 let n: u32 = n.parse().ok()?;
-                (1..=16).contains(&n).then_some(Style::Pixelate { max_blocks_across: n, min_block: DEFAULT_MIN_BLOCK })
+                (1..=16).contains(&n).then_some(Style::Pixelate {
+                    max_blocks_across: n,
+                    min_block: DEFAULT_MIN_BLOCK,
+                })
             }
             ("blur", None) => Some(Style::blur()),
             ("blur", Some(s)) => {
@@ -321,8 +382,13 @@ impl Style {
     pub fn blur_radius(strength: f32, width: f32, height: f32) -> u32 {
         let side = width.min(height);
         let side = if side.is_finite() { side.max(0.0) } else { 0.0 };
-        let s = if strength.is_finite() { strength.max(1.0) } else { DEFAULT_BLUR_STRENGTH };
-        ((s * side / 6.0).ceil().min(MAX_BLUR_RADIUS as f32) as u32).clamp(MIN_BLUR_RADIUS, MAX_BLUR_RADIUS)
+        let s = if strength.is_finite() {
+            strength.max(1.0)
+        } else {
+            DEFAULT_BLUR_STRENGTH
+        };
+        ((s * side / 6.0).ceil().min(MAX_BLUR_RADIUS as f32) as u32)
+            .clamp(MIN_BLUR_RADIUS, MAX_BLUR_RADIUS)
     }
 }
 
@@ -347,10 +413,24 @@ impl PrivacyZone {
     /// within -1..=2 (a little outside the frame is allowed for zones at the edge).
     pub fn new(polygon: Vec<(f32, f32)>, style: Style) -> Result<Self, Error> {
         if polygon.len() < 3 {
-            return Err(Error::InvalidRegion { region: None, reason: format!("a privacy zone needs at least 3 points, got {}", polygon.len()) });
+            return Err(Error::InvalidRegion {
+                region: None,
+                reason: format!(
+                    "a privacy zone needs at least 3 points, got {}",
+                    polygon.len()
+                ),
+            });
         }
-        if let Some(p) = polygon.iter().find(|(x, y)| !(x.is_finite() && y.is_finite() && (-1.0..=2.0).contains(x) && (-1.0..=2.0).contains(y))) {
-            return Err(Error::InvalidRegion { region: None, reason: format!("privacy zone point {p:?} is not within -1..=2") });
+        if let Some(p) = polygon.iter().find(|(x, y)| {
+            !(x.is_finite()
+                && y.is_finite()
+                && (-1.0..=2.0).contains(x)
+                && (-1.0..=2.0).contains(y))
+        }) {
+            return Err(Error::InvalidRegion {
+                region: None,
+                reason: format!("privacy zone point {p:?} is not within -1..=2"),
+            });
         }
         style.validate()?;
         Ok(Self { polygon, style })
@@ -359,6 +439,9 @@ impl PrivacyZone {
     /// The zone as a pixel region for a `width` x `height` frame.
     pub fn to_region(&self, width: u32, height: u32) -> Region {
         let (w, h) = (width as f32, height as f32);
-        Region::new(Shape::Polygon(self.polygon.iter().map(|&(x, y)| (x * w, y * h)).collect()), self.style)
+        Region::new(
+            Shape::Polygon(self.polygon.iter().map(|&(x, y)| (x * w, y * h)).collect()),
+            self.style,
+        )
     }
 }

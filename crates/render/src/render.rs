@@ -31,7 +31,12 @@ pub(crate) enum Op<'v> {
     Fill(&'v [u8]),
     /// Mosaic with square blocks of `block` samples on a grid anchored at (`gx`, `gy`);
     /// with `grey`, packed RGB blocks take their luma in every colour channel.
-    Pixelate { block: usize, gx: usize, gy: usize, grey: bool },
+    Pixelate {
+        block: usize,
+        gx: usize,
+        gy: usize,
+        grey: bool,
+    },
     /// Three box passes each way with this radius.
     Blur { radius: usize },
 }
@@ -47,7 +52,13 @@ pub(crate) struct Scratch {
 }
 
 /// Applies `op` to the pixels of `plane` that `cov` covers.
-pub(crate) fn render(plane: &mut PlaneBuf<'_>, cov: &Cov, op: Op<'_>, k: &Kernels, s: &mut Scratch) {
+pub(crate) fn render(
+    plane: &mut PlaneBuf<'_>,
+    cov: &Cov,
+    op: Op<'_>,
+    k: &Kernels,
+    s: &mut Scratch,
+) {
     if cov.w == 0 || cov.h == 0 {
         return;
     }
@@ -62,7 +73,8 @@ pub(crate) fn render(plane: &mut PlaneBuf<'_>, cov: &Cov, op: Op<'_>, k: &Kernel
                     if bps == 1 {
                         row.fill(value[0]);
                     } else {
-                        row.chunks_exact_mut(bps).for_each(|px| px.copy_from_slice(value));
+                        row.chunks_exact_mut(bps)
+                            .for_each(|px| px.copy_from_slice(value));
                     }
                 }
             } else {
@@ -73,14 +85,26 @@ pub(crate) fn render(plane: &mut PlaneBuf<'_>, cov: &Cov, op: Op<'_>, k: &Kernel
                 }
             }
         }
-        Op::Pixelate { block, gx, gy, grey } => pixelate(plane, cov, block.max(1), gx, gy, grey, k, s),
+        Op::Pixelate {
+            block,
+            gx,
+            gy,
+            grey,
+        } => pixelate(plane, cov, block.max(1), gx, gy, grey, k, s),
         Op::Blur { radius } => blur(plane, cov, radius, k, s),
     }
 }
 
 /// Writes `styled` (the box-wide row `r` of styled samples) into the plane, blended by the
 /// coverage alpha when there is one.
-fn write_row(plane: &mut PlaneBuf<'_>, cov: &Cov, r: usize, styled: &[u8], k: &Kernels, alpha_buf: &mut Vec<u8>) {
+fn write_row(
+    plane: &mut PlaneBuf<'_>,
+    cov: &Cov,
+    r: usize,
+    styled: &[u8],
+    k: &Kernels,
+    alpha_buf: &mut Vec<u8>,
+) {
     let bps = plane.bps;
     let dst = &mut plane.row_mut(cov.y + r)[cov.x * bps..(cov.x + cov.w) * bps];
     match cov.alpha_row(r) {
@@ -88,14 +112,24 @@ fn write_row(plane: &mut PlaneBuf<'_>, cov: &Cov, r: usize, styled: &[u8], k: &K
         Some(a) if bps == 1 => (k.blend)(dst, styled, a),
         Some(a) => {
             alpha_buf.clear();
-            a.iter().for_each(|&v| alpha_buf.extend(std::iter::repeat_n(v, bps)));
+            a.iter()
+                .for_each(|&v| alpha_buf.extend(std::iter::repeat_n(v, bps)));
             (k.blend)(dst, styled, alpha_buf);
         }
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn pixelate(plane: &mut PlaneBuf<'_>, cov: &Cov, block: usize, gx: usize, gy: usize, grey: bool, k: &Kernels, s: &mut Scratch) {
+fn pixelate(
+    plane: &mut PlaneBuf<'_>,
+    cov: &Cov,
+    block: usize,
+    gx: usize,
+    gy: usize,
+    grey: bool,
+    k: &Kernels,
+    s: &mut Scratch,
+) {
     let bps = plane.bps;
     let (bx0, bx1) = (cov.x * bps, (cov.x + cov.w) * bps);
     let width = bx1 - bx0;
@@ -114,7 +148,10 @@ fn pixelate(plane: &mut PlaneBuf<'_>, cov: &Cov, block: usize, gx: usize, gy: us
         s.row.resize(width, 0);
         let mut col = gx + (cov.x - gx) / block * block;
         while col < cov.x + cov.w {
-            let (c0, c1) = (col.max(cov.x) - cov.x, (col + block).min(cov.x + cov.w) - cov.x);
+            let (c0, c1) = (
+                col.max(cov.x) - cov.x,
+                (col + block).min(cov.x + cov.w) - cov.x,
+            );
             let n = ((c1 - c0) * (r1 - r0)) as u64;
             let mut means = [0u8; 4];
             for ch in 0..bps {
@@ -141,7 +178,15 @@ fn pixelate(plane: &mut PlaneBuf<'_>, cov: &Cov, block: usize, gx: usize, gy: us
 
 /// Three vertical box passes of `radius` over `rows` x `cols` bytes, `src` to `dst`
 /// (ping-pong through both; the result ends in `dst`). Edges are clamped.
-fn box3_vertical(src: &mut [u8], dst: &mut [u8], rows: usize, cols: usize, radius: usize, k: &Kernels, acc: &mut Vec<u32>) {
+fn box3_vertical(
+    src: &mut [u8],
+    dst: &mut [u8],
+    rows: usize,
+    cols: usize,
+    radius: usize,
+    k: &Kernels,
+    acc: &mut Vec<u32>,
+) {
     let n = 2 * radius + 1;
     let mul = (((1u64 << 23) + n as u64 / 2) / n as u64) as u32;
     let clamp = |y: isize| y.clamp(0, rows as isize - 1) as usize;
@@ -156,7 +201,13 @@ fn box3_vertical(src: &mut [u8], dst: &mut [u8], rows: usize, cols: usize, radiu
         for y in 0..rows {
             let add = clamp(y as isize + radius as isize + 1);
             let sub = clamp(y as isize - radius as isize);
-            (k.box_row)(acc, &mut to[y * cols..(y + 1) * cols], &from[add * cols..(add + 1) * cols], &from[sub * cols..(sub + 1) * cols], mul);
+            (k.box_row)(
+                acc,
+                &mut to[y * cols..(y + 1) * cols],
+                &from[add * cols..(add + 1) * cols],
+                &from[sub * cols..(sub + 1) * cols],
+                mul,
+            );
         }
     };
     pass(src, dst, acc);
@@ -205,7 +256,14 @@ fn blur(plane: &mut PlaneBuf<'_>, cov: &Cov, radius: usize, k: &Kernels, s: &mut
     transpose(&s.b, &mut s.a, w, h, bps, k);
     let styled = std::mem::take(&mut s.a);
     for r in 0..h {
-        write_row(plane, cov, r, &styled[r * cols..(r + 1) * cols], k, &mut s.alpha);
+        write_row(
+            plane,
+            cov,
+            r,
+            &styled[r * cols..(r + 1) * cols],
+            k,
+            &mut s.alpha,
+        );
     }
     s.a = styled;
 }
@@ -222,7 +280,10 @@ mod tests {
         let mut back = vec![0; src.len()];
         let k = Kernels::scalar();
         transpose(&src, &mut t, r, c, bps, &k);
-        assert_eq!(&t[(4 * r + 2) * bps..(4 * r + 2) * bps + 3], &src[(2 * c + 4) * bps..(2 * c + 4) * bps + 3]);
+        assert_eq!(
+            &t[(4 * r + 2) * bps..(4 * r + 2) * bps + 3],
+            &src[(2 * c + 4) * bps..(2 * c + 4) * bps + 3]
+        );
         transpose(&t, &mut back, c, r, bps, &k);
         assert_eq!(back, src);
     }
@@ -234,7 +295,15 @@ mod tests {
         let mut b = vec![0u8; rows * cols];
         let mut acc = Vec::new();
         for radius in [0, 1, 4, 20] {
-            box3_vertical(&mut a, &mut b, rows, cols, radius, &Kernels::scalar(), &mut acc);
+            box3_vertical(
+                &mut a,
+                &mut b,
+                rows,
+                cols,
+                radius,
+                &Kernels::scalar(),
+                &mut acc,
+            );
             assert!(b.iter().all(|&v| v == 77), "radius {radius}");
         }
     }

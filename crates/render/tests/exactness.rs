@@ -2,7 +2,9 @@
 //! random frames (odd sizes, padded strides, all three pixel formats).
 
 use obscura_core::{Frame, PixelFormat, Plane, Rect, Timestamp};
-use obscura_render::{Color, Error, Mask, PrivacyZone, Region, Shape, Style, apply, apply_reference};
+use obscura_render::{
+    Color, Error, Mask, PrivacyZone, Region, Shape, Style, apply, apply_reference,
+};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 
@@ -14,10 +16,22 @@ fn random_frame(format: PixelFormat, w: u32, h: u32, pad: usize, seed: u64) -> F
             let (pw, ph, bps) = format.plane_dims(i, w as usize, h as usize);
             let stride = pw * bps + pad;
             let data = (0..stride * ph).map(|_| rng.random()).collect();
-            Plane { data, stride, row_bytes: pw * bps, height: ph }
+            Plane {
+                data,
+                stride,
+                row_bytes: pw * bps,
+                height: ph,
+            }
         })
         .collect();
-    let f = Frame { index: 0, pts: Timestamp::zero(), width: w, height: h, format, planes };
+    let f = Frame {
+        index: 0,
+        pts: Timestamp::zero(),
+        width: w,
+        height: h,
+        format,
+        planes,
+    };
     f.validate().unwrap();
     f
 }
@@ -33,18 +47,35 @@ fn bps(format: PixelFormat) -> usize {
 /// Oracle: whether pixel `(px, py)`'s unit square meets the region's dilated shape
 /// (rectangles and ellipses), computed independently of the crate's rasteriser.
 fn touches(region: &Region, px: u32, py: u32) -> bool {
-    let (Shape::Rect(r) | Shape::Ellipse(r)) = region.shape else { panic!("oracle handles rects and ellipses") };
+    let (Shape::Rect(r) | Shape::Ellipse(r)) = region.shape else {
+        panic!("oracle handles rects and ellipses")
+    };
     let r = r.dilate(region.margin, region.margin_px);
-    let (x0, y0, x1, y1) = (f64::from(r.x), f64::from(r.y), f64::from(r.right()), f64::from(r.bottom()));
+    let (x0, y0, x1, y1) = (
+        f64::from(r.x),
+        f64::from(r.y),
+        f64::from(r.right()),
+        f64::from(r.bottom()),
+    );
     if !(x1 > x0 && y1 > y0) {
         return false;
     }
-    let (sx0, sy0, sx1, sy1) = (f64::from(px), f64::from(py), f64::from(px) + 1.0, f64::from(py) + 1.0);
+    let (sx0, sy0, sx1, sy1) = (
+        f64::from(px),
+        f64::from(py),
+        f64::from(px) + 1.0,
+        f64::from(py) + 1.0,
+    );
     match region.shape {
         Shape::Rect(_) => sx0 < x1 && sx1 > x0 && sy0 < y1 && sy1 > y0,
         _ => {
             // Normalise so the ellipse is the unit circle; nearest point of the square.
-            let (cx, cy, a, b) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0, (x1 - x0) / 2.0, (y1 - y0) / 2.0);
+            let (cx, cy, a, b) = (
+                (x0 + x1) / 2.0,
+                (y0 + y1) / 2.0,
+                (x1 - x0) / 2.0,
+                (y1 - y0) / 2.0,
+            );
             let nx = (cx.clamp(sx0, sx1) - cx) / a;
             let ny = (cy.clamp(sy0, sy1) - cy) / b;
             nx * nx + ny * ny <= 1.0 + 1e-9
@@ -55,21 +86,37 @@ fn touches(region: &Region, px: u32, py: u32) -> bool {
 /// Oracle: the pixel is within the region's reach including feathering (a box test, a
 /// superset of what may change).
 fn may_touch(region: &Region, px: u32, py: u32) -> bool {
-    let (Shape::Rect(r) | Shape::Ellipse(r)) = region.shape else { panic!() };
+    let (Shape::Rect(r) | Shape::Ellipse(r)) = region.shape else {
+        panic!()
+    };
     let f = region.feather_px.ceil();
     let r = r.dilate(region.margin, region.margin_px);
-    let (x0, y0, x1, y1) = (r.x.floor() - f, r.y.floor() - f, r.right().ceil() + f, r.bottom().ceil() + f);
+    let (x0, y0, x1, y1) = (
+        r.x.floor() - f,
+        r.y.floor() - f,
+        r.right().ceil() + f,
+        r.bottom().ceil() + f,
+    );
     (px as f32) + 1.0 > x0 && (px as f32) < x1 && (py as f32) + 1.0 > y0 && (py as f32) < y1
 }
 
 fn arb_format() -> impl Strategy<Value = PixelFormat> {
-    prop_oneof![Just(PixelFormat::Yuv420p), Just(PixelFormat::Rgb24), Just(PixelFormat::Rgba)]
+    prop_oneof![
+        Just(PixelFormat::Yuv420p),
+        Just(PixelFormat::Rgb24),
+        Just(PixelFormat::Rgba)
+    ]
 }
 
 fn arb_style() -> impl Strategy<Value = Style> {
     prop_oneof![
-        (any::<[u8; 3]>()).prop_map(|c| Style::Fill { color: Color::Rgb(c) }),
-        (1u32..12, 1u32..6).prop_map(|(a, m)| Style::Pixelate { max_blocks_across: a, min_block: m }),
+        (any::<[u8; 3]>()).prop_map(|c| Style::Fill {
+            color: Color::Rgb(c)
+        }),
+        (1u32..12, 1u32..6).prop_map(|(a, m)| Style::Pixelate {
+            max_blocks_across: a,
+            min_block: m
+        }),
         (1.0f32..3.0).prop_map(|s| Style::Blur { strength: s }),
     ]
 }
@@ -85,19 +132,40 @@ fn arb_region(w: u32, h: u32, feather: bool) -> impl Strategy<Value = Region> {
         arb_style(),
         0.0f32..0.3,
         0.0f32..3.0,
-        if feather { (0.0f32..4.0).boxed() } else { Just(0.0f32).boxed() },
+        if feather {
+            (0.0f32..4.0).boxed()
+        } else {
+            Just(0.0f32).boxed()
+        },
     )
         .prop_map(|(x, y, rw, rh, ellipse, style, m, mpx, f)| {
             let r = Rect::new(x, y, rw, rh);
-            let shape = if ellipse { Shape::Ellipse(r) } else { Shape::Rect(r) };
-            Region::new(shape, style).with_margin(m, mpx).with_feather(f)
+            let shape = if ellipse {
+                Shape::Ellipse(r)
+            } else {
+                Shape::Rect(r)
+            };
+            Region::new(shape, style)
+                .with_margin(m, mpx)
+                .with_feather(f)
         })
 }
 
-fn arb_case(feather: bool) -> impl Strategy<Value = (PixelFormat, u32, u32, usize, u64, Vec<Region>)> {
-    (arb_format(), 1u32..70, 1u32..50, 0usize..9, any::<u64>()).prop_flat_map(move |(f, w, h, pad, seed)| {
-        (Just(f), Just(w), Just(h), Just(pad), Just(seed), prop::collection::vec(arb_region(w, h, feather), 0..5))
-    })
+fn arb_case(
+    feather: bool,
+) -> impl Strategy<Value = (PixelFormat, u32, u32, usize, u64, Vec<Region>)> {
+    (arb_format(), 1u32..70, 1u32..50, 0usize..9, any::<u64>()).prop_flat_map(
+        move |(f, w, h, pad, seed)| {
+            (
+                Just(f),
+                Just(w),
+                Just(h),
+                Just(pad),
+                Just(seed),
+                prop::collection::vec(arb_region(w, h, feather), 0..5),
+            )
+        },
+    )
 }
 
 /// Luma (or packed) pixels that may change, and the YUV chroma samples that may change.
@@ -105,22 +173,40 @@ fn reach(regions: &[Region], w: u32, h: u32, feathered: bool) -> Vec<bool> {
     let mut m = vec![false; (w * h) as usize];
     for y in 0..h {
         for x in 0..w {
-            m[(y * w + x) as usize] =
-                regions.iter().any(|r| if feathered { may_touch(r, x, y) } else { touches(r, x, y) });
+            m[(y * w + x) as usize] = regions.iter().any(|r| {
+                if feathered {
+                    may_touch(r, x, y)
+                } else {
+                    touches(r, x, y)
+                }
+            });
         }
     }
     m
 }
 
 /// Asserts that every byte outside `reach` (and every stride padding byte) is unchanged.
-fn assert_outside_unchanged(before: &Frame, after: &Frame, reach: &[bool]) -> Result<(), TestCaseError> {
+fn assert_outside_unchanged(
+    before: &Frame,
+    after: &Frame,
+    reach: &[bool],
+) -> Result<(), TestCaseError> {
     let (w, h) = (before.width as usize, before.height as usize);
     for (i, (pb, pa)) in before.planes.iter().zip(&after.planes).enumerate() {
         let sub = usize::from(before.format == PixelFormat::Yuv420p && i > 0);
         let b = bps(before.format);
         for row in 0..pb.height {
-            let (rb, ra) = (&pb.data[row * pb.stride..(row + 1) * pb.stride], &pa.data[row * pa.stride..(row + 1) * pa.stride]);
-            prop_assert_eq!(&rb[pb.row_bytes..], &ra[pb.row_bytes..], "padding of plane {} row {} changed", i, row);
+            let (rb, ra) = (
+                &pb.data[row * pb.stride..(row + 1) * pb.stride],
+                &pa.data[row * pa.stride..(row + 1) * pa.stride],
+            );
+            prop_assert_eq!(
+                &rb[pb.row_bytes..],
+                &ra[pb.row_bytes..],
+                "padding of plane {} row {} changed",
+                i,
+                row
+            );
             for x in 0..pb.row_bytes / b {
                 // The luma pixels this sample covers.
                 let touched = (0..=sub).any(|dy| {
@@ -130,7 +216,14 @@ fn assert_outside_unchanged(before: &Frame, after: &Frame, reach: &[bool]) -> Re
                     })
                 });
                 if !touched {
-                    prop_assert_eq!(&rb[x * b..(x + 1) * b], &ra[x * b..(x + 1) * b], "plane {} sample ({}, {}) changed", i, x, row);
+                    prop_assert_eq!(
+                        &rb[x * b..(x + 1) * b],
+                        &ra[x * b..(x + 1) * b],
+                        "plane {} sample ({}, {}) changed",
+                        i,
+                        x,
+                        row
+                    );
                 }
             }
         }
@@ -236,12 +329,23 @@ fn a_region_partly_outside_the_frame_is_clipped_not_skipped() {
     for format in [PixelFormat::Yuv420p, PixelFormat::Rgb24, PixelFormat::Rgba] {
         let mut f = random_frame(format, 40, 30, 0, 7);
         // A person walking in from the left: most of the box is outside the frame.
-        apply(&mut f, &Mask::new().with(Region::rect(Rect::new(-50.0, 5.0, 53.5, 20.0), Style::fill()))).unwrap();
+        apply(
+            &mut f,
+            &Mask::new().with(Region::rect(
+                Rect::new(-50.0, 5.0, 53.5, 20.0),
+                Style::fill(),
+            )),
+        )
+        .unwrap();
         let rgb = f.to_rgb24();
         for y in 5..25 {
             for x in 0..4 {
                 let i = (y * 40 + x) * 3;
-                assert!(rgb[i..i + 3].iter().all(|&v| v < 8), "{format:?} ({x}, {y}) = {:?}", &rgb[i..i + 3]);
+                assert!(
+                    rgb[i..i + 3].iter().all(|&v| v < 8),
+                    "{format:?} ({x}, {y}) = {:?}",
+                    &rgb[i..i + 3]
+                );
             }
         }
     }
@@ -250,10 +354,28 @@ fn a_region_partly_outside_the_frame_is_clipped_not_skipped() {
 #[test]
 fn a_nan_region_masks_the_whole_frame() {
     let mut f = random_frame(PixelFormat::Yuv420p, 33, 21, 5, 3);
-    let r = Region::rect(Rect { x: 1.0, y: f32::NAN, w: 3.0, h: 3.0 }, Style::fill());
+    let r = Region::rect(
+        Rect {
+            x: 1.0,
+            y: f32::NAN,
+            w: 3.0,
+            h: 3.0,
+        },
+        Style::fill(),
+    );
     apply(&mut f, &Mask::new().with(r)).unwrap();
-    assert!(f.planes[0].data.chunks(f.planes[0].stride).all(|row| row[..33].iter().all(|&v| v == 16)));
-    assert!(f.planes[1].data.chunks(f.planes[1].stride).all(|row| row[..17].iter().all(|&v| v == 128)));
+    assert!(
+        f.planes[0]
+            .data
+            .chunks(f.planes[0].stride)
+            .all(|row| row[..33].iter().all(|&v| v == 16))
+    );
+    assert!(
+        f.planes[1]
+            .data
+            .chunks(f.planes[1].stride)
+            .all(|row| row[..17].iter().all(|&v| v == 128))
+    );
 }
 
 #[test]
@@ -264,14 +386,35 @@ fn invalid_parameters_are_refused_before_anything_is_written() {
         good.clone().with_margin(-0.1, 0.0),
         good.clone().with_margin(0.0, f32::NAN),
         good.clone().with_feather(f32::INFINITY),
-        Region::rect(Rect::new(0.0, 0.0, 5.0, 5.0), Style::Pixelate { max_blocks_across: 0, min_block: 4 }),
+        Region::rect(
+            Rect::new(0.0, 0.0, 5.0, 5.0),
+            Style::Pixelate {
+                max_blocks_across: 0,
+                min_block: 4,
+            },
+        ),
         Region::rect(Rect::new(0.0, 0.0, 5.0, 5.0), Style::Blur { strength: 0.2 }),
-        Region::rect(Rect::new(0.0, 0.0, 5.0, 5.0), Style::Blur { strength: f32::NAN }),
+        Region::rect(
+            Rect::new(0.0, 0.0, 5.0, 5.0),
+            Style::Blur { strength: f32::NAN },
+        ),
     ] {
         let mut f = before.clone();
         let err = apply(&mut f, &Mask::new().with(good.clone()).with(bad)).unwrap_err();
-        assert!(matches!(err, Error::InvalidRegion { region: Some(1), .. }), "{err}");
-        assert!(err.to_string().starts_with("invalid mask region 1: "), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::InvalidRegion {
+                    region: Some(1),
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string().starts_with("invalid mask region 1: "),
+            "{err}"
+        );
         assert_eq!(f, before);
     }
 }
@@ -280,7 +423,13 @@ fn invalid_parameters_are_refused_before_anything_is_written() {
 fn an_invalid_frame_is_an_error() {
     let mut f = random_frame(PixelFormat::Yuv420p, 8, 8, 0, 1);
     f.planes[2].data.truncate(3);
-    assert!(matches!(apply(&mut f, &Mask::new().with(Region::rect(Rect::new(0.0, 0.0, 4.0, 4.0), Style::fill()))), Err(Error::Frame(_))));
+    assert!(matches!(
+        apply(
+            &mut f,
+            &Mask::new().with(Region::rect(Rect::new(0.0, 0.0, 4.0, 4.0), Style::fill()))
+        ),
+        Err(Error::Frame(_))
+    ));
 }
 
 #[test]
@@ -289,15 +438,37 @@ fn pixelate_renders_at_most_max_blocks_across_uniform_blocks_whatever_the_size()
         let f0 = random_frame(PixelFormat::Yuv420p, w, 60, 0, 11);
         let runs_of = |f: &Frame| {
             let row = f.planes[0].row(30);
-            row[10..10 + rw as usize].windows(2).filter(|p| p[0] != p[1]).count() + 1
+            row[10..10 + rw as usize]
+                .windows(2)
+                .filter(|p| p[0] != p[1])
+                .count()
+                + 1
         };
         // The default: at most 3 blocks across.
         let mut d = f0.clone();
-        apply(&mut d, &Mask::new().with(Region::rect(Rect::new(10.0, 0.0, rw, 60.0), Style::pixelate()))).unwrap();
-        assert!(runs_of(&d) <= 3, "width {rw}: {} blocks across by default", runs_of(&d));
+        apply(
+            &mut d,
+            &Mask::new().with(Region::rect(
+                Rect::new(10.0, 0.0, rw, 60.0),
+                Style::pixelate(),
+            )),
+        )
+        .unwrap();
+        assert!(
+            runs_of(&d) <= 3,
+            "width {rw}: {} blocks across by default",
+            runs_of(&d)
+        );
         let (mut f, src) = (f0.clone(), f0);
-        let eight = Style::Pixelate { max_blocks_across: 8, min_block: 4 };
-        apply(&mut f, &Mask::new().with(Region::rect(Rect::new(10.0, 0.0, rw, 60.0), eight))).unwrap();
+        let eight = Style::Pixelate {
+            max_blocks_across: 8,
+            min_block: 4,
+        };
+        apply(
+            &mut f,
+            &Mask::new().with(Region::rect(Rect::new(10.0, 0.0, rw, 60.0), eight)),
+        )
+        .unwrap();
         let runs = runs_of(&f);
         // 8 whole blocks, plus at most one partial block from the even grid on YUV.
         assert!(runs <= 9, "width {rw}: {runs} blocks across");
@@ -305,10 +476,24 @@ fn pixelate_renders_at_most_max_blocks_across_uniform_blocks_whatever_the_size()
         let b = (rw.max(60.0) / 8.0).ceil() as usize;
         let b = b.div_ceil(2) * 2;
         let (x0, y0, bh) = (10usize, 0usize, b.min(60));
-        let sum: u64 = (y0..y0 + bh).flat_map(|y| src.planes[0].row(y)[x0..x0 + b].iter().map(|&v| u64::from(v))).sum();
+        let sum: u64 = (y0..y0 + bh)
+            .flat_map(|y| {
+                src.planes[0].row(y)[x0..x0 + b]
+                    .iter()
+                    .map(|&v| u64::from(v))
+            })
+            .sum();
         let n = (b * bh) as u64;
-        assert_eq!(u64::from(f.planes[0].row(y0)[x0]), (sum + n / 2) / n, "width {rw}");
-        assert!((y0..y0 + bh).all(|y| f.planes[0].row(y)[x0..x0 + b].iter().all(|&v| v == f.planes[0].row(y0)[x0])));
+        assert_eq!(
+            u64::from(f.planes[0].row(y0)[x0]),
+            (sum + n / 2) / n,
+            "width {rw}"
+        );
+        assert!((y0..y0 + bh).all(|y| {
+            f.planes[0].row(y)[x0..x0 + b]
+                .iter()
+                .all(|&v| v == f.planes[0].row(y0)[x0])
+        }));
     }
 }
 
@@ -321,9 +506,23 @@ fn blur_flattens_detail_and_keeps_flat_areas() {
             f.planes[0].row_mut(y)[x] = if (x / 2 + y / 2) % 2 == 0 { 40 } else { 200 };
         }
     }
-    apply(&mut f, &Mask::new().with(Region::rect(Rect::new(16.0, 16.0, 64.0, 64.0), Style::blur()))).unwrap();
-    let inner: Vec<u8> = (24..72).flat_map(|y| f.planes[0].row(y)[24..72].to_vec()).collect();
-    assert!(inner.iter().all(|&v| (115..=125).contains(&v)), "min {:?} max {:?}", inner.iter().min(), inner.iter().max());
+    apply(
+        &mut f,
+        &Mask::new().with(Region::rect(
+            Rect::new(16.0, 16.0, 64.0, 64.0),
+            Style::blur(),
+        )),
+    )
+    .unwrap();
+    let inner: Vec<u8> = (24..72)
+        .flat_map(|y| f.planes[0].row(y)[24..72].to_vec())
+        .collect();
+    assert!(
+        inner.iter().all(|&v| (115..=125).contains(&v)),
+        "min {:?} max {:?}",
+        inner.iter().min(),
+        inner.iter().max()
+    );
     assert!(f.planes[1].data.iter().all(|&v| v == 128));
 }
 
@@ -342,7 +541,12 @@ fn privacy_zone_masks_its_polygon_at_every_frame_size() {
                 let orig = &before.planes[0].row(y as usize)[x as usize * 3..x as usize * 3 + 3];
                 // Pixel corners, normalised.
                 let inside = |cx: f32, cy: f32| cx / wf >= 0.5 + 0.5 * (1.0 - cy / hf);
-                let corners = [(x as f32, y as f32), (x as f32 + 1.0, y as f32), (x as f32, y as f32 + 1.0), (x as f32 + 1.0, y as f32 + 1.0)];
+                let corners = [
+                    (x as f32, y as f32),
+                    (x as f32 + 1.0, y as f32),
+                    (x as f32, y as f32 + 1.0),
+                    (x as f32 + 1.0, y as f32 + 1.0),
+                ];
                 if corners.iter().all(|&(cx, cy)| inside(cx, cy)) {
                     assert_eq!(px, [0, 0, 0], "({x}, {y}) inside {w}x{h}");
                 } else if x as f32 + 1.0 < wf / 2.0 - 1.0 {
@@ -352,21 +556,35 @@ fn privacy_zone_masks_its_polygon_at_every_frame_size() {
         }
     }
     assert!(PrivacyZone::new(vec![(0.0, 0.0), (1.0, 1.0)], Style::fill()).is_err());
-    assert!(PrivacyZone::new(vec![(0.0, 0.0), (1.0, f32::NAN), (0.0, 1.0)], Style::fill()).is_err());
+    assert!(
+        PrivacyZone::new(vec![(0.0, 0.0), (1.0, f32::NAN), (0.0, 1.0)], Style::fill()).is_err()
+    );
 }
 
 #[test]
 fn apply_planes_masks_borrowed_buffers_and_checks_their_size() {
     let mut f = random_frame(PixelFormat::Yuv420p, 31, 17, 4, 2);
     let mut want = f.clone();
-    let mask = Mask::new().with(Region::new(Shape::Ellipse(Rect::new(3.0, 2.0, 20.0, 11.0)), Style::pixelate()));
+    let mask = Mask::new().with(Region::new(
+        Shape::Ellipse(Rect::new(3.0, 2.0, 20.0, 11.0)),
+        Style::pixelate(),
+    ));
     apply(&mut want, &mask).unwrap();
     {
-        let mut planes: Vec<obscura_render::PlaneMut<'_>> =
-            f.planes.iter_mut().map(|p| obscura_render::PlaneMut { stride: p.stride, data: &mut p.data[..] }).collect();
+        let mut planes: Vec<obscura_render::PlaneMut<'_>> = f
+            .planes
+            .iter_mut()
+            .map(|p| obscura_render::PlaneMut {
+                stride: p.stride,
+                data: &mut p.data[..],
+            })
+            .collect();
         obscura_render::apply_planes(PixelFormat::Yuv420p, 31, 17, &mut planes, &mask).unwrap();
         planes[1].data = &mut [];
-        assert!(matches!(obscura_render::apply_planes(PixelFormat::Yuv420p, 31, 17, &mut planes, &mask), Err(Error::InvalidPlanes { .. })));
+        assert!(matches!(
+            obscura_render::apply_planes(PixelFormat::Yuv420p, 31, 17, &mut planes, &mask),
+            Err(Error::InvalidPlanes { .. })
+        ));
     }
     assert_eq!(f, want);
 }
@@ -376,7 +594,12 @@ fn apply_planes_masks_borrowed_buffers_and_checks_their_size() {
 fn segment_meets_box(p: (f64, f64), q: (f64, f64), b: (f64, f64, f64, f64)) -> bool {
     let (dx, dy) = (q.0 - p.0, q.1 - p.1);
     let (mut t0, mut t1) = (0.0f64, 1.0f64);
-    for (den, num) in [(-dx, p.0 - b.0), (dx, b.2 - p.0), (-dy, p.1 - b.1), (dy, b.3 - p.1)] {
+    for (den, num) in [
+        (-dx, p.0 - b.0),
+        (dx, b.2 - p.0),
+        (-dy, p.1 - b.1),
+        (dy, b.3 - p.1),
+    ] {
         if den == 0.0 {
             if num < 0.0 {
                 return false;
@@ -459,8 +682,24 @@ proptest! {
 fn a_negative_size_is_read_as_swapped_corners() {
     let mut a = random_frame(PixelFormat::Rgb24, 30, 20, 0, 4);
     let mut b = a.clone();
-    apply(&mut a, &Mask::new().with(Region::rect(Rect { x: 20.0, y: 15.0, w: -10.0, h: -8.0 }, Style::fill()))).unwrap();
-    apply(&mut b, &Mask::new().with(Region::rect(Rect::new(10.0, 7.0, 10.0, 8.0), Style::fill()))).unwrap();
+    apply(
+        &mut a,
+        &Mask::new().with(Region::rect(
+            Rect {
+                x: 20.0,
+                y: 15.0,
+                w: -10.0,
+                h: -8.0,
+            },
+            Style::fill(),
+        )),
+    )
+    .unwrap();
+    apply(
+        &mut b,
+        &Mask::new().with(Region::rect(Rect::new(10.0, 7.0, 10.0, 8.0), Style::fill())),
+    )
+    .unwrap();
     assert_eq!(a, b);
     assert_eq!(&a.planes[0].row(10)[12 * 3..12 * 3 + 3], &[0, 0, 0]);
 }
@@ -472,10 +711,21 @@ fn pixelate_is_grey_with_at_most_n_blocks_along_the_longer_side() {
     for y in 0..60 {
         for x in 0..40 {
             let px = &mut f.planes[0].row_mut(y)[x * 3..x * 3 + 3];
-            px.copy_from_slice(if (14..26).contains(&x) && (10..46).contains(&y) { &[200, 20, 20] } else { &[40, 120, 40] });
+            px.copy_from_slice(if (14..26).contains(&x) && (10..46).contains(&y) {
+                &[200, 20, 20]
+            } else {
+                &[40, 120, 40]
+            });
         }
     }
-    apply(&mut f, &Mask::new().with(Region::rect(Rect::new(14.0, 10.0, 12.0, 36.0), Style::pixelate()))).unwrap();
+    apply(
+        &mut f,
+        &Mask::new().with(Region::rect(
+            Rect::new(14.0, 10.0, 12.0, 36.0),
+            Style::pixelate(),
+        )),
+    )
+    .unwrap();
     let mut rows = Vec::new();
     for y in 10..46 {
         let px = &f.planes[0].row(y)[20 * 3..20 * 3 + 3];
@@ -486,12 +736,37 @@ fn pixelate_is_grey_with_at_most_n_blocks_along_the_longer_side() {
     assert!(rows.len() <= 3, "{} blocks along the height", rows.len());
     // YUV: chroma neutral inside, luma a mosaic.
     let mut v = random_frame(PixelFormat::Yuv420p, 64, 64, 0, 5);
-    apply(&mut v, &Mask::new().with(Region::rect(Rect::new(8.0, 8.0, 32.0, 32.0), Style::pixelate()))).unwrap();
+    apply(
+        &mut v,
+        &Mask::new().with(Region::rect(
+            Rect::new(8.0, 8.0, 32.0, 32.0),
+            Style::pixelate(),
+        )),
+    )
+    .unwrap();
     assert!((4..20).all(|y| v.planes[1].row(y)[4..20].iter().all(|&c| c == 128)));
-    assert_eq!(Style::parse("pixelate:8"), Some(Style::Pixelate { max_blocks_across: 8, min_block: 4 }));
+    assert_eq!(
+        Style::parse("pixelate:8"),
+        Some(Style::Pixelate {
+            max_blocks_across: 8,
+            min_block: 4
+        })
+    );
     assert_eq!(Style::parse("blur:3"), Some(Style::Blur { strength: 3.0 }));
-    assert_eq!(Style::parse("fill:#ff0000"), Some(Style::Fill { color: obscura_render::Color::Rgb([255, 0, 0]) }));
-    for bad in ["pixelate:0", "pixelate:17", "blur:0.5", "blur:nan", "smudge", "fill:#12"] {
+    assert_eq!(
+        Style::parse("fill:#ff0000"),
+        Some(Style::Fill {
+            color: obscura_render::Color::Rgb([255, 0, 0])
+        })
+    );
+    for bad in [
+        "pixelate:0",
+        "pixelate:17",
+        "blur:0.5",
+        "blur:nan",
+        "smudge",
+        "fill:#12",
+    ] {
         assert_eq!(Style::parse(bad), None, "{bad}");
     }
 }

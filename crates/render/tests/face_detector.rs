@@ -20,11 +20,22 @@ fn frame_of(video: &Path, n: u32) -> Frame {
     let st = Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
         .arg(video)
-        .args(["-vf", &format!("select=eq(n\\,{n})"), "-frames:v", "1", "-c:v", "ppm"])
+        .args([
+            "-vf",
+            &format!("select=eq(n\\,{n})"),
+            "-frames:v",
+            "1",
+            "-c:v",
+            "ppm",
+        ])
         .arg(&ppm)
         .status()
         .expect("the ffmpeg CLI runs");
-    assert!(st.success(), "ffmpeg could not extract frame {n} of {}", video.display());
+    assert!(
+        st.success(),
+        "ffmpeg could not extract frame {n} of {}",
+        video.display()
+    );
     let bytes = std::fs::read(&ppm).unwrap();
     // "P6\n<w> <h>\n255\n" then RGB bytes.
     let mut fields = Vec::new();
@@ -47,8 +58,13 @@ fn frame_of(video: &Path, n: u32) -> Frame {
 }
 
 fn dump(frame: &Frame, around: &Rect, name: &str) {
-    let Some(dir) = std::env::var_os("OBSCURA_RENDER_DUMP_DIR") else { return };
-    let r = around.dilate(1.0, 0.0).to_pixels(frame.width, frame.height).unwrap();
+    let Some(dir) = std::env::var_os("OBSCURA_RENDER_DUMP_DIR") else {
+        return;
+    };
+    let r = around
+        .dilate(1.0, 0.0)
+        .to_pixels(frame.width, frame.height)
+        .unwrap();
     let rgb = frame.to_rgb24();
     let mut out = format!("P6\n{} {}\n255\n", r.w, r.h).into_bytes();
     for y in r.y..r.bottom() {
@@ -65,7 +81,10 @@ fn faces_near(det: &mut FaceDetector, frame: &Frame, face: &Rect) -> Vec<Detecti
         found.extend(det.detect_regions(frame, &[crop]).unwrap());
     }
     let zone = face.dilate(0.5, 0.0);
-    found.into_iter().filter(|d| zone.coverage_of(&d.rect) > 0.3 || d.rect.iou(face) > 0.1).collect()
+    found
+        .into_iter()
+        .filter(|d| zone.coverage_of(&d.rect) > 0.3 || d.rect.iou(face) > 0.1)
+        .collect()
 }
 
 const MARGIN: f32 = 0.1;
@@ -73,7 +92,10 @@ const MARGIN_PX: f32 = 4.0;
 
 #[test]
 fn yunet_no_longer_finds_faces_after_blur_or_pixelate_at_default_strength() {
-    let (Some(model), Some(gif)) = (model_file("yunet_n_dynamic.onnx"), shared_file("footage/intel_face-demographics-walking.gif")) else {
+    let (Some(model), Some(gif)) = (
+        model_file("yunet_n_dynamic.onnx"),
+        shared_file("footage/intel_face-demographics-walking.gif"),
+    ) else {
         return;
     };
     let store = ModelStore::new(model.parent().unwrap()).unwrap();
@@ -82,19 +104,36 @@ fn yunet_no_longer_finds_faces_after_blur_or_pixelate_at_default_strength() {
     for n in [5u32, 10, 15, 20, 25, 30] {
         let frame = frame_of(&gif, n);
         assert_eq!(frame.format, PixelFormat::Yuv420p);
-        let faces: Vec<Detection> = det.detect(&frame).unwrap().into_iter().filter(|d| d.score >= 0.6).collect();
-        eprintln!("frame {n}: {} faces {:?}", faces.len(), faces.iter().map(|d| (d.rect, d.score)).collect::<Vec<_>>());
+        let faces: Vec<Detection> = det
+            .detect(&frame)
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.score >= 0.6)
+            .collect();
+        eprintln!(
+            "frame {n}: {} faces {:?}",
+            faces.len(),
+            faces.iter().map(|d| (d.rect, d.score)).collect::<Vec<_>>()
+        );
         for (i, face) in faces.iter().enumerate() {
             // The detector must find this face before masking, or the check proves nothing.
             let before = faces_near(&mut det, &frame, &face.rect);
-            assert!(!before.is_empty(), "frame {n} face {i}: not found again before masking");
+            assert!(
+                !before.is_empty(),
+                "frame {n} face {i}: not found again before masking"
+            );
             dump(&frame, &face.rect, &format!("f{n}_face{i}_before"));
             for (name, style) in [("blur", Style::blur()), ("pixelate", Style::pixelate())] {
                 let mut masked = frame.clone();
                 // The pipeline's default margin (obscura-pipeline policy: 10% + 4 px per side).
                 // With no margin at all, a blurred 17 px face still reads as a head-shaped blob
                 // in context and YuNet scores it about 0.6.
-                apply(&mut masked, &Mask::new().with(Region::rect(face.rect, style).with_margin(MARGIN, MARGIN_PX))).unwrap();
+                apply(
+                    &mut masked,
+                    &Mask::new()
+                        .with(Region::rect(face.rect, style).with_margin(MARGIN, MARGIN_PX)),
+                )
+                .unwrap();
                 dump(&masked, &face.rect, &format!("f{n}_face{i}_{name}"));
                 let after = faces_near(&mut det, &masked, &face.rect);
                 assert!(
@@ -109,6 +148,8 @@ fn yunet_no_longer_finds_faces_after_blur_or_pixelate_at_default_strength() {
         }
     }
     eprintln!("{checked} faces checked");
-    assert!(checked >= 8, "expected at least eight clearly frontal faces in frames 5..=30; got {checked}");
+    assert!(
+        checked >= 8,
+        "expected at least eight clearly frontal faces in frames 5..=30; got {checked}"
+    );
 }
-

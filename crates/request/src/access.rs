@@ -42,7 +42,11 @@ pub struct ClipReview {
 
 impl std::fmt::Debug for ClipReview {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClipReview").field("camera", &self.camera).field("keep_at", &self.keep_at).field("record", &self.record).finish_non_exhaustive()
+        f.debug_struct("ClipReview")
+            .field("camera", &self.camera)
+            .field("keep_at", &self.keep_at)
+            .field("record", &self.record)
+            .finish_non_exhaustive()
     }
 }
 
@@ -59,7 +63,11 @@ impl PipelineRedactor {
     /// A redactor with these settings (their own `keep_at` is not used: give points, which
     /// are in source time) and subject points.
     pub fn new(settings: RedactionSettings, points: Vec<SubjectPoint>) -> Self {
-        Self { settings, points, review: None }
+        Self {
+            settings,
+            points,
+            review: None,
+        }
     }
 
     /// The same redactor applying a reviewer's edits to the clips of their camera.
@@ -111,11 +119,17 @@ impl ClipRedactor for PipelineRedactor {
                 let us = |t: Timestamp| t.rescale_floor(Rational::MICROS).ticks;
                 let rel = us(at.time) - us(offset);
                 if rel < 0 {
-                    return Err(RedactionError::Review { reason: "a person's time lies before the request window".into() });
+                    return Err(RedactionError::Review {
+                        reason: "a person's time lies before the request window".into(),
+                    });
                 }
-                keep_at.push(KeepAt { time: Timestamp::new(rel, Rational::MICROS), ..*at });
+                keep_at.push(KeepAt {
+                    time: Timestamp::new(rel, Rational::MICROS),
+                    ..*at
+                });
             }
-            edits = Some((rv.edits_for)(offset).map_err(|reason| RedactionError::Review { reason })?);
+            edits =
+                Some((rv.edits_for)(offset).map_err(|reason| RedactionError::Review { reason })?);
             notes.extend(rv.notes.iter().cloned());
         }
         let mut r = self

@@ -219,7 +219,7 @@ mod tests {
             "{:?}",
             refused.result
         );
-        let recs = obscura_audit::read_records(&log.path()).unwrap();
+        let recs = obscura_audit::read_records(log.path()).unwrap();
         assert_eq!(recs.len(), 2);
         assert_eq!(
             (recs[0].action, recs[0].result.as_str()),
@@ -272,7 +272,7 @@ mod tests {
         assert_eq!(o.signer, signer.public_key());
         // A second open refuses to overwrite; the refusal is recorded.
         let e = open(&file, &id, &out, &OpenOptions::default(), &log, None).unwrap_err();
-        let recs = obscura_audit::read_records(&log.path()).unwrap();
+        let recs = obscura_audit::read_records(log.path()).unwrap();
         assert_eq!(recs[0].result, "ok: 1 payload(s) decrypted");
         assert_eq!(
             recs[0].detail["signer_fingerprint"],

@@ -18,6 +18,9 @@
 //! [`sweep_stale`] (run at the start of every export) removes those no live process holds (by lock, not PID). The
 //! package itself is written atomically by obscura-seal.
 #![deny(missing_docs)]
+// `Error` carries the failing file, camera and the pipeline's own error so that one message
+// names them; it is returned once per request, so its size costs nothing measurable.
+#![allow(clippy::result_large_err)]
 #![forbid(unsafe_code)]
 
 mod access;
@@ -35,7 +38,8 @@ pub use access::{ClipReview, PipelineRedactor, SubjectPoint};
 pub use audited::{OpenError, Opened, Verification, open, package_entry, verify};
 pub use error::{Error, RedactionError};
 pub use export::{
-    CameraInput, ClipRedactor, ClipSummary, Exclusion, ExportOutcome, ExportRequest, RedactionSummary, RequestMode, SealOptions, export,
+    CameraInput, ClipRedactor, ClipSummary, Exclusion, ExportOutcome, ExportRequest,
+    RedactionSummary, RequestMode, SealOptions, export,
 };
 pub use purge::{PurgeItem, PurgeOutcome, PurgeResult, purge};
 pub use site::{Lang, Party, Processing, ReportOptions, SiteConfig};

@@ -58,7 +58,10 @@ pub fn check_vendored() -> Result<(), Error> {
     for v in VENDORED {
         let got = sha256_hex(v.text);
         if got != v.sha256 {
-            return Err(Error::invalid(format!("vendored file {}", v.name), format!("sha256 {got}, pinned {}", v.sha256)));
+            return Err(Error::invalid(
+                format!("vendored file {}", v.name),
+                format!("sha256 {got}, pinned {}", v.sha256),
+            ));
         }
     }
     Ok(())
@@ -79,7 +82,15 @@ fn vendor_script() -> String {
 
 /// The Content-Security-Policy of the page for the given inline scripts.
 fn csp(scripts: &[&str]) -> String {
-    let hashes: Vec<String> = scripts.iter().map(|s| format!("'sha256-{}'", base64(&obscura_core::digest::sha256(s.as_bytes())))).collect();
+    let hashes: Vec<String> = scripts
+        .iter()
+        .map(|s| {
+            format!(
+                "'sha256-{}'",
+                base64(&obscura_core::digest::sha256(s.as_bytes()))
+            )
+        })
+        .collect();
     format!(
         "default-src 'none'; script-src {} 'wasm-unsafe-eval'; style-src 'unsafe-inline'; img-src data: blob:; media-src blob:; frame-src blob:; \
          connect-src 'none'; form-action 'none'; base-uri 'none'",
@@ -92,28 +103,47 @@ pub fn page() -> Result<String, Error> {
     check_vendored()?;
     let vendor = vendor_script();
     let scripts = [vendor.as_str(), OPENER_JS];
-    if scripts.iter().any(|s| s.to_ascii_lowercase().contains("</script")) {
-        return Err(Error::invalid("opener scripts", "contain a closing script tag"));
+    if scripts
+        .iter()
+        .any(|s| s.to_ascii_lowercase().contains("</script"))
+    {
+        return Err(Error::invalid(
+            "opener scripts",
+            "contain a closing script tag",
+        ));
     }
-    let tags: String = scripts.iter().map(|s| format!("<script>{s}</script>\n")).collect();
-    Ok(TEMPLATE.replace("{{CSP}}", &csp(&scripts)).replace("{{VERSION}}", env!("CARGO_PKG_VERSION")).replace("{{SCRIPTS}}", &tags))
+    let tags: String = scripts
+        .iter()
+        .map(|s| format!("<script>{s}</script>\n"))
+        .collect();
+    Ok(TEMPLATE
+        .replace("{{CSP}}", &csp(&scripts))
+        .replace("{{VERSION}}", env!("CARGO_PKG_VERSION"))
+        .replace("{{SCRIPTS}}", &tags))
 }
 
 /// Where the opener of `package` goes: `NAME.obx` -> `NAME.opener.html` in the same folder.
 pub fn path_beside(package: &Path) -> PathBuf {
-    let stem = package.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "export".into());
+    let stem = package
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "export".into());
     package.with_file_name(format!("{stem}.opener.html"))
 }
 
 /// Writes the opener to `dest` atomically; refuses an existing file or link.
 pub fn write(dest: &Path) -> Result<PathBuf, Error> {
     if fs::symlink_metadata(dest).is_ok() {
-        return Err(Error::invalid(format!("opener {}", dest.display()), "already exists (never overwritten; use --no-opener)"));
+        return Err(Error::invalid(
+            format!("opener {}", dest.display()),
+            "already exists (never overwritten; use --no-opener)",
+        ));
     }
     let html = page()?;
     let pending = PendingFile::new(dest).map_err(|e| Error::io(dest, e))?;
     let mut f = pending.create().map_err(|e| Error::io(dest, e))?;
-    f.write_all(html.as_bytes()).map_err(|e| Error::io(dest, e))?;
+    f.write_all(html.as_bytes())
+        .map_err(|e| Error::io(dest, e))?;
     drop(f);
     pending.commit().map_err(|e| Error::io(dest, e))
 }
@@ -130,7 +160,10 @@ mod tests {
     #[test]
     fn page_allows_only_its_own_scripts_and_no_fetch() {
         let p = page().unwrap();
-        let csp_line = p.lines().find(|l| l.contains("Content-Security-Policy")).unwrap();
+        let csp_line = p
+            .lines()
+            .find(|l| l.contains("Content-Security-Policy"))
+            .unwrap();
         assert!(csp_line.contains("default-src 'none'") && csp_line.contains("connect-src 'none'"));
         assert!(!csp_line.contains("unsafe-eval'") || csp_line.contains("'wasm-unsafe-eval'"));
         assert!(!csp_line.contains("script-src 'unsafe-inline'"));
@@ -140,7 +173,10 @@ mod tests {
         while let Some(a) = rest.find("<script>") {
             let b = rest[a..].find("</script>").unwrap() + a;
             let body = &rest[a + 8..b];
-            let h = format!("'sha256-{}'", base64(&obscura_core::digest::sha256(body.as_bytes())));
+            let h = format!(
+                "'sha256-{}'",
+                base64(&obscura_core::digest::sha256(body.as_bytes()))
+            );
             assert!(csp_line.contains(&h), "script {n} not allowed by the CSP");
             rest = &rest[b..];
             n += 1;
@@ -148,7 +184,14 @@ mod tests {
         assert_eq!(n, 2);
         // No network reference anywhere.
         for bad in ["http://", "https://", "src=\"//"] {
-            let outside_comments = p.lines().filter(|l| !l.trim_start().starts_with("//") && !l.trim_start().starts_with('*') && !l.contains("npmjs.com")).any(|l| l.contains(bad));
+            let outside_comments = p
+                .lines()
+                .filter(|l| {
+                    !l.trim_start().starts_with("//")
+                        && !l.trim_start().starts_with('*')
+                        && !l.contains("npmjs.com")
+                })
+                .any(|l| l.contains(bad));
             assert!(!outside_comments, "page references {bad}");
         }
     }
@@ -160,7 +203,11 @@ mod tests {
         let dest = path_beside(&pkg);
         assert_eq!(dest, d.path().join("req-42.opener.html"));
         write(&dest).unwrap();
-        assert!(fs::read_to_string(&dest).unwrap().starts_with("<!DOCTYPE html>"));
+        assert!(
+            fs::read_to_string(&dest)
+                .unwrap()
+                .starts_with("<!DOCTYPE html>")
+        );
         assert!(write(&dest).is_err());
     }
 }

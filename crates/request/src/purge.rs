@@ -47,13 +47,24 @@ pub struct PurgeOutcome {
 /// signed by `signer` when given); one that does not verify is reported and kept. With
 /// `dry_run` nothing is deleted. Every removal (or would-be removal) and every unverifiable
 /// package is appended to `audit` when given.
-pub fn purge(dir: &Path, dry_run: bool, signer: Option<&SignerPublicKey>, audit: Option<&AuditLog>, operator: Option<&str>) -> Result<PurgeOutcome, Error> {
+pub fn purge(
+    dir: &Path,
+    dry_run: bool,
+    signer: Option<&SignerPublicKey>,
+    audit: Option<&AuditLog>,
+    operator: Option<&str>,
+) -> Result<PurgeOutcome, Error> {
     let mut paths: Vec<PathBuf> = fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "obx") && p.is_file())
-        .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(obscura_core::atomic::TEMP_PREFIX)))
+        .filter(|p| {
+            !p.file_name().is_some_and(|n| {
+                n.to_string_lossy()
+                    .starts_with(obscura_core::atomic::TEMP_PREFIX)
+            })
+        })
         .collect();
     paths.sort();
     let mut out = PurgeOutcome::default();
@@ -64,7 +75,14 @@ pub fn purge(dir: &Path, dry_run: bool, signer: Option<&SignerPublicKey>, audit:
             Err(VerifyError::Expired { .. }) => {
                 // Expired is reported only when signature and hashes are valid.
                 let m = obscura_seal::inspect(&path).ok();
-                (if dry_run { PurgeResult::WouldRemove } else { PurgeResult::Removed }, m)
+                (
+                    if dry_run {
+                        PurgeResult::WouldRemove
+                    } else {
+                        PurgeResult::Removed
+                    },
+                    m,
+                )
             }
             Err(e) => (PurgeResult::Unverifiable(e.to_string()), None),
         };

@@ -96,7 +96,9 @@ pub fn base64(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut o = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
         for i in 0..4 {
             if i <= c.len() {
                 o.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -121,16 +123,27 @@ pub fn thumbnails(path: &Path, count: usize, width: u32) -> Result<Vec<String>, 
     if n == 0 || count == 0 {
         return Ok(Vec::new());
     }
-    let mut picks: Vec<usize> = (0..count).map(|i| if count == 1 { 0 } else { i * (n - 1) / (count - 1) }).collect();
+    let mut picks: Vec<usize> = (0..count)
+        .map(|i| {
+            if count == 1 {
+                0
+            } else {
+                i * (n - 1) / (count - 1)
+            }
+        })
+        .collect();
     picks.dedup();
     let mut dec = Decoder::open(path, &DecodeOptions::default())?;
     let mut out = Vec::new();
     let mut i = 0usize;
     while let Some(f) = dec.next_frame()? {
         if picks.contains(&i) {
-            let rgb = image::RgbImage::from_raw(f.width, f.height, f.to_rgb24()).ok_or_else(|| Error::invalid("thumbnail", "frame size mismatch"))?;
-            let h = (u64::from(f.height) * u64::from(width) / u64::from(f.width.max(1))).max(1) as u32;
-            let small = image::imageops::resize(&rgb, width, h, image::imageops::FilterType::Triangle);
+            let rgb = image::RgbImage::from_raw(f.width, f.height, f.to_rgb24())
+                .ok_or_else(|| Error::invalid("thumbnail", "frame size mismatch"))?;
+            let h =
+                (u64::from(f.height) * u64::from(width) / u64::from(f.width.max(1))).max(1) as u32;
+            let small =
+                image::imageops::resize(&rgb, width, h, image::imageops::FilterType::Triangle);
             let mut jpeg = Vec::new();
             image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut jpeg), 80)
                 .encode_image(&small)
@@ -154,8 +167,14 @@ fn micros(t: Timestamp) -> i64 {
 fn range_text(iv: &Interval, wall: Option<WallTime>, origin: Timestamp) -> String {
     let mut s = format!("{} – {}", clock(iv.start()), clock(iv.end()));
     if let Some(w) = wall {
-        let a = w.plus(Timestamp::new(micros(iv.start()) - micros(origin), obscura_core::Rational::MICROS));
-        let b = w.plus(Timestamp::new(micros(iv.end()) - micros(origin), obscura_core::Rational::MICROS));
+        let a = w.plus(Timestamp::new(
+            micros(iv.start()) - micros(origin),
+            obscura_core::Rational::MICROS,
+        ));
+        let b = w.plus(Timestamp::new(
+            micros(iv.end()) - micros(origin),
+            obscura_core::Rational::MICROS,
+        ));
         let _ = write!(s, " <span class=wall>({a} – {b})</span>");
     }
     s
@@ -163,7 +182,12 @@ fn range_text(iv: &Interval, wall: Option<WallTime>, origin: Timestamp) -> Strin
 
 /// The start of a camera's recording (the origin of its wall-clock times).
 fn origin(c: &CameraReport) -> Timestamp {
-    c.included.iter().chain(&c.excluded).map(|i| i.start()).min().unwrap_or_else(Timestamp::zero)
+    c.included
+        .iter()
+        .chain(&c.excluded)
+        .map(|i| i.start())
+        .min()
+        .unwrap_or_else(Timestamp::zero)
 }
 
 const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2em auto;max-width:60em;color:#1b1b1b;padding:0 1em;line-height:1.45}\
@@ -203,7 +227,12 @@ impl Template {
 }
 
 fn party_rows(h: &mut String, tpl: &Template, label: &str, p: &Party) {
-    let _ = write!(h, "<tr><th>{}</th><td><strong>{}</strong>", tpl.s(label), escape(&p.name));
+    let _ = write!(
+        h,
+        "<tr><th>{}</th><td><strong>{}</strong>",
+        tpl.s(label),
+        escape(&p.name)
+    );
     for v in [&p.address, &p.contact, &p.website].into_iter().flatten() {
         let _ = write!(h, "<br><span class=pre>{}</span>", escape(v));
     }
@@ -223,7 +252,10 @@ fn seconds(tpl: &Template, lang: Lang, iv: &Interval) -> String {
 pub fn render(d: &ReportData) -> String {
     let tpl = Template::load(d.lang);
     let mut h = String::new();
-    let controller = d.site.as_ref().map_or_else(|| tpl.0.get("the_controller").cloned().unwrap_or_default(), |s| s.controller.name.clone());
+    let controller = d.site.as_ref().map_or_else(
+        || tpl.0.get("the_controller").cloned().unwrap_or_default(),
+        |s| s.controller.name.clone(),
+    );
     let (title, lead) = match d.mode {
         RequestMode::Access => ("title_access", "lead_access"),
         RequestMode::Erasure => ("title_erasure", "lead_erasure"),
@@ -234,7 +266,12 @@ pub fn render(d: &ReportData) -> String {
         d.lang.code(),
         tpl.s("doc_title")
     );
-    let _ = write!(h, "<h1>{}</h1><p class=lead>{}</p>", tpl.s(title), tpl.t(lead, &[("controller", &controller)]));
+    let _ = write!(
+        h,
+        "<h1>{}</h1><p class=lead>{}</p>",
+        tpl.s(title),
+        tpl.t(lead, &[("controller", &controller)])
+    );
 
     // Who sent it.
     let _ = write!(h, "<h2>{}</h2><table>", tpl.s("h_sender"));
@@ -244,11 +281,32 @@ pub fn render(d: &ReportData) -> String {
             party_rows(&mut h, &tpl, "dpo", dpo);
         }
     }
-    let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", tpl.s("reference"), escape(d.reference.as_deref().unwrap_or("–")));
-    let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", tpl.s("created"), escape(&d.created));
-    let _ = write!(h, "<tr><th>{}</th><td><strong>{}</strong><br>{}</td></tr>", tpl.s("expires"), escape(&d.expires), tpl.s("expires_note"));
+    let _ = write!(
+        h,
+        "<tr><th>{}</th><td>{}</td></tr>",
+        tpl.s("reference"),
+        escape(d.reference.as_deref().unwrap_or("–"))
+    );
+    let _ = write!(
+        h,
+        "<tr><th>{}</th><td>{}</td></tr>",
+        tpl.s("created"),
+        escape(&d.created)
+    );
+    let _ = write!(
+        h,
+        "<tr><th>{}</th><td><strong>{}</strong><br>{}</td></tr>",
+        tpl.s("expires"),
+        escape(&d.expires),
+        tpl.s("expires_note")
+    );
     if let Some(o) = &d.operator {
-        let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", tpl.s("operator"), escape(o));
+        let _ = write!(
+            h,
+            "<tr><th>{}</th><td>{}</td></tr>",
+            tpl.s("operator"),
+            escape(o)
+        );
     }
     let _ = write!(h, "</table>");
     if d.site.is_none() {
@@ -259,7 +317,16 @@ pub fn render(d: &ReportData) -> String {
     let _ = write!(h, "<h2>{}</h2>", tpl.s("h_purpose"));
     let processing = d.site.as_ref().map(|s| &s.processing);
     let rows: Vec<(&str, &String)> = processing
-        .map(|p| [("purpose", &p.purpose), ("legal_basis", &p.legal_basis), ("retention", &p.retention)].into_iter().filter_map(|(k, v)| v.as_ref().map(|v| (k, v))).collect())
+        .map(|p| {
+            [
+                ("purpose", &p.purpose),
+                ("legal_basis", &p.legal_basis),
+                ("retention", &p.retention),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+            .collect()
+        })
         .unwrap_or_default();
     if rows.len() < 2 {
         let _ = write!(h, "<p class=note>{}</p>", tpl.s("no_purpose"));
@@ -267,7 +334,12 @@ pub fn render(d: &ReportData) -> String {
     if !rows.is_empty() {
         let _ = write!(h, "<table>");
         for (k, v) in rows {
-            let _ = write!(h, "<tr><th>{}</th><td class=pre>{}</td></tr>", tpl.s(k), escape(v));
+            let _ = write!(
+                h,
+                "<tr><th>{}</th><td class=pre>{}</td></tr>",
+                tpl.s(k),
+                escape(v)
+            );
         }
         let _ = write!(h, "</table>");
     }
@@ -275,10 +347,25 @@ pub fn render(d: &ReportData) -> String {
     // What was received.
     let _ = write!(h, "<h2>{}</h2>", tpl.s("h_received"));
     let (clips, cams) = (d.clips.len().to_string(), d.cameras.len().to_string());
-    let received = if d.mode == RequestMode::Access { "received_access" } else { "received_erasure" };
-    let _ = write!(h, "<p>{}</p>", tpl.t(received, &[("clips", &clips), ("cameras", &cams)]));
+    let received = if d.mode == RequestMode::Access {
+        "received_access"
+    } else {
+        "received_erasure"
+    };
+    let _ = write!(
+        h,
+        "<p>{}</p>",
+        tpl.t(received, &[("clips", &clips), ("cameras", &cams)])
+    );
     let access = d.mode == RequestMode::Access;
-    let _ = write!(h, "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>", tpl.s("col_clip"), tpl.s("col_camera"), tpl.s("col_period"), tpl.s("col_length"));
+    let _ = write!(
+        h,
+        "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>",
+        tpl.s("col_clip"),
+        tpl.s("col_camera"),
+        tpl.s("col_period"),
+        tpl.s("col_length")
+    );
     if access {
         let _ = write!(h, "<th>{}</th>", tpl.s("col_hidden"));
     }
@@ -286,20 +373,52 @@ pub fn render(d: &ReportData) -> String {
     for c in &d.clips {
         let k = &c.clip;
         let cam = d.cameras.iter().find(|x| x.name == k.camera);
-        let period = cam.map_or_else(|| range_text(&k.range, None, Timestamp::zero()), |cr| range_text(&k.range, cr.start_wall, origin(cr)));
-        let _ = write!(h, "<tr><td>{}</td><td>{}</td><td>{period}</td><td>{}</td>", escape(&k.name), escape(&k.camera), seconds(&tpl, d.lang, &k.range));
+        let period = cam.map_or_else(
+            || range_text(&k.range, None, Timestamp::zero()),
+            |cr| range_text(&k.range, cr.start_wall, origin(cr)),
+        );
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{period}</td><td>{}</td>",
+            escape(&k.name),
+            escape(&k.camera),
+            seconds(&tpl, d.lang, &k.range)
+        );
         if access {
-            let _ = write!(h, "<td>{}</td>", k.masked_persons.map_or_else(|| "–".to_string(), |n| n.to_string()));
+            let _ = write!(
+                h,
+                "<td>{}</td>",
+                k.masked_persons
+                    .map_or_else(|| "–".to_string(), |n| n.to_string())
+            );
         }
         let _ = write!(h, "</tr>");
     }
     let _ = write!(h, "</table>");
-    let left_out: Vec<&CameraReport> = d.cameras.iter().filter(|c| !c.excluded.is_empty()).collect();
+    let left_out: Vec<&CameraReport> = d
+        .cameras
+        .iter()
+        .filter(|c| !c.excluded.is_empty())
+        .collect();
     if d.mode == RequestMode::Erasure && !left_out.is_empty() {
-        let _ = write!(h, "<table><tr><th>{}</th><th>{}</th></tr>", tpl.s("col_camera"), tpl.s("col_left_out"));
+        let _ = write!(
+            h,
+            "<table><tr><th>{}</th><th>{}</th></tr>",
+            tpl.s("col_camera"),
+            tpl.s("col_left_out")
+        );
         for c in left_out {
-            let list: Vec<String> = c.excluded.iter().map(|i| range_text(i, c.start_wall, origin(c))).collect();
-            let _ = write!(h, "<tr><td>{}</td><td class=excl>{}</td></tr>", escape(&c.name), list.join("<br>"));
+            let list: Vec<String> = c
+                .excluded
+                .iter()
+                .map(|i| range_text(i, c.start_wall, origin(c)))
+                .collect();
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td class=excl>{}</td></tr>",
+                escape(&c.name),
+                list.join("<br>")
+            );
         }
         let _ = write!(h, "</table>");
     }
@@ -320,9 +439,17 @@ pub fn render(d: &ReportData) -> String {
                 })
                 .collect();
             styles.dedup();
-            let style = if styles.is_empty() { tpl.s("style_other") } else { styles.join(", ") };
+            let style = if styles.is_empty() {
+                tpl.s("style_other")
+            } else {
+                styles.join(", ")
+            };
             // `style` is already escaped text; fill it in unescaped.
-            let _ = write!(h, "<p>{}</p>", tpl.s("masked_access").replace("{style}", &style));
+            let _ = write!(
+                h,
+                "<p>{}</p>",
+                tpl.s("masked_access").replace("{style}", &style)
+            );
             if d.redaction.kept_track_ids.is_empty() {
                 let _ = write!(h, "<p>{}</p>", tpl.s("masked_nobody_kept"));
             }
@@ -333,16 +460,38 @@ pub fn render(d: &ReportData) -> String {
     }
 
     // How to watch.
-    let _ = write!(h, "<h2>{}</h2><ul><li>{}</li><li>{}</li><li>{}</li></ul>", tpl.s("h_play"), tpl.s("play_1"), tpl.s("play_2"), tpl.s("play_3"));
+    let _ = write!(
+        h,
+        "<h2>{}</h2><ul><li>{}</li><li>{}</li><li>{}</li></ul>",
+        tpl.s("h_play"),
+        tpl.s("play_1"),
+        tpl.s("play_2"),
+        tpl.s("play_3")
+    );
 
     // Rights and complaint.
     let c = [("controller", controller.as_str())];
-    let _ = write!(h, "<h2>{}</h2><p>{}</p><ul>", tpl.s("h_rights"), tpl.s("rights_intro"));
-    for k in ["right_access", "right_rectification", "right_erasure", "right_restriction", "right_object"] {
+    let _ = write!(
+        h,
+        "<h2>{}</h2><p>{}</p><ul>",
+        tpl.s("h_rights"),
+        tpl.s("rights_intro")
+    );
+    for k in [
+        "right_access",
+        "right_rectification",
+        "right_erasure",
+        "right_restriction",
+        "right_object",
+    ] {
         let _ = write!(h, "<li>{}</li>", tpl.t(k, &c));
     }
     let _ = write!(h, "</ul><p>{}</p>", tpl.s("rights_contact"));
-    match d.site.as_ref().and_then(|s| s.supervisory_authority.as_ref()) {
+    match d
+        .site
+        .as_ref()
+        .and_then(|s| s.supervisory_authority.as_ref())
+    {
         Some(a) => {
             let _ = write!(h, "<p>{}</p><table>", tpl.t("complaint", &c));
             party_rows(&mut h, &tpl, "authority", a);
@@ -354,25 +503,64 @@ pub fn render(d: &ReportData) -> String {
     }
 
     appendix(&mut h, d, &tpl);
-    let _ = writeln!(h, "<p class=foot>{}</p></body></html>", tpl.t("t_foot", &[("version", env!("CARGO_PKG_VERSION"))]));
+    let _ = writeln!(
+        h,
+        "<p class=foot>{}</p></body></html>",
+        tpl.t("t_foot", &[("version", env!("CARGO_PKG_VERSION"))])
+    );
     h
 }
 
 /// The technical record: request, cameras and ranges, policy, clips with hashes and
 /// thumbnails.
 fn appendix(h: &mut String, d: &ReportData, tpl: &Template) {
-    let _ = write!(h, "<section class=appendix><h2>{}</h2><p class=note>{}</p>", tpl.s("h_appendix"), tpl.s("appendix_intro"));
+    let _ = write!(
+        h,
+        "<section class=appendix><h2>{}</h2><p class=note>{}</p>",
+        tpl.s("h_appendix"),
+        tpl.s("appendix_intro")
+    );
     let kind = match d.mode {
         RequestMode::Access => tpl.s("t_access"),
         RequestMode::Erasure => tpl.s("t_erasure"),
     };
-    let _ = write!(h, "<table><tr><th>{}</th><td>{kind}</td></tr>", tpl.s("t_request"));
-    let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", tpl.s("reference"), d.reference.as_deref().map_or_else(|| tpl.s("t_none"), escape));
-    let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr><tr><th>{}</th><td>{} {}</td></tr>", tpl.s("created"), escape(&d.created), tpl.s("expires"), escape(&d.expires), tpl.s("t_expires_note"));
+    let _ = write!(
+        h,
+        "<table><tr><th>{}</th><td>{kind}</td></tr>",
+        tpl.s("t_request")
+    );
+    let _ = write!(
+        h,
+        "<tr><th>{}</th><td>{}</td></tr>",
+        tpl.s("reference"),
+        d.reference
+            .as_deref()
+            .map_or_else(|| tpl.s("t_none"), escape)
+    );
+    let _ = write!(
+        h,
+        "<tr><th>{}</th><td>{}</td></tr><tr><th>{}</th><td>{} {}</td></tr>",
+        tpl.s("created"),
+        escape(&d.created),
+        tpl.s("expires"),
+        escape(&d.expires),
+        tpl.s("t_expires_note")
+    );
     let win = |t: &Option<TimeRef>, dflt: String| t.map_or(dflt, |t| escape(&t.to_string()));
-    let _ = write!(h, "<tr><th>{}</th><td>{} – {}</td></tr>", tpl.s("t_window"), win(&d.window.0, tpl.s("t_start")), win(&d.window.1, tpl.s("t_end")));
+    let _ = write!(
+        h,
+        "<tr><th>{}</th><td>{} – {}</td></tr>",
+        tpl.s("t_window"),
+        win(&d.window.0, tpl.s("t_start")),
+        win(&d.window.1, tpl.s("t_end"))
+    );
     if let Some(o) = &d.operator {
-        let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", tpl.s("operator"), escape(o));
+        let _ = write!(
+            h,
+            "<tr><th>{}</th><td>{}</td></tr>",
+            tpl.s("operator"),
+            escape(o)
+        );
     }
     let _ = write!(h, "</table>");
 
@@ -387,7 +575,16 @@ fn appendix(h: &mut String, d: &ReportData, tpl: &Template) {
     );
     for c in &d.cameras {
         let o = origin(c);
-        let list = |v: &[Interval]| if v.is_empty() { tpl.s("nothing") } else { v.iter().map(|i| range_text(i, c.start_wall, o)).collect::<Vec<_>>().join("<br>") };
+        let list = |v: &[Interval]| {
+            if v.is_empty() {
+                tpl.s("nothing")
+            } else {
+                v.iter()
+                    .map(|i| range_text(i, c.start_wall, o))
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            }
+        };
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}<br><span class=hash>sha256 {}</span></td><td class=kept>{}</td><td class=excl>{}</td></tr>",
@@ -419,7 +616,9 @@ fn appendix(h: &mut String, d: &ReportData, tpl: &Template) {
     );
     for c in &d.clips {
         let k = &c.clip;
-        let masked = k.masked_persons.map_or_else(|| "–".to_string(), |n| n.to_string());
+        let masked = k
+            .masked_persons
+            .map_or_else(|| "–".to_string(), |n| n.to_string());
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{} – {}{}</td><td>{}</td><td>{}</td><td class=hash>{}</td></tr>",
@@ -428,7 +627,9 @@ fn appendix(h: &mut String, d: &ReportData, tpl: &Template) {
             clock(k.range.start()),
             clock(k.range.end()),
             // The clip's own wall-clock start, as written into it (MP4 creation_time).
-            k.start_wall.map(|w| format!("<br><span class=wall>creation_time {w}</span>")).unwrap_or_default(),
+            k.start_wall
+                .map(|w| format!("<br><span class=wall>creation_time {w}</span>"))
+                .unwrap_or_default(),
             k.frames,
             masked,
             escape(&k.sha256)
@@ -436,7 +637,12 @@ fn appendix(h: &mut String, d: &ReportData, tpl: &Template) {
         if !c.thumbnails.is_empty() {
             let _ = write!(h, "<tr><td colspan=6 class=thumbs>");
             for t in &c.thumbnails {
-                let _ = write!(h, "<img alt=\"frame of {}\" src=\"{}\">", escape(&k.name), escape(t));
+                let _ = write!(
+                    h,
+                    "<img alt=\"frame of {}\" src=\"{}\">",
+                    escape(&k.name),
+                    escape(t)
+                );
             }
             let _ = write!(h, "</td></tr>");
         }
@@ -450,7 +656,15 @@ mod tests {
 
     #[test]
     fn base64_matches_rfc4648_vectors() {
-        for (i, o) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")] {
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             assert_eq!(base64(i.as_bytes()), o);
         }
     }
@@ -461,13 +675,19 @@ mod tests {
         assert!(en.0.len() > 50, "English template did not parse");
         for lang in Lang::ALL {
             let t = Template::load(lang);
-            assert_eq!(t.0.keys().collect::<Vec<_>>(), en.0.keys().collect::<Vec<_>>(), "{lang:?}");
+            assert_eq!(
+                t.0.keys().collect::<Vec<_>>(),
+                en.0.keys().collect::<Vec<_>>(),
+                "{lang:?}"
+            );
             assert_eq!(t.0["lang"], lang.code());
         }
     }
 
     fn sample(lang: Lang, site: Option<SiteConfig>, operator: Option<&str>) -> ReportData {
-        let iv = |a: i64, b: i64| Interval::new(Timestamp::from_secs(a), Timestamp::from_secs(b)).unwrap();
+        let iv = |a: i64, b: i64| {
+            Interval::new(Timestamp::from_secs(a), Timestamp::from_secs(b)).unwrap()
+        };
         let mut redaction = RedactionPolicy::default();
         redaction.styles.insert("person".into(), "pixelate".into());
         ReportData {
@@ -486,7 +706,15 @@ mod tests {
                 excluded: vec![iv(0, 10), iv(20, 30)],
             }],
             clips: vec![ClipReport {
-                clip: ClipSummary { name: "lobby.mp4".into(), camera: "lobby".into(), range: iv(10, 20), frames: 250, sha256: "cd".repeat(32), masked_persons: Some(3), start_wall: None },
+                clip: ClipSummary {
+                    name: "lobby.mp4".into(),
+                    camera: "lobby".into(),
+                    range: iv(10, 20),
+                    frames: 250,
+                    sha256: "cd".repeat(32),
+                    masked_persons: Some(3),
+                    start_wall: None,
+                },
                 thumbnails: vec![],
             }],
             policy: vec!["Access request: everyone else masked.".into()],
@@ -500,20 +728,47 @@ mod tests {
     fn report_for_the_data_subject_has_every_section_in_both_languages() {
         let site = SiteConfig::from_toml(include_str!("../../../docs/site.example.toml")).unwrap();
         for (lang, must) in [
-            (Lang::En, ["Who sent you this", "Your rights", "How to watch the clips", "Appendix: technical record", "pixelated", "10.0 s"]),
-            (Lang::De, ["Wer Ihnen das geschickt hat", "Ihre Rechte", "So sehen Sie die Clips an", "Anhang: technisches Protokoll", "verpixelt", "10,0 s"]),
+            (
+                Lang::En,
+                [
+                    "Who sent you this",
+                    "Your rights",
+                    "How to watch the clips",
+                    "Appendix: technical record",
+                    "pixelated",
+                    "10.0 s",
+                ],
+            ),
+            (
+                Lang::De,
+                [
+                    "Wer Ihnen das geschickt hat",
+                    "Ihre Rechte",
+                    "So sehen Sie die Clips an",
+                    "Anhang: technisches Protokoll",
+                    "verpixelt",
+                    "10,0 s",
+                ],
+            ),
         ] {
             let h = render(&sample(lang, Some(site.clone()), None));
             for m in must {
                 assert!(h.contains(m), "{lang:?}: missing {m:?}");
             }
-            for v in [&site.controller.name, &site.dpo.as_ref().unwrap().name, &site.supervisory_authority.as_ref().unwrap().name] {
+            for v in [
+                &site.controller.name,
+                &site.dpo.as_ref().unwrap().name,
+                &site.supervisory_authority.as_ref().unwrap().name,
+            ] {
                 assert!(h.contains(&escape(v)), "{lang:?}: missing {v}");
             }
             assert!(h.contains(&escape(site.processing.legal_basis.as_deref().unwrap())));
             assert!(h.contains("REQ-&lt;42&gt;") && !h.contains("REQ-<42>"));
             assert!(h.contains(&"cd".repeat(32)), "clip hash in the appendix");
-            assert!(!h.contains("{controller}") && !h.contains("{style}"), "unfilled placeholder");
+            assert!(
+                !h.contains("{controller}") && !h.contains("{style}"),
+                "unfilled placeholder"
+            );
         }
     }
 
@@ -528,6 +783,9 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(escape("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 }

@@ -61,7 +61,12 @@ pub struct SiteConfig {
 impl SiteConfig {
     /// Parses and checks the TOML text of a site configuration.
     pub fn from_toml(text: &str) -> Result<Self, Error> {
-        let c: SiteConfig = toml::from_str(text).map_err(|e| Error::invalid("site configuration", e.to_string().trim().replace('\n', " ")))?;
+        let c: SiteConfig = toml::from_str(text).map_err(|e| {
+            Error::invalid(
+                "site configuration",
+                e.to_string().trim().replace('\n', " "),
+            )
+        })?;
         c.check()?;
         Ok(c)
     }
@@ -70,27 +75,55 @@ impl SiteConfig {
     pub fn read_file(path: &Path) -> Result<Self, Error> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         Self::from_toml(&text).map_err(|e| match e {
-            Error::Invalid { reason, .. } => Error::invalid(format!("site configuration {}", path.display()), reason),
+            Error::Invalid { reason, .. } => {
+                Error::invalid(format!("site configuration {}", path.display()), reason)
+            }
             other => other,
         })
     }
 
     fn check(&self) -> Result<(), Error> {
         let mut fields: Vec<(&str, &str)> = vec![("controller.name", &self.controller.name)];
-        for (what, p) in [("dpo", &self.dpo), ("supervisory_authority", &self.supervisory_authority)] {
+        for (what, p) in [
+            ("dpo", &self.dpo),
+            ("supervisory_authority", &self.supervisory_authority),
+        ] {
             if let Some(p) = p {
                 fields.push((what, &p.name));
             }
         }
         for (what, v) in fields {
             if v.trim().is_empty() {
-                return Err(Error::invalid("site configuration", format!("{what} is empty")));
+                return Err(Error::invalid(
+                    "site configuration",
+                    format!("{what} is empty"),
+                ));
             }
         }
-        let all = [&self.controller, self.dpo.as_ref().unwrap_or(&self.controller), self.supervisory_authority.as_ref().unwrap_or(&self.controller)];
-        let too_long = all.iter().flat_map(|p| [Some(&p.name), p.address.as_ref(), p.contact.as_ref(), p.website.as_ref()]).flatten().any(|s| s.len() > 2000);
+        let all = [
+            &self.controller,
+            self.dpo.as_ref().unwrap_or(&self.controller),
+            self.supervisory_authority
+                .as_ref()
+                .unwrap_or(&self.controller),
+        ];
+        let too_long = all
+            .iter()
+            .flat_map(|p| {
+                [
+                    Some(&p.name),
+                    p.address.as_ref(),
+                    p.contact.as_ref(),
+                    p.website.as_ref(),
+                ]
+            })
+            .flatten()
+            .any(|s| s.len() > 2000);
         if too_long {
-            return Err(Error::invalid("site configuration", "a value is longer than 2000 bytes"));
+            return Err(Error::invalid(
+                "site configuration",
+                "a value is longer than 2000 bytes",
+            ));
         }
         Ok(())
     }
@@ -123,7 +156,10 @@ impl Lang {
 impl FromStr for Lang {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
-        Lang::ALL.into_iter().find(|l| l.code() == s.trim().to_ascii_lowercase()).ok_or_else(|| Error::invalid(format!("language {s:?}"), "use en or de"))
+        Lang::ALL
+            .into_iter()
+            .find(|l| l.code() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| Error::invalid(format!("language {s:?}"), "use en or de"))
     }
 }
 

@@ -39,7 +39,9 @@ impl FromStr for TimeRef {
         if t.len() >= 10 && t.as_bytes()[4] == b'-' {
             return Ok(TimeRef::Wall(parse_wall(t)?));
         }
-        Timestamp::parse(t).map(TimeRef::Clip).map_err(|e| Error::invalid(format!("time {s:?}"), e.to_string()))
+        Timestamp::parse(t)
+            .map(TimeRef::Clip)
+            .map_err(|e| Error::invalid(format!("time {s:?}"), e.to_string()))
     }
 }
 
@@ -64,17 +66,43 @@ mod tests {
 
     #[test]
     fn parses_clip_and_wall_times() {
-        assert_eq!("12.5".parse::<TimeRef>().unwrap(), TimeRef::Clip(Timestamp::from_millis(12_500)));
-        assert_eq!("00:01:02".parse::<TimeRef>().unwrap(), TimeRef::Clip(Timestamp::from_secs(62)));
+        assert_eq!(
+            "12.5".parse::<TimeRef>().unwrap(),
+            TimeRef::Clip(Timestamp::from_millis(12_500))
+        );
+        assert_eq!(
+            "00:01:02".parse::<TimeRef>().unwrap(),
+            TimeRef::Clip(Timestamp::from_secs(62))
+        );
         let w = "2026-11-28T10:15:00.25Z".parse::<TimeRef>().unwrap();
         assert_eq!(w.to_string(), "2026-11-28T10:15:00.250000Z");
         let TimeRef::Wall(w) = w else { panic!() };
         assert_eq!(w.0 % 1_000_000, 250_000);
-        assert_eq!(WallTime::parse("1970-01-01T00:00:01").unwrap(), WallTime(1_000_000));
+        assert_eq!(
+            WallTime::parse("1970-01-01T00:00:01").unwrap(),
+            WallTime(1_000_000)
+        );
         // Offsets and sub-microsecond fractions (creation_time as VMS exports write it).
-        assert_eq!("2026-11-28T11:15:00+01:00".parse::<TimeRef>().unwrap().to_string(), "2026-11-28T10:15:00Z");
-        assert_eq!(parse_creation_time("2026-11-28T10:15:00.1234567Z").unwrap().to_string(), "2026-11-28T10:15:00.123456Z");
-        for bad in ["2026-02-30T00:00:00", "2026-11-28T24:00:00", "2026-11-28", "2026-1-28T00:00:00", "2026-11-28T10:15:00+1"] {
+        assert_eq!(
+            "2026-11-28T11:15:00+01:00"
+                .parse::<TimeRef>()
+                .unwrap()
+                .to_string(),
+            "2026-11-28T10:15:00Z"
+        );
+        assert_eq!(
+            parse_creation_time("2026-11-28T10:15:00.1234567Z")
+                .unwrap()
+                .to_string(),
+            "2026-11-28T10:15:00.123456Z"
+        );
+        for bad in [
+            "2026-02-30T00:00:00",
+            "2026-11-28T24:00:00",
+            "2026-11-28",
+            "2026-1-28T00:00:00",
+            "2026-11-28T10:15:00+1",
+        ] {
             assert!(bad.parse::<TimeRef>().is_err(), "{bad}");
         }
     }

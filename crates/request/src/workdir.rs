@@ -57,7 +57,14 @@ mod tests {
         let w = WorkDir::create(d.path()).unwrap();
         obscura_core::atomic::write_atomically(w.path().join("clip.mp4"), b"plain").unwrap();
         assert_eq!(fs::read(w.path().join("clip.mp4")).unwrap(), b"plain");
-        assert!(w.path().join("clip.mp4").symlink_metadata().unwrap().file_type().is_symlink());
+        assert!(
+            w.path()
+                .join("clip.mp4")
+                .symlink_metadata()
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         let p = w.path().to_path_buf();
         drop(w);
         assert!(!p.exists());

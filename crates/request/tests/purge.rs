@@ -1,15 +1,25 @@
 //! Retention: expired packages are deleted (after their signature and hashes verify),
 //! others kept, tampered ones reported and kept; every action is in the audit log.
 
+#![allow(clippy::result_large_err)] // obscura_request::Error, as the library returns it
+
 use std::fs;
 
 use obscura_audit::{AuditLog, VerifyOptions};
 use obscura_request::{PurgeResult, purge};
 use obscura_seal::{Date, RecipientSecretKey, SealBuilder, Signer, SigningKey};
 
-fn package(dir: &std::path::Path, name: &str, expires: Option<Date>, signer: &SigningKey) -> std::path::PathBuf {
+fn package(
+    dir: &std::path::Path,
+    name: &str,
+    expires: Option<Date>,
+    signer: &SigningKey,
+) -> std::path::PathBuf {
     let r = RecipientSecretKey::generate().unwrap();
-    let mut b = SealBuilder::new(signer).recipient(r.public_key()).reference(format!("REQ-{name}")).add_payload_bytes("clip.mp4", "video/mp4", vec![7u8; 3000]);
+    let mut b = SealBuilder::new(signer)
+        .recipient(r.public_key())
+        .reference(format!("REQ-{name}"))
+        .add_payload_bytes("clip.mp4", "video/mp4", vec![7u8; 3000]);
     if let Some(e) = expires {
         b = b.expires(e);
     }
@@ -26,7 +36,12 @@ fn purge_removes_only_verified_expired_packages_and_logs_it() {
     let signer = SigningKey::generate().unwrap();
     let today = Date::today_utc();
     let past = package(&dir, "past.obx", Some(today.plus_days(-1)), &signer);
-    let long_past = package(&dir, "long-past.obx", Some(Date::new(2020, 1, 31).unwrap()), &signer);
+    let long_past = package(
+        &dir,
+        "long-past.obx",
+        Some(Date::new(2020, 1, 31).unwrap()),
+        &signer,
+    );
     let today_p = package(&dir, "today.obx", Some(today), &signer);
     let future = package(&dir, "future.obx", Some(today.plus_days(30)), &signer);
     let never = package(&dir, "never.obx", None, &signer);
@@ -43,12 +58,31 @@ fn purge_removes_only_verified_expired_packages_and_logs_it() {
 
     let log = AuditLog::at(d.path().join("audit.jsonl"));
     // Dry run first: nothing deleted.
-    let dry = purge(&dir, true, Some(&signer.public_key()), Some(&log), Some("op-3")).unwrap();
-    let would: Vec<_> = dry.items.iter().filter(|i| i.result == PurgeResult::WouldRemove).map(|i| i.path.clone()).collect();
+    let dry = purge(
+        &dir,
+        true,
+        Some(&signer.public_key()),
+        Some(&log),
+        Some("op-3"),
+    )
+    .unwrap();
+    let would: Vec<_> = dry
+        .items
+        .iter()
+        .filter(|i| i.result == PurgeResult::WouldRemove)
+        .map(|i| i.path.clone())
+        .collect();
     assert_eq!(would, vec![long_past.clone(), past.clone()]);
     assert!(past.exists() && long_past.exists());
 
-    let o = purge(&dir, false, Some(&signer.public_key()), Some(&log), Some("op-3")).unwrap();
+    let o = purge(
+        &dir,
+        false,
+        Some(&signer.public_key()),
+        Some(&log),
+        Some("op-3"),
+    )
+    .unwrap();
     let get = |p: &std::path::Path| o.items.iter().find(|i| i.path == p).unwrap().result.clone();
     assert_eq!(get(&past), PurgeResult::Removed);
     assert_eq!(get(&long_past), PurgeResult::Removed);
@@ -66,11 +100,21 @@ fn purge_removes_only_verified_expired_packages_and_logs_it() {
     let rep = log.verify(&VerifyOptions::default()).unwrap();
     assert!(rep.is_valid());
     let recs = obscura_audit::read_records(log.path()).unwrap();
-    let results: Vec<(String, String)> = recs.iter().map(|r| (r.package.clone().unwrap(), r.result.clone())).collect();
+    let results: Vec<(String, String)> = recs
+        .iter()
+        .map(|r| (r.package.clone().unwrap(), r.result.clone()))
+        .collect();
     assert!(results.contains(&("past.obx".into(), "removed".into())));
     assert!(results.contains(&("long-past.obx".into(), "would-remove (dry run)".into())));
-    assert!(results.iter().any(|(p, r)| p == "tampered.obx" && r.starts_with("kept: unverifiable")));
-    let removed = recs.iter().find(|r| r.result == "removed" && r.package.as_deref() == Some("past.obx")).unwrap();
+    assert!(
+        results
+            .iter()
+            .any(|(p, r)| p == "tampered.obx" && r.starts_with("kept: unverifiable"))
+    );
+    let removed = recs
+        .iter()
+        .find(|r| r.result == "removed" && r.package.as_deref() == Some("past.obx"))
+        .unwrap();
     assert_eq!(removed.reference.as_deref(), Some("REQ-past.obx"));
     assert_eq!(removed.operator.as_deref(), Some("op-3"));
     assert_eq!(removed.package_sha256.as_ref().map(String::len), Some(64));

@@ -130,13 +130,17 @@ pub struct Unmask {
 }
 
 fn time(field: &str, text: &str) -> Result<Timestamp, String> {
-    Timestamp::parse(text).map_err(|_| format!("{field}: {text:?} is not a time (seconds like 12.5, or HH:MM:SS.fff)"))
+    Timestamp::parse(text).map_err(|_| {
+        format!("{field}: {text:?} is not a time (seconds like 12.5, or HH:MM:SS.fff)")
+    })
 }
 
 fn rect(field: &str, b: [f32; 4]) -> Result<Rect, String> {
     let [x, y, w, h] = b;
     if !(x.is_finite() && y.is_finite() && w.is_finite() && h.is_finite()) || w <= 0.0 || h <= 0.0 {
-        return Err(format!("{field}: box {b:?} needs finite numbers and a positive width and height"));
+        return Err(format!(
+            "{field}: box {b:?} needs finite numbers and a positive width and height"
+        ));
     }
     Ok(Rect::new(x, y, w, h))
 }
@@ -146,9 +150,15 @@ impl PersonRef {
     pub fn keep_at(&self, field: &str) -> Result<KeepAt, String> {
         let t = time(&format!("{field}.time"), &self.time)?;
         if !(self.x.is_finite() && self.y.is_finite() && self.x >= 0.0 && self.y >= 0.0) {
-            return Err(format!("{field}: x and y must be non-negative pixel coordinates"));
+            return Err(format!(
+                "{field}: x and y must be non-negative pixel coordinates"
+            ));
         }
-        Ok(KeepAt { time: t, x: self.x, y: self.y })
+        Ok(KeepAt {
+            time: t,
+            x: self.x,
+            y: self.y,
+        })
     }
 }
 
@@ -180,9 +190,15 @@ impl MaskEntry {
                 until_us: obscura_pipeline::manual::micros(time(&format!("{field}.until"), b)?),
                 rect: rect(&field, r)?,
             },
-            _ => return Err(format!("{field}: give either keyframes, or from, until and box")),
+            _ => {
+                return Err(format!(
+                    "{field}: give either keyframes, or from, until and box"
+                ));
+            }
         };
-        if let ManualShape::Region { from_us, until_us, .. } = shape
+        if let ManualShape::Region {
+            from_us, until_us, ..
+        } = shape
             && from_us >= until_us
         {
             return Err(format!(
@@ -191,21 +207,30 @@ impl MaskEntry {
                 self.until.as_deref().unwrap_or("")
             ));
         }
-        Ok(ManualMask { id: self.id.clone(), shape })
+        Ok(ManualMask {
+            id: self.id.clone(),
+            shape,
+        })
     }
 }
 
 /// Problems of an edits file, as one line each.
 fn check(e: &Edits) -> Result<(), String> {
     if e.format != FORMAT {
-        return Err(format!("format {} is not supported (this obscura reads format {FORMAT})", e.format));
+        return Err(format!(
+            "format {} is not supported (this obscura reads format {FORMAT})",
+            e.format
+        ));
     }
     let r = e.reviewer.trim();
     if r.is_empty() || r.len() > 64 || r.chars().any(char::is_control) {
         return Err("reviewer: a pseudonym of 1 to 64 printable characters is required".into());
     }
     if !looks_like_rfc3339(&e.reviewed_at) {
-        return Err(format!("reviewed_at: {:?} is not a UTC time like 2026-12-02T01:30:00Z", e.reviewed_at));
+        return Err(format!(
+            "reviewed_at: {:?} is not a UTC time like 2026-12-02T01:30:00Z",
+            e.reviewed_at
+        ));
     }
     if let Some(s) = &e.subject {
         s.keep_at("subject")?;
@@ -231,7 +256,9 @@ fn check(e: &Edits) -> Result<(), String> {
             ));
         }
         if reason.len() > 1000 || reason.chars().any(char::is_control) {
-            return Err(format!("unmask[{i}]: the reason must be at most 1000 printable characters on one line"));
+            return Err(format!(
+                "unmask[{i}]: the reason must be at most 1000 printable characters on one line"
+            ));
         }
     }
     Ok(())
@@ -240,7 +267,8 @@ fn check(e: &Edits) -> Result<(), String> {
 /// `YYYY-MM-DDTHH:MM:SS[.fff]Z`.
 fn looks_like_rfc3339(s: &str) -> bool {
     let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    let digits =
+        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
     b.len() >= 20
         && digits(0..4)
         && b[4] == b'-'
@@ -304,8 +332,16 @@ impl Edits {
 
     /// The people kept visible: the subject, then every un-masked person.
     pub fn keep_at(&self) -> Vec<KeepAt> {
-        let mut v: Vec<KeepAt> = self.subject.iter().filter_map(|s| s.keep_at("subject").ok()).collect();
-        v.extend(self.unmask.iter().filter_map(|u| u.person.keep_at("unmask").ok()));
+        let mut v: Vec<KeepAt> = self
+            .subject
+            .iter()
+            .filter_map(|s| s.keep_at("subject").ok())
+            .collect();
+        v.extend(
+            self.unmask
+                .iter()
+                .filter_map(|u| u.person.keep_at("unmask").ok()),
+        );
         v
     }
 
@@ -345,7 +381,8 @@ impl Edits {
             if !overwrite {
                 return Err(Error::Edits {
                     path: path.to_path_buf(),
-                    reason: "already exists (open the review with --edits FILE to change it)".into(),
+                    reason: "already exists (open the review with --edits FILE to change it)"
+                        .into(),
                 });
             }
         }
@@ -354,7 +391,9 @@ impl Edits {
             source: e,
         };
         if overwrite {
-            obscura_core::atomic::write_atomically(path, self.to_json().as_bytes()).map(|_| ()).map_err(io)
+            obscura_core::atomic::write_atomically(path, self.to_json().as_bytes())
+                .map(|_| ())
+                .map_err(io)
         } else {
             obscura_core::atomic::write_new(path, self.to_json().as_bytes())
                 .map(|_| ())
@@ -428,7 +467,10 @@ impl LoadedEdits {
         if meta.len() > MAX_BYTES {
             return Err(Error::Edits {
                 path: path.to_path_buf(),
-                reason: format!("is {} bytes; an edits file is at most {MAX_BYTES}", meta.len()),
+                reason: format!(
+                    "is {} bytes; an edits file is at most {MAX_BYTES}",
+                    meta.len()
+                ),
             });
         }
         let bytes = std::fs::read(path).map_err(io)?;
@@ -512,7 +554,10 @@ mod tests {
         assert!(m.rects_at(Timestamp::from_millis(3500)).is_empty());
         let keep = e.keep_at();
         assert_eq!(keep.len(), 2);
-        assert_eq!((keep[0].x, keep[0].y, keep[0].time), (320.0, 200.0, Timestamp::from_millis(1200)));
+        assert_eq!(
+            (keep[0].x, keep[0].y, keep[0].time),
+            (320.0, 200.0, Timestamp::from_millis(1200))
+        );
         assert_eq!(e.identity_edits().len(), 2);
         assert!(e.describe().iter().any(|l| l.contains("consent on file")));
         // Round trip through the writer's text.
@@ -522,9 +567,18 @@ mod tests {
     #[test]
     fn errors_name_the_file_and_the_problem() {
         let cases: &[(&str, &str)] = &[
-            (r#"{"format": 2, "reviewer": "a", "reviewed_at": "2026-12-02T01:30:00Z"}"#, "format 2"),
-            (r#"{"format": 1, "reviewer": "", "reviewed_at": "2026-12-02T01:30:00Z"}"#, "reviewer"),
-            (r#"{"format": 1, "reviewer": "a", "reviewed_at": "yesterday"}"#, "reviewed_at"),
+            (
+                r#"{"format": 2, "reviewer": "a", "reviewed_at": "2026-12-02T01:30:00Z"}"#,
+                "format 2",
+            ),
+            (
+                r#"{"format": 1, "reviewer": "", "reviewed_at": "2026-12-02T01:30:00Z"}"#,
+                "reviewer",
+            ),
+            (
+                r#"{"format": 1, "reviewer": "a", "reviewed_at": "yesterday"}"#,
+                "reviewed_at",
+            ),
             (
                 r#"{"format": 1, "reviewer": "a", "reviewed_at": "2026-12-02T01:30:00Z", "colour": 1}"#,
                 "unknown field",
@@ -571,7 +625,10 @@ mod tests {
         };
         for missing in ["", r#", "reason": """#, r#", "reason": "   ok    ""#] {
             let err = parse(&base(missing)).unwrap_err().to_string();
-            assert!(err.contains("unmask[0]") && err.contains("needs a reason"), "{err}");
+            assert!(
+                err.contains("unmask[0]") && err.contains("needs a reason"),
+                "{err}"
+            );
         }
         assert!(parse(&base(r#", "reason": "consent form 2026-11-30 on file""#)).is_ok());
     }
@@ -585,7 +642,12 @@ mod tests {
         let loaded = LoadedEdits::read(&p).unwrap();
         assert_eq!(loaded.edits, e);
         assert_eq!(loaded.sha256.len(), 64);
-        assert!(e.write(&p, false).unwrap_err().to_string().contains("already exists"));
+        assert!(
+            e.write(&p, false)
+                .unwrap_err()
+                .to_string()
+                .contains("already exists")
+        );
         let mut e2 = e.clone();
         e2.reviewer = "op-18".into();
         e2.write(&p, true).unwrap();
@@ -609,7 +671,10 @@ mod tests {
                 .to_string()
                 .contains("another file")
         );
-        assert!(l3.check_source(Path::new("cam1.mp4"), &"ab".repeat(32)).is_ok());
+        assert!(
+            l3.check_source(Path::new("cam1.mp4"), &"ab".repeat(32))
+                .is_ok()
+        );
         assert_eq!(l3.record()["reviewed"], true);
     }
 }

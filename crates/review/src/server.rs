@@ -26,7 +26,9 @@ pub struct ReviewServer {
 
 impl std::fmt::Debug for ReviewServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReviewServer").field("port", &self.port).finish_non_exhaustive()
+        f.debug_struct("ReviewServer")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
     }
 }
 
@@ -39,7 +41,11 @@ fn new_token() -> Result<String, Error> {
 
 /// Equal without an early exit on the first differing byte.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// A parsed request line: path and query pairs.
@@ -47,14 +53,18 @@ fn split_url(url: &str) -> (&str, Vec<(&str, &str)>) {
     let (path, q) = url.split_once('?').unwrap_or((url, ""));
     (
         path,
-        q.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, ""))).collect(),
+        q.split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| p.split_once('=').unwrap_or((p, "")))
+            .collect(),
     )
 }
 
 impl ReviewServer {
     /// Binds 127.0.0.1 on a random free port and makes a token.
     pub fn bind() -> Result<ReviewServer, Error> {
-        let server = Server::http("127.0.0.1:0").map_err(|e| Error::Server(format!("cannot listen on 127.0.0.1: {e}")))?;
+        let server = Server::http("127.0.0.1:0")
+            .map_err(|e| Error::Server(format!("cannot listen on 127.0.0.1: {e}")))?;
         let port = server
             .server_addr()
             .to_ip()
@@ -100,9 +110,17 @@ impl ReviewServer {
 
     /// Serves requests until `stop` returns true (checked between requests, at least every
     /// half second). Each request is answered from `session`.
-    pub fn serve(&self, session: &mut Session, stop: &dyn Fn() -> bool, now: &dyn Fn() -> String) -> Result<(), Error> {
+    pub fn serve(
+        &self,
+        session: &mut Session,
+        stop: &dyn Fn() -> bool,
+        now: &dyn Fn() -> String,
+    ) -> Result<(), Error> {
         while !stop() {
-            let rq = match self.server.recv_timeout(std::time::Duration::from_millis(500)) {
+            let rq = match self
+                .server
+                .recv_timeout(std::time::Duration::from_millis(500))
+            {
                 Ok(Some(rq)) => rq,
                 Ok(None) => continue,
                 Err(e) => return Err(Error::Server(e.to_string())),
@@ -116,16 +134,30 @@ impl ReviewServer {
         let url = rq.url().to_string();
         let (path, query) = split_url(&url);
         let q = |k: &str| query.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
-        let host = rq.headers().iter().find(|h| h.field.equiv("Host")).map(|h| h.value.as_str().to_string());
+        let host = rq
+            .headers()
+            .iter()
+            .find(|h| h.field.equiv("Host"))
+            .map(|h| h.value.as_str().to_string());
         if let Err(why) = self.admit(host.as_deref(), q("t")) {
             let _ = rq.respond(text(403, &format!("forbidden: {why}\n")));
             return;
         }
         let num = |k: &str| q(k).and_then(|v| v.parse::<u64>().ok());
         let reply = match (rq.method(), path) {
-            (Method::Get, "/") => bytes(200, "text/html; charset=utf-8", PAGE.replace("__TOKEN__", &self.token).into_bytes()),
-            (Method::Get, "/review.js") => bytes(200, "text/javascript; charset=utf-8", SCRIPT.as_bytes().to_vec()),
-            (Method::Get, "/review.css") => bytes(200, "text/css; charset=utf-8", STYLE.as_bytes().to_vec()),
+            (Method::Get, "/") => bytes(
+                200,
+                "text/html; charset=utf-8",
+                PAGE.replace("__TOKEN__", &self.token).into_bytes(),
+            ),
+            (Method::Get, "/review.js") => bytes(
+                200,
+                "text/javascript; charset=utf-8",
+                SCRIPT.as_bytes().to_vec(),
+            ),
+            (Method::Get, "/review.css") => {
+                bytes(200, "text/css; charset=utf-8", STYLE.as_bytes().to_vec())
+            }
             (Method::Get, "/api/state") => json_reply(200, &session.state()),
             (Method::Get, "/api/boxes") => match num("i") {
                 Some(i) if i < session.frame_count() => json_reply(200, &session.boxes(i)),
@@ -134,7 +166,11 @@ impl ReviewServer {
             (Method::Get, "/api/frame") => match num("i") {
                 Some(i) if i < session.frame_count() => {
                     if q("view") == Some("source") {
-                        bytes(200, "image/jpeg", session.source_jpeg(i).unwrap_or_default().to_vec())
+                        bytes(
+                            200,
+                            "image/jpeg",
+                            session.source_jpeg(i).unwrap_or_default().to_vec(),
+                        )
                     } else {
                         match session.preview_jpeg(i) {
                             Ok(b) => bytes(200, "image/jpeg", b),
@@ -157,7 +193,11 @@ impl ReviewServer {
             },
             (Method::Post, "/api/save") => match read_json::<serde_json::Value>(&mut rq) {
                 Ok(v) => {
-                    let reviewer = v.get("reviewer").and_then(|r| r.as_str()).unwrap_or("").to_string();
+                    let reviewer = v
+                        .get("reviewer")
+                        .and_then(|r| r.as_str())
+                        .unwrap_or("")
+                        .to_string();
                     match session.save(&reviewer, &now()) {
                         Ok(sha) => json_reply(
                             200,
@@ -176,7 +216,10 @@ impl ReviewServer {
 
 fn read_json<T: serde::de::DeserializeOwned>(rq: &mut Request) -> Result<T, String> {
     let mut body = Vec::new();
-    rq.as_reader().take(MAX_BODY + 1).read_to_end(&mut body).map_err(|e| e.to_string())?;
+    rq.as_reader()
+        .take(MAX_BODY + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| e.to_string())?;
     if body.len() as u64 > MAX_BODY {
         return Err("request too large".into());
     }
@@ -201,11 +244,19 @@ fn bytes(status: u16, kind: &str, body: Vec<u8>) -> Response<Cursor> {
 type Cursor = std::io::Cursor<Vec<u8>>;
 
 fn text(status: u16, body: &str) -> Response<Cursor> {
-    bytes(status, "text/plain; charset=utf-8", body.as_bytes().to_vec())
+    bytes(
+        status,
+        "text/plain; charset=utf-8",
+        body.as_bytes().to_vec(),
+    )
 }
 
 fn json_reply(status: u16, v: &serde_json::Value) -> Response<Cursor> {
-    bytes(status, "application/json", serde_json::to_vec(v).unwrap_or_default())
+    bytes(
+        status,
+        "application/json",
+        serde_json::to_vec(v).unwrap_or_default(),
+    )
 }
 
 #[cfg(test)]
@@ -216,7 +267,11 @@ mod tests {
 
     fn get(port: u16, path: &str, host: &str) -> String {
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).unwrap();
         out
@@ -226,7 +281,10 @@ mod tests {
     fn token_and_host_are_required() {
         let srv = ReviewServer::bind().unwrap();
         let port = srv.port();
-        assert!(srv.url().starts_with(&format!("http://127.0.0.1:{port}/?t=")));
+        assert!(
+            srv.url()
+                .starts_with(&format!("http://127.0.0.1:{port}/?t="))
+        );
         assert_eq!(srv.token.len(), 32);
         let good_host = format!("127.0.0.1:{port}");
         let token = srv.token.clone();
@@ -237,7 +295,11 @@ mod tests {
                 let url = rq.url().to_string();
                 let (_, query) = split_url(&url);
                 let tok = query.iter().find(|(k, _)| *k == "t").map(|(_, v)| *v);
-                let host = rq.headers().iter().find(|h| h.field.equiv("Host")).map(|h| h.value.as_str().to_string());
+                let host = rq
+                    .headers()
+                    .iter()
+                    .find(|h| h.field.equiv("Host"))
+                    .map(|h| h.value.as_str().to_string());
                 let r = match srv.admit(host.as_deref(), tok) {
                     Ok(()) => bytes(200, "text/html", PAGE.as_bytes().to_vec()),
                     Err(why) => text(403, why),
@@ -247,23 +309,40 @@ mod tests {
         });
         let ok = get(port, &format!("/?t={token}"), &good_host);
         assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
-        assert!(ok.contains("Content-Security-Policy: default-src 'none'"), "{ok}");
+        assert!(
+            ok.contains("Content-Security-Policy: default-src 'none'"),
+            "{ok}"
+        );
         let no_token = get(port, "/", &good_host);
         assert!(no_token.starts_with("HTTP/1.1 403"), "{no_token}");
         let wrong = get(port, &format!("/?t={}", "0".repeat(32)), &good_host);
         assert!(wrong.starts_with("HTTP/1.1 403"), "{wrong}");
-        let rebinding = get(port, &format!("/?t={token}"), &format!("evil.example:{port}"));
-        assert!(rebinding.starts_with("HTTP/1.1 403") && rebinding.contains("Host"), "{rebinding}");
+        let rebinding = get(
+            port,
+            &format!("/?t={token}"),
+            &format!("evil.example:{port}"),
+        );
+        assert!(
+            rebinding.starts_with("HTTP/1.1 403") && rebinding.contains("Host"),
+            "{rebinding}"
+        );
         t.join().unwrap();
     }
 
     #[test]
     fn the_page_loads_nothing_from_elsewhere() {
-        for (name, text) in [("review.html", PAGE), ("review.js", SCRIPT), ("review.css", STYLE)] {
+        for (name, text) in [
+            ("review.html", PAGE),
+            ("review.js", SCRIPT),
+            ("review.css", STYLE),
+        ] {
             for bad in ["http://", "https://", "//cdn", "@import"] {
                 assert!(!text.contains(bad), "{name} contains {bad}");
             }
         }
-        assert!(PAGE.contains("src=\"review.js?t=__TOKEN__\"") && PAGE.contains("href=\"review.css?t=__TOKEN__\""));
+        assert!(
+            PAGE.contains("src=\"review.js?t=__TOKEN__\"")
+                && PAGE.contains("href=\"review.css?t=__TOKEN__\"")
+        );
     }
 }

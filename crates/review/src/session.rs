@@ -84,14 +84,23 @@ impl Session {
     /// Decodes every frame of `input` into the preview cache (JPEG, full size) and starts a
     /// review of it with the analysis `set` (from `obscura tracks`' analysis with the same
     /// settings, people included), masking in `policy`'s style (`style` names it).
-    pub fn open(input: &Path, set: TrackSet, policy: Policy, style: &str, edits: Edits, save: SaveTarget) -> Result<Session, Error> {
+    pub fn open(
+        input: &Path,
+        set: TrackSet,
+        policy: Policy,
+        style: &str,
+        edits: Edits,
+        save: SaveTarget,
+    ) -> Result<Session, Error> {
         let fail = |e: String| Error::Server(format!("{}: {e}", input.display()));
-        let mut dec = Decoder::open(input, &DecodeOptions::default()).map_err(|e| fail(e.to_string()))?;
+        let mut dec =
+            Decoder::open(input, &DecodeOptions::default()).map_err(|e| fail(e.to_string()))?;
         let info = dec.info().clone();
         let mut pts = Vec::new();
         let mut frames = Vec::new();
         while let Some(f) = dec.next_frame().map_err(|e| fail(e.to_string()))? {
-            let rgb = RgbImage::from_raw(f.width, f.height, f.to_rgb24()).ok_or_else(|| fail("bad frame".into()))?;
+            let rgb = RgbImage::from_raw(f.width, f.height, f.to_rgb24())
+                .ok_or_else(|| fail("bad frame".into()))?;
             frames.push(jpeg(&rgb).map_err(fail)?);
             pts.push((f.index, f.pts));
             if set.source.frames > 0 && frames.len() as u64 >= set.source.frames {
@@ -106,7 +115,10 @@ impl Session {
             .map(Rational::as_f64)
             .filter(|f| f.is_finite() && *f > 0.0)
             .unwrap_or(set.source.fps);
-        let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let mut s = Session {
             input: input.to_path_buf(),
             name,
@@ -159,7 +171,10 @@ impl Session {
             probe.reviewed_at = "2000-01-01T00:00:00Z".into();
         }
         probe.validate(origin)?;
-        let manual = edits.manual_masks().map_err(|reason| Error::Edits { path: origin.into(), reason })?;
+        let manual = edits.manual_masks().map_err(|reason| Error::Edits {
+            path: origin.into(),
+            reason,
+        })?;
         let mut set = self.base.clone();
         apply_identity_edits(&self.input, &mut set, &self.pts, &edits.identity_edits())?;
         let mut kept = Vec::new();
@@ -198,9 +213,14 @@ impl Session {
     /// The person (identity) whose box contains `(x, y)` on frame `i`, if exactly one.
     pub fn person_at(&self, i: u64, x: f32, y: f32) -> Option<IdentityId> {
         let t = self.pts.get(i as usize)?.1;
-        obscura_pipeline::subject::select_at(&self.input, &self.set, &self.pts, &obscura_pipeline::KeepAt { time: t, x, y })
-            .ok()
-            .map(|(id, _)| id)
+        obscura_pipeline::subject::select_at(
+            &self.input,
+            &self.set,
+            &self.pts,
+            &obscura_pipeline::KeepAt { time: t, x, y },
+        )
+        .ok()
+        .map(|(id, _)| id)
     }
 
     /// The source frame `i` as JPEG (for the operator only: unmasked).
@@ -211,16 +231,20 @@ impl Session {
     /// Frame `i` masked as the export will be (approximately: see [`Session::mask_at`]), JPEG.
     pub fn preview_jpeg(&self, i: u64) -> Result<Vec<u8>, Error> {
         let bad = |e: String| Error::Server(format!("frame {i}: {e}"));
-        let data = self.source_jpeg(i).ok_or_else(|| bad("no such frame".into()))?;
+        let data = self
+            .source_jpeg(i)
+            .ok_or_else(|| bad("no such frame".into()))?;
         let img = image::load_from_memory_with_format(data, ImageFormat::Jpeg)
             .map_err(|e| bad(e.to_string()))?
             .to_rgb8();
         let (w, h) = img.dimensions();
         let pts = self.pts[i as usize].1;
-        let mut frame = Frame::from_rgb24_to_yuv420(img.as_raw(), w, h, i, pts).map_err(|e| bad(e.to_string()))?;
+        let mut frame = Frame::from_rgb24_to_yuv420(img.as_raw(), w, h, i, pts)
+            .map_err(|e| bad(e.to_string()))?;
         let mask = self.mask_at(i);
         obscura_render::apply(&mut frame, &mask).map_err(|e| bad(e.to_string()))?;
-        let out = RgbImage::from_raw(w, h, frame.to_rgb24()).ok_or_else(|| bad("bad frame".into()))?;
+        let out =
+            RgbImage::from_raw(w, h, frame.to_rgb24()).ok_or_else(|| bad("bad frame".into()))?;
         jpeg(&out).map_err(bad)
     }
 
@@ -232,7 +256,13 @@ impl Session {
             .set
             .boxes_at(i)
             .into_iter()
-            .filter(|(t, _)| t.class == ObjectClass::Person && self.kept.iter().any(|k| self.set.identity(*k).is_some_and(|p| p.holds(t.id, i))))
+            .filter(|(t, _)| {
+                t.class == ObjectClass::Person
+                    && self
+                        .kept
+                        .iter()
+                        .any(|k| self.set.identity(*k).is_some_and(|p| p.holds(t.id, i)))
+            })
             .map(|(t, _)| t.id)
             .collect();
         let cands: Vec<Candidate> = self
@@ -282,12 +312,21 @@ impl Session {
     /// A close-up of person `id` (their best detected box), JPEG.
     pub fn thumbnail(&self, id: IdentityId) -> Option<Vec<u8>> {
         let (frame, r) = self.best_box(id)?;
-        let img = image::load_from_memory_with_format(self.source_jpeg(frame)?, ImageFormat::Jpeg).ok()?.to_rgb8();
+        let img = image::load_from_memory_with_format(self.source_jpeg(frame)?, ImageFormat::Jpeg)
+            .ok()?
+            .to_rgb8();
         let p = r.dilate(0.1, 4.0).to_pixels(img.width(), img.height())?;
         let crop = image::imageops::crop_imm(&img, p.x, p.y, p.w, p.h).to_image();
         let h = 120u32;
-        let w = ((u64::from(crop.width()) * u64::from(h)) / u64::from(crop.height().max(1))).clamp(8, 240) as u32;
-        jpeg(&image::imageops::resize(&crop, w, h, image::imageops::FilterType::Triangle)).ok()
+        let w = ((u64::from(crop.width()) * u64::from(h)) / u64::from(crop.height().max(1)))
+            .clamp(8, 240) as u32;
+        jpeg(&image::imageops::resize(
+            &crop,
+            w,
+            h,
+            image::imageops::FilterType::Triangle,
+        ))
+        .ok()
     }
 
     fn best_box(&self, id: IdentityId) -> Option<(u64, obscura_core::Rect)> {
@@ -296,11 +335,15 @@ impl Session {
             .iter()
             .filter_map(|tl| self.set.track(tl.track).map(|t| (tl, t)))
             .flat_map(|(tl, t)| {
-                t.boxes
-                    .iter()
-                    .filter(move |b| !b.predicted && b.frame >= tl.first_frame && b.frame <= tl.last_frame)
+                t.boxes.iter().filter(move |b| {
+                    !b.predicted && b.frame >= tl.first_frame && b.frame <= tl.last_frame
+                })
             })
-            .max_by(|a, b| (a.h * a.score).total_cmp(&(b.h * b.score)).then(b.frame.cmp(&a.frame)))
+            .max_by(|a, b| {
+                (a.h * a.score)
+                    .total_cmp(&(b.h * b.score))
+                    .then(b.frame.cmp(&a.frame))
+            })
             .map(|b| (b.frame, b.rect()))
     }
 
@@ -365,10 +408,18 @@ pub fn export_window(
     let b = until.filter(|u| us(*u) < us(last)).unwrap_or(last);
     let mut excluded = Vec::new();
     if us(a) > us(start) {
-        excluded.push(format!("{} \u{2013} {} s (before the request window)", seconds_text(start), seconds_text(a)));
+        excluded.push(format!(
+            "{} \u{2013} {} s (before the request window)",
+            seconds_text(start),
+            seconds_text(a)
+        ));
     }
     if us(b) < us(last) {
-        excluded.push(format!("{} \u{2013} {} s (after the request window)", seconds_text(b), seconds_text(last)));
+        excluded.push(format!(
+            "{} \u{2013} {} s (after the request window)",
+            seconds_text(b),
+            seconds_text(last)
+        ));
     }
     if us(a) > us(b) {
         excluded = vec![format!(
@@ -397,7 +448,10 @@ pub fn flags_of(set: &TrackSet, kept: &[IdentityId]) -> Vec<Flag> {
             let person = set.identity_of(t.id, start).map(|p| p.id);
             let is_kept = person.is_some_and(|p| kept.contains(&p));
             let (kind, what) = if is_kept {
-                ("subject-uncertain", "the requester is not detected; their box is masked unless confirmed")
+                (
+                    "subject-uncertain",
+                    "the requester is not detected; their box is masked unless confirmed",
+                )
             } else {
                 ("gap", "detection gap: the box is held")
             };
@@ -519,7 +573,8 @@ mod tests {
             thresholds: Default::default(),
             models: Vec::new(),
         };
-        let mut set = TrackSetBuilder::new().finish(source, settings, Rational::new(1, 10).expect("rate"));
+        let mut set =
+            TrackSetBuilder::new().finish(source, settings, Rational::new(1, 10).expect("rate"));
         // Track 1: held without a detection on frames 3..6 (3 frames) and on frame 9 (1 frame).
         let mut p1 = vec![false; 12];
         p1[3..6].fill(true);
@@ -534,7 +589,15 @@ mod tests {
         let kinds = |f: &[Flag]| f.iter().map(|f| (f.frame, f.kind)).collect::<Vec<_>>();
         // Nobody kept: both people appear at 0; only the 3-frame gap is worth a look.
         let f = flags_of(&set, &[]);
-        assert_eq!(kinds(&f), vec![(0, "new-person"), (0, "new-person"), (3, "gap"), (10, "gap")]);
+        assert_eq!(
+            kinds(&f),
+            vec![
+                (0, "new-person"),
+                (0, "new-person"),
+                (3, "gap"),
+                (10, "gap")
+            ]
+        );
         assert!(f[2].text.contains("track #1, 3 frames"), "{}", f[2].text);
         assert!(f[3].text.contains("track #2, 2 frames"), "{}", f[3].text);
         // Person 2 is the requester: each frame they are not detected is flagged (masked
@@ -542,7 +605,13 @@ mod tests {
         let f = flags_of(&set, &[2]);
         assert_eq!(
             kinds(&f),
-            vec![(0, "new-person"), (0, "new-person"), (3, "gap"), (7, "subject-uncertain"), (10, "subject-uncertain")]
+            vec![
+                (0, "new-person"),
+                (0, "new-person"),
+                (3, "gap"),
+                (7, "subject-uncertain"),
+                (10, "subject-uncertain")
+            ]
         );
     }
 
@@ -553,10 +622,16 @@ mod tests {
     #[test]
     fn the_export_window_and_what_it_leaves_out() {
         let ((a, b), ex) = export_window(t(0.0), t(9.9), None, None);
-        assert_eq!((seconds_text(a), seconds_text(b)), ("0.000000".into(), "9.900000".into()));
+        assert_eq!(
+            (seconds_text(a), seconds_text(b)),
+            ("0.000000".into(), "9.900000".into())
+        );
         assert!(ex.is_empty());
         let ((a, b), ex) = export_window(t(0.0), t(9.9), Some(t(2.5)), Some(t(7.0)));
-        assert_eq!((seconds_text(a), seconds_text(b)), ("2.500000".into(), "7.000000".into()));
+        assert_eq!(
+            (seconds_text(a), seconds_text(b)),
+            ("2.500000".into(), "7.000000".into())
+        );
         assert_eq!(
             ex,
             vec![
@@ -566,7 +641,10 @@ mod tests {
         );
         // A window reaching past the clip is cut to it.
         let ((a, b), ex) = export_window(t(1.0), t(9.9), Some(t(0.0)), Some(t(20.0)));
-        assert_eq!((seconds_text(a), seconds_text(b)), ("1.000000".into(), "9.900000".into()));
+        assert_eq!(
+            (seconds_text(a), seconds_text(b)),
+            ("1.000000".into(), "9.900000".into())
+        );
         assert!(ex.is_empty());
         // A window outside the clip leaves all of it out.
         let (_, ex) = export_window(t(0.0), t(9.9), Some(t(12.0)), None);

@@ -33,15 +33,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Some("open") if args.len() == 4 => {
             std::fs::create_dir_all(&args[3])?;
-            let files = obscura_seal::open(Path::new(&args[2]), &Identity::Recipient(recipient), Path::new(&args[3]), false)?;
-            files.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0)).sum()
+            let files = obscura_seal::open(
+                Path::new(&args[2]),
+                &Identity::Recipient(recipient),
+                Path::new(&args[3]),
+                false,
+            )?;
+            files
+                .iter()
+                .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+                .sum()
         }
         _ => {
-            eprintln!("usage: seal-throughput (seal INPUT OUT.obx | verify OUT.obx | open OUT.obx OUTDIR)");
+            eprintln!(
+                "usage: seal-throughput (seal INPUT OUT.obx | verify OUT.obx | open OUT.obx OUTDIR)"
+            );
             std::process::exit(2);
         }
     };
     let secs = t.elapsed().as_secs_f64();
-    println!("{} bytes {bytes} seconds {secs:.3} MB/s {:.1}", args[1], bytes as f64 / secs / 1e6);
+    println!(
+        "{} bytes {bytes} seconds {secs:.3} MB/s {:.1}",
+        args[1],
+        bytes as f64 / secs / 1e6
+    );
     Ok(())
 }

@@ -32,7 +32,11 @@ enum FloatStyle {
 }
 
 /// Encodes a value in canonical form: sorted keys, no whitespace, no `null`.
-pub(crate) fn to_canonical<T: Serialize>(value: &T, what: &str, rules: Rules) -> Result<Vec<u8>, Error> {
+pub(crate) fn to_canonical<T: Serialize>(
+    value: &T,
+    what: &str,
+    rules: Rules,
+) -> Result<Vec<u8>, Error> {
     let v = serde_json::to_value(value).map_err(|e| Error::invalid(what, e.to_string()))?;
     encode(&v, rules, FloatStyle::Ryu).map_err(|p| Error::invalid(what, p))
 }
@@ -53,9 +57,14 @@ fn encodes_to(v: &Value, bytes: &[u8], rules: Rules) -> Result<bool, String> {
 }
 
 /// Parses canonical bytes; refuses anything that does not re-encode to the same bytes.
-pub(crate) fn from_canonical<T: DeserializeOwned + Serialize>(bytes: &[u8], what: &str, rules: Rules) -> Result<T, Error> {
+pub(crate) fn from_canonical<T: DeserializeOwned + Serialize>(
+    bytes: &[u8],
+    what: &str,
+    rules: Rules,
+) -> Result<T, Error> {
     let v = parse_canonical_value(bytes, what, rules)?;
-    let t: T = serde_json::from_value(v).map_err(|e| Error::damaged(format!("{what} has an invalid structure: {e}")))?;
+    let t: T = serde_json::from_value(v)
+        .map_err(|e| Error::damaged(format!("{what} has an invalid structure: {e}")))?;
     // The typed value must encode to the same bytes too (e.g. a float written as `1`, or a
     // key the type does not know).
     let typed = serde_json::to_value(&t).map_err(|e| Error::damaged(format!("{what}: {e}")))?;
@@ -66,33 +75,49 @@ pub(crate) fn from_canonical<T: DeserializeOwned + Serialize>(bytes: &[u8], what
 }
 
 /// Parses canonical bytes into a JSON value, refusing any other form.
-pub(crate) fn parse_canonical_value(bytes: &[u8], what: &str, rules: Rules) -> Result<Value, Error> {
-    let v: Value = serde_json::from_slice(bytes).map_err(|_| Error::damaged(format!("{what} is not valid JSON")))?;
+pub(crate) fn parse_canonical_value(
+    bytes: &[u8],
+    what: &str,
+    rules: Rules,
+) -> Result<Value, Error> {
+    let v: Value = serde_json::from_slice(bytes)
+        .map_err(|_| Error::damaged(format!("{what} is not valid JSON")))?;
     if !encodes_to(&v, bytes, rules).map_err(|p| Error::damaged(format!("{what}: {p}")))? {
         return Err(Error::damaged(format!("{what} is not in canonical form")));
     }
     Ok(v)
 }
 
-fn write_value(v: &Value, out: &mut Vec<u8>, rules: Rules, style: FloatStyle) -> Result<(), String> {
+fn write_value(
+    v: &Value,
+    out: &mut Vec<u8>,
+    rules: Rules,
+    style: FloatStyle,
+) -> Result<(), String> {
     match v {
         Value::Null => return Err("null is not allowed".into()),
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::Number(n) => {
             if let Some(u) = n.as_u64() {
                 if rules == Rules::V2 && u > MAX_SAFE_INTEGER {
-                    return Err(format!("integer {u} is out of range (format 2: at most 2^53-1)"));
+                    return Err(format!(
+                        "integer {u} is out of range (format 2: at most 2^53-1)"
+                    ));
                 }
                 out.extend_from_slice(u.to_string().as_bytes());
             } else if let Some(i) = n.as_i64() {
                 if rules == Rules::V2 && i.unsigned_abs() > MAX_SAFE_INTEGER {
-                    return Err(format!("integer {i} is out of range (format 2: at least -(2^53-1))"));
+                    return Err(format!(
+                        "integer {i} is out of range (format 2: at least -(2^53-1))"
+                    ));
                 }
                 out.extend_from_slice(i.to_string().as_bytes());
             } else {
                 let f = n.as_f64().unwrap_or(f64::NAN);
                 if rules == Rules::V2 {
-                    return Err(format!("number {f} is not an integer (format 2 has no floats; use a decimal string)"));
+                    return Err(format!(
+                        "number {f} is not an integer (format 2 has no floats; use a decimal string)"
+                    ));
                 }
                 if !f.is_finite() {
                     return Err("non-finite number".into());
@@ -143,7 +168,14 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
             b'\n' => out.extend_from_slice(b"\\n"),
             b'\r' => out.extend_from_slice(b"\\r"),
             b'\t' => out.extend_from_slice(b"\\t"),
-            0..=0x1f => out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]),
+            0..=0x1f => out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(b >> 4) as usize],
+                HEX[(b & 15) as usize],
+            ]),
             _ => out.push(b),
         }
     }
@@ -153,7 +185,10 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
 /// Splits Rust's `{:e}` text into (digits, decimal exponent of the first digit).
 fn sci_parts(sci: &str) -> (String, i64) {
     let (mant, exp) = sci.split_once('e').unwrap_or((sci, "0"));
-    (mant.chars().filter(|c| *c != '.').collect(), exp.parse().unwrap_or(0))
+    (
+        mant.chars().filter(|c| *c != '.').collect(),
+        exp.parse().unwrap_or(0),
+    )
 }
 
 /// The shortest digits that read back to `a` (positive, finite), closest to `a`, an exact
@@ -191,9 +226,19 @@ fn shortest_digits(a: f64) -> (String, i64) {
     }
     let even = String::from_utf8(even).unwrap_or_default();
     let trimmed = even.trim_end_matches('0');
-    let candidate = if trimmed.is_empty() { even.clone() } else { trimmed.to_string() };
-    let back: Option<f64> = format!("{}.{}e{exp}", &candidate[..1], &candidate[1..]).parse().ok();
-    if candidate.len() == n && back == Some(a) { (candidate, exp) } else { (digits, exp) }
+    let candidate = if trimmed.is_empty() {
+        even.clone()
+    } else {
+        trimmed.to_string()
+    };
+    let back: Option<f64> = format!("{}.{}e{exp}", &candidate[..1], &candidate[1..])
+        .parse()
+        .ok();
+    if candidate.len() == n && back == Some(a) {
+        (candidate, exp)
+    } else {
+        (digits, exp)
+    }
 }
 
 /// A finite double in the format-1 layout (FORMAT.md 4.1): the shortest decimal digits that
@@ -203,7 +248,11 @@ fn shortest_digits(a: f64) -> (String, i64) {
 /// `0.0` for zeros.
 fn format_float(f: f64, style: FloatStyle) -> String {
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if f.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     let (digits, exp) = shortest_digits(f.abs());
     let len = digits.len() as i64;
@@ -232,7 +281,7 @@ fn format_float(f: f64, style: FloatStyle) -> String {
             s.push_str(&digits[1..]);
         }
         s.push('e');
-        if style == FloatStyle::Zmij && kk - 1 >= 0 {
+        if style == FloatStyle::Zmij && kk > 0 {
             s.push('+');
         }
         s.push_str(&(kk - 1).to_string());
@@ -286,7 +335,9 @@ pub(crate) fn unhex_vec(s: &str) -> Option<Vec<u8>> {
     if !b.len().is_multiple_of(2) {
         return None;
     }
-    b.chunks(2).map(|p| Some(nib(p[0])? << 4 | nib(p[1])?)).collect()
+    b.chunks(2)
+        .map(|p| Some(nib(p[0])? << 4 | nib(p[1])?))
+        .collect()
 }
 
 #[cfg(test)]
@@ -303,10 +354,33 @@ mod tests {
         assert_eq!(bytes, br#"{"a":{"c":[0.5,1.0],"z":"x\ny"},"b":1}"#);
         let back: BTreeMap<String, Value> = from_canonical(&bytes, "t", Rules::V1).unwrap();
         assert_eq!(back.len(), 2);
-        assert!(from_canonical::<BTreeMap<String, BTreeMap<String, Vec<f64>>>>(br#"{"a":{"c":[0.5,1]}}"#, "t", Rules::V1).is_err());
-        assert!(from_canonical::<BTreeMap<String, BTreeMap<String, Vec<f64>>>>(br#"{"a":{"c":[0.5,1.0]}}"#, "t", Rules::V1).is_ok());
-        for other in [&br#"{"b":1,"a":{"c":[0.5,1.0],"z":"x\ny"}}"#[..], br#"{"a":{"c":[0.5,1.0],"z":"x\ny"}, "b":1}"#, br#"{"a":{"c":[0.5,1.0],"z":"x\u000ay"},"b":1}"#, br#"{"a":{"c":[0.5,1.0],"z":"x\ny"},"b":1,"b":1}"#] {
-            assert!(from_canonical::<BTreeMap<String, Value>>(other, "t", Rules::V1).is_err(), "{}", String::from_utf8_lossy(other));
+        assert!(
+            from_canonical::<BTreeMap<String, BTreeMap<String, Vec<f64>>>>(
+                br#"{"a":{"c":[0.5,1]}}"#,
+                "t",
+                Rules::V1
+            )
+            .is_err()
+        );
+        assert!(
+            from_canonical::<BTreeMap<String, BTreeMap<String, Vec<f64>>>>(
+                br#"{"a":{"c":[0.5,1.0]}}"#,
+                "t",
+                Rules::V1
+            )
+            .is_ok()
+        );
+        for other in [
+            &br#"{"b":1,"a":{"c":[0.5,1.0],"z":"x\ny"}}"#[..],
+            br#"{"a":{"c":[0.5,1.0],"z":"x\ny"}, "b":1}"#,
+            br#"{"a":{"c":[0.5,1.0],"z":"x\u000ay"},"b":1}"#,
+            br#"{"a":{"c":[0.5,1.0],"z":"x\ny"},"b":1,"b":1}"#,
+        ] {
+            assert!(
+                from_canonical::<BTreeMap<String, Value>>(other, "t", Rules::V1).is_err(),
+                "{}",
+                String::from_utf8_lossy(other)
+            );
         }
     }
 
@@ -314,11 +388,24 @@ mod tests {
     fn format_2_has_no_floats_and_safe_integers_only() {
         let ok = br#"{"a":[0,-9007199254740991,9007199254740991],"b":"0.35"}"#;
         assert!(parse_canonical_value(ok, "t", Rules::V2).is_ok());
-        for bad in [&br#"{"a":0.5}"#[..], br#"{"a":1.0}"#, br#"{"a":1e3}"#, br#"{"a":9007199254740992}"#, br#"{"a":-9007199254740992}"#, br#"{"a":18446744073709551616}"#, br#"{"a":null}"#, br#"{"a":-0}"#] {
-            let e = parse_canonical_value(bad, "t", Rules::V2).unwrap_err().to_string();
+        for bad in [
+            &br#"{"a":0.5}"#[..],
+            br#"{"a":1.0}"#,
+            br#"{"a":1e3}"#,
+            br#"{"a":9007199254740992}"#,
+            br#"{"a":-9007199254740992}"#,
+            br#"{"a":18446744073709551616}"#,
+            br#"{"a":null}"#,
+            br#"{"a":-0}"#,
+        ] {
+            let e = parse_canonical_value(bad, "t", Rules::V2)
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("t"), "{e}");
         }
-        let e = parse_canonical_value(br#"{"a":0.5}"#, "t", Rules::V2).unwrap_err().to_string();
+        let e = parse_canonical_value(br#"{"a":0.5}"#, "t", Rules::V2)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not an integer"), "{e}");
         // format 1 still takes the same float
         assert!(parse_canonical_value(br#"{"a":0.5}"#, "t", Rules::V1).is_ok());
@@ -326,18 +413,38 @@ mod tests {
 
     #[test]
     fn strings_escape_exactly_the_canonical_set() {
-        let s: String = (0u8..0x80).map(char::from).chain("é€\u{7f}\u{2028}".chars()).collect();
+        let s: String = (0u8..0x80)
+            .map(char::from)
+            .chain("é€\u{7f}\u{2028}".chars())
+            .collect();
         let mut out = Vec::new();
         write_string(&s, &mut out);
         // serde_json's escaping agrees with the spec's for every one of these
         assert_eq!(out, serde_json::to_string(&s).unwrap().into_bytes());
         let text = String::from_utf8(out).unwrap();
-        assert!(text.contains("\\u001f") && text.contains("\\b") && !text.contains("\\u007f"), "{text}");
+        assert!(
+            text.contains("\\u001f") && text.contains("\\b") && !text.contains("\\u007f"),
+            "{text}"
+        );
     }
 
     #[test]
     fn float_layouts_match_both_historical_formatters() {
-        let fixed = [(1e16, "1e16", "1e+16"), (1e15, "1000000000000000.0", "1000000000000000.0"), (1e-7, "1e-7", "1e-7"), (0.0001, "0.0001", "0.0001"), (1e-5, "0.00001", "0.00001"), (1e-6, "1e-6", "1e-6"), (0.35, "0.35", "0.35"), (1.5e300, "1.5e300", "1.5e+300"), (5e-324, "5e-324", "5e-324"), (-0.0, "-0.0", "-0.0"), (1.0, "1.0", "1.0"), (123.456, "123.456", "123.456"), (-2.5e-10, "-2.5e-10", "-2.5e-10")];
+        let fixed = [
+            (1e16, "1e16", "1e+16"),
+            (1e15, "1000000000000000.0", "1000000000000000.0"),
+            (1e-7, "1e-7", "1e-7"),
+            (0.0001, "0.0001", "0.0001"),
+            (1e-5, "0.00001", "0.00001"),
+            (1e-6, "1e-6", "1e-6"),
+            (0.35, "0.35", "0.35"),
+            (1.5e300, "1.5e300", "1.5e+300"),
+            (5e-324, "5e-324", "5e-324"),
+            (-0.0, "-0.0", "-0.0"),
+            (1.0, "1.0", "1.0"),
+            (123.456, "123.456", "123.456"),
+            (-2.5e-10, "-2.5e-10", "-2.5e-10"),
+        ];
         for (f, ryu, zmij) in fixed {
             assert_eq!(format_float(f, FloatStyle::Ryu), ryu, "{f:e}");
             assert_eq!(format_float(f, FloatStyle::Zmij), zmij, "{f:e}");
@@ -348,12 +455,26 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            let f = if i % 2 == 0 { f64::from_bits(x) } else { (x % 1_000_000) as f64 / 1e6 };
+            let f = if i % 2 == 0 {
+                f64::from_bits(x)
+            } else {
+                (x % 1_000_000) as f64 / 1e6
+            };
             if !f.is_finite() {
                 continue;
             }
-            assert_eq!(format_float(f, FloatStyle::Zmij), serde_json::to_string(&f).unwrap(), "{f:e}");
-            assert_eq!(format_float(f, FloatStyle::Zmij).parse::<f64>().unwrap().to_bits(), f.to_bits());
+            assert_eq!(
+                format_float(f, FloatStyle::Zmij),
+                serde_json::to_string(&f).unwrap(),
+                "{f:e}"
+            );
+            assert_eq!(
+                format_float(f, FloatStyle::Zmij)
+                    .parse::<f64>()
+                    .unwrap()
+                    .to_bits(),
+                f.to_bits()
+            );
         }
     }
 

@@ -12,7 +12,10 @@ use zeroize::Zeroizing;
 
 use crate::canonical::{from_canonical, hex, unhex, unhex_vec};
 use crate::keys::{KdfParams, unwrap_key};
-use crate::manifest::{Header, RecipientEntry, Stanza, check_media_type, check_payload_name, check_portable_name, check_text, name_key, rules_for};
+use crate::manifest::{
+    Header, RecipientEntry, Stanza, check_media_type, check_payload_name, check_portable_name,
+    check_text, name_key, rules_for,
+};
 use crate::stream::{PassError, ciphertext_size, decryptor, hash_exact, pass, payload_stream};
 use crate::{Date, Error, Identity, Manifest, SignerPublicKey};
 
@@ -27,7 +30,11 @@ pub(crate) const SIG_CONTEXT_V2: &[u8] = b"obscura-export-manifest-v2\0";
 
 /// The signature context of a format version (FORMAT.md section 6).
 pub(crate) fn sig_context(version: u32) -> &'static [u8] {
-    if version == 1 { SIG_CONTEXT } else { SIG_CONTEXT_V2 }
+    if version == 1 {
+        SIG_CONTEXT
+    } else {
+        SIG_CONTEXT_V2
+    }
 }
 
 /// Format-2 limits (FORMAT.md 5.2): entries per list and bytes per text field.
@@ -70,7 +77,9 @@ pub(crate) struct Parsed {
 
 fn read_at<R: Read + Seek>(r: &mut R, offset: u64, len: usize) -> Result<Vec<u8>, Error> {
     let mut buf = vec![0u8; len];
-    r.seek(SeekFrom::Start(offset)).and_then(|_| r.read_exact(&mut buf)).map_err(|_| Error::damaged("truncated"))?;
+    r.seek(SeekFrom::Start(offset))
+        .and_then(|_| r.read_exact(&mut buf))
+        .map_err(|_| Error::damaged("truncated"))?;
     Ok(buf)
 }
 
@@ -88,7 +97,9 @@ pub(crate) fn parse<R: Read + Seek>(r: &mut R, file_len: u64) -> Result<Parsed, 
     }
     let version = u32::from(u16::from_be_bytes([pre[8], pre[9]]));
     let Some(rules) = rules_for(version) else {
-        return Err(Error::damaged(format!("unsupported format version {version}")));
+        return Err(Error::damaged(format!(
+            "unsupported format version {version}"
+        )));
     };
     let h_len = u32::from_be_bytes([pre[10], pre[11], pre[12], pre[13]]) as u64;
     if !(2..=MAX_HEADER).contains(&h_len) || PREAMBLE_LEN + h_len + 2 + TRAILER_LEN > file_len {
@@ -99,21 +110,26 @@ pub(crate) fn parse<R: Read + Seek>(r: &mut R, file_len: u64) -> Result<Parsed, 
         return Err(Error::damaged("truncated or extended (no end marker)"));
     }
     let m_len = u32::from_be_bytes([tail[0], tail[1], tail[2], tail[3]]) as u64;
-    if !(2..=MAX_MANIFEST).contains(&m_len) || PREAMBLE_LEN + h_len + m_len + TRAILER_LEN > file_len {
+    if !(2..=MAX_MANIFEST).contains(&m_len) || PREAMBLE_LEN + h_len + m_len + TRAILER_LEN > file_len
+    {
         return Err(Error::damaged("manifest length out of bounds (truncated?)"));
     }
     let header_bytes = read_at(r, PREAMBLE_LEN, h_len as usize)?;
     let header: Header = from_canonical(&header_bytes, "header", rules)?;
     let m_off = file_len - TRAILER_LEN - m_len;
     let mut ms = read_at(r, m_off, (m_len + 64) as usize)?;
-    let signature: [u8; 64] = ms[m_len as usize..].try_into().map_err(|_| Error::damaged("truncated"))?;
+    let signature: [u8; 64] = ms[m_len as usize..]
+        .try_into()
+        .map_err(|_| Error::damaged("truncated"))?;
     ms.truncate(m_len as usize);
     let manifest = Manifest::from_canonical_bytes_as(&ms, rules)?;
     let export_id = check_structure(version, &header, &header_bytes, &manifest)?;
 
     let mut payload_total: u64 = 0;
     for p in &manifest.payloads {
-        payload_total = payload_total.checked_add(p.ciphertext_size).ok_or_else(|| Error::damaged("payload sizes overflow"))?;
+        payload_total = payload_total
+            .checked_add(p.ciphertext_size)
+            .ok_or_else(|| Error::damaged("payload sizes overflow"))?;
     }
     let expected = PREAMBLE_LEN + h_len + m_len + TRAILER_LEN;
     if expected.checked_add(payload_total) != Some(file_len) {
@@ -122,19 +138,36 @@ pub(crate) fn parse<R: Read + Seek>(r: &mut R, file_len: u64) -> Result<Parsed, 
             expected.saturating_add(payload_total)
         )));
     }
-    Ok(Parsed { version, header, manifest, manifest_bytes: ms, signature, export_id, payload_offset: PREAMBLE_LEN + h_len })
+    Ok(Parsed {
+        version,
+        header,
+        manifest,
+        manifest_bytes: ms,
+        signature,
+        export_id,
+        payload_offset: PREAMBLE_LEN + h_len,
+    })
 }
 
 fn is_hex(s: &str, bytes: usize) -> bool {
     s.len() == 2 * bytes && unhex_vec(s).is_some()
 }
 
-fn check_structure(version: u32, header: &Header, header_bytes: &[u8], m: &Manifest) -> Result<[u8; 16], Error> {
+fn check_structure(
+    version: u32,
+    header: &Header,
+    header_bytes: &[u8],
+    m: &Manifest,
+) -> Result<[u8; 16], Error> {
     let d = |s: &str| Err(Error::damaged(s.to_string()));
     if header.version != version || m.format_version != version {
-        return Err(Error::damaged(format!("header or manifest version differs from the file's version {version}")));
+        return Err(Error::damaged(format!(
+            "header or manifest version differs from the file's version {version}"
+        )));
     }
-    let Some(export_id) = unhex::<16>(&header.export_id) else { return d("malformed export id") };
+    let Some(export_id) = unhex::<16>(&header.export_id) else {
+        return d("malformed export id");
+    };
     if m.export_id != header.export_id {
         return d("manifest belongs to another export (export id differs)");
     }
@@ -144,24 +177,57 @@ fn check_structure(version: u32, header: &Header, header_bytes: &[u8], m: &Manif
     if !header.chunk_size.is_power_of_two() || !(64..=16 << 20).contains(&header.chunk_size) {
         return d("invalid chunk size");
     }
-    if header.payload_count as usize != m.payloads.len() || m.payloads.is_empty() || m.payloads.len() > MAX_PAYLOADS {
+    if header.payload_count as usize != m.payloads.len()
+        || m.payloads.is_empty()
+        || m.payloads.len() > MAX_PAYLOADS
+    {
         return d("payload count differs between header and manifest");
     }
-    if header.recipients.is_empty() || header.recipients.len() > MAX_RECIPIENTS || header.recipients.len() != m.recipients.len() {
+    if header.recipients.is_empty()
+        || header.recipients.len() > MAX_RECIPIENTS
+        || header.recipients.len() != m.recipients.len()
+    {
         return d("recipient count differs between header and manifest");
     }
     // One passphrase stanza at most, so a reader runs Argon2id at most once (within the
     // capped costs checked below) however the file is made.
-    if header.recipients.iter().filter(|s| matches!(s, Stanza::Argon2id { .. })).count() > 1 {
+    if header
+        .recipients
+        .iter()
+        .filter(|s| matches!(s, Stanza::Argon2id { .. }))
+        .count()
+        > 1
+    {
         return d("more than one passphrase stanza");
     }
     for (s, e) in header.recipients.iter().zip(&m.recipients) {
         let ok = match (s, e) {
-            (Stanza::X25519 { ephemeral, wrapped_key }, RecipientEntry::X25519 { fingerprint }) => {
-                is_hex(ephemeral, 32) && is_hex(wrapped_key, 48) && is_hex(fingerprint, 32)
-            }
-            (Stanza::Argon2id { m_kib, p, salt, t, wrapped_key }, RecipientEntry::Argon2id {}) => {
-                is_hex(salt, 16) && is_hex(wrapped_key, 48) && KdfParams { m_kib: *m_kib, t: *t, p: *p }.check_reader_limits().is_ok()
+            (
+                Stanza::X25519 {
+                    ephemeral,
+                    wrapped_key,
+                },
+                RecipientEntry::X25519 { fingerprint },
+            ) => is_hex(ephemeral, 32) && is_hex(wrapped_key, 48) && is_hex(fingerprint, 32),
+            (
+                Stanza::Argon2id {
+                    m_kib,
+                    p,
+                    salt,
+                    t,
+                    wrapped_key,
+                },
+                RecipientEntry::Argon2id {},
+            ) => {
+                is_hex(salt, 16)
+                    && is_hex(wrapped_key, 48)
+                    && KdfParams {
+                        m_kib: *m_kib,
+                        t: *t,
+                        p: *p,
+                    }
+                    .check_reader_limits()
+                    .is_ok()
             }
             _ => false,
         };
@@ -175,18 +241,28 @@ fn check_structure(version: u32, header: &Header, header_bytes: &[u8], m: &Manif
         if !names.insert(p.name.as_str()) {
             return d("duplicate payload name");
         }
-        if p.media_type.is_empty() || p.media_type.len() > 255 || p.media_type.chars().any(char::is_control) {
+        if p.media_type.is_empty()
+            || p.media_type.len() > 255
+            || p.media_type.chars().any(char::is_control)
+        {
             return d("invalid media type");
         }
-        if p.plaintext_size > u64::MAX / 2 || ciphertext_size(p.plaintext_size, header.chunk_size as u64) != p.ciphertext_size {
+        if p.plaintext_size > u64::MAX / 2
+            || ciphertext_size(p.plaintext_size, header.chunk_size as u64) != p.ciphertext_size
+        {
             return d("payload sizes inconsistent");
         }
         if !is_hex(&p.plaintext_sha256, 32) || !is_hex(&p.ciphertext_sha256, 32) {
             return d("malformed payload hash");
         }
     }
-    let Some(pk) = unhex::<32>(&m.signer.public_key) else { return d("malformed signer key") };
-    if m.signer.algorithm != "ed25519" || SignerPublicKey::from_bytes(&pk).is_err() || m.signer.fingerprint != crate::keys::fingerprint(&pk) {
+    let Some(pk) = unhex::<32>(&m.signer.public_key) else {
+        return d("malformed signer key");
+    };
+    if m.signer.algorithm != "ed25519"
+        || SignerPublicKey::from_bytes(&pk).is_err()
+        || m.signer.fingerprint != crate::keys::fingerprint(&pk)
+    {
         return d("malformed signer entry");
     }
     if let Some(e) = &m.expires {
@@ -195,8 +271,14 @@ fn check_structure(version: u32, header: &Header, header_bytes: &[u8], m: &Manif
     if !crate::date::is_rfc3339_utc_seconds(&m.created) {
         return d("malformed creation time (not YYYY-MM-DDTHH:MM:SSZ)");
     }
-    let floats = m.policy.as_ref().is_some_and(|p| p.thresholds.values().any(|t| t.is_format1_float()));
-    let strings = m.policy.as_ref().is_some_and(|p| p.thresholds.values().any(|t| !t.is_format1_float()));
+    let floats = m
+        .policy
+        .as_ref()
+        .is_some_and(|p| p.thresholds.values().any(|t| t.is_format1_float()));
+    let strings = m
+        .policy
+        .as_ref()
+        .is_some_and(|p| p.thresholds.values().any(|t| !t.is_format1_float()));
     if version == 1 && strings {
         return d("format 1 policy thresholds must be numbers");
     }
@@ -219,8 +301,16 @@ fn check_v2_rules(header: &Header, m: &Manifest) -> Result<(), Error> {
     if let Some(k) = m.unknown.keys().next() {
         return bad(&format!("manifest key {k:?}"), "unknown in format 2");
     }
-    if header.recipients.len() > 1 && header.recipients.iter().any(|s| matches!(s, Stanza::Argon2id { .. })) {
-        return bad("recipients", "a passphrase stanza must be the only stanza in format 2");
+    if header.recipients.len() > 1
+        && header
+            .recipients
+            .iter()
+            .any(|s| matches!(s, Stanza::Argon2id { .. }))
+    {
+        return bad(
+            "recipients",
+            "a passphrase stanza must be the only stanza in format 2",
+        );
     }
     for (what, v) in [("reference", &m.reference), ("operator", &m.operator)] {
         if let Some(v) = v {
@@ -236,21 +326,36 @@ fn check_v2_rules(header: &Header, m: &Manifest) -> Result<(), Error> {
     for s in &m.sources {
         check_text("source name", &s.name, MAX_NAME)?;
         if !is_hex(&s.sha256, 32) {
-            return bad(&format!("source {:?}", s.name), "sha256 is not 64 lowercase hex digits");
+            return bad(
+                &format!("source {:?}", s.name),
+                "sha256 is not 64 lowercase hex digits",
+            );
         }
     }
     for c in &m.cameras {
         check_text("camera id", &c.camera, MAX_NAME)?;
         if c.included.len() > MAX_LIST || c.excluded.len() > MAX_LIST {
-            return bad(&format!("camera {:?}", c.camera), "more than 65536 intervals");
+            return bad(
+                &format!("camera {:?}", c.camera),
+                "more than 65536 intervals",
+            );
         }
         for i in c.included.iter().chain(&c.excluded) {
             let (s, e) = (i.start(), i.end());
-            if [s, e].iter().any(|t| t.time_base.num() < 1 || t.time_base.den() < 1) {
-                return bad(&format!("camera {:?}", c.camera), "time base numerator and denominator must be at least 1");
+            if [s, e]
+                .iter()
+                .any(|t| t.time_base.num() < 1 || t.time_base.den() < 1)
+            {
+                return bad(
+                    &format!("camera {:?}", c.camera),
+                    "time base numerator and denominator must be at least 1",
+                );
             }
             if s >= e {
-                return bad(&format!("camera {:?}", c.camera), "interval start is not before its end");
+                return bad(
+                    &format!("camera {:?}", c.camera),
+                    "interval start is not before its end",
+                );
             }
         }
     }
@@ -261,10 +366,18 @@ fn check_v2_rules(header: &Header, m: &Manifest) -> Result<(), Error> {
         for model in &p.detector_models {
             check_text("model name", &model.name, MAX_NAME)?;
             if !is_hex(&model.sha256, 32) {
-                return bad(&format!("model {:?}", model.name), "sha256 is not 64 lowercase hex digits");
+                return bad(
+                    &format!("model {:?}", model.name),
+                    "sha256 is not 64 lowercase hex digits",
+                );
             }
         }
-        for k in p.thresholds.keys().chain(p.styles.keys()).chain(p.extra.keys()) {
+        for k in p
+            .thresholds
+            .keys()
+            .chain(p.styles.keys())
+            .chain(p.extra.keys())
+        {
             check_text("policy key", k, MAX_NAME)?;
         }
         for v in p.styles.values() {
@@ -287,12 +400,15 @@ fn check_signature(p: &Parsed, pinned: Option<&SignerPublicKey>) -> Result<Signe
     let mut msg = Vec::with_capacity(context.len() + p.manifest_bytes.len());
     msg.extend_from_slice(context);
     msg.extend_from_slice(&p.manifest_bytes);
-    vk.verify_strict(&msg, &sig).map_err(|_| Error::BadSignature)?;
+    vk.verify_strict(&msg, &sig)
+        .map_err(|_| Error::BadSignature)?;
     let signer = SignerPublicKey(pk_bytes);
     if let Some(want) = pinned
         && *want != signer
     {
-        return Err(Error::UnknownSigner { fingerprint: signer.fingerprint() });
+        return Err(Error::UnknownSigner {
+            fingerprint: signer.fingerprint(),
+        });
     }
     Ok(signer)
 }
@@ -317,8 +433,12 @@ fn check_expiry(m: &Manifest) -> Result<(), Error> {
 /// instead of hanging (or reading forever).
 fn open_file(path: &Path) -> Result<(File, u64), Error> {
     use rustix::fs::{FileType, Mode, OFlags};
-    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY, Mode::empty())
-        .map_err(|e| Error::io(path, e.into()))?;
+    let fd = rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
+        Mode::empty(),
+    )
+    .map_err(|e| Error::io(path, e.into()))?;
     let st = rustix::fs::fstat(&fd).map_err(|e| Error::io(path, e.into()))?;
     let kind = FileType::from_raw_mode(st.st_mode);
     if kind != FileType::RegularFile {
@@ -329,7 +449,10 @@ fn open_file(path: &Path) -> Result<(File, u64), Error> {
             FileType::Socket => "a socket",
             _ => "not a regular file",
         };
-        return Err(Error::invalid(format!("export {}", path.display()), format!("is {what}, not an export file")));
+        return Err(Error::invalid(
+            format!("export {}", path.display()),
+            format!("is {what}, not an export file"),
+        ));
     }
     // O_NONBLOCK has no effect on regular files.
     Ok((File::from(fd), st.st_size as u64))
@@ -339,19 +462,32 @@ fn open_file(path: &Path) -> Result<(File, u64), Error> {
 /// signature over the manifest (made by `signer` when given), every payload's ciphertext
 /// hash, and the retention expiry ([`Error::Expired`] is returned only when everything else
 /// is valid).
-pub fn verify(path: &Path, signer: Option<&SignerPublicKey>) -> Result<VerifiedExport, VerifyError> {
+pub fn verify(
+    path: &Path,
+    signer: Option<&SignerPublicKey>,
+) -> Result<VerifiedExport, VerifyError> {
     let (mut f, len) = open_file(path)?;
     let p = parse(&mut f, len)?;
     let signer_key = check_signature(&p, signer)?;
-    f.seek(SeekFrom::Start(p.payload_offset)).map_err(|e| Error::io(path, e))?;
+    f.seek(SeekFrom::Start(p.payload_offset))
+        .map_err(|e| Error::io(path, e))?;
     for (i, e) in p.manifest.payloads.iter().enumerate() {
         let h = hash_exact(&mut f, e.ciphertext_size).map_err(|_| Error::damaged("truncated"))?;
         if hex(&h) != e.ciphertext_sha256 {
-            return Err(Error::damaged(format!("payload {} ({:?}) does not match its signed hash", i + 1, e.name)));
+            return Err(Error::damaged(format!(
+                "payload {} ({:?}) does not match its signed hash",
+                i + 1,
+                e.name
+            )));
         }
     }
     check_expiry(&p.manifest)?;
-    Ok(VerifiedExport { manifest: p.manifest, signer: signer_key, signer_pinned: signer.is_some(), file_size: len })
+    Ok(VerifiedExport {
+        manifest: p.manifest,
+        signer: signer_key,
+        signer_pinned: signer.is_some(),
+        file_size: len,
+    })
 }
 
 use crate::VerifyError;
@@ -374,7 +510,13 @@ fn unwrap_content_key(p: &Parsed, identity: &Identity) -> Result<Zeroizing<[u8; 
     let id = &p.export_id;
     for (s, entry) in p.header.recipients.iter().zip(&p.manifest.recipients) {
         match (s, identity) {
-            (Stanza::X25519 { ephemeral, wrapped_key }, Identity::Recipient(sk)) => {
+            (
+                Stanza::X25519 {
+                    ephemeral,
+                    wrapped_key,
+                },
+                Identity::Recipient(sk),
+            ) => {
                 // Format 2 binds the signed fingerprint to its stanza: a reader tries only
                 // the stanzas listed for its own key (FORMAT.md 2.3).
                 if p.version >= 2
@@ -382,7 +524,9 @@ fn unwrap_content_key(p: &Parsed, identity: &Identity) -> Result<Zeroizing<[u8; 
                 {
                     continue;
                 }
-                let (Some(e), Some(w)) = (unhex::<32>(ephemeral), unhex_vec(wrapped_key)) else { continue };
+                let (Some(e), Some(w)) = (unhex::<32>(ephemeral), unhex_vec(wrapped_key)) else {
+                    continue;
+                };
                 let shared = sk.0.diffie_hellman(&x25519_dalek::PublicKey::from(e));
                 if !shared.was_contributory() {
                     continue;
@@ -393,10 +537,27 @@ fn unwrap_content_key(p: &Parsed, identity: &Identity) -> Result<Zeroizing<[u8; 
                     return Ok(k);
                 }
             }
-            (Stanza::Argon2id { m_kib, p: lanes, salt, t, wrapped_key }, Identity::Passphrase(pass)) => {
-                let (Some(salt), Some(w)) = (unhex::<16>(salt), unhex_vec(wrapped_key)) else { continue };
-                let params = KdfParams { m_kib: *m_kib, t: *t, p: *lanes };
-                let Ok(kek) = params.derive(pass, &salt) else { continue };
+            (
+                Stanza::Argon2id {
+                    m_kib,
+                    p: lanes,
+                    salt,
+                    t,
+                    wrapped_key,
+                },
+                Identity::Passphrase(pass),
+            ) => {
+                let (Some(salt), Some(w)) = (unhex::<16>(salt), unhex_vec(wrapped_key)) else {
+                    continue;
+                };
+                let params = KdfParams {
+                    m_kib: *m_kib,
+                    t: *t,
+                    p: *lanes,
+                };
+                let Ok(kek) = params.derive(pass, &salt) else {
+                    continue;
+                };
                 if let Some(k) = unwrap_key(&kek, id, &w) {
                     return Ok(k);
                 }
@@ -408,7 +569,12 @@ fn unwrap_content_key(p: &Parsed, identity: &Identity) -> Result<Zeroizing<[u8; 
 }
 
 /// The X25519 stanza key-encryption key (FORMAT.md 2.3).
-pub(crate) fn x25519_kek(shared: &[u8; 32], eph: &[u8; 32], recipient: &[u8; 32], export_id: &[u8; 16]) -> Zeroizing<[u8; 32]> {
+pub(crate) fn x25519_kek(
+    shared: &[u8; 32],
+    eph: &[u8; 32],
+    recipient: &[u8; 32],
+    export_id: &[u8; 16],
+) -> Zeroizing<[u8; 32]> {
     let mut salt = [0u8; 64];
     salt[..32].copy_from_slice(eph);
     salt[32..].copy_from_slice(recipient);
@@ -428,8 +594,21 @@ pub(crate) fn x25519_kek(shared: &[u8; 32], eph: &[u8; 32], recipient: &[u8; 32]
 ///
 /// Callers that must record the opening before any plaintext becomes visible use
 /// [`decrypt`] and [`DecryptedExport::publish`].
-pub fn open(path: &Path, identity: &Identity, out_dir: &Path, allow_expired: bool) -> Result<Vec<PathBuf>, Error> {
-    open_with(path, identity, out_dir, &OpenOptions { allow_expired, ..Default::default() })
+pub fn open(
+    path: &Path,
+    identity: &Identity,
+    out_dir: &Path,
+    allow_expired: bool,
+) -> Result<Vec<PathBuf>, Error> {
+    open_with(
+        path,
+        identity,
+        out_dir,
+        &OpenOptions {
+            allow_expired,
+            ..Default::default()
+        },
+    )
 }
 
 /// Options of [`open_with`].
@@ -446,7 +625,12 @@ pub struct OpenOptions {
 }
 
 /// [`open`] with options (e.g. a required signer).
-pub fn open_with(path: &Path, identity: &Identity, out_dir: &Path, options: &OpenOptions) -> Result<Vec<PathBuf>, Error> {
+pub fn open_with(
+    path: &Path,
+    identity: &Identity,
+    out_dir: &Path,
+    options: &OpenOptions,
+) -> Result<Vec<PathBuf>, Error> {
     decrypt(path, identity, out_dir, options)?.publish()
 }
 
@@ -478,7 +662,10 @@ impl DecryptedExport {
                         let _ = std::fs::remove_file(d);
                     }
                     if err.kind() == std::io::ErrorKind::AlreadyExists {
-                        return Err(Error::invalid(format!("output file {}", dest.display()), "already exists (not overwritten)"));
+                        return Err(Error::invalid(
+                            format!("output file {}", dest.display()),
+                            "already exists (not overwritten)",
+                        ));
                     }
                     return Err(Error::io(dest, err));
                 }
@@ -490,7 +677,12 @@ impl DecryptedExport {
 
 /// The first half of [`open_with`]: verifies and decrypts every payload into unnamed files
 /// in `out_dir`, nothing visible yet.
-pub fn decrypt(path: &Path, identity: &Identity, out_dir: &Path, options: &OpenOptions) -> Result<DecryptedExport, Error> {
+pub fn decrypt(
+    path: &Path,
+    identity: &Identity,
+    out_dir: &Path,
+    options: &OpenOptions,
+) -> Result<DecryptedExport, Error> {
     let allow_expired = options.allow_expired;
     let (mut f, len) = open_file(path)?;
     let p = parse(&mut f, len)?;
@@ -499,39 +691,64 @@ pub fn decrypt(path: &Path, identity: &Identity, out_dir: &Path, options: &OpenO
         && let Some(list) = &options.trusted
         && !list.contains(&signer)
     {
-        return Err(Error::UnknownSigner { fingerprint: signer.fingerprint() });
+        return Err(Error::UnknownSigner {
+            fingerprint: signer.fingerprint(),
+        });
     }
     if !allow_expired {
         check_expiry(&p.manifest)?;
     }
     if !out_dir.is_dir() {
-        return Err(Error::invalid(format!("output folder {}", out_dir.display()), "does not exist"));
+        return Err(Error::invalid(
+            format!("output folder {}", out_dir.display()),
+            "does not exist",
+        ));
     }
     let mut folded = HashSet::new();
     for e in &p.manifest.payloads {
         check_portable_name(&e.name)?;
         if !folded.insert(name_key(&e.name)) {
-            return Err(Error::invalid(format!("payload name {:?}", e.name), "differs from another payload's only in case or Unicode normalisation (one would replace the other)"));
+            return Err(Error::invalid(
+                format!("payload name {:?}", e.name),
+                "differs from another payload's only in case or Unicode normalisation (one would replace the other)",
+            ));
         }
     }
-    let dests: Vec<PathBuf> = p.manifest.payloads.iter().map(|e| out_dir.join(&e.name)).collect();
+    let dests: Vec<PathBuf> = p
+        .manifest
+        .payloads
+        .iter()
+        .map(|e| out_dir.join(&e.name))
+        .collect();
     for d in &dests {
         if d.symlink_metadata().is_ok() {
-            return Err(Error::invalid(format!("output file {}", d.display()), "already exists (not overwritten)"));
+            return Err(Error::invalid(
+                format!("output file {}", d.display()),
+                "already exists (not overwritten)",
+            ));
         }
     }
     let key = unwrap_content_key(&p, identity)?;
     let chunk = p.header.chunk_size as usize;
-    f.seek(SeekFrom::Start(p.payload_offset)).map_err(|e| Error::io(path, e))?;
+    f.seek(SeekFrom::Start(p.payload_offset))
+        .map_err(|e| Error::io(path, e))?;
     let mut pending = Vec::with_capacity(dests.len());
     for (i, (e, dest)) in p.manifest.payloads.iter().zip(&dests).enumerate() {
         let pf = PendingFile::new(dest).map_err(|err| Error::io(dest, err))?;
         let out = pf.create().map_err(|err| Error::io(dest, err))?;
-        let st = pass((&mut f).take(e.ciphertext_size), out, chunk, decryptor(payload_stream(&key, &p.export_id, i as u32)), Some(e.ciphertext_size));
+        let st = pass(
+            (&mut f).take(e.ciphertext_size),
+            out,
+            chunk,
+            decryptor(payload_stream(&key, &p.export_id, i as u32)),
+            Some(e.ciphertext_size),
+        );
         let st = match st {
             Ok(st) => st,
             Err(PassError::Write(err)) => return Err(Error::io(dest, err)),
-            Err(PassError::Read(_)) | Err(PassError::Crypto) => return Err(Error::damaged("payload failed authentication")),
+            Err(PassError::Read(_)) | Err(PassError::Crypto) => {
+                return Err(Error::damaged("payload failed authentication"));
+            }
         };
         if st.in_bytes != e.ciphertext_size
             || hex(&st.in_sha256) != e.ciphertext_sha256
@@ -542,7 +759,11 @@ pub fn decrypt(path: &Path, identity: &Identity, out_dir: &Path, options: &OpenO
         }
         pending.push(pf);
     }
-    Ok(DecryptedExport { manifest: p.manifest, signer, pending })
+    Ok(DecryptedExport {
+        manifest: p.manifest,
+        signer,
+        pending,
+    })
 }
 
 #[cfg(test)]
@@ -560,7 +781,10 @@ mod tests {
         assert!(canonical_y(&enc(0xec, 0x7f)), "p - 1");
         assert!(canonical_y(&enc(0xec, 0xff)), "p - 1 with the sign bit");
         for low in [0xed, 0xee, 0xff] {
-            assert!(!canonical_y(&enc(low, 0x7f)) && !canonical_y(&enc(low, 0xff)), "{low:x}: p and above");
+            assert!(
+                !canonical_y(&enc(low, 0x7f)) && !canonical_y(&enc(low, 0xff)),
+                "{low:x}: p and above"
+            );
         }
         assert!(canonical_y(&[0; 32]) && canonical_y(&enc(0xff, 0x7e)));
     }

@@ -18,8 +18,17 @@ pub struct Date {
 impl Date {
     /// A valid date (years 1970..=9999).
     pub fn new(year: i32, month: u8, day: u8) -> Result<Self, Error> {
-        let bad = || Error::invalid(format!("date {year:04}-{month:02}-{day:02}"), "not a valid calendar date (years 1970-9999)");
-        if !(1970..=9999).contains(&year) || !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        let bad = || {
+            Error::invalid(
+                format!("date {year:04}-{month:02}-{day:02}"),
+                "not a valid calendar date (years 1970-9999)",
+            )
+        };
+        if !(1970..=9999).contains(&year)
+            || !(1..=12).contains(&month)
+            || day == 0
+            || day > days_in_month(year, month)
+        {
             return Err(bad());
         }
         Ok(Self { year, month, day })
@@ -46,13 +55,22 @@ impl Date {
     pub fn today_utc() -> Self {
         let secs = civil::unix_now();
         let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-        Self { year: y as i32, month: m, day: d }
+        Self {
+            year: y as i32,
+            month: m,
+            day: d,
+        }
     }
 
     /// The date `days` after this one.
     pub fn plus_days(self, days: i64) -> Self {
-        let (y, m, d) = civil_from_days(days_from_civil(self.year as i64, self.month, self.day) + days);
-        Self { year: y as i32, month: m, day: d }
+        let (y, m, d) =
+            civil_from_days(days_from_civil(self.year as i64, self.month, self.day) + days);
+        Self {
+            year: y as i32,
+            month: m,
+            day: d,
+        }
     }
 }
 
@@ -93,14 +111,32 @@ pub(crate) fn now_rfc3339() -> String {
 /// `created`; no leap second, year 1970 to 9999).
 pub(crate) fn is_rfc3339_utc_seconds(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+    if b.len() != 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
+    {
         return false;
     }
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
         let t = &s[r];
-        if t.bytes().all(|c| c.is_ascii_digit()) { t.parse().ok() } else { None }
+        if t.bytes().all(|c| c.is_ascii_digit()) {
+            t.parse().ok()
+        } else {
+            None
+        }
     };
-    let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(se)) = (num(0..4), num(5..7), num(8..10), num(11..13), num(14..16), num(17..19)) else {
+    let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(se)) = (
+        num(0..4),
+        num(5..7),
+        num(8..10),
+        num(11..13),
+        num(14..16),
+        num(17..19),
+    ) else {
         return false;
     };
     if !(1970..=9999).contains(&y) || h > 23 || mi > 59 || se > 59 {
@@ -127,12 +163,23 @@ mod tests {
             let (y, m, d) = civil_from_days(z);
             assert_eq!(days_from_civil(y, m, d), z);
         }
-        assert_eq!(Date::parse("2024-02-29").unwrap().plus_days(1).to_string(), "2024-03-01");
+        assert_eq!(
+            Date::parse("2024-02-29").unwrap().plus_days(1).to_string(),
+            "2024-03-01"
+        );
     }
 
     #[test]
     fn parse_refuses_bad_dates() {
-        for bad in ["2023-02-29", "2024-13-01", "2024-1-01", "24-01-01", "2024-01-32", "+024-01-01", "2024-01-0a"] {
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-1-01",
+            "24-01-01",
+            "2024-01-32",
+            "+024-01-01",
+            "2024-01-0a",
+        ] {
             assert!(Date::parse(bad).is_err(), "{bad}");
         }
         assert!(Date::parse("2030-12-31").unwrap() > Date::parse("2030-01-01").unwrap());

@@ -77,30 +77,43 @@ impl Error {
     pub fn is_finding(&self) -> bool {
         matches!(
             self,
-            Error::Damaged { .. } | Error::BadSignature | Error::UnknownSigner { .. } | Error::Expired { .. }
+            Error::Damaged { .. }
+                | Error::BadSignature
+                | Error::UnknownSigner { .. }
+                | Error::Expired { .. }
         )
     }
 
     pub(crate) fn invalid(what: impl Into<String>, problem: impl Into<String>) -> Self {
-        Error::Invalid { what: what.into(), problem: problem.into() }
+        Error::Invalid {
+            what: what.into(),
+            problem: problem.into(),
+        }
     }
 
     pub(crate) fn damaged(reason: impl Into<String>) -> Self {
-        Error::Damaged { reason: reason.into() }
+        Error::Damaged {
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         if is_disk_full(&source) {
             return Error::DiskFull { path: path.into() };
         }
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
 
 /// True for "no space left on device" and "disk quota exceeded".
 pub fn is_disk_full(e: &std::io::Error) -> bool {
-    matches!(e.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded)
-        || matches!(e.raw_os_error(), Some(28) | Some(122))
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    ) || matches!(e.raw_os_error(), Some(28) | Some(122))
 }
 
 /// Alias used by [`crate::verify`]; the crate has one error type.

@@ -62,7 +62,10 @@ impl SigningKey {
     }
 
     /// The key file text, optionally protected by `protect` (Argon2id + AES-256-GCM).
-    pub fn to_key_text(&self, protect: Option<(&Passphrase, KdfParams)>) -> Result<Zeroizing<String>, Error> {
+    pub fn to_key_text(
+        &self,
+        protect: Option<(&Passphrase, KdfParams)>,
+    ) -> Result<Zeroizing<String>, Error> {
         let seed = Zeroizing::new(self.0.to_bytes());
         write_secret("signing secret key (Ed25519)", SIGN_SECRET, &seed, protect)
     }
@@ -80,7 +83,11 @@ impl Signer for SigningKey {
 
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SigningKey {{ public: {}, secret: <redacted> }}", self.public_key().fingerprint())
+        write!(
+            f,
+            "SigningKey {{ public: {}, secret: <redacted> }}",
+            self.public_key().fingerprint()
+        )
     }
 }
 
@@ -91,7 +98,8 @@ pub struct SignerPublicKey(pub(crate) [u8; 32]);
 impl SignerPublicKey {
     /// From raw bytes; refuses bytes that are not a valid Ed25519 point.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, Error> {
-        ed25519_dalek::VerifyingKey::from_bytes(bytes).map_err(|_| Error::KeyFile("not an Ed25519 public key".into()))?;
+        ed25519_dalek::VerifyingKey::from_bytes(bytes)
+            .map_err(|_| Error::KeyFile("not an Ed25519 public key".into()))?;
         Ok(Self(*bytes))
     }
     /// The raw 32 bytes.
@@ -106,9 +114,16 @@ impl SignerPublicKey {
     /// strictly as docs/FORMAT.md section 6 defines (canonical `S`, `A` and `R`; neither of
     /// small order; cofactorless equation).
     pub fn verify_signature(&self, message: &[u8], signature: &[u8; 64]) -> bool {
-        let canonical_a = !(self.0[31] & 0x7f == 0x7f && self.0[1..31].iter().all(|&x| x == 0xff) && self.0[0] >= 0xed);
-        let Ok(vk) = ed25519_dalek::VerifyingKey::from_bytes(&self.0) else { return false };
-        canonical_a && vk.verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature)).is_ok()
+        let canonical_a = !(self.0[31] & 0x7f == 0x7f
+            && self.0[1..31].iter().all(|&x| x == 0xff)
+            && self.0[0] >= 0xed);
+        let Ok(vk) = ed25519_dalek::VerifyingKey::from_bytes(&self.0) else {
+            return false;
+        };
+        canonical_a
+            && vk
+                .verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature))
+                .is_ok()
     }
     /// Parses a `NAME.sign.pub` file's text.
     pub fn from_key_text(text: &str) -> Result<Self, Error> {
@@ -120,7 +135,11 @@ impl SignerPublicKey {
     }
     /// The key file text.
     pub fn to_key_text(&self) -> String {
-        format!("# obscura signing public key (Ed25519), fingerprint {}\n{SIGN_PUBLIC}:{}\n", self.fingerprint(), hex(&self.0))
+        format!(
+            "# obscura signing public key (Ed25519), fingerprint {}\n{SIGN_PUBLIC}:{}\n",
+            self.fingerprint(),
+            hex(&self.0)
+        )
     }
 }
 
@@ -158,15 +177,27 @@ impl RecipientSecretKey {
         Self::from_key_text(&text, passphrase).map_err(|e| with_path(e, path))
     }
     /// The key file text, optionally passphrase-protected.
-    pub fn to_key_text(&self, protect: Option<(&Passphrase, KdfParams)>) -> Result<Zeroizing<String>, Error> {
+    pub fn to_key_text(
+        &self,
+        protect: Option<(&Passphrase, KdfParams)>,
+    ) -> Result<Zeroizing<String>, Error> {
         let b = Zeroizing::new(self.0.to_bytes());
-        write_secret("recipient secret key (X25519)", RECIPIENT_SECRET, &b, protect)
+        write_secret(
+            "recipient secret key (X25519)",
+            RECIPIENT_SECRET,
+            &b,
+            protect,
+        )
     }
 }
 
 impl fmt::Debug for RecipientSecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RecipientSecretKey {{ public: {}, secret: <redacted> }}", self.public_key().fingerprint())
+        write!(
+            f,
+            "RecipientSecretKey {{ public: {}, secret: <redacted> }}",
+            self.public_key().fingerprint()
+        )
     }
 }
 
@@ -197,7 +228,11 @@ impl RecipientPublicKey {
     }
     /// The key file text.
     pub fn to_key_text(&self) -> String {
-        format!("# obscura recipient public key (X25519), fingerprint {}\n{RECIPIENT_PUBLIC}:{}\n", self.fingerprint(), hex(&self.0))
+        format!(
+            "# obscura recipient public key (X25519), fingerprint {}\n{RECIPIENT_PUBLIC}:{}\n",
+            self.fingerprint(),
+            hex(&self.0)
+        )
     }
 }
 
@@ -229,7 +264,12 @@ impl Passphrase {
             line.pop();
         }
         raw.zeroize();
-        Self::new(line).map_err(|_| Error::invalid(format!("passphrase file {}", path.display()), "first line is empty"))
+        Self::new(line).map_err(|_| {
+            Error::invalid(
+                format!("passphrase file {}", path.display()),
+                "first line is empty",
+            )
+        })
     }
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.0
@@ -276,29 +316,54 @@ impl KdfParams {
     pub fn new(m_kib: u32, t: u32, p: u32) -> Result<Self, Error> {
         let k = Self { m_kib, t, p };
         if m_kib < Self::MIN_M_KIB || t < Self::MIN_T {
-            return Err(Error::invalid(format!("Argon2id parameters m={m_kib} KiB t={t}"), "below the minimum m=65536 KiB, t=3"));
+            return Err(Error::invalid(
+                format!("Argon2id parameters m={m_kib} KiB t={t}"),
+                "below the minimum m=65536 KiB, t=3",
+            ));
         }
-        k.check_reader_limits().map_err(|_| Error::invalid(format!("Argon2id parameters m={m_kib} KiB t={t} p={p}"), "above the reader limits"))?;
+        k.check_reader_limits().map_err(|_| {
+            Error::invalid(
+                format!("Argon2id parameters m={m_kib} KiB t={t} p={p}"),
+                "above the reader limits",
+            )
+        })?;
         Ok(k)
     }
 
     /// TEST ONLY: m = 8 KiB, t = 1, p = 1, far below the minimum, so tests and test vectors
     /// run fast. Never use for real exports; nothing in the CLI can select it.
     pub fn insecure_test_params() -> Self {
-        Self { m_kib: 8, t: 1, p: 1 }
+        Self {
+            m_kib: 8,
+            t: 1,
+            p: 1,
+        }
     }
 
     pub(crate) fn check_reader_limits(&self) -> Result<(), Error> {
-        let ok = (1..=Self::MAX_P).contains(&self.p) && (1..=Self::MAX_T).contains(&self.t) && self.m_kib >= 8 * self.p && self.m_kib <= Self::MAX_M_KIB;
-        if ok { Ok(()) } else { Err(Error::damaged("Argon2id parameters out of bounds")) }
+        let ok = (1..=Self::MAX_P).contains(&self.p)
+            && (1..=Self::MAX_T).contains(&self.t)
+            && self.m_kib >= 8 * self.p
+            && self.m_kib <= Self::MAX_M_KIB;
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::damaged("Argon2id parameters out of bounds"))
+        }
     }
 
-    pub(crate) fn derive(&self, pass: &Passphrase, salt: &[u8; 16]) -> Result<Zeroizing<[u8; 32]>, Error> {
+    pub(crate) fn derive(
+        &self,
+        pass: &Passphrase,
+        salt: &[u8; 16],
+    ) -> Result<Zeroizing<[u8; 32]>, Error> {
         self.check_reader_limits()?;
-        let params = argon2::Params::new(self.m_kib, self.t, self.p, Some(32)).map_err(|_| Error::damaged("Argon2id parameters out of bounds"))?;
+        let params = argon2::Params::new(self.m_kib, self.t, self.p, Some(32))
+            .map_err(|_| Error::damaged("Argon2id parameters out of bounds"))?;
         let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let mut out = Zeroizing::new([0u8; 32]);
-        a.hash_password_into(pass.bytes(), salt, out.as_mut()).map_err(|_| Error::damaged("Argon2id failed"))?;
+        a.hash_password_into(pass.bytes(), salt, out.as_mut())
+            .map_err(|_| Error::damaged("Argon2id failed"))?;
         Ok(out)
     }
 }
@@ -306,20 +371,44 @@ impl KdfParams {
 impl Default for KdfParams {
     /// m = 64 MiB, t = 3, p = 1.
     fn default() -> Self {
-        Self { m_kib: Self::MIN_M_KIB, t: Self::MIN_T, p: 1 }
+        Self {
+            m_kib: Self::MIN_M_KIB,
+            t: Self::MIN_T,
+            p: 1,
+        }
     }
 }
 
 /// AES-256-GCM with a single-use key and the all-zero nonce.
 pub(crate) fn wrap(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, Error> {
     let c = Aes256Gcm::new(key.into());
-    c.encrypt(&Default::default(), Payload { msg: plaintext, aad }).map_err(|_| Error::invalid("key wrap", "encryption failed"))
+    c.encrypt(
+        &Default::default(),
+        Payload {
+            msg: plaintext,
+            aad,
+        },
+    )
+    .map_err(|_| Error::invalid("key wrap", "encryption failed"))
 }
 
 /// Inverse of [`wrap`]; `None` when authentication fails.
-pub(crate) fn unwrap_key(key: &[u8; 32], aad: &[u8], ciphertext: &[u8]) -> Option<Zeroizing<[u8; 32]>> {
+pub(crate) fn unwrap_key(
+    key: &[u8; 32],
+    aad: &[u8],
+    ciphertext: &[u8],
+) -> Option<Zeroizing<[u8; 32]>> {
     let c = Aes256Gcm::new(key.into());
-    let pt = Zeroizing::new(c.decrypt(&Default::default(), Payload { msg: ciphertext, aad }).ok()?);
+    let pt = Zeroizing::new(
+        c.decrypt(
+            &Default::default(),
+            Payload {
+                msg: ciphertext,
+                aad,
+            },
+        )
+        .ok()?,
+    );
     let mut out = Zeroizing::new([0u8; 32]);
     if pt.len() != 32 {
         return None;
@@ -337,9 +426,13 @@ const PROTECTED_SUFFIX: &str = "-argon2id";
 fn read_text(path: &Path) -> Result<String, Error> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     if bytes.len() > 64 * 1024 {
-        return Err(Error::KeyFile(format!("{}: too large for a key file", path.display())));
+        return Err(Error::KeyFile(format!(
+            "{}: too large for a key file",
+            path.display()
+        )));
     }
-    String::from_utf8(bytes).map_err(|_| Error::KeyFile(format!("{}: not UTF-8 text", path.display())))
+    String::from_utf8(bytes)
+        .map_err(|_| Error::KeyFile(format!("{}: not UTF-8 text", path.display())))
 }
 
 fn with_path(e: Error, path: &Path) -> Error {
@@ -351,8 +444,13 @@ fn with_path(e: Error, path: &Path) -> Error {
 
 /// The single key line of a key file (comments and blank lines skipped).
 fn key_line(text: &str) -> Result<&str, Error> {
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'));
-    let line = lines.next().ok_or_else(|| Error::KeyFile("no key line".into()))?;
+    let mut lines = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'));
+    let line = lines
+        .next()
+        .ok_or_else(|| Error::KeyFile("no key line".into()))?;
     if lines.next().is_some() {
         return Err(Error::KeyFile("more than one key line".into()));
     }
@@ -365,41 +463,76 @@ fn kind_of(line: &str) -> &str {
 
 fn read_public(text: &str, prefix: &str) -> Result<[u8; 32], Error> {
     let line = key_line(text)?;
-    let (p, body) = line.split_once(':').ok_or_else(|| Error::KeyFile("no key type prefix".into()))?;
+    let (p, body) = line
+        .split_once(':')
+        .ok_or_else(|| Error::KeyFile("no key type prefix".into()))?;
     if p != prefix {
-        return Err(Error::KeyFile(format!("expected a {prefix} key, found {:?}", kind_of(line))));
+        return Err(Error::KeyFile(format!(
+            "expected a {prefix} key, found {:?}",
+            kind_of(line)
+        )));
     }
     unhex::<32>(body).ok_or_else(|| Error::KeyFile("malformed key".into()))
 }
 
-fn read_secret(text: &str, prefix: &str, passphrase: Option<&Passphrase>) -> Result<Zeroizing<[u8; 32]>, Error> {
+fn read_secret(
+    text: &str,
+    prefix: &str,
+    passphrase: Option<&Passphrase>,
+) -> Result<Zeroizing<[u8; 32]>, Error> {
     let line = key_line(text)?;
-    let (p, body) = line.split_once(':').ok_or_else(|| Error::KeyFile("no key type prefix".into()))?;
+    let (p, body) = line
+        .split_once(':')
+        .ok_or_else(|| Error::KeyFile("no key type prefix".into()))?;
     if p == prefix {
         let mut out = Zeroizing::new([0u8; 32]);
-        return if crate::canonical::unhex_into(body, out.as_mut()) { Ok(out) } else { Err(Error::KeyFile("malformed key".into())) };
+        return if crate::canonical::unhex_into(body, out.as_mut()) {
+            Ok(out)
+        } else {
+            Err(Error::KeyFile("malformed key".into()))
+        };
     }
     let protected = format!("{prefix}{PROTECTED_SUFFIX}");
     if p != protected {
-        return Err(Error::KeyFile(format!("expected a {prefix} key, found {:?}", p)));
+        return Err(Error::KeyFile(format!(
+            "expected a {prefix} key, found {:?}",
+            p
+        )));
     }
-    let pass = passphrase.ok_or_else(|| Error::KeyFile("key is passphrase-protected; give its passphrase".into()))?;
+    let pass = passphrase
+        .ok_or_else(|| Error::KeyFile("key is passphrase-protected; give its passphrase".into()))?;
     // Wrapped, but wiped anyway: nothing of a key file lingers in freed memory.
     let mut raw = Zeroizing::new([0u8; 16 + 12 + 48]);
     if !crate::canonical::unhex_into(body, raw.as_mut()) {
         return Err(Error::KeyFile("malformed key".into()));
     }
     let salt: [u8; 16] = raw[..16].try_into().unwrap_or_default();
-    let word = |i: usize| u32::from_be_bytes(raw[16 + 4 * i..20 + 4 * i].try_into().unwrap_or_default());
-    let params = KdfParams { m_kib: word(0), t: word(1), p: word(2) };
-    let kek = params.derive(pass, &salt).map_err(|_| Error::KeyFile("bad protection parameters".into()))?;
-    unwrap_key(&kek, protected.as_bytes(), &raw[28..]).ok_or_else(|| Error::KeyFile("wrong passphrase or damaged key file".into()))
+    let word =
+        |i: usize| u32::from_be_bytes(raw[16 + 4 * i..20 + 4 * i].try_into().unwrap_or_default());
+    let params = KdfParams {
+        m_kib: word(0),
+        t: word(1),
+        p: word(2),
+    };
+    let kek = params
+        .derive(pass, &salt)
+        .map_err(|_| Error::KeyFile("bad protection parameters".into()))?;
+    unwrap_key(&kek, protected.as_bytes(), &raw[28..])
+        .ok_or_else(|| Error::KeyFile("wrong passphrase or damaged key file".into()))
 }
 
-fn write_secret(what: &str, prefix: &str, secret: &[u8; 32], protect: Option<(&Passphrase, KdfParams)>) -> Result<Zeroizing<String>, Error> {
+fn write_secret(
+    what: &str,
+    prefix: &str,
+    secret: &[u8; 32],
+    protect: Option<(&Passphrase, KdfParams)>,
+) -> Result<Zeroizing<String>, Error> {
     let created = crate::date::now_rfc3339();
     Ok(Zeroizing::new(match protect {
-        None => format!("# obscura {what}, created {created}\n# KEEP SECRET\n{prefix}:{}\n", hex(secret)),
+        None => format!(
+            "# obscura {what}, created {created}\n# KEEP SECRET\n{prefix}:{}\n",
+            hex(secret)
+        ),
         Some((pass, params)) => {
             let salt = random::<16>()?;
             let kek = params.derive(pass, &salt)?;
@@ -409,7 +542,10 @@ fn write_secret(what: &str, prefix: &str, secret: &[u8; 32], protect: Option<(&P
                 raw.extend_from_slice(&w.to_be_bytes());
             }
             raw.extend_from_slice(&wrap(&kek, protected.as_bytes(), secret)?);
-            format!("# obscura {what}, passphrase-protected, created {created}\n{protected}:{}\n", hex(&raw))
+            format!(
+                "# obscura {what}, passphrase-protected, created {created}\n{protected}:{}\n",
+                hex(&raw)
+            )
         }
     }))
 }
@@ -446,16 +582,24 @@ mod tests {
         assert_eq!(back.public_key(), sk.public_key());
         assert!(RecipientSecretKey::from_key_text(&text, None).is_err());
         let pubtext = sk.public_key().to_key_text();
-        assert_eq!(SignerPublicKey::from_key_text(&pubtext).unwrap(), sk.public_key());
+        assert_eq!(
+            SignerPublicKey::from_key_text(&pubtext).unwrap(),
+            sk.public_key()
+        );
         assert!(RecipientPublicKey::from_key_text(&pubtext).is_err());
         assert!(!format!("{sk:?}").contains(&hex(&sk.0.to_bytes())));
 
         let rk = RecipientSecretKey::generate().unwrap();
         let pass = Passphrase::new("correct horse").unwrap();
-        let prot = rk.to_key_text(Some((&pass, KdfParams::insecure_test_params()))).unwrap();
+        let prot = rk
+            .to_key_text(Some((&pass, KdfParams::insecure_test_params())))
+            .unwrap();
         assert!(!prot.contains(&hex(&rk.0.to_bytes())));
         assert!(RecipientSecretKey::from_key_text(&prot, None).is_err());
-        assert!(RecipientSecretKey::from_key_text(&prot, Some(&Passphrase::new("wrong").unwrap())).is_err());
+        assert!(
+            RecipientSecretKey::from_key_text(&prot, Some(&Passphrase::new("wrong").unwrap()))
+                .is_err()
+        );
         let back = RecipientSecretKey::from_key_text(&prot, Some(&pass)).unwrap();
         assert_eq!(back.public_key(), rk.public_key());
     }

@@ -34,16 +34,20 @@ mod stream;
 pub mod testing;
 mod trust;
 
-pub use container::{DecryptedExport, OpenOptions, VerifiedExport, decrypt, inspect, inspect_bytes, open, open_with, verify};
+pub use container::{
+    DecryptedExport, OpenOptions, VerifiedExport, decrypt, inspect, inspect_bytes, open, open_with,
+    verify,
+};
 pub use date::Date;
 pub use error::{Error, VerifyError, is_disk_full};
 pub use keys::{
-    Identity, KdfParams, Passphrase, RecipientPublicKey, RecipientSecretKey, Signer, SignerPublicKey, SigningKey,
-    create_key_file,
+    Identity, KdfParams, Passphrase, RecipientPublicKey, RecipientSecretKey, Signer,
+    SignerPublicKey, SigningKey, create_key_file,
 };
 pub use manifest::{
-    CameraRecord, Decimal, FORMAT_VERSION, Manifest, ModelRef, PayloadEntry, READABLE_VERSIONS, RecipientEntry,
-    RedactionPolicy, SignerEntry, SourceFile, check_media_type, check_payload_name, check_portable_name, name_key,
+    CameraRecord, Decimal, FORMAT_VERSION, Manifest, ModelRef, PayloadEntry, READABLE_VERSIONS,
+    RecipientEntry, RedactionPolicy, SignerEntry, SourceFile, check_media_type, check_payload_name,
+    check_portable_name, name_key,
 };
 pub use seal::SealBuilder;
 pub use trust::{TrustStore, TrustedSigner};

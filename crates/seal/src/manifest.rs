@@ -165,7 +165,12 @@ pub struct SignerEntry {
 impl Manifest {
     /// The canonical bytes (what is signed), under the rules of its `format_version`.
     pub fn canonical_bytes(&self) -> Result<Vec<u8>, Error> {
-        let rules = rules_for(self.format_version).ok_or_else(|| Error::invalid("manifest", format!("unknown format version {}", self.format_version)))?;
+        let rules = rules_for(self.format_version).ok_or_else(|| {
+            Error::invalid(
+                "manifest",
+                format!("unknown format version {}", self.format_version),
+            )
+        })?;
         to_canonical(self, "manifest", rules)
     }
 
@@ -176,8 +181,14 @@ impl Manifest {
         struct Version {
             format_version: u32,
         }
-        let v: Version = serde_json::from_slice(bytes).map_err(|_| Error::damaged("manifest has no valid format_version"))?;
-        let rules = rules_for(v.format_version).ok_or_else(|| Error::damaged(format!("unsupported manifest format version {}", v.format_version)))?;
+        let v: Version = serde_json::from_slice(bytes)
+            .map_err(|_| Error::damaged("manifest has no valid format_version"))?;
+        let rules = rules_for(v.format_version).ok_or_else(|| {
+            Error::damaged(format!(
+                "unsupported manifest format version {}",
+                v.format_version
+            ))
+        })?;
         Self::from_canonical_bytes_as(bytes, rules)
     }
 
@@ -201,9 +212,15 @@ impl Decimal {
     /// no trailing zeros after the point, not `-0`).
     pub fn parse(text: &str) -> Result<Self, Error> {
         if is_decimal(text) {
-            Ok(Self { text: text.to_string(), format1_float: false })
+            Ok(Self {
+                text: text.to_string(),
+                format1_float: false,
+            })
         } else {
-            Err(Error::invalid(format!("decimal {text:?}"), "expected -?(0|[1-9][0-9]*)(.[0-9]*[1-9])?, at most 40 bytes"))
+            Err(Error::invalid(
+                format!("decimal {text:?}"),
+                "expected -?(0|[1-9][0-9]*)(.[0-9]*[1-9])?, at most 40 bytes",
+            ))
         }
     }
 
@@ -231,12 +248,19 @@ impl Decimal {
     /// The same value as a format-2 string.
     pub(crate) fn to_format2(&self) -> Self {
         let f = self.to_f64();
-        if self.format1_float { Self::from(f) } else { self.clone() }
+        if self.format1_float {
+            Self::from(f)
+        } else {
+            self.clone()
+        }
     }
 
     /// The same value as a format-1 JSON number (test-only writers of format 1).
     pub(crate) fn to_format1(&self) -> Self {
-        Self { text: self.text.clone(), format1_float: true }
+        Self {
+            text: self.text.clone(),
+            format1_float: true,
+        }
     }
 }
 
@@ -247,8 +271,11 @@ fn is_decimal(s: &str) -> bool {
         Some(i) => (&body[..i], Some(&body[i + 1..])),
         None => (body, None),
     };
-    let int_ok = int == b"0" || (!int.is_empty() && int[0] != b'0' && int.iter().all(u8::is_ascii_digit));
-    let frac_ok = frac.is_none_or(|f| !f.is_empty() && f.iter().all(u8::is_ascii_digit) && f.last() != Some(&b'0'));
+    let int_ok =
+        int == b"0" || (!int.is_empty() && int[0] != b'0' && int.iter().all(u8::is_ascii_digit));
+    let frac_ok = frac.is_none_or(|f| {
+        !f.is_empty() && f.iter().all(u8::is_ascii_digit) && f.last() != Some(&b'0')
+    });
     b.len() <= 40 && int_ok && frac_ok && s != "-0"
 }
 
@@ -256,8 +283,15 @@ impl From<f64> for Decimal {
     /// The shortest decimal that reads back to `value` (`0.35`, `1`, `0.0000001`); a
     /// non-finite value gives a text [`Decimal::is_valid`] refuses.
     fn from(value: f64) -> Self {
-        let text = if value == 0.0 { "0".to_string() } else { format!("{value}") };
-        Self { text, format1_float: false }
+        let text = if value == 0.0 {
+            "0".to_string()
+        } else {
+            format!("{value}")
+        };
+        Self {
+            text,
+            format1_float: false,
+        }
     }
 }
 
@@ -265,8 +299,15 @@ impl From<f32> for Decimal {
     /// The shortest decimal that reads back to the `f32` (`0.35f32` gives `0.35`, not the
     /// double's `0.3499999940395355`).
     fn from(value: f32) -> Self {
-        let text = if value == 0.0 { "0".to_string() } else { format!("{value}") };
-        Self { text, format1_float: false }
+        let text = if value == 0.0 {
+            "0".to_string()
+        } else {
+            format!("{value}")
+        };
+        Self {
+            text,
+            format1_float: false,
+        }
     }
 }
 
@@ -278,7 +319,11 @@ impl std::fmt::Display for Decimal {
 
 impl Serialize for Decimal {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.format1_float { s.serialize_f64(self.to_f64()) } else { s.serialize_str(&self.text) }
+        if self.format1_float {
+            s.serialize_f64(self.to_f64())
+        } else {
+            s.serialize_str(&self.text)
+        }
     }
 }
 
@@ -291,10 +336,14 @@ impl<'de> Deserialize<'de> for Decimal {
                 f.write_str("a decimal string (format 2) or a number (format 1)")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Decimal, E> {
-                Decimal::parse(v).map_err(|_| E::custom(format!("{v:?} is not a canonical decimal")))
+                Decimal::parse(v)
+                    .map_err(|_| E::custom(format!("{v:?} is not a canonical decimal")))
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Decimal, E> {
-                Ok(Decimal { text: format!("{v}"), format1_float: true })
+                Ok(Decimal {
+                    text: format!("{v}"),
+                    format1_float: true,
+                })
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Decimal, E> {
                 self.visit_f64(v as f64)
@@ -322,8 +371,17 @@ pub(crate) struct Header {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub(crate) enum Stanza {
-    X25519 { ephemeral: String, wrapped_key: String },
-    Argon2id { m_kib: u32, p: u32, salt: String, t: u32, wrapped_key: String },
+    X25519 {
+        ephemeral: String,
+        wrapped_key: String,
+    },
+    Argon2id {
+        m_kib: u32,
+        p: u32,
+        salt: String,
+        t: u32,
+        wrapped_key: String,
+    },
 }
 
 /// Checks a media type (FORMAT.md section 5.2): `type/subtype`, each 1 to 63 of `a-z 0-9
@@ -334,11 +392,15 @@ pub fn check_media_type(media_type: &str) -> Result<(), Error> {
         let b = p.as_bytes();
         (1..=63).contains(&b.len())
             && b[0].is_ascii_alphanumeric()
-            && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"!#$&^_.+-".contains(c))
+            && b.iter()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"!#$&^_.+-".contains(c))
     };
     match media_type.split_once('/') {
         Some((t, st)) if part(t) && part(st) => Ok(()),
-        _ => Err(Error::invalid(format!("media type {media_type:?}"), "must be type/subtype in lower case (RFC 6838 restricted names, no parameters)")),
+        _ => Err(Error::invalid(
+            format!("media type {media_type:?}"),
+            "must be type/subtype in lower case (RFC 6838 restricted names, no parameters)",
+        )),
     }
 }
 
@@ -346,21 +408,32 @@ pub fn check_media_type(media_type: &str) -> Result<(), Error> {
 /// character (Unicode Cc).
 pub(crate) fn check_text(what: &str, value: &str, max: usize) -> Result<(), Error> {
     if value.is_empty() || value.len() > max || value.chars().any(char::is_control) {
-        return Err(Error::invalid(format!("{what} {value:?}"), format!("must be 1 to {max} bytes without control characters")));
+        return Err(Error::invalid(
+            format!("{what} {value:?}"),
+            format!("must be 1 to {max} bytes without control characters"),
+        ));
     }
     Ok(())
 }
 
 /// Checks a payload name is one safe path component (FORMAT.md section 5).
 pub fn check_payload_name(name: &str) -> Result<(), Error> {
-    let bad = |why: &str| Err(Error::invalid(format!("payload name {name:?}"), why.to_string()));
+    let bad = |why: &str| {
+        Err(Error::invalid(
+            format!("payload name {name:?}"),
+            why.to_string(),
+        ))
+    };
     if name.is_empty() || name.len() > 255 {
         return bad("must be 1 to 255 bytes");
     }
     if name.starts_with('.') {
         return bad("must not start with '.'");
     }
-    if name.chars().any(|c| c == '/' || c == '\\' || c.is_control()) {
+    if name
+        .chars()
+        .any(|c| c == '/' || c == '\\' || c.is_control())
+    {
         return bad("must not contain '/', '\\' or control characters");
     }
     Ok(())
@@ -379,21 +452,38 @@ fn is_deceptive(c: char) -> bool {
 /// any extension, any case). Applied when sealing and when opening.
 pub fn check_portable_name(name: &str) -> Result<(), Error> {
     check_payload_name(name)?;
-    let bad = |why: &str| Err(Error::invalid(format!("payload name {:?}", name), why.to_string()));
+    let bad = |why: &str| {
+        Err(Error::invalid(
+            format!("payload name {:?}", name),
+            why.to_string(),
+        ))
+    };
     if name.chars().any(is_deceptive) {
         return bad("contains a bidirectional control or invisible format character");
     }
-    if name.chars().any(|c| matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*')) {
+    if name
+        .chars()
+        .any(|c| matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*'))
+    {
         return bad("contains one of < > : \" | ? * (not allowed on Windows file systems)");
     }
     if name.ends_with(' ') || name.ends_with('.') {
         return bad("ends with a space or '.' (changed by Windows file systems)");
     }
-    let stem = name.split('.').next().unwrap_or("").trim_end_matches(' ').to_ascii_uppercase();
-    let reserved = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$")
-        || ((stem.starts_with("COM") || stem.starts_with("LPT"))
-            && stem.chars().count() == 4
-            && stem.chars().nth(3).is_some_and(|c| c.is_ascii_digit() || matches!(c, '\u{00B9}' | '\u{00B2}' | '\u{00B3}')));
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(' ')
+        .to_ascii_uppercase();
+    let reserved = matches!(
+        stem.as_str(),
+        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$"
+    ) || ((stem.starts_with("COM") || stem.starts_with("LPT"))
+        && stem.chars().count() == 4
+        && stem.chars().nth(3).is_some_and(|c| {
+            c.is_ascii_digit() || matches!(c, '\u{00B9}' | '\u{00B2}' | '\u{00B3}')
+        }));
     if reserved {
         return bad("is a device name reserved on Windows");
     }
@@ -418,17 +508,43 @@ mod tests {
         for ok in ["clip.mp4", "a b.png", "report-é.pdf"] {
             check_payload_name(ok).unwrap();
         }
-        for bad in ["", ".", "..", "../x", "a/b", "a\\b", ".hidden", "a\nb", "a\0b"] {
+        for bad in [
+            "", ".", "..", "../x", "a/b", "a\\b", ".hidden", "a\nb", "a\0b",
+        ] {
             assert!(check_payload_name(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn portable_names() {
-        for ok in ["clip.mp4", "cam-001.mp4", "report.html", "console.txt", "COM10.txt", "a b.png", "é.txt"] {
+        for ok in [
+            "clip.mp4",
+            "cam-001.mp4",
+            "report.html",
+            "console.txt",
+            "COM10.txt",
+            "a b.png",
+            "é.txt",
+        ] {
             check_portable_name(ok).unwrap();
         }
-        for bad in ["CON", "con.txt", "Nul.mp4", "COM1", "lpt9.log", "COM\u{00B9}", "a:b", "a?b", "a*b", "x<y", "trail ", "trail.", "evil\u{202e}4pm.exe", "zero\u{200b}width", "\u{2066}x"] {
+        for bad in [
+            "CON",
+            "con.txt",
+            "Nul.mp4",
+            "COM1",
+            "lpt9.log",
+            "COM\u{00B9}",
+            "a:b",
+            "a?b",
+            "a*b",
+            "x<y",
+            "trail ",
+            "trail.",
+            "evil\u{202e}4pm.exe",
+            "zero\u{200b}width",
+            "\u{2066}x",
+        ] {
             assert!(check_portable_name(bad).is_err(), "{bad:?}");
         }
         assert_eq!(name_key("A.BIN"), name_key("a.bin"));
@@ -438,10 +554,35 @@ mod tests {
 
     #[test]
     fn decimals() {
-        for ok in ["0", "1", "-1", "0.35", "10.5", "-0.001", "123456789.123456789"] {
+        for ok in [
+            "0",
+            "1",
+            "-1",
+            "0.35",
+            "10.5",
+            "-0.001",
+            "123456789.123456789",
+        ] {
             assert_eq!(Decimal::parse(ok).unwrap().as_str(), ok);
         }
-        for bad in ["", "-", "-0", "00", "01", "1.", ".5", "0.50", "1e3", "+1", "1.5e-3", " 1", "0x1", "NaN", "inf", &"1".repeat(41)] {
+        for bad in [
+            "",
+            "-",
+            "-0",
+            "00",
+            "01",
+            "1.",
+            ".5",
+            "0.50",
+            "1e3",
+            "+1",
+            "1.5e-3",
+            " 1",
+            "0x1",
+            "NaN",
+            "inf",
+            &"1".repeat(41),
+        ] {
             assert!(Decimal::parse(bad).is_err(), "{bad:?}");
         }
         assert_eq!(Decimal::from(0.35f32).as_str(), "0.35");
@@ -462,10 +603,28 @@ mod tests {
 
     #[test]
     fn media_types() {
-        for ok in ["video/mp4", "text/html", "application/octet-stream", "video/x-matroska", "image/svg+xml", "application/vnd.ms-excel"] {
+        for ok in [
+            "video/mp4",
+            "text/html",
+            "application/octet-stream",
+            "video/x-matroska",
+            "image/svg+xml",
+            "application/vnd.ms-excel",
+        ] {
             check_media_type(ok).unwrap();
         }
-        for bad in ["", "video", "Video/mp4", "video/", "/mp4", "text/html; charset=utf-8", "video/mp4/x", "video/.mp4", "a\u{7f}/b", "vidéo/mp4"] {
+        for bad in [
+            "",
+            "video",
+            "Video/mp4",
+            "video/",
+            "/mp4",
+            "text/html; charset=utf-8",
+            "video/mp4/x",
+            "video/.mp4",
+            "a\u{7f}/b",
+            "vidéo/mp4",
+        ] {
             assert!(check_media_type(bad).is_err(), "{bad:?}");
         }
     }

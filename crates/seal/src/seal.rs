@@ -9,13 +9,19 @@ use obscura_core::atomic::PendingFile;
 use zeroize::Zeroizing;
 
 use crate::canonical::{hex, to_canonical};
-use crate::container::{END_MAGIC, MAGIC, MAX_FREE_TEXT, MAX_NAME, MAX_PAYLOADS, MAX_RECIPIENTS, sig_context, x25519_kek};
+use crate::container::{
+    END_MAGIC, MAGIC, MAX_FREE_TEXT, MAX_NAME, MAX_PAYLOADS, MAX_RECIPIENTS, sig_context,
+    x25519_kek,
+};
 use crate::keys::{random, wrap};
-use crate::manifest::{Header, PayloadEntry, RecipientEntry, SignerEntry, Stanza, check_media_type, check_payload_name, check_portable_name, check_text, name_key, rules_for};
+use crate::manifest::{
+    Header, PayloadEntry, RecipientEntry, SignerEntry, Stanza, check_media_type,
+    check_payload_name, check_portable_name, check_text, name_key, rules_for,
+};
 use crate::stream::{PassError, encryptor, pass, payload_stream};
 use crate::{
-    CameraRecord, DEFAULT_CHUNK_SIZE, Date, Error, FORMAT_VERSION, KdfParams, Manifest, Passphrase, RecipientPublicKey,
-    RedactionPolicy, Signer, SourceFile,
+    CameraRecord, DEFAULT_CHUNK_SIZE, Date, Error, FORMAT_VERSION, KdfParams, Manifest, Passphrase,
+    RecipientPublicKey, RedactionPolicy, Signer, SourceFile,
 };
 
 enum Source {
@@ -57,8 +63,14 @@ impl std::fmt::Debug for SealBuilder<'_> {
         f.debug_struct("SealBuilder")
             .field("signer", &self.signer.public_key())
             .field("recipients", &self.recipients)
-            .field("passphrase", &self.passphrase.as_ref().map(|_| "<redacted>"))
-            .field("payloads", &self.payloads.iter().map(|p| &p.name).collect::<Vec<_>>())
+            .field(
+                "passphrase",
+                &self.passphrase.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "payloads",
+                &self.payloads.iter().map(|p| &p.name).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -137,7 +149,10 @@ impl<'a> SealBuilder<'a> {
 
     /// Records a source footage file by name and known SHA-256 (hex).
     pub fn source(mut self, name: impl Into<String>, sha256_hex: impl Into<String>) -> Self {
-        self.sources.push(SourceSpec::Hash(SourceFile { name: name.into(), sha256: sha256_hex.into() }));
+        self.sources.push(SourceSpec::Hash(SourceFile {
+            name: name.into(),
+            sha256: sha256_hex.into(),
+        }));
         self
     }
 
@@ -160,14 +175,32 @@ impl<'a> SealBuilder<'a> {
     }
 
     /// Adds a payload read from a file (streamed; any size).
-    pub fn add_payload_file(mut self, name: impl Into<String>, media_type: impl Into<String>, path: impl Into<PathBuf>) -> Self {
-        self.payloads.push(PayloadSpec { name: name.into(), media_type: media_type.into(), source: Source::File(path.into()) });
+    pub fn add_payload_file(
+        mut self,
+        name: impl Into<String>,
+        media_type: impl Into<String>,
+        path: impl Into<PathBuf>,
+    ) -> Self {
+        self.payloads.push(PayloadSpec {
+            name: name.into(),
+            media_type: media_type.into(),
+            source: Source::File(path.into()),
+        });
         self
     }
 
     /// Adds a payload from memory.
-    pub fn add_payload_bytes(mut self, name: impl Into<String>, media_type: impl Into<String>, bytes: Vec<u8>) -> Self {
-        self.payloads.push(PayloadSpec { name: name.into(), media_type: media_type.into(), source: Source::Bytes(bytes) });
+    pub fn add_payload_bytes(
+        mut self,
+        name: impl Into<String>,
+        media_type: impl Into<String>,
+        bytes: Vec<u8>,
+    ) -> Self {
+        self.payloads.push(PayloadSpec {
+            name: name.into(),
+            media_type: media_type.into(),
+            source: Source::Bytes(bytes),
+        });
         self
     }
 
@@ -180,36 +213,59 @@ impl<'a> SealBuilder<'a> {
 
     fn validate(&self) -> Result<(), Error> {
         if self.recipients.is_empty() && self.passphrase.is_none() {
-            return Err(Error::invalid("recipients", "none given (add a recipient key or a passphrase)"));
+            return Err(Error::invalid(
+                "recipients",
+                "none given (add a recipient key or a passphrase)",
+            ));
         }
         if self.recipients.len() + usize::from(self.passphrase.is_some()) > MAX_RECIPIENTS {
-            return Err(Error::invalid("recipients", format!("more than {MAX_RECIPIENTS}")));
+            return Err(Error::invalid(
+                "recipients",
+                format!("more than {MAX_RECIPIENTS}"),
+            ));
         }
         let mut seen = HashSet::new();
         for r in &self.recipients {
             if !seen.insert(r.to_bytes()) {
-                return Err(Error::invalid(format!("recipient {}", r.fingerprint()), "given twice"));
+                return Err(Error::invalid(
+                    format!("recipient {}", r.fingerprint()),
+                    "given twice",
+                ));
             }
         }
         if self.passphrase.is_some() && !self.recipients.is_empty() && !self.legacy_mixed {
-            return Err(Error::invalid("recipients", "a passphrase must be the only recipient (seal separately for key holders)"));
+            return Err(Error::invalid(
+                "recipients",
+                "a passphrase must be the only recipient (seal separately for key holders)",
+            ));
         }
         if let Some((_, params)) = &self.passphrase {
-            params.check_reader_limits().map_err(|_| Error::invalid("Argon2id parameters", "out of bounds"))?;
+            params
+                .check_reader_limits()
+                .map_err(|_| Error::invalid("Argon2id parameters", "out of bounds"))?;
         }
         if self.payloads.is_empty() || self.payloads.len() > MAX_PAYLOADS {
-            return Err(Error::invalid("payloads", format!("need 1 to {MAX_PAYLOADS}")));
+            return Err(Error::invalid(
+                "payloads",
+                format!("need 1 to {MAX_PAYLOADS}"),
+            ));
         }
         let mut names = HashSet::new();
         for p in &self.payloads {
             check_payload_name(&p.name)?;
             check_portable_name(&p.name)?;
             if !names.insert(name_key(&p.name)) {
-                return Err(Error::invalid(format!("payload name {:?}", p.name), "used twice (names must differ after case folding and Unicode NFC)"));
+                return Err(Error::invalid(
+                    format!("payload name {:?}", p.name),
+                    "used twice (names must differ after case folding and Unicode NFC)",
+                ));
             }
             check_media_type(&p.media_type)?;
         }
-        for (what, v) in [("reference", &self.reference), ("operator id", &self.operator)] {
+        for (what, v) in [
+            ("reference", &self.reference),
+            ("operator id", &self.operator),
+        ] {
             if let Some(v) = v {
                 check_text(what, v, MAX_FREE_TEXT)?;
             }
@@ -220,10 +276,19 @@ impl<'a> SealBuilder<'a> {
         if let Some(p) = &self.policy {
             for (k, t) in &p.thresholds {
                 if !t.to_format2().is_valid() {
-                    return Err(Error::invalid(format!("policy threshold {k:?} = {t}"), "must be a finite decimal of at most 40 bytes"));
+                    return Err(Error::invalid(
+                        format!("policy threshold {k:?} = {t}"),
+                        "must be a finite decimal of at most 40 bytes",
+                    ));
                 }
             }
-            for k in p.thresholds.keys().chain(p.styles.keys()).chain(p.extra.keys()).chain(p.styles.values()) {
+            for k in p
+                .thresholds
+                .keys()
+                .chain(p.styles.keys())
+                .chain(p.extra.keys())
+                .chain(p.styles.values())
+            {
                 check_text("policy key or style", k, MAX_NAME)?;
             }
             for m in &p.detector_models {
@@ -231,13 +296,19 @@ impl<'a> SealBuilder<'a> {
             }
         }
         if !self.chunk_size.is_power_of_two() || !(64..=16 << 20).contains(&self.chunk_size) {
-            return Err(Error::invalid(format!("chunk size {}", self.chunk_size), "must be a power of two from 64 to 16 MiB"));
+            return Err(Error::invalid(
+                format!("chunk size {}", self.chunk_size),
+                "must be a power of two from 64 to 16 MiB",
+            ));
         }
         for s in &self.sources {
             if let SourceSpec::Hash(s) = s {
                 check_text("source name", &s.name, MAX_NAME)?;
                 if s.sha256.len() != 64 || crate::canonical::unhex_vec(&s.sha256).is_none() {
-                    return Err(Error::invalid(format!("sha256 of source {:?}", s.name), "must be 64 lowercase hex digits"));
+                    return Err(Error::invalid(
+                        format!("sha256 of source {:?}", s.name),
+                        "must be 64 lowercase hex digits",
+                    ));
                 }
             }
         }
@@ -256,26 +327,39 @@ impl<'a> SealBuilder<'a> {
                 if let Source::File(f) = &p.source
                     && f.canonicalize().ok().as_ref() == Some(&out)
                 {
-                    return Err(Error::invalid(format!("output {}", path.display()), "is one of the inputs"));
+                    return Err(Error::invalid(
+                        format!("output {}", path.display()),
+                        "is one of the inputs",
+                    ));
                 }
             }
         }
         if path.symlink_metadata().is_ok() {
-            return Err(Error::invalid(format!("output {}", path.display()), "already exists (exports are never overwritten)"));
+            return Err(Error::invalid(
+                format!("output {}", path.display()),
+                "already exists (exports are never overwritten)",
+            ));
         }
         let mut sources = Vec::with_capacity(self.sources.len());
         for s in &self.sources {
             sources.push(match s {
                 SourceSpec::Hash(s) => s.clone(),
                 SourceSpec::File(p) => {
-                    let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let name = p
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
                     check_text("source name", &name, MAX_NAME)?;
-                    SourceFile { name, sha256: hex(&sha256_file(p)?) }
+                    SourceFile {
+                        name,
+                        sha256: hex(&sha256_file(p)?),
+                    }
                 }
             });
         }
         // Open every payload before creating anything, so a missing input leaves nothing.
-        let mut readers: Vec<(Box<dyn Read + Send + '_>, Option<u64>)> = Vec::with_capacity(self.payloads.len());
+        let mut readers: Vec<(Box<dyn Read + Send + '_>, Option<u64>)> =
+            Vec::with_capacity(self.payloads.len());
         for p in &self.payloads {
             readers.push(match &p.source {
                 Source::File(f) => {
@@ -297,11 +381,19 @@ impl<'a> SealBuilder<'a> {
             let e_pub = x25519_dalek::PublicKey::from(&e).to_bytes();
             let shared = e.diffie_hellman(&x25519_dalek::PublicKey::from(r.to_bytes()));
             if !shared.was_contributory() {
-                return Err(Error::invalid(format!("recipient {}", r.fingerprint()), "is not a usable X25519 key (low order)"));
+                return Err(Error::invalid(
+                    format!("recipient {}", r.fingerprint()),
+                    "is not a usable X25519 key (low order)",
+                ));
             }
             let kek = x25519_kek(shared.as_bytes(), &e_pub, &r.to_bytes(), &export_id);
-            stanzas.push(Stanza::X25519 { ephemeral: hex(&e_pub), wrapped_key: hex(&wrap(&kek, &export_id, content_key.as_ref())?) });
-            entries.push(RecipientEntry::X25519 { fingerprint: r.fingerprint() });
+            stanzas.push(Stanza::X25519 {
+                ephemeral: hex(&e_pub),
+                wrapped_key: hex(&wrap(&kek, &export_id, content_key.as_ref())?),
+            });
+            entries.push(RecipientEntry::X25519 {
+                fingerprint: r.fingerprint(),
+            });
         }
         if let Some((pass, params)) = &self.passphrase {
             let salt = random::<16>()?;
@@ -322,28 +414,40 @@ impl<'a> SealBuilder<'a> {
             recipients: stanzas,
             version: self.version,
         };
-        let rules = rules_for(self.version).ok_or_else(|| Error::invalid("format version", self.version.to_string()))?;
+        let rules = rules_for(self.version)
+            .ok_or_else(|| Error::invalid("format version", self.version.to_string()))?;
         let header_bytes = to_canonical(&header, "header", rules)?;
 
         let pending = PendingFile::new(path).map_err(|e| Error::io(path, e))?;
         let io = |e| Error::io(path, e);
         let mut out = pending.create().map_err(io)?;
         out.write_all(&MAGIC).map_err(io)?;
-        out.write_all(&(self.version as u16).to_be_bytes()).map_err(io)?;
-        out.write_all(&(header_bytes.len() as u32).to_be_bytes()).map_err(io)?;
+        out.write_all(&(self.version as u16).to_be_bytes())
+            .map_err(io)?;
+        out.write_all(&(header_bytes.len() as u32).to_be_bytes())
+            .map_err(io)?;
         out.write_all(&header_bytes).map_err(io)?;
 
         let mut payloads = Vec::with_capacity(self.payloads.len());
         for (i, (spec, (reader, hint))) in self.payloads.iter().zip(readers).enumerate() {
-            let st = pass(reader, &mut out, self.chunk_size as usize, encryptor(payload_stream(&content_key, &export_id, i as u32)), hint)
-                .map_err(|e| match e {
-                    PassError::Read(e) => match &spec.source {
-                        Source::File(f) => Error::io(f, e),
-                        Source::Bytes(_) => Error::io(format!("payload {}", spec.name), e),
-                    },
-                    PassError::Write(e) => io(e),
-                    PassError::Crypto => Error::invalid(format!("payload {:?}", spec.name), "too large for one STREAM"),
-                })?;
+            let st = pass(
+                reader,
+                &mut out,
+                self.chunk_size as usize,
+                encryptor(payload_stream(&content_key, &export_id, i as u32)),
+                hint,
+            )
+            .map_err(|e| match e {
+                PassError::Read(e) => match &spec.source {
+                    Source::File(f) => Error::io(f, e),
+                    Source::Bytes(_) => Error::io(format!("payload {}", spec.name), e),
+                },
+                PassError::Write(e) => io(e),
+                PassError::Crypto => Error::invalid(
+                    format!("payload {:?}", spec.name),
+                    "too large for one STREAM",
+                ),
+            })?;
             payloads.push(PayloadEntry {
                 name: spec.name.clone(),
                 media_type: spec.media_type.clone(),
@@ -365,10 +469,17 @@ impl<'a> SealBuilder<'a> {
             operator: self.operator.clone(),
             sources,
             cameras: self.cameras.clone(),
-            policy: self.policy.as_ref().map(|p| policy_for_version(p, self.version)),
+            policy: self
+                .policy
+                .as_ref()
+                .map(|p| policy_for_version(p, self.version)),
             payloads,
             recipients: entries,
-            signer: SignerEntry { algorithm: "ed25519".into(), public_key: hex(&signer_pk.to_bytes()), fingerprint: signer_pk.fingerprint() },
+            signer: SignerEntry {
+                algorithm: "ed25519".into(),
+                public_key: hex(&signer_pk.to_bytes()),
+                fingerprint: signer_pk.fingerprint(),
+            },
             unknown: Default::default(),
         };
         let manifest_bytes = manifest.canonical_bytes()?;
@@ -379,19 +490,24 @@ impl<'a> SealBuilder<'a> {
         msg.extend_from_slice(&manifest_bytes);
         let sig = self.signer.sign(&msg)?;
         // A plugged-in signer (HSM, KMS) must produce a signature that verifies.
-        let vk = ed25519_dalek::VerifyingKey::from_bytes(&signer_pk.to_bytes()).map_err(|_| Error::Signer("invalid public key".into()))?;
+        let vk = ed25519_dalek::VerifyingKey::from_bytes(&signer_pk.to_bytes())
+            .map_err(|_| Error::Signer("invalid public key".into()))?;
         vk.verify_strict(&msg, &ed25519_dalek::Signature::from_bytes(&sig))
-            .map_err(|_| Error::Signer("signature does not verify under the signer's public key".into()))?;
+            .map_err(|_| {
+                Error::Signer("signature does not verify under the signer's public key".into())
+            })?;
         out.write_all(&manifest_bytes).map_err(io)?;
         out.write_all(&sig).map_err(io)?;
-        out.write_all(&(manifest_bytes.len() as u32).to_be_bytes()).map_err(io)?;
+        out.write_all(&(manifest_bytes.len() as u32).to_be_bytes())
+            .map_err(io)?;
         out.write_all(&END_MAGIC).map_err(io)?;
         drop(out);
         match pending.commit_new() {
             Ok(_) => Ok(manifest),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                Err(Error::invalid(format!("output {}", path.display()), "already exists (created by another writer meanwhile; exports are never overwritten)"))
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::invalid(
+                format!("output {}", path.display()),
+                "already exists (created by another writer meanwhile; exports are never overwritten)",
+            )),
             Err(e) => Err(Error::io(path, e)),
         }
     }
@@ -402,7 +518,11 @@ impl<'a> SealBuilder<'a> {
 fn policy_for_version(p: &RedactionPolicy, version: u32) -> RedactionPolicy {
     let mut p = p.clone();
     for t in p.thresholds.values_mut() {
-        *t = if version == 1 { t.to_format1() } else { t.to_format2() };
+        *t = if version == 1 {
+            t.to_format1()
+        } else {
+            t.to_format2()
+        };
     }
     if version >= 2 {
         p.extra.values_mut().for_each(floats_to_decimal_strings);
@@ -413,7 +533,9 @@ fn policy_for_version(p: &RedactionPolicy, version: u32) -> RedactionPolicy {
 fn floats_to_decimal_strings(v: &mut serde_json::Value) {
     use serde_json::Value;
     match v {
-        Value::Number(n) if n.is_f64() => *v = Value::String(crate::Decimal::from(n.as_f64().unwrap_or(f64::NAN)).to_string()),
+        Value::Number(n) if n.is_f64() => {
+            *v = Value::String(crate::Decimal::from(n.as_f64().unwrap_or(f64::NAN)).to_string())
+        }
         Value::Array(a) => a.iter_mut().for_each(floats_to_decimal_strings),
         Value::Object(m) => m.values_mut().for_each(floats_to_decimal_strings),
         _ => {}

@@ -24,7 +24,11 @@ pub(crate) fn ciphertext_size(plain: u64, chunk: u64) -> u64 {
 }
 
 /// The per-payload cipher: HKDF-derived key and 7-byte nonce prefix (FORMAT.md 2.1).
-pub(crate) fn payload_stream(content_key: &[u8; 32], export_id: &[u8; 16], index: u32) -> StreamBE32<Aes256Gcm> {
+pub(crate) fn payload_stream(
+    content_key: &[u8; 32],
+    export_id: &[u8; 16],
+    index: u32,
+) -> StreamBE32<Aes256Gcm> {
     let hk = Hkdf::<Sha256>::new(Some(export_id), content_key);
     let mut okm = Zeroizing::new([0u8; 39]);
     // 39 bytes is far below HKDF's limit, so expand cannot fail.
@@ -71,7 +75,13 @@ pub(crate) enum Mode {
 /// costs more than it overlaps.
 pub(crate) const INLINE_MAX: u64 = 1 << 20;
 
-pub(crate) fn pass<R: Read + Send, W: Write + Send>(src: R, dst: W, chunk_size: usize, mode: Mode, size_hint: Option<u64>) -> Result<PassStats, PassError> {
+pub(crate) fn pass<R: Read + Send, W: Write + Send>(
+    src: R,
+    dst: W,
+    chunk_size: usize,
+    mode: Mode,
+    size_hint: Option<u64>,
+) -> Result<PassStats, PassError> {
     let read_len = match mode {
         Mode::Encrypt(_) => chunk_size,
         Mode::Decrypt(_) => chunk_size + TAG as usize,
@@ -90,8 +100,12 @@ pub(crate) fn pass<R: Read + Send, W: Write + Send>(src: R, dst: W, chunk_size: 
         let reader = s.spawn(move || read_stage(src, read_len, pool_rx, to_mid_tx));
         let writer = s.spawn(move || write_stage(dst, to_out_rx, pool_tx));
         let mid = mid_stage(mode, to_mid_rx, to_out_tx);
-        let r = reader.join().unwrap_or_else(|_| Err(io::Error::other("reader thread panicked")));
-        let w = writer.join().unwrap_or_else(|_| Err(io::Error::other("writer thread panicked")));
+        let r = reader
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("reader thread panicked")));
+        let w = writer
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("writer thread panicked")));
         // Report the root cause: a crypto failure first, then a write error when the reader
         // only stopped because the writer did (a full disk is not a damaged input), then
         // read, then write errors.
@@ -99,16 +113,28 @@ pub(crate) fn pass<R: Read + Send, W: Write + Send>(src: R, dst: W, chunk_size: 
         if let (Err(re), Err(_)) = (&r, &w)
             && is_stopped(re)
         {
-            return Err(PassError::Write(w.err().unwrap_or_else(|| io::Error::other("writer failed"))));
+            return Err(PassError::Write(
+                w.err().unwrap_or_else(|| io::Error::other("writer failed")),
+            ));
         }
         let (in_bytes, in_sha256) = r.map_err(PassError::Read)?;
         let (out_bytes, out_sha256) = w.map_err(PassError::Write)?;
-        Ok(PassStats { in_bytes, in_sha256, out_bytes, out_sha256 })
+        Ok(PassStats {
+            in_bytes,
+            in_sha256,
+            out_bytes,
+            out_sha256,
+        })
     })
 }
 
 /// The same pass on the calling thread (small payloads).
-fn pass_inline<R: Read, W: Write>(mut src: R, mut dst: W, read_len: usize, mode: Mode) -> Result<PassStats, PassError> {
+fn pass_inline<R: Read, W: Write>(
+    mut src: R,
+    mut dst: W,
+    read_len: usize,
+    mode: Mode,
+) -> Result<PassStats, PassError> {
     let (mut enc, mut dec) = match mode {
         Mode::Encrypt(e) => (Some(e), None),
         Mode::Decrypt(d) => (None, Some(d)),
@@ -136,7 +162,12 @@ fn pass_inline<R: Read, W: Write>(mut src: R, mut dst: W, read_len: usize, mode:
         dst.write_all(&cur).map_err(PassError::Write)?;
         if last {
             dst.flush().map_err(PassError::Write)?;
-            return Ok(PassStats { in_bytes: nin, in_sha256: hin.finalize().into(), out_bytes: nout, out_sha256: hout.finalize().into() });
+            return Ok(PassStats {
+                in_bytes: nin,
+                in_sha256: hin.finalize().into(),
+                out_bytes: nout,
+                out_sha256: hout.finalize().into(),
+            });
         }
         std::mem::swap(&mut cur, &mut next);
     }
@@ -177,13 +208,22 @@ fn read_full<R: Read>(src: &mut R, buf: &mut Vec<u8>, len: usize) -> io::Result<
     Ok(n)
 }
 
-fn read_stage<R: Read>(mut src: R, len: usize, pool: Receiver<Vec<u8>>, out: Sender<Chunk>) -> io::Result<(u64, [u8; 32])> {
+fn read_stage<R: Read>(
+    mut src: R,
+    len: usize,
+    pool: Receiver<Vec<u8>>,
+    out: Sender<Chunk>,
+) -> io::Result<(u64, [u8; 32])> {
     let mut h = Sha256::new();
     let mut total = 0u64;
-    let Ok(mut cur) = pool.recv() else { return Err(stopped()) };
+    let Ok(mut cur) = pool.recv() else {
+        return Err(stopped());
+    };
     read_full(&mut src, &mut cur, len)?;
     loop {
-        let Ok(mut next) = pool.recv() else { return Err(stopped()) };
+        let Ok(mut next) = pool.recv() else {
+            return Err(stopped());
+        };
         let n = read_full(&mut src, &mut next, len)?;
         h.update(&cur);
         total += cur.len() as u64;
@@ -207,9 +247,13 @@ fn mid_stage(mode: Mode, input: Receiver<Chunk>, out: Sender<Chunk>) -> Result<(
     }
     while let Ok(mut c) = input.recv() {
         let r = match (c.last, enc.is_some()) {
-            (false, true) => enc.as_mut().map(|e| e.encrypt_next_in_place(&[], &mut c.buf)),
+            (false, true) => enc
+                .as_mut()
+                .map(|e| e.encrypt_next_in_place(&[], &mut c.buf)),
             (true, true) => enc.take().map(|e| e.encrypt_last_in_place(&[], &mut c.buf)),
-            (false, false) => dec.as_mut().map(|d| d.decrypt_next_in_place(&[], &mut c.buf)),
+            (false, false) => dec
+                .as_mut()
+                .map(|d| d.decrypt_next_in_place(&[], &mut c.buf)),
             (true, false) => dec.take().map(|d| d.decrypt_last_in_place(&[], &mut c.buf)),
         };
         if !matches!(r, Some(Ok(()))) {
@@ -227,7 +271,11 @@ fn mid_stage(mode: Mode, input: Receiver<Chunk>, out: Sender<Chunk>) -> Result<(
     Ok(())
 }
 
-fn write_stage<W: Write>(mut dst: W, input: Receiver<Chunk>, pool: Sender<Vec<u8>>) -> io::Result<(u64, [u8; 32])> {
+fn write_stage<W: Write>(
+    mut dst: W,
+    input: Receiver<Chunk>,
+    pool: Sender<Vec<u8>>,
+) -> io::Result<(u64, [u8; 32])> {
     let mut h = Sha256::new();
     let mut total = 0u64;
     while let Ok(c) = input.recv() {
@@ -252,7 +300,10 @@ pub(crate) fn hash_exact<R: Read + Send>(src: R, len: u64) -> io::Result<[u8; 32
         let mut b = Vec::with_capacity(len as usize);
         src.take(len).read_to_end(&mut b)?;
         if b.len() as u64 != len {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "file shorter than its manifest says"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "file shorter than its manifest says",
+            ));
         }
         return Ok(Sha256::digest(&b).into());
     }
@@ -266,10 +317,15 @@ pub(crate) fn hash_exact<R: Read + Send>(src: R, len: u64) -> io::Result<[u8; 32
             let mut src = src.take(len);
             let mut left = len;
             while left > 0 {
-                let Ok(mut b) = pool_rx.recv() else { return Ok(()) };
+                let Ok(mut b) = pool_rx.recv() else {
+                    return Ok(());
+                };
                 let n = read_full(&mut src, &mut b, BUF.min(left as usize))?;
                 if n == 0 {
-                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "file shorter than its manifest says"));
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "file shorter than its manifest says",
+                    ));
                 }
                 left -= n as u64;
                 if tx.send(b).is_err() {
@@ -285,9 +341,14 @@ pub(crate) fn hash_exact<R: Read + Send>(src: R, len: u64) -> io::Result<[u8; 32
             seen += b.len() as u64;
             let _ = pool_tx.try_send(b);
         }
-        reader.join().unwrap_or_else(|_| Err(io::Error::other("reader thread panicked")))?;
+        reader
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("reader thread panicked")))?;
         if seen != len {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "file shorter than its manifest says"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "file shorter than its manifest says",
+            ));
         }
         Ok(h.finalize().into())
     })
@@ -318,21 +379,53 @@ mod tests {
         let id = [9u8; 16];
         let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
         let mut ct = Vec::new();
-        let st = pass(&data[..], &mut ct, chunk, encryptor(payload_stream(&key, &id, 0)), hint).unwrap();
+        let st = pass(
+            &data[..],
+            &mut ct,
+            chunk,
+            encryptor(payload_stream(&key, &id, 0)),
+            hint,
+        )
+        .unwrap();
         assert_eq!(st.in_bytes, len as u64);
         assert_eq!(ct.len() as u64, ciphertext_size(len as u64, chunk as u64));
         assert_eq!(st.out_bytes, ct.len() as u64);
         assert_eq!(st.in_sha256, <[u8; 32]>::from(Sha256::digest(&data)));
         let mut pt = Vec::new();
-        let st2 = pass(&ct[..], &mut pt, chunk, decryptor(payload_stream(&key, &id, 0)), hint).unwrap();
+        let st2 = pass(
+            &ct[..],
+            &mut pt,
+            chunk,
+            decryptor(payload_stream(&key, &id, 0)),
+            hint,
+        )
+        .unwrap();
         assert_eq!(pt, data);
         assert_eq!(st2.in_sha256, st.out_sha256);
         // another payload index cannot decrypt it
-        assert!(matches!(pass(&ct[..], Vec::new(), chunk, decryptor(payload_stream(&key, &id, 1)), hint), Err(PassError::Crypto)));
+        assert!(matches!(
+            pass(
+                &ct[..],
+                Vec::new(),
+                chunk,
+                decryptor(payload_stream(&key, &id, 1)),
+                hint
+            ),
+            Err(PassError::Crypto)
+        ));
         // dropping the final chunk (a truncation on a chunk boundary) fails
         if len > chunk {
             let cut = ct.len() - ((ct.len() - 1) % (chunk + 16) + 1);
-            assert!(matches!(pass(&ct[..cut], Vec::new(), chunk, decryptor(payload_stream(&key, &id, 0)), hint), Err(PassError::Crypto)));
+            assert!(matches!(
+                pass(
+                    &ct[..cut],
+                    Vec::new(),
+                    chunk,
+                    decryptor(payload_stream(&key, &id, 0)),
+                    hint
+                ),
+                Err(PassError::Crypto)
+            ));
         }
     }
 

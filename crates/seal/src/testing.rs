@@ -15,10 +15,16 @@ pub type Parts<'a> = (&'a [u8], &'a [u8], [u8; 64]);
 pub fn split(export: &[u8]) -> Result<Parts<'_>, Error> {
     let n = export.len();
     if (n as u64) < TRAILER_LEN + 14 || export[n - 8..] != END_MAGIC {
-        return Err(Error::Damaged { reason: "no end marker".into() });
+        return Err(Error::Damaged {
+            reason: "no end marker".into(),
+        });
     }
     let m = u32::from_be_bytes(export[n - 12..n - 8].try_into().unwrap_or_default()) as usize;
-    let m_off = n.checked_sub(TRAILER_LEN as usize + m).ok_or(Error::Damaged { reason: "manifest length".into() })?;
+    let m_off = n
+        .checked_sub(TRAILER_LEN as usize + m)
+        .ok_or(Error::Damaged {
+            reason: "manifest length".into(),
+        })?;
     let sig: [u8; 64] = export[n - 76..n - 12].try_into().unwrap_or([0; 64]);
     Ok((&export[..m_off], &export[m_off..m_off + m], sig))
 }
@@ -27,7 +33,9 @@ pub fn split(export: &[u8]) -> Result<Parts<'_>, Error> {
 /// signing the manifest with `signer` (under the signature context of the version in the
 /// body's preamble).
 pub fn assemble(body: &[u8], manifest: &[u8], signer: &dyn Signer) -> Result<Vec<u8>, Error> {
-    let version = body.get(8..10).map_or(1, |v| u32::from(u16::from_be_bytes([v[0], v[1]])));
+    let version = body
+        .get(8..10)
+        .map_or(1, |v| u32::from(u16::from_be_bytes([v[0], v[1]])));
     let mut msg = sig_context(version).to_vec();
     msg.extend_from_slice(manifest);
     let sig = signer.sign(&msg)?;
@@ -41,7 +49,11 @@ pub fn assemble(body: &[u8], manifest: &[u8], signer: &dyn Signer) -> Result<Vec
 }
 
 /// Replaces the manifest by `edit(manifest)` and signs it again with `signer`.
-pub fn resign(export: &[u8], signer: &dyn Signer, edit: impl FnOnce(&[u8]) -> Vec<u8>) -> Result<Vec<u8>, Error> {
+pub fn resign(
+    export: &[u8],
+    signer: &dyn Signer,
+    edit: impl FnOnce(&[u8]) -> Vec<u8>,
+) -> Result<Vec<u8>, Error> {
     let (body, manifest, _) = split(export)?;
     let new = edit(manifest);
     assemble(body, &new, signer)

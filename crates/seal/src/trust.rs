@@ -35,7 +35,10 @@ impl TrustStore {
         }
         match std::env::var_os("HOME").filter(|p| !p.is_empty()) {
             Some(h) => Ok(PathBuf::from(h).join(".config/obscura/trusted-signers")),
-            None => Err(Error::invalid("trust store", "no OBSCURA_TRUST_FILE, XDG_CONFIG_HOME or HOME to locate it")),
+            None => Err(Error::invalid(
+                "trust store",
+                "no OBSCURA_TRUST_FILE, XDG_CONFIG_HOME or HOME to locate it",
+            )),
         }
     }
 
@@ -53,11 +56,21 @@ impl TrustStore {
                 continue;
             }
             let (key, label) = line.split_once(' ').unwrap_or((line, ""));
-            let key = SignerPublicKey::from_key_text(key)
-                .map_err(|e| Error::invalid(format!("trust store {} line {}", path.display(), i + 1), e.to_string()))?;
-            signers.push(TrustedSigner { key, label: label.trim().to_string() });
+            let key = SignerPublicKey::from_key_text(key).map_err(|e| {
+                Error::invalid(
+                    format!("trust store {} line {}", path.display(), i + 1),
+                    e.to_string(),
+                )
+            })?;
+            signers.push(TrustedSigner {
+                key,
+                label: label.trim().to_string(),
+            });
         }
-        Ok(Self { path: path.to_path_buf(), signers })
+        Ok(Self {
+            path: path.to_path_buf(),
+            signers,
+        })
     }
 
     /// The trusted signers, in file order.
@@ -79,12 +92,18 @@ impl TrustStore {
     /// characters.
     pub fn add(&mut self, key: SignerPublicKey, label: &str) -> Result<bool, Error> {
         if label.len() > 200 || label.chars().any(char::is_control) {
-            return Err(Error::invalid(format!("label {label:?}"), "must be at most 200 printable characters"));
+            return Err(Error::invalid(
+                format!("label {label:?}"),
+                "must be at most 200 printable characters",
+            ));
         }
         if self.get(&key).is_some() {
             return Ok(false);
         }
-        self.signers.push(TrustedSigner { key, label: label.trim().to_string() });
+        self.signers.push(TrustedSigner {
+            key,
+            label: label.trim().to_string(),
+        });
         Ok(true)
     }
 
@@ -93,13 +112,28 @@ impl TrustStore {
     pub fn remove(&mut self, fingerprint: &str) -> Result<TrustedSigner, Error> {
         let fp = fingerprint.to_ascii_lowercase();
         if fp.len() < 8 {
-            return Err(Error::invalid(format!("fingerprint {fingerprint:?}"), "give at least 8 hex digits"));
+            return Err(Error::invalid(
+                format!("fingerprint {fingerprint:?}"),
+                "give at least 8 hex digits",
+            ));
         }
-        let hits: Vec<usize> = self.signers.iter().enumerate().filter(|(_, s)| s.key.fingerprint().starts_with(&fp)).map(|(i, _)| i).collect();
+        let hits: Vec<usize> = self
+            .signers
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.key.fingerprint().starts_with(&fp))
+            .map(|(i, _)| i)
+            .collect();
         match hits.as_slice() {
             [i] => Ok(self.signers.remove(*i)),
-            [] => Err(Error::invalid(format!("fingerprint {fingerprint}"), "is not in the trust store")),
-            _ => Err(Error::invalid(format!("fingerprint {fingerprint}"), "matches several trusted keys; give more digits")),
+            [] => Err(Error::invalid(
+                format!("fingerprint {fingerprint}"),
+                "is not in the trust store",
+            )),
+            _ => Err(Error::invalid(
+                format!("fingerprint {fingerprint}"),
+                "matches several trusted keys; give more digits",
+            )),
         }
     }
 
@@ -108,17 +142,25 @@ impl TrustStore {
         if let Some(d) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
         }
-        let mut text = String::from("# obscura trusted signers: one signing public key per line, then an optional label\n");
+        let mut text = String::from(
+            "# obscura trusted signers: one signing public key per line, then an optional label\n",
+        );
         for s in &self.signers {
             let key_text = s.key.to_key_text();
-            text.push_str(key_text.lines().find(|l| l.starts_with("obscura-")).unwrap_or_default());
+            text.push_str(
+                key_text
+                    .lines()
+                    .find(|l| l.starts_with("obscura-"))
+                    .unwrap_or_default(),
+            );
             if !s.label.is_empty() {
                 text.push(' ');
                 text.push_str(&s.label);
             }
             text.push('\n');
         }
-        obscura_core::atomic::write_atomically(&self.path, text.as_bytes()).map_err(|e| Error::io(&self.path, e))?;
+        obscura_core::atomic::write_atomically(&self.path, text.as_bytes())
+            .map_err(|e| Error::io(&self.path, e))?;
         Ok(())
     }
 }
@@ -134,7 +176,10 @@ mod tests {
         let p = d.path().join("sub/trusted");
         let mut t = TrustStore::load(&p).unwrap();
         assert!(t.signers().is_empty());
-        let (a, b) = (SigningKey::generate().unwrap().public_key(), SigningKey::generate().unwrap().public_key());
+        let (a, b) = (
+            SigningKey::generate().unwrap().public_key(),
+            SigningKey::generate().unwrap().public_key(),
+        );
         assert!(t.add(a, "site A").unwrap());
         assert!(!t.add(a, "again").unwrap());
         assert!(t.add(b, "").unwrap());
@@ -148,6 +193,11 @@ mod tests {
         assert_eq!(t3.remove(&a.fingerprint()[..12]).unwrap().key, a);
         assert!(t3.get(&a).is_none() && t3.get(&b).is_some());
         std::fs::write(&p, "obscura-sign-public-1:zz\n").unwrap();
-        assert!(TrustStore::load(&p).unwrap_err().to_string().contains("line 1"));
+        assert!(
+            TrustStore::load(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("line 1")
+        );
     }
 }

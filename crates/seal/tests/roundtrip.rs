@@ -4,13 +4,20 @@ use std::fs;
 use std::path::Path;
 
 use obscura_seal::{
-    Date, Error, Identity, KdfParams, Passphrase, RecipientSecretKey, RedactionPolicy, SealBuilder, Signer, SigningKey,
-    inspect, open, verify,
+    Date, Error, Identity, KdfParams, Passphrase, RecipientSecretKey, RedactionPolicy, SealBuilder,
+    Signer, SigningKey, inspect, open, verify,
 };
 use sha2::{Digest, Sha256};
 
 fn data(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u32).wrapping_mul(2_654_435_761).rotate_left(seed as u32) as u8 ^ seed).collect()
+    (0..len)
+        .map(|i| {
+            (i as u32)
+                .wrapping_mul(2_654_435_761)
+                .rotate_left(seed as u32) as u8
+                ^ seed
+        })
+        .collect()
 }
 
 fn empty_dir(d: &Path) -> bool {
@@ -24,21 +31,36 @@ fn round_trip_at_chunk_boundaries_real_chunk_size() {
     let rk = RecipientSecretKey::generate().unwrap();
     const C: usize = 65_536;
     let sizes = [0, 1, C - 1, C, C + 1, 2 * C, 5 * C + 3];
-    let mut b = SealBuilder::new(&signer).recipient(rk.public_key()).reference("REQ-1").operator("op-7f3a");
+    let mut b = SealBuilder::new(&signer)
+        .recipient(rk.public_key())
+        .reference("REQ-1")
+        .operator("op-7f3a");
     let big = dir.path().join("big.bin");
     fs::write(&big, data(3 * C + 17, 3)).unwrap();
     for (i, s) in sizes.iter().enumerate() {
-        b = b.add_payload_bytes(format!("p{i}.bin"), "application/octet-stream", data(*s, i as u8));
+        b = b.add_payload_bytes(
+            format!("p{i}.bin"),
+            "application/octet-stream",
+            data(*s, i as u8),
+        );
     }
-    b = b.add_payload_file("big.bin", "video/mp4", &big).source_file(&big);
+    b = b
+        .add_payload_file("big.bin", "video/mp4", &big)
+        .source_file(&big);
     let out = dir.path().join("x.obx");
     let m = b.write_to(&out).unwrap();
     assert_eq!(m.payloads.len(), sizes.len() + 1);
     for (e, s) in m.payloads.iter().zip(sizes) {
         assert_eq!(e.plaintext_size, s as u64);
-        assert_eq!(e.ciphertext_size, s as u64 + 16 * (s.div_ceil(C).max(1)) as u64);
+        assert_eq!(
+            e.ciphertext_size,
+            s as u64 + 16 * (s.div_ceil(C).max(1)) as u64
+        );
     }
-    assert_eq!(m.sources[0].sha256, hex(&Sha256::digest(fs::read(&big).unwrap())));
+    assert_eq!(
+        m.sources[0].sha256,
+        hex(&Sha256::digest(fs::read(&big).unwrap()))
+    );
 
     let v = verify(&out, Some(&signer.public_key())).unwrap();
     assert!(v.signer_pinned);
@@ -49,9 +71,15 @@ fn round_trip_at_chunk_boundaries_real_chunk_size() {
     let files = open(&out, &Identity::Recipient(rk), &od, false).unwrap();
     assert_eq!(files.len(), sizes.len() + 1);
     for (i, s) in sizes.iter().enumerate() {
-        assert_eq!(fs::read(od.join(format!("p{i}.bin"))).unwrap(), data(*s, i as u8));
+        assert_eq!(
+            fs::read(od.join(format!("p{i}.bin"))).unwrap(),
+            data(*s, i as u8)
+        );
     }
-    assert_eq!(fs::read(od.join("big.bin")).unwrap(), fs::read(&big).unwrap());
+    assert_eq!(
+        fs::read(od.join("big.bin")).unwrap(),
+        fs::read(&big).unwrap()
+    );
 }
 
 fn hex(b: &[u8]) -> String {
@@ -62,7 +90,10 @@ fn hex(b: &[u8]) -> String {
 fn passphrase_and_multiple_recipients() {
     let dir = tempfile::tempdir().unwrap();
     let signer = SigningKey::generate().unwrap();
-    let (a, b) = (RecipientSecretKey::generate().unwrap(), RecipientSecretKey::generate().unwrap());
+    let (a, b) = (
+        RecipientSecretKey::generate().unwrap(),
+        RecipientSecretKey::generate().unwrap(),
+    );
     let pass = Passphrase::new("correct horse battery staple").unwrap();
     let out = dir.path().join("x.obx");
     SealBuilder::new(&signer)
@@ -73,7 +104,14 @@ fn passphrase_and_multiple_recipients() {
         .add_payload_bytes("r.txt", "text/plain", b"report".to_vec())
         .write_to(&out)
         .unwrap();
-    for (i, id) in [Identity::Recipient(a), Identity::Recipient(b), Identity::Passphrase(pass)].iter().enumerate() {
+    for (i, id) in [
+        Identity::Recipient(a),
+        Identity::Recipient(b),
+        Identity::Passphrase(pass),
+    ]
+    .iter()
+    .enumerate()
+    {
         let od = dir.path().join(format!("o{i}"));
         fs::create_dir(&od).unwrap();
         open(&out, id, &od, false).unwrap();
@@ -82,10 +120,16 @@ fn passphrase_and_multiple_recipients() {
     // wrong identity and wrong passphrase: the same coarse error, nothing written
     let od = dir.path().join("wrong");
     fs::create_dir(&od).unwrap();
-    for id in [Identity::Recipient(RecipientSecretKey::generate().unwrap()), Identity::Passphrase(Passphrase::new("wrong").unwrap())] {
+    for id in [
+        Identity::Recipient(RecipientSecretKey::generate().unwrap()),
+        Identity::Passphrase(Passphrase::new("wrong").unwrap()),
+    ] {
         let e = open(&out, &id, &od, false).unwrap_err();
         assert!(matches!(e, Error::NoMatchingIdentity), "{e}");
-        assert_eq!(e.to_string(), "cannot open: no matching identity or wrong passphrase");
+        assert_eq!(
+            e.to_string(),
+            "cannot open: no matching identity or wrong passphrase"
+        );
         assert!(empty_dir(&od));
     }
 }
@@ -96,11 +140,20 @@ fn passphrase_only_export_refuses_recipient_key_and_vice_versa() {
     let signer = SigningKey::generate().unwrap();
     let out = dir.path().join("x.obx");
     SealBuilder::new(&signer)
-        .passphrase_with_params(Passphrase::new("pw").unwrap(), KdfParams::insecure_test_params())
+        .passphrase_with_params(
+            Passphrase::new("pw").unwrap(),
+            KdfParams::insecure_test_params(),
+        )
         .add_payload_bytes("a", "text/plain", vec![1])
         .write_to(&out)
         .unwrap();
-    let e = open(&out, &Identity::Recipient(RecipientSecretKey::generate().unwrap()), dir.path(), false).unwrap_err();
+    let e = open(
+        &out,
+        &Identity::Recipient(RecipientSecretKey::generate().unwrap()),
+        dir.path(),
+        false,
+    )
+    .unwrap_err();
     assert!(matches!(e, Error::NoMatchingIdentity));
 }
 
@@ -120,8 +173,17 @@ fn wrong_signer_is_refused_when_pinned() {
     assert!(e.is_finding());
     let od = dir.path().join("o");
     fs::create_dir(&od).unwrap();
-    let opts = obscura_seal::OpenOptions { signer: Some(other.public_key()), ..Default::default() };
-    let e = obscura_seal::open_with(&out, &Identity::Recipient(RecipientSecretKey::generate().unwrap()), &od, &opts).unwrap_err();
+    let opts = obscura_seal::OpenOptions {
+        signer: Some(other.public_key()),
+        ..Default::default()
+    };
+    let e = obscura_seal::open_with(
+        &out,
+        &Identity::Recipient(RecipientSecretKey::generate().unwrap()),
+        &od,
+        &opts,
+    )
+    .unwrap_err();
     assert!(matches!(e, Error::UnknownSigner { .. }), "{e}");
     assert!(empty_dir(&od));
     let v = verify(&out, None).unwrap();
@@ -169,27 +231,45 @@ fn swapped_payloads_and_replayed_manifest_are_refused() {
         let e = verify(&p, Some(&signer.public_key())).unwrap_err();
         assert!(e.is_finding(), "{what}: {e}");
         let e = open(&p, &id, &od, false).unwrap_err();
-        assert!(matches!(e, Error::Damaged { .. } | Error::BadSignature), "{what}: {e}");
+        assert!(
+            matches!(e, Error::Damaged { .. } | Error::BadSignature),
+            "{what}: {e}"
+        );
         assert!(empty_dir(&od), "{what}");
         e.to_string()
     };
     let (hx, rx, tx) = split(&x);
     let (hy, ry, ty) = split(&y);
     // payload ciphertexts swapped within one export
-    check([hx.clone(), rx[1].clone(), rx[0].clone(), tx.clone()].concat(), "swap");
+    check(
+        [hx.clone(), rx[1].clone(), rx[0].clone(), tx.clone()].concat(),
+        "swap",
+    );
     // a payload spliced in from another export (same key holder, same sizes)
-    check([hx.clone(), ry[0].clone(), rx[1].clone(), tx.clone()].concat(), "splice");
+    check(
+        [hx.clone(), ry[0].clone(), rx[1].clone(), tx.clone()].concat(),
+        "splice",
+    );
     // chunks swapped inside a payload (chunk 0 and 1 of payload a, 80 bytes each)
     let mut a = rx[0].clone();
     let (c0, c1) = (a[..80].to_vec(), a[80..160].to_vec());
     a[..80].copy_from_slice(&c1);
     a[80..160].copy_from_slice(&c0);
-    check([hx.clone(), a, rx[1].clone(), tx.clone()].concat(), "chunk swap");
+    check(
+        [hx.clone(), a, rx[1].clone(), tx.clone()].concat(),
+        "chunk swap",
+    );
     // the manifest (with its valid signature) of export y replayed on export x
-    let msg = check([hx.clone(), rx[0].clone(), rx[1].clone(), ty.clone()].concat(), "replay");
+    let msg = check(
+        [hx.clone(), rx[0].clone(), rx[1].clone(), ty.clone()].concat(),
+        "replay",
+    );
     assert!(msg.contains("another"), "{msg}");
     // and y's header with x's body and manifest
-    check([hy, rx[0].clone(), rx[1].clone(), tx].concat(), "header replay");
+    check(
+        [hy, rx[0].clone(), rx[1].clone(), tx].concat(),
+        "header replay",
+    );
     // the untouched exports still verify and open
     for (n, b) in [("x", &x), ("y", &y)] {
         let p = dir.path().join(format!("{n}.obx"));
@@ -205,17 +285,30 @@ fn expired_exports_are_refused_unless_allowed() {
     let rk = RecipientSecretKey::generate().unwrap();
     let out = dir.path().join("x.obx");
     let yesterday = Date::today_utc().plus_days(-1);
-    SealBuilder::new(&signer).recipient(rk.public_key()).expires(yesterday).add_payload_bytes("a", "text/plain", vec![7]).write_to(&out).unwrap();
+    SealBuilder::new(&signer)
+        .recipient(rk.public_key())
+        .expires(yesterday)
+        .add_payload_bytes("a", "text/plain", vec![7])
+        .write_to(&out)
+        .unwrap();
     let e = verify(&out, None).unwrap_err();
     assert!(matches!(e, Error::Expired { .. }), "{e}");
     let id = Identity::Recipient(rk);
-    assert!(matches!(open(&out, &id, dir.path(), false).unwrap_err(), Error::Expired { .. }));
+    assert!(matches!(
+        open(&out, &id, dir.path(), false).unwrap_err(),
+        Error::Expired { .. }
+    ));
     assert!(!dir.path().join("a").exists());
     open(&out, &id, dir.path(), true).unwrap();
     assert_eq!(fs::read(dir.path().join("a")).unwrap(), [7]);
     // an export expiring today is still valid
     let out2 = dir.path().join("y.obx");
-    SealBuilder::new(&signer).recipient(id_pub(&id)).expires(Date::today_utc()).add_payload_bytes("b", "text/plain", vec![8]).write_to(&out2).unwrap();
+    SealBuilder::new(&signer)
+        .recipient(id_pub(&id))
+        .expires(Date::today_utc())
+        .add_payload_bytes("b", "text/plain", vec![8])
+        .write_to(&out2)
+        .unwrap();
     verify(&out2, None).unwrap();
 }
 
@@ -234,15 +327,37 @@ fn open_never_overwrites_and_builder_validates() {
     let out = dir.path().join("x.obx");
     let b = || SealBuilder::new(&signer).recipient(rk.public_key());
     for (builder, bad) in [
-        (SealBuilder::new(&signer).add_payload_bytes("a", "t/p", vec![]), "recipients"),
+        (
+            SealBuilder::new(&signer).add_payload_bytes("a", "t/p", vec![]),
+            "recipients",
+        ),
         (b(), "payloads"),
         (b().add_payload_bytes("../a", "t/p", vec![]), "payload name"),
-        (b().add_payload_bytes("a", "t/p", vec![]).add_payload_bytes("a", "t/p", vec![]), "used twice"),
+        (
+            b().add_payload_bytes("a", "t/p", vec![])
+                .add_payload_bytes("a", "t/p", vec![]),
+            "used twice",
+        ),
         (b().add_payload_bytes("a", "", vec![]), "media type"),
-        (b().add_payload_bytes("a", "t/p", vec![]).chunk_size_for_tests(100), "chunk size"),
-        (b().recipient(rk.public_key()).add_payload_bytes("a", "t/p", vec![]), "given twice"),
-        (b().add_payload_bytes("a", "t/p", vec![]).source("cam.mp4", "zz"), "sha256"),
-        (b().add_payload_file("a", "t/p", dir.path().join("missing")), "missing"),
+        (
+            b().add_payload_bytes("a", "t/p", vec![])
+                .chunk_size_for_tests(100),
+            "chunk size",
+        ),
+        (
+            b().recipient(rk.public_key())
+                .add_payload_bytes("a", "t/p", vec![]),
+            "given twice",
+        ),
+        (
+            b().add_payload_bytes("a", "t/p", vec![])
+                .source("cam.mp4", "zz"),
+            "sha256",
+        ),
+        (
+            b().add_payload_file("a", "t/p", dir.path().join("missing")),
+            "missing",
+        ),
     ] {
         let e = builder.write_to(&out).unwrap_err();
         assert!(e.to_string().contains(bad), "{bad}: {e}");
@@ -253,11 +368,16 @@ fn open_never_overwrites_and_builder_validates() {
     // the output may not replace an input
     let input = dir.path().join("in.bin");
     fs::write(&input, b"abc").unwrap();
-    let e = b().add_payload_file("in.bin", "t/p", &input).write_to(&input).unwrap_err();
+    let e = b()
+        .add_payload_file("in.bin", "t/p", &input)
+        .write_to(&input)
+        .unwrap_err();
     assert!(e.to_string().contains("is one of the inputs"), "{e}");
     assert_eq!(fs::read(&input).unwrap(), b"abc");
 
-    b().add_payload_bytes("a", "t/p", vec![1]).write_to(&out).unwrap();
+    b().add_payload_bytes("a", "t/p", vec![1])
+        .write_to(&out)
+        .unwrap();
     fs::write(dir.path().join("a"), b"mine").unwrap();
     let e = open(&out, &Identity::Recipient(rk), dir.path(), false).unwrap_err();
     assert!(e.to_string().contains("already exists"), "{e}");
@@ -287,13 +407,20 @@ impl Signer for Hsm {
 fn pluggable_signer_and_policy_metadata() {
     let dir = tempfile::tempdir().unwrap();
     let rk = RecipientSecretKey::generate().unwrap();
-    let hsm = Hsm { key: SigningKey::generate().unwrap(), broken: false };
+    let hsm = Hsm {
+        key: SigningKey::generate().unwrap(),
+        broken: false,
+    };
     let out = dir.path().join("x.obx");
     let mut policy = RedactionPolicy::default();
-    policy.thresholds.insert("person_score".into(), obscura_seal::Decimal::from(0.25f64));
+    policy
+        .thresholds
+        .insert("person_score".into(), obscura_seal::Decimal::from(0.25f64));
     policy.styles.insert("person".into(), "pixelate".into());
     policy.kept_track_ids = vec![3, 9];
-    policy.extra.insert("future".into(), serde_json::json!({"x": [1, "y"]}));
+    policy
+        .extra
+        .insert("future".into(), serde_json::json!({"x": [1, "y"]}));
     let t = |s: &str| obscura_core::Timestamp::parse(s).unwrap();
     let cam = obscura_seal::CameraRecord {
         camera: "cam-1".into(),
@@ -313,12 +440,23 @@ fn pluggable_signer_and_policy_metadata() {
     assert_eq!(v.manifest.cameras, vec![cam]);
     assert_eq!(v.manifest, m);
 
-    let broken = Hsm { key: SigningKey::generate().unwrap(), broken: true };
+    let broken = Hsm {
+        key: SigningKey::generate().unwrap(),
+        broken: true,
+    };
     let out2 = dir.path().join("y.obx");
-    let e = SealBuilder::new(&broken).recipient(rk.public_key()).add_payload_bytes("a", "t/p", vec![1]).write_to(&out2).unwrap_err();
+    let e = SealBuilder::new(&broken)
+        .recipient(rk.public_key())
+        .add_payload_bytes("a", "t/p", vec![1])
+        .write_to(&out2)
+        .unwrap_err();
     assert!(matches!(e, Error::Signer(_)), "{e}");
     assert!(!out2.exists());
-    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left behind");
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temp file left behind"
+    );
 }
 
 #[test]
@@ -328,8 +466,19 @@ fn secrets_are_not_in_debug_output() {
     let pass = Passphrase::new("hunter2-secret").unwrap();
     let sk_text = sk.to_key_text(None).unwrap();
     let rk_text = rk.to_key_text(None).unwrap();
-    let secret_hex = |t: &str| t.lines().find(|l| !l.starts_with('#')).unwrap().split_once(':').unwrap().1.to_string();
-    let dbg = format!("{sk:?} {rk:?} {pass:?} {:?}", Identity::Passphrase(pass.clone()));
+    let secret_hex = |t: &str| {
+        t.lines()
+            .find(|l| !l.starts_with('#'))
+            .unwrap()
+            .split_once(':')
+            .unwrap()
+            .1
+            .to_string()
+    };
+    let dbg = format!(
+        "{sk:?} {rk:?} {pass:?} {:?}",
+        Identity::Passphrase(pass.clone())
+    );
     assert!(!dbg.contains(&secret_hex(&sk_text)));
     assert!(!dbg.contains(&secret_hex(&rk_text)));
     assert!(!dbg.contains("hunter2"));

@@ -5,7 +5,10 @@
 use std::fs;
 use std::path::Path;
 
-use obscura_seal::{Error, Identity, KdfParams, Passphrase, RecipientSecretKey, SealBuilder, Signer, SigningKey, open, verify};
+use obscura_seal::{
+    Error, Identity, KdfParams, Passphrase, RecipientSecretKey, SealBuilder, Signer, SigningKey,
+    open, verify,
+};
 
 struct Case<'a> {
     dir: &'a Path,
@@ -32,11 +35,17 @@ impl Case<'_> {
             match open(&p, id, &out, false) {
                 Ok(_) => panic!("{what}: open accepted a tampered export"),
                 Err(e) => assert!(
-                    matches!(e, Error::Damaged { .. } | Error::BadSignature | Error::NoMatchingIdentity),
+                    matches!(
+                        e,
+                        Error::Damaged { .. } | Error::BadSignature | Error::NoMatchingIdentity
+                    ),
                     "{what}: {e}"
                 ),
             }
-            assert!(fs::read_dir(&out).unwrap().next().is_none(), "{what}: open left files behind");
+            assert!(
+                fs::read_dir(&out).unwrap().next().is_none(),
+                "{what}: open left files behind"
+            );
             checks += 1;
         }
         checks
@@ -65,7 +74,11 @@ fn every_bit_flip_and_every_truncation_is_detected() {
         .unwrap();
     let bytes = fs::read(&good).unwrap();
     let ids = [Identity::Recipient(rk), Identity::Passphrase(pass)];
-    let case = Case { dir: dir.path(), signer: &signer, ids: &ids };
+    let case = Case {
+        dir: dir.path(),
+        signer: &signer,
+        ids: &ids,
+    };
 
     // sanity: the untouched export verifies and opens
     verify(&good, Some(&signer.public_key())).unwrap();

@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::PathBuf;
 
-use obscura_seal::{Error, Identity, Passphrase, RecipientSecretKey, SignerPublicKey, open, verify};
+use obscura_seal::{
+    Error, Identity, Passphrase, RecipientSecretKey, SignerPublicKey, open, verify,
+};
 
 fn kind<T>(r: &Result<T, Error>) -> &'static str {
     match r {
@@ -35,60 +37,117 @@ fn every_format_2_vector_has_its_expected_outcome_and_reason() {
 /// Checks every vector of a folder; returns the outcome kinds seen.
 fn check_folder(folder: &str, at_least: usize, format: u16) -> BTreeSet<String> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(folder);
-    let mut names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "vec")).collect();
+    let mut names: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "vec"))
+        .collect();
     names.sort();
-    assert!(names.len() >= at_least, "expected the checked-in vectors, found {}", names.len());
+    assert!(
+        names.len() >= at_least,
+        "expected the checked-in vectors, found {}",
+        names.len()
+    );
     let tmp = tempfile::tempdir().unwrap();
     let mut kinds = BTreeSet::new();
     for (i, path) in names.iter().enumerate() {
         let raw = fs::read(path).unwrap();
-        let sep = raw.windows(5).position(|w| w == b"\n---\n").expect("header separator") + 5;
+        let sep = raw
+            .windows(5)
+            .position(|w| w == b"\n---\n")
+            .expect("header separator")
+            + 5;
         let header = std::str::from_utf8(&raw[..sep]).unwrap();
         let body = &raw[sep..];
         let mut lines = header.lines();
-        assert_eq!(lines.next(), Some("obscura-seal test vector 1"), "{}", path.display());
-        let (mut ev, mut eo, mut signer, mut identity, mut payloads, mut reason, mut fmt) = (None, None, None, None, Vec::new(), None, 1u16);
+        assert_eq!(
+            lines.next(),
+            Some("obscura-seal test vector 1"),
+            "{}",
+            path.display()
+        );
+        let (mut ev, mut eo, mut signer, mut identity, mut payloads, mut reason, mut fmt) =
+            (None, None, None, None, Vec::new(), None, 1u16);
         for l in lines {
-            let Some((k, v)) = l.split_once(": ") else { continue };
+            let Some((k, v)) = l.split_once(": ") else {
+                continue;
+            };
             match k {
                 "expect-verify" => ev = Some(v.to_string()),
                 "expect-open" => eo = Some(v.to_string()),
                 "expect-reason" => reason = Some(v.to_string()),
                 "format" => fmt = v.parse().unwrap(),
                 "signer" => signer = Some(SignerPublicKey::from_key_text(v).unwrap()),
-                "identity" => identity = Some(Identity::Recipient(RecipientSecretKey::from_key_text(v, None).unwrap())),
+                "identity" => {
+                    identity = Some(Identity::Recipient(
+                        RecipientSecretKey::from_key_text(v, None).unwrap(),
+                    ))
+                }
                 "passphrase" => identity = Some(Identity::Passphrase(Passphrase::new(v).unwrap())),
-                "payload" => payloads.push(v.split_once(' ').map(|(a, b)| (a.to_string(), b.to_string())).unwrap()),
+                "payload" => payloads.push(
+                    v.split_once(' ')
+                        .map(|(a, b)| (a.to_string(), b.to_string()))
+                        .unwrap(),
+                ),
                 _ => {}
             }
         }
         let (ev, eo) = (ev.expect("expect-verify"), eo.expect("expect-open"));
         assert_eq!(fmt, format, "{}: format line", path.display());
         if ev == "ok" {
-            assert_eq!(u16::from_be_bytes([body[8], body[9]]), format, "{}: preamble version", path.display());
+            assert_eq!(
+                u16::from_be_bytes([body[8], body[9]]),
+                format,
+                "{}: preamble version",
+                path.display()
+            );
         }
         let file = tmp.path().join(format!("{i}.obx"));
         fs::write(&file, body).unwrap();
         let got = verify(&file, signer.as_ref());
-        assert_eq!(kind(&got), ev, "{}: verify gave {:?}", path.display(), got.as_ref().err().map(|e| e.to_string()));
+        assert_eq!(
+            kind(&got),
+            ev,
+            "{}: verify gave {:?}",
+            path.display(),
+            got.as_ref().err().map(|e| e.to_string())
+        );
         if let (Some(want), Err(e)) = (&reason, &got) {
-            assert!(e.to_string().contains(want.as_str()), "{}: verify said {e:?}, expected a reason containing {want:?}", path.display());
+            assert!(
+                e.to_string().contains(want.as_str()),
+                "{}: verify said {e:?}, expected a reason containing {want:?}",
+                path.display()
+            );
         }
         let out = tmp.path().join(format!("out{i}"));
         fs::create_dir(&out).unwrap();
         let id = identity.expect("identity or passphrase");
         let got = open(&file, &id, &out, false);
-        assert_eq!(kind(&got), eo, "{}: open gave {:?}", path.display(), got.as_ref().err().map(|e| e.to_string()));
+        assert_eq!(
+            kind(&got),
+            eo,
+            "{}: open gave {:?}",
+            path.display(),
+            got.as_ref().err().map(|e| e.to_string())
+        );
         if eo == "ok" {
             assert!(!payloads.is_empty());
             for (name, sha) in &payloads {
                 let data = fs::read(out.join(name)).unwrap();
-                let hex: String = obscura_core::digest::sha256(&data).iter().map(|b| format!("{b:02x}")).collect();
+                let hex: String = obscura_core::digest::sha256(&data)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
                 assert_eq!(&hex, sha, "{}: payload {name}", path.display());
             }
             assert_eq!(fs::read_dir(&out).unwrap().count(), payloads.len());
         } else {
-            assert_eq!(fs::read_dir(&out).unwrap().count(), 0, "{}: open left files", path.display());
+            assert_eq!(
+                fs::read_dir(&out).unwrap().count(),
+                0,
+                "{}: open left files",
+                path.display()
+            );
         }
         kinds.insert(ev);
         kinds.insert(eo);

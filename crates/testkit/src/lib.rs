@@ -37,7 +37,10 @@ pub fn shared_file(relative: &str) -> Option<PathBuf> {
     if under_ci() {
         panic!("CI=true but shared test data {} is missing", p.display());
     }
-    eprintln!("SKIP: shared test data {} is absent (set OBSCURA_SHARED_DIR)", p.display());
+    eprintln!(
+        "SKIP: shared test data {} is absent (set OBSCURA_SHARED_DIR)",
+        p.display()
+    );
     None
 }
 
@@ -52,8 +55,14 @@ pub fn model_file(file_name: &str) -> Option<PathBuf> {
         return Some(p);
     }
     if under_ci() {
-        panic!("CI=true but model {} is missing (run `obscura models fetch`)", p.display());
+        panic!(
+            "CI=true but model {} is missing (run `obscura models fetch`)",
+            p.display()
+        );
     }
-    eprintln!("SKIP: model {} is absent (run `obscura models fetch`)", p.display());
+    eprintln!(
+        "SKIP: model {} is absent (run `obscura models fetch`)",
+        p.display()
+    );
     None
 }

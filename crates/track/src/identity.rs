@@ -25,8 +25,8 @@ use std::collections::BTreeMap;
 use obscura_core::Rect;
 use serde::{Deserialize, Serialize};
 
-use crate::trackset::TrackSet;
 use crate::tracker::TrackId;
+use crate::trackset::TrackSet;
 
 /// An identity (person) identifier, unique in a [`TrackSet`]: 1, 2, ... by first appearance.
 pub type IdentityId = u64;
@@ -141,7 +141,11 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
     let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
     let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if na == 0.0 || nb == 0.0 || !dot.is_finite() { 0.0 } else { dot / (na * nb) }
+    if na == 0.0 || nb == 0.0 || !dot.is_finite() {
+        0.0
+    } else {
+        dot / (na * nb)
+    }
 }
 
 /// The unit-length mean of `vs` (empty when `vs` is).
@@ -215,10 +219,22 @@ struct Part {
 /// Splits and links the person tracks of `set` into identities, from `samples` per track
 /// (each track's samples in any order; tracks without samples become identities of their
 /// own). `fps` converts gaps to seconds (25 when unknown).
-pub fn build_identities(set: &TrackSet, samples: &BTreeMap<TrackId, Vec<Sample>>, cfg: &IdentityConfig) -> Vec<IdentityRecord> {
-    let fps = if set.source.fps > 0.0 { set.source.fps } else { 25.0 };
+pub fn build_identities(
+    set: &TrackSet,
+    samples: &BTreeMap<TrackId, Vec<Sample>>,
+    cfg: &IdentityConfig,
+) -> Vec<IdentityRecord> {
+    let fps = if set.source.fps > 0.0 {
+        set.source.fps
+    } else {
+        25.0
+    };
     let mut parts: Vec<Part> = Vec::new();
-    for t in set.tracks.iter().filter(|t| t.class == obscura_core::ObjectClass::Person) {
+    for t in set
+        .tracks
+        .iter()
+        .filter(|t| t.class == obscura_core::ObjectClass::Person)
+    {
         let mut s: Vec<Sample> = samples.get(&t.id).cloned().unwrap_or_default();
         s.sort_by_key(|x| x.frame);
         let cuts = split_points(&s, cfg);
@@ -234,7 +250,11 @@ pub fn build_identities(set: &TrackSet, samples: &BTreeMap<TrackId, Vec<Sample>>
         }
         bounds.push((start_f, t.last_frame, start_i..s.len()));
         for (first, last, range) in bounds {
-            let dets: Vec<_> = t.boxes.iter().filter(|b| !b.predicted && b.frame >= first && b.frame <= last).collect();
+            let dets: Vec<_> = t
+                .boxes
+                .iter()
+                .filter(|b| !b.predicted && b.frame >= first && b.frame <= last)
+                .collect();
             parts.push(Part {
                 track: t.id,
                 first,
@@ -257,13 +277,19 @@ pub fn build_identities(set: &TrackSet, samples: &BTreeMap<TrackId, Vec<Sample>>
             }
             let (pa, pb) = (&parts[a], &parts[b]);
             // a before b, by detected frames.
-            let (Some((fa, ra)), Some((fb, rb))) = (pa.last_det, pb.first_det) else { continue };
+            let (Some((fa, ra)), Some((fb, rb))) = (pa.last_det, pb.first_det) else {
+                continue;
+            };
             if fb <= fa || pb.first_det.map(|d| d.0) <= pa.first_det.map(|d| d.0) {
                 continue;
             }
             let sim = cosine(&pa.centroid, &pb.centroid);
             let gap_s = (fb - fa) as f64 / fps;
-            let need = if gap_s > cfg.short_gap_seconds { cfg.link_similarity_far } else { cfg.link_similarity };
+            let need = if gap_s > cfg.short_gap_seconds {
+                cfg.link_similarity_far
+            } else {
+                cfg.link_similarity
+            };
             if sim < need {
                 continue;
             }
@@ -292,7 +318,10 @@ pub fn build_identities(set: &TrackSet, samples: &BTreeMap<TrackId, Vec<Sample>>
         }
         let members_a: Vec<usize> = (0..n).filter(|&i| group[i] == ga).collect();
         let members_b: Vec<usize> = (0..n).filter(|&i| group[i] == gb).collect();
-        if members_a.iter().any(|&i| members_b.iter().any(|&j| overlaps(&parts[i], &parts[j]))) {
+        if members_a
+            .iter()
+            .any(|&i| members_b.iter().any(|&j| overlaps(&parts[i], &parts[j])))
+        {
             continue;
         }
         // Average linkage: the groups as a whole must still look alike.
@@ -302,7 +331,10 @@ pub fn build_identities(set: &TrackSet, samples: &BTreeMap<TrackId, Vec<Sample>>
             continue;
         }
         let (keep, drop) = (ga.min(gb), ga.max(gb));
-        group.iter_mut().filter(|g| **g == drop).for_each(|g| *g = keep);
+        group
+            .iter_mut()
+            .filter(|g| **g == drop)
+            .for_each(|g| *g = keep);
     }
     // Fragments (no appearance samples) join the one person they continue or duplicate.
     if cfg.fragment_gap_seconds > 0.0 {
@@ -310,32 +342,52 @@ pub fn build_identities(set: &TrackSet, samples: &BTreeMap<TrackId, Vec<Sample>>
             if f < p.first || f > p.last {
                 return None;
             }
-            set.track(p.track).and_then(|t| t.box_at(f)).map(|b| b.rect())
+            set.track(p.track)
+                .and_then(|t| t.box_at(f))
+                .map(|b| b.rect())
         };
         let dets_of = |p: &Part| -> Vec<(u64, Rect)> {
-            set.track(p.track).map(|t| t.boxes.iter().filter(|b| !b.predicted && b.frame >= p.first && b.frame <= p.last).map(|b| (b.frame, b.rect())).collect()).unwrap_or_default()
+            set.track(p.track)
+                .map(|t| {
+                    t.boxes
+                        .iter()
+                        .filter(|b| !b.predicted && b.frame >= p.first && b.frame <= p.last)
+                        .map(|b| (b.frame, b.rect()))
+                        .collect()
+                })
+                .unwrap_or_default()
         };
         let walkable = |(fa, ra): (u64, Rect), (fb, rb): (u64, Rect)| -> bool {
             let gap_s = fb.saturating_sub(fa) as f64 / fps;
             let (ca, cb) = (ra.center(), rb.center());
             let d = ((ca.0 - cb.0).powi(2) + (ca.1 - cb.1).powi(2)).sqrt();
-            fb > fa && gap_s <= cfg.fragment_gap_seconds && d <= ra.h.max(rb.h).max(1.0) * (1.0 + cfg.max_speed_heights * gap_s as f32)
+            fb > fa
+                && gap_s <= cfg.fragment_gap_seconds
+                && d <= ra.h.max(rb.h).max(1.0) * (1.0 + cfg.max_speed_heights * gap_s as f32)
         };
         for fi in (0..n).filter(|&i| parts[i].centroid.is_empty()) {
             let dets = dets_of(&parts[fi]);
-            let (Some(&d0), Some(&d1)) = (dets.first(), dets.last()) else { continue };
+            let (Some(&d0), Some(&d1)) = (dets.first(), dets.last()) else {
+                continue;
+            };
             let mut candidates: Vec<usize> = Vec::new();
             for g in (0..n).filter(|&g| group[g] == g && g != group[fi]) {
                 let members: Vec<usize> = (0..n).filter(|&i| group[i] == g).collect();
                 if !members.iter().any(|&i| !parts[i].centroid.is_empty()) {
                     continue;
                 }
-                let duplicate = dets.iter().all(|&(f, r)| members.iter().any(|&i| box_of(&parts[i], f).is_some_and(|m| m.coverage_of(&r) >= cfg.duplicate_inside)));
+                let duplicate = dets.iter().all(|&(f, r)| {
+                    members.iter().any(|&i| {
+                        box_of(&parts[i], f)
+                            .is_some_and(|m| m.coverage_of(&r) >= cfg.duplicate_inside)
+                    })
+                });
                 let coexists = members.iter().any(|&i| overlaps(&parts[i], &parts[fi]));
                 let continues = !coexists
                     && members.iter().any(|&i| {
                         let p = &parts[i];
-                        p.last_det.is_some_and(|e| walkable(e, d0)) || p.first_det.is_some_and(|s| walkable(d1, s))
+                        p.last_det.is_some_and(|e| walkable(e, d0))
+                            || p.first_det.is_some_and(|s| walkable(d1, s))
                     });
                 if duplicate || continues {
                     candidates.push(g);
@@ -345,12 +397,18 @@ pub fn build_identities(set: &TrackSet, samples: &BTreeMap<TrackId, Vec<Sample>>
                 let drop = group[fi];
                 let keep = (*g).min(drop);
                 let other = (*g).max(drop);
-                group.iter_mut().filter(|x| **x == other).for_each(|x| *x = keep);
+                group
+                    .iter_mut()
+                    .filter(|x| **x == other)
+                    .for_each(|x| *x = keep);
             }
         }
     }
     let pts_of = |f: u64| -> f64 {
-        set.tracks.iter().find_map(|t| t.box_at(f).map(|b| b.pts)).unwrap_or(f as f64 / fps)
+        set.tracks
+            .iter()
+            .find_map(|t| t.box_at(f).map(|b| b.pts))
+            .unwrap_or(f as f64 / fps)
     };
     let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (i, g) in group.iter().enumerate() {
@@ -363,13 +421,27 @@ pub fn build_identities(set: &TrackSet, samples: &BTreeMap<TrackId, Vec<Sample>>
                 .iter()
                 .map(|&i| {
                     let p = &parts[i];
-                    TrackletRecord { track: p.track, first_frame: p.first, last_frame: p.last, first_pts: pts_of(p.first), last_pts: pts_of(p.last), samples: p.samples }
+                    TrackletRecord {
+                        track: p.track,
+                        first_frame: p.first,
+                        last_frame: p.last,
+                        first_pts: pts_of(p.first),
+                        last_pts: pts_of(p.last),
+                        samples: p.samples,
+                    }
                 })
                 .collect();
             tracklets.sort_by_key(|t| (t.first_frame, t.track));
             let first = tracklets.iter().map(|t| t.first_frame).min().unwrap_or(0);
             let last = tracklets.iter().map(|t| t.last_frame).max().unwrap_or(0);
-            IdentityRecord { id: 0, first_frame: first, last_frame: last, first_pts: pts_of(first), last_pts: pts_of(last), tracklets }
+            IdentityRecord {
+                id: 0,
+                first_frame: first,
+                last_frame: last,
+                first_pts: pts_of(first),
+                last_pts: pts_of(last),
+                tracklets,
+            }
         })
         .collect();
     out.sort_by_key(|r| (r.first_frame, r.tracklets.first().map(|t| t.track)));
@@ -382,7 +454,10 @@ pub fn build_identities(set: &TrackSet, samples: &BTreeMap<TrackId, Vec<Sample>>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AnalysisSettings, BoxSource, SourceInfo, TrackBox, TrackSetBuilder, TrackUpdate, TrackerConfig};
+    use crate::{
+        AnalysisSettings, BoxSource, SourceInfo, TrackBox, TrackSetBuilder, TrackUpdate,
+        TrackerConfig,
+    };
     use obscura_core::{ObjectClass, Rational, Timestamp};
 
     /// A unit vector "person" `k` of 8 dimensions with a little per-sample variation.
@@ -411,15 +486,40 @@ mod tests {
                     parent: None,
                 })
                 .collect();
-            b.push(&TrackUpdate { frame: f, tracks: boxes }, Timestamp::new(f as i64, tb));
+            b.push(
+                &TrackUpdate {
+                    frame: f,
+                    tracks: boxes,
+                },
+                Timestamp::new(f as i64, tb),
+            );
         }
-        let source = SourceInfo { path: "x".into(), sha256: None, width: 800, height: 400, frames, time_base: "1/10".into(), fps: 10.0 };
-        let settings = AnalysisSettings { every: 1, targets: vec![], tracker: TrackerConfig::default(), thresholds: Default::default(), models: vec![] };
+        let source = SourceInfo {
+            path: "x".into(),
+            sha256: None,
+            width: 800,
+            height: 400,
+            frames,
+            time_base: "1/10".into(),
+            fps: 10.0,
+        };
+        let settings = AnalysisSettings {
+            every: 1,
+            targets: vec![],
+            tracker: TrackerConfig::default(),
+            thresholds: Default::default(),
+            models: vec![],
+        };
         b.finish(source, settings, tb)
     }
 
     fn samples(frames: impl Iterator<Item = u64>, who: impl Fn(u64) -> usize) -> Vec<Sample> {
-        frames.map(|f| Sample { frame: f, embedding: look(who(f), f) }).collect()
+        frames
+            .map(|f| Sample {
+                frame: f,
+                embedding: look(who(f), f),
+            })
+            .collect()
     }
 
     #[test]
@@ -427,28 +527,55 @@ mod tests {
         // Track 1 is person A until frame 49, then (id switch) person B. Track 2 is B until
         // frame 45 (B's track is lost when the tracker hands B to track 1); track 3 is A from
         // frame 55 on, where A walked on.
-        let set = set_of(&[(1, 0, 99, 100.0, 2.0), (2, 0, 45, 300.0, -1.0), (3, 55, 99, 210.0, 2.0)], 100);
+        let set = set_of(
+            &[
+                (1, 0, 99, 100.0, 2.0),
+                (2, 0, 45, 300.0, -1.0),
+                (3, 55, 99, 210.0, 2.0),
+            ],
+            100,
+        );
         let mut s = BTreeMap::new();
-        s.insert(1, samples((0..100).step_by(3), |f| if f < 50 { 0 } else { 1 }));
+        s.insert(
+            1,
+            samples((0..100).step_by(3), |f| if f < 50 { 0 } else { 1 }),
+        );
         s.insert(2, samples((0..46).step_by(3), |_| 1));
         s.insert(3, samples((55..100).step_by(3), |_| 0));
         let cfg = IdentityConfig::default();
         let cuts = split_points(&s[&1], &cfg);
         assert_eq!(cuts.len(), 1, "{cuts:?}");
-        assert_eq!(s[&1][cuts[0]].frame, 51, "split at the first sample of the other person");
+        assert_eq!(
+            s[&1][cuts[0]].frame, 51,
+            "split at the first sample of the other person"
+        );
         let ids = build_identities(&set, &s, &cfg);
         assert_eq!(ids.len(), 2, "{ids:#?}");
         let a = ids.iter().find(|i| i.holds(1, 10)).unwrap();
         let b = ids.iter().find(|i| i.holds(2, 10)).unwrap();
         assert_ne!(a.id, b.id);
-        assert!(a.holds(1, 48) && !a.holds(1, 60) && a.holds(3, 70), "{a:#?}");
-        assert!(b.holds(1, 60) && b.holds(1, 99) && !b.holds(1, 40), "{b:#?}");
+        assert!(
+            a.holds(1, 48) && !a.holds(1, 60) && a.holds(3, 70),
+            "{a:#?}"
+        );
+        assert!(
+            b.holds(1, 60) && b.holds(1, 99) && !b.holds(1, 40),
+            "{b:#?}"
+        );
     }
 
     #[test]
     fn people_apart_stay_apart_and_coexisting_tracklets_never_link() {
         // Two different people one after another, and two look-alikes at the same time.
-        let set = set_of(&[(1, 0, 30, 100.0, 1.0), (2, 40, 80, 140.0, 1.0), (3, 0, 80, 500.0, 0.0), (4, 10, 80, 600.0, 0.0)], 81);
+        let set = set_of(
+            &[
+                (1, 0, 30, 100.0, 1.0),
+                (2, 40, 80, 140.0, 1.0),
+                (3, 0, 80, 500.0, 0.0),
+                (4, 10, 80, 600.0, 0.0),
+            ],
+            81,
+        );
         let mut s = BTreeMap::new();
         s.insert(1, samples((0..31).step_by(3), |_| 0));
         s.insert(2, samples((40..81).step_by(3), |_| 2));
@@ -457,22 +584,38 @@ mod tests {
         let ids = build_identities(&set, &s, &IdentityConfig::default());
         assert_eq!(ids.len(), 4, "{ids:#?}");
         assert!(ids.iter().all(|i| i.tracklets.len() == 1));
-        assert_eq!(ids.iter().map(|i| i.id).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+        assert_eq!(
+            ids.iter().map(|i| i.id).collect::<Vec<_>>(),
+            vec![1, 2, 3, 4]
+        );
     }
 
     #[test]
     fn a_person_lost_and_refound_is_one_identity_unless_the_jump_is_impossible() {
         // Same look: track 2 starts 1 s after track 1 ends, near where it ended (linked);
         // track 3 starts 0.2 s after track 2 ends but 600 px away (not walkable: apart).
-        let set = set_of(&[(1, 0, 20, 100.0, 2.0), (2, 30, 50, 160.0, 2.0), (3, 52, 70, 800.0, 0.0)], 71);
+        let set = set_of(
+            &[
+                (1, 0, 20, 100.0, 2.0),
+                (2, 30, 50, 160.0, 2.0),
+                (3, 52, 70, 800.0, 0.0),
+            ],
+            71,
+        );
         let mut s = BTreeMap::new();
         s.insert(1, samples((0..21).step_by(3), |_| 3));
         s.insert(2, samples((30..51).step_by(3), |_| 3));
         s.insert(3, samples((52..71).step_by(3), |_| 3));
         let ids = build_identities(&set, &s, &IdentityConfig::default());
         assert_eq!(ids.len(), 2, "{ids:#?}");
-        assert_eq!(ids[0].tracklets.iter().map(|t| t.track).collect::<Vec<_>>(), vec![1, 2]);
-        assert_eq!(ids[1].tracklets.iter().map(|t| t.track).collect::<Vec<_>>(), vec![3]);
+        assert_eq!(
+            ids[0].tracklets.iter().map(|t| t.track).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        assert_eq!(
+            ids[1].tracklets.iter().map(|t| t.track).collect::<Vec<_>>(),
+            vec![3]
+        );
     }
 
     #[test]
@@ -481,7 +624,15 @@ mod tests {
         // (no samples) is a second box on track 4's person; track 5 (no samples) starts where
         // two people (6 and 7) both ended: ambiguous, it stays on its own.
         let set = set_of(
-            &[(1, 0, 30, 100.0, 2.0), (2, 33, 40, 166.0, 2.0), (3, 10, 14, 500.0, 0.0), (4, 0, 60, 500.0, 0.0), (5, 52, 58, 320.0, 0.0), (6, 0, 50, 250.0, 1.0), (7, 0, 50, 390.0, -1.0)],
+            &[
+                (1, 0, 30, 100.0, 2.0),
+                (2, 33, 40, 166.0, 2.0),
+                (3, 10, 14, 500.0, 0.0),
+                (4, 0, 60, 500.0, 0.0),
+                (5, 52, 58, 320.0, 0.0),
+                (6, 0, 50, 250.0, 1.0),
+                (7, 0, 50, 390.0, -1.0),
+            ],
             61,
         );
         let mut s = BTreeMap::new();
@@ -490,13 +641,24 @@ mod tests {
         s.insert(6, samples((0..51).step_by(3), |_| 2));
         s.insert(7, samples((0..51).step_by(3), |_| 3));
         let ids = build_identities(&set, &s, &IdentityConfig::default());
-        let tracks = |t: TrackId| ids.iter().find(|i| i.tracklets.iter().any(|x| x.track == t)).unwrap().tracklets.iter().map(|x| x.track).collect::<Vec<_>>();
+        let tracks = |t: TrackId| {
+            ids.iter()
+                .find(|i| i.tracklets.iter().any(|x| x.track == t))
+                .unwrap()
+                .tracklets
+                .iter()
+                .map(|x| x.track)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(ids.len(), 5, "{ids:#?}");
         assert_eq!(tracks(1), vec![1, 2]);
         assert_eq!(tracks(4), vec![4, 3]);
         assert_eq!(tracks(5), vec![5]);
         // Off: every fragment is its own.
-        let off = IdentityConfig { fragment_gap_seconds: 0.0, ..IdentityConfig::default() };
+        let off = IdentityConfig {
+            fragment_gap_seconds: 0.0,
+            ..IdentityConfig::default()
+        };
         assert_eq!(build_identities(&set, &s, &off).len(), 7);
     }
 

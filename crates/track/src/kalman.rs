@@ -58,9 +58,25 @@ impl KalmanBox {
     pub fn new(r: &Rect) -> Self {
         let m = measure(r);
         let h = m[3];
-        let pos_std = [2.0 * STD_POS * h, 2.0 * STD_POS * h, 1e-2, 2.0 * STD_POS * h];
-        let vel_std = [10.0 * STD_VEL * h, 10.0 * STD_VEL * h, 1e-5, 10.0 * STD_VEL * h];
-        let axes = std::array::from_fn(|i| Axis { x: m[i], v: 0.0, pp: pos_std[i].powi(2), pv: 0.0, vv: vel_std[i].powi(2) });
+        let pos_std = [
+            2.0 * STD_POS * h,
+            2.0 * STD_POS * h,
+            1e-2,
+            2.0 * STD_POS * h,
+        ];
+        let vel_std = [
+            10.0 * STD_VEL * h,
+            10.0 * STD_VEL * h,
+            1e-5,
+            10.0 * STD_VEL * h,
+        ];
+        let axes = std::array::from_fn(|i| Axis {
+            x: m[i],
+            v: 0.0,
+            pp: pos_std[i].powi(2),
+            pv: 0.0,
+            vv: vel_std[i].powi(2),
+        });
         Self { axes }
     }
 
@@ -114,6 +130,9 @@ mod tests {
         k.predict();
         let r = k.rect();
         assert!((r.x - 90.0).abs() < 1.5, "{r:?}");
-        assert!((r.h - 40.0).abs() < 0.5 && (r.w - 20.0).abs() < 0.5, "{r:?}");
+        assert!(
+            (r.h - 40.0).abs() < 0.5 && (r.w - 20.0).abs() < 0.5,
+            "{r:?}"
+        );
     }
 }

@@ -19,9 +19,15 @@ pub mod kalman;
 mod tracker;
 pub mod trackset;
 
-pub use tracker::{BoxSource, IdGenerator, SequentialIds, TrackBox, TrackId, TrackUpdate, Tracker, TrackerConfig};
-pub use identity::{IdentityConfig, IdentityId, IdentityRecord, Sample, TrackletRecord, build_identities};
-pub use trackset::{AnalysisSettings, BoxRecord, ModelRecord, SourceInfo, TrackRecord, TrackSet, TrackSetBuilder};
+pub use identity::{
+    IdentityConfig, IdentityId, IdentityRecord, Sample, TrackletRecord, build_identities,
+};
+pub use tracker::{
+    BoxSource, IdGenerator, SequentialIds, TrackBox, TrackId, TrackUpdate, Tracker, TrackerConfig,
+};
+pub use trackset::{
+    AnalysisSettings, BoxRecord, ModelRecord, SourceInfo, TrackRecord, TrackSet, TrackSetBuilder,
+};
 
 use thiserror::Error;
 

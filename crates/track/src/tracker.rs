@@ -78,7 +78,18 @@ pub struct TrackerConfig {
 
 impl Default for TrackerConfig {
     fn default() -> Self {
-        Self { high_score: 0.5, low_score: 0.1, new_track_score: 0.12, match_iou: 0.2, low_match_iou: 0.5, iou_buffer: 0.3, iou_buffer_px: 4.0, iou_buffer_per_frame: 0.05, hold_frames: 15, max_lost_frames: 30 }
+        Self {
+            high_score: 0.5,
+            low_score: 0.1,
+            new_track_score: 0.12,
+            match_iou: 0.2,
+            low_match_iou: 0.5,
+            iou_buffer: 0.3,
+            iou_buffer_px: 4.0,
+            iou_buffer_per_frame: 0.05,
+            hold_frames: 15,
+            max_lost_frames: 30,
+        }
     }
 }
 
@@ -86,20 +97,45 @@ impl TrackerConfig {
     /// Checks the settings are consistent.
     pub fn validate(&self) -> Result<(), Error> {
         let unit = |v: f32| (0.0..=1.0).contains(&v);
-        if !(unit(self.high_score) && unit(self.low_score) && unit(self.new_track_score) && unit(self.match_iou) && unit(self.low_match_iou)) {
-            return Err(Error::InvalidConfig { reason: format!("scores and IoUs must lie in [0, 1]: {self:?}") });
+        if !(unit(self.high_score)
+            && unit(self.low_score)
+            && unit(self.new_track_score)
+            && unit(self.match_iou)
+            && unit(self.low_match_iou))
+        {
+            return Err(Error::InvalidConfig {
+                reason: format!("scores and IoUs must lie in [0, 1]: {self:?}"),
+            });
         }
         if !(self.iou_buffer_px >= 0.0 && self.iou_buffer_px <= 1000.0) {
-            return Err(Error::InvalidConfig { reason: format!("iou_buffer_px must lie in [0, 1000]: {self:?}") });
+            return Err(Error::InvalidConfig {
+                reason: format!("iou_buffer_px must lie in [0, 1000]: {self:?}"),
+            });
         }
-        if !(self.iou_buffer >= 0.0 && self.iou_buffer <= 1.0 && self.iou_buffer_per_frame >= 0.0 && self.iou_buffer_per_frame <= 1.0) {
-            return Err(Error::InvalidConfig { reason: format!("iou buffers must lie in [0, 1]: {self:?}") });
+        if !(self.iou_buffer >= 0.0
+            && self.iou_buffer <= 1.0
+            && self.iou_buffer_per_frame >= 0.0
+            && self.iou_buffer_per_frame <= 1.0)
+        {
+            return Err(Error::InvalidConfig {
+                reason: format!("iou buffers must lie in [0, 1]: {self:?}"),
+            });
         }
         if self.low_score > self.high_score {
-            return Err(Error::InvalidConfig { reason: format!("low_score {} exceeds high_score {}", self.low_score, self.high_score) });
+            return Err(Error::InvalidConfig {
+                reason: format!(
+                    "low_score {} exceeds high_score {}",
+                    self.low_score, self.high_score
+                ),
+            });
         }
         if self.max_lost_frames < self.hold_frames {
-            return Err(Error::InvalidConfig { reason: format!("max_lost_frames {} is below hold_frames {}", self.max_lost_frames, self.hold_frames) });
+            return Err(Error::InvalidConfig {
+                reason: format!(
+                    "max_lost_frames {} is below hold_frames {}",
+                    self.max_lost_frames, self.hold_frames
+                ),
+            });
         }
         Ok(())
     }
@@ -169,7 +205,10 @@ pub struct Tracker {
 
 impl std::fmt::Debug for Tracker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tracker").field("config", &self.config).field("tracks", &self.tracks.len()).finish_non_exhaustive()
+        f.debug_struct("Tracker")
+            .field("config", &self.config)
+            .field("tracks", &self.tracks.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -182,7 +221,12 @@ impl Tracker {
     /// A tracker with a custom id generator.
     pub fn with_ids(config: TrackerConfig, ids: Box<dyn IdGenerator>) -> Result<Self, Error> {
         config.validate()?;
-        Ok(Self { config, ids, tracks: Vec::new(), last_frame: None })
+        Ok(Self {
+            config,
+            ids,
+            tracks: Vec::new(),
+            last_frame: None,
+        })
     }
 
     /// The settings in use.
@@ -193,9 +237,17 @@ impl Tracker {
     /// Advances to `frame` (strictly increasing; frames skipped are predicted through) and,
     /// when `detections` is given (a detection frame), associates them. Returns the boxes of
     /// every reported track on this frame.
-    pub fn step(&mut self, frame: u64, detections: Option<&[Detection]>) -> Result<TrackUpdate, Error> {
+    pub fn step(
+        &mut self,
+        frame: u64,
+        detections: Option<&[Detection]>,
+    ) -> Result<TrackUpdate, Error> {
         let steps = match self.last_frame {
-            Some(last) if frame <= last => return Err(Error::InvalidConfig { reason: format!("frame {frame} does not follow frame {last}") }),
+            Some(last) if frame <= last => {
+                return Err(Error::InvalidConfig {
+                    reason: format!("frame {frame} does not follow frame {last}"),
+                });
+            }
             Some(last) => frame - last,
             None => 1,
         };
@@ -212,18 +264,37 @@ impl Tracker {
                 .partition(|&i| dets[i].score >= self.config.high_score);
             let all_tracks: Vec<usize> = (0..self.tracks.len()).collect();
             let first = self.associate(frame, &all_tracks, &high, dets, self.config.match_iou);
-            let left_tracks: Vec<usize> = all_tracks.iter().copied().filter(|t| !first.iter().any(|m| m.0 == *t)).collect();
+            let left_tracks: Vec<usize> = all_tracks
+                .iter()
+                .copied()
+                .filter(|t| !first.iter().any(|m| m.0 == *t))
+                .collect();
             // Second stage: only tracks matched on the previous detection frame (ByteTrack
             // pairs low-score boxes with tracked, not lost, tracks).
-            let recent: Vec<usize> = left_tracks.iter().copied().filter(|&t| self.tracks[t].matched_last_detection).collect();
+            let recent: Vec<usize> = left_tracks
+                .iter()
+                .copied()
+                .filter(|&t| self.tracks[t].matched_last_detection)
+                .collect();
             let second = self.associate(frame, &recent, &low, dets, self.config.low_match_iou);
             matched.extend(first);
             matched.extend(second);
             // Third stage: a lost track may take an unmatched low-score detection that would
             // otherwise start a new track (it is confident enough to be masked anyway), so a
             // person re-detected weakly after an occlusion keeps their id.
-            let lost: Vec<usize> = left_tracks.iter().copied().filter(|t| !matched.iter().any(|m| m.0 == *t)).collect();
-            let spare: Vec<usize> = low.iter().copied().filter(|&d| dets[d].score >= self.config.new_track_score && !matched.iter().any(|m| m.1 == d)).collect();
+            let lost: Vec<usize> = left_tracks
+                .iter()
+                .copied()
+                .filter(|t| !matched.iter().any(|m| m.0 == *t))
+                .collect();
+            let spare: Vec<usize> = low
+                .iter()
+                .copied()
+                .filter(|&d| {
+                    dets[d].score >= self.config.new_track_score
+                        && !matched.iter().any(|m| m.1 == d)
+                })
+                .collect();
             let third = self.associate(frame, &lost, &spare, dets, self.config.match_iou);
             matched.extend(third);
             for t in &mut self.tracks {
@@ -238,16 +309,31 @@ impl Tracker {
             }
             // New tracks from unmatched confident detections, in detection order.
             for (d, det) in dets.iter().enumerate() {
-                if det.score >= self.config.new_track_score && det.score.is_finite() && !matched.iter().any(|m| m.1 == d) {
+                if det.score >= self.config.new_track_score
+                    && det.score.is_finite()
+                    && !matched.iter().any(|m| m.1 == d)
+                {
                     let id = self.ids.next_id();
-                    self.tracks.push(Track { id, class: det.class, kf: KalmanBox::new(&det.rect), score: det.score, last_matched: frame, matched_last_detection: true, parent: None });
+                    self.tracks.push(Track {
+                        id,
+                        class: det.class,
+                        kf: KalmanBox::new(&det.rect),
+                        score: det.score,
+                        last_matched: frame,
+                        matched_last_detection: true,
+                        parent: None,
+                    });
                     matched.push((self.tracks.len() - 1, d));
                 }
             }
             // Forget tracks lost for too long; stop lost tracks drifting past the hold time.
             let max_lost = u64::from(self.config.max_lost_frames);
             let hold = u64::from(self.config.hold_frames);
-            let keep: Vec<bool> = self.tracks.iter().map(|t| t.matched_last_detection || frame - t.last_matched <= max_lost).collect();
+            let keep: Vec<bool> = self
+                .tracks
+                .iter()
+                .map(|t| t.matched_last_detection || frame - t.last_matched <= max_lost)
+                .collect();
             for t in &mut self.tracks {
                 if !t.matched_last_detection && frame - t.last_matched > hold {
                     t.kf.stop();
@@ -259,9 +345,13 @@ impl Tracker {
                 remap.push(if k { Some(n) } else { None });
                 n += usize::from(k);
             }
-            matched = matched.into_iter().filter_map(|(t, d)| remap[t].map(|t| (t, d))).collect();
+            matched = matched
+                .into_iter()
+                .filter_map(|(t, d)| remap[t].map(|t| (t, d)))
+                .collect();
             let mut it = keep.iter();
-            self.tracks.retain(|_| *it.next().expect("one flag per track"));
+            self.tracks
+                .retain(|_| *it.next().expect("one flag per track"));
         }
         self.assign_parents(&matched, detections);
         let hold = u64::from(self.config.hold_frames);
@@ -275,18 +365,36 @@ impl Tracker {
                 (Some(d), Some(dets)) => (dets[d].rect, BoxSource::Detected),
                 _ => (t.kf.rect(), BoxSource::Predicted),
             };
-            out.push(TrackBox { id: t.id, class: t.class, rect, score: t.score, source, detection_index: det, parent: t.parent });
+            out.push(TrackBox {
+                id: t.id,
+                class: t.class,
+                rect,
+                score: t.score,
+                source,
+                detection_index: det,
+                parent: t.parent,
+            });
         }
         out.sort_by_key(|b| b.id);
         Ok(TrackUpdate { frame, tracks: out })
     }
 
     /// Greedy buffered-IoU matching of `tracks` x `dets` (same class only, IoU >= `min_iou`).
-    fn associate(&self, frame: u64, tracks: &[usize], dets_idx: &[usize], dets: &[Detection], min_iou: f32) -> Vec<(usize, usize)> {
+    fn associate(
+        &self,
+        frame: u64,
+        tracks: &[usize],
+        dets_idx: &[usize],
+        dets: &[Detection],
+        min_iou: f32,
+    ) -> Vec<(usize, usize)> {
         let mut pairs: Vec<(f32, TrackId, usize, usize)> = Vec::new();
         for &t in tracks {
             let tr = &self.tracks[t];
-            let gap = frame.saturating_sub(tr.last_matched).saturating_sub(1).min(100) as f32;
+            let gap = frame
+                .saturating_sub(tr.last_matched)
+                .saturating_sub(1)
+                .min(100) as f32;
             let b = (self.config.iou_buffer + self.config.iou_buffer_per_frame * gap).min(1.0);
             let px = self.config.iou_buffer_px;
             let pred = tr.kf.rect().dilate(b, px);
@@ -320,10 +428,12 @@ impl Tracker {
             .tracks
             .iter()
             .enumerate()
-            .map(|(p, t)| match (matched.iter().find(|m| m.0 == p), detections) {
-                (Some(m), Some(d)) => d[m.1].rect,
-                _ => t.kf.rect(),
-            })
+            .map(
+                |(p, t)| match (matched.iter().find(|m| m.0 == p), detections) {
+                    (Some(m), Some(d)) => d[m.1].rect,
+                    _ => t.kf.rect(),
+                },
+            )
             .collect();
         let persons: Vec<(TrackId, Rect)> = self
             .tracks

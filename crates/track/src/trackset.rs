@@ -112,15 +112,21 @@ pub struct TrackRecord {
 impl TrackRecord {
     /// The detected (not predicted) box with the highest score; ties: earliest.
     pub fn best_box(&self) -> Option<&BoxRecord> {
-        self.boxes.iter().filter(|b| !b.predicted).fold(None, |best: Option<&BoxRecord>, b| match best {
-            Some(x) if x.score >= b.score => Some(x),
-            _ => Some(b),
-        })
+        self.boxes
+            .iter()
+            .filter(|b| !b.predicted)
+            .fold(None, |best: Option<&BoxRecord>, b| match best {
+                Some(x) if x.score >= b.score => Some(x),
+                _ => Some(b),
+            })
     }
 
     /// The box on `frame`, if the track is live there.
     pub fn box_at(&self, frame: u64) -> Option<&BoxRecord> {
-        self.boxes.binary_search_by_key(&frame, |b| b.frame).ok().map(|i| &self.boxes[i])
+        self.boxes
+            .binary_search_by_key(&frame, |b| b.frame)
+            .ok()
+            .map(|i| &self.boxes[i])
     }
 
     /// Number of detected boxes.
@@ -149,7 +155,11 @@ pub struct TrackSet {
 impl TrackSet {
     /// Boxes of every track live on `frame`: `(track, box)`, ordered by track id.
     pub fn boxes_at(&self, frame: u64) -> Vec<(&TrackRecord, &BoxRecord)> {
-        self.tracks.iter().filter(|t| t.first_frame <= frame && frame <= t.last_frame).filter_map(|t| t.box_at(frame).map(|b| (t, b))).collect()
+        self.tracks
+            .iter()
+            .filter(|t| t.first_frame <= frame && frame <= t.last_frame)
+            .filter_map(|t| t.box_at(frame).map(|b| (t, b)))
+            .collect()
     }
 
     /// The track with `id`.
@@ -201,21 +211,44 @@ impl TrackSetBuilder {
     pub fn push(&mut self, update: &TrackUpdate, pts: Timestamp) {
         self.frames.push((update.frame, pts));
         for b in &update.tracks {
-            let e = self.tracks.entry(b.id).or_insert_with(|| (b.class, None, Vec::new()));
+            let e = self
+                .tracks
+                .entry(b.id)
+                .or_insert_with(|| (b.class, None, Vec::new()));
             if b.parent.is_some() {
                 e.1 = b.parent;
             }
-            e.2.push((update.frame, b.rect, b.score, b.source == BoxSource::Predicted));
+            e.2.push((
+                update.frame,
+                b.rect,
+                b.score,
+                b.source == BoxSource::Predicted,
+            ));
         }
     }
 
     /// Builds the set; `time_base` is the one `pts_ticks` are expressed in.
-    pub fn finish(self, source: SourceInfo, settings: AnalysisSettings, time_base: Rational) -> TrackSet {
+    pub fn finish(
+        self,
+        source: SourceInfo,
+        settings: AnalysisSettings,
+        time_base: Rational,
+    ) -> TrackSet {
         let pts_of: BTreeMap<u64, Timestamp> = self.frames.iter().copied().collect();
         let record = |frame: u64, r: Rect, score: f32, predicted: bool| {
             let ts = pts_of.get(&frame).copied().unwrap_or_else(Timestamp::zero);
             let exact = ts.rescale_floor(time_base);
-            BoxRecord { frame, pts: ts.as_secs_f64(), pts_ticks: exact.ticks, x: r.x, y: r.y, w: r.w, h: r.h, score, predicted }
+            BoxRecord {
+                frame,
+                pts: ts.as_secs_f64(),
+                pts_ticks: exact.ticks,
+                x: r.x,
+                y: r.y,
+                w: r.w,
+                h: r.h,
+                score,
+                predicted,
+            }
         };
         let mut tracks = Vec::new();
         for (id, (class, parent, raw)) in self.tracks {
@@ -229,7 +262,12 @@ impl TrackSetBuilder {
                         for (&f, _) in pts_of.range(f0 + 1..frame) {
                             let t = (f - f0) as f32 / (frame - f0) as f32;
                             let lerp = |a: f32, b: f32| a + (b - a) * t;
-                            let r = Rect::new(lerp(r0.x, rect.x), lerp(r0.y, rect.y), lerp(r0.w, rect.w), lerp(r0.h, rect.h));
+                            let r = Rect::new(
+                                lerp(r0.x, rect.x),
+                                lerp(r0.y, rect.y),
+                                lerp(r0.w, rect.w),
+                                lerp(r0.h, rect.h),
+                            );
                             boxes.push(record(f, r, s0.min(score), true));
                         }
                     }
@@ -239,12 +277,16 @@ impl TrackSetBuilder {
             }
             if let Some(first) = boxes.first().cloned() {
                 let from = first.frame.saturating_sub(self.lead_in);
-                let mut lead: Vec<BoxRecord> =
-                    pts_of.range(from..first.frame).map(|(&f, _)| record(f, first.rect(), first.score, true)).collect();
+                let mut lead: Vec<BoxRecord> = pts_of
+                    .range(from..first.frame)
+                    .map(|(&f, _)| record(f, first.rect(), first.score, true))
+                    .collect();
                 lead.append(&mut boxes);
                 boxes = lead;
             }
-            let (Some(first), Some(last)) = (boxes.first(), boxes.last()) else { continue };
+            let (Some(first), Some(last)) = (boxes.first(), boxes.last()) else {
+                continue;
+            };
             tracks.push(TrackRecord {
                 id,
                 class,
@@ -256,6 +298,12 @@ impl TrackSetBuilder {
                 boxes,
             });
         }
-        TrackSet { format: FORMAT.into(), source, settings, tracks, identities: Vec::new() }
+        TrackSet {
+            format: FORMAT.into(),
+            source,
+            settings,
+            tracks,
+            identities: Vec::new(),
+        }
     }
 }

@@ -11,15 +11,27 @@ fn person(x: f32, y: f32, score: f32) -> Detection {
 }
 
 /// Runs `frames` frames; `dets(f)` gives the detections of a detection frame, `None` others.
-fn run(config: TrackerConfig, frames: u64, dets: impl Fn(u64) -> Option<Vec<Detection>>) -> Vec<TrackUpdate> {
+fn run(
+    config: TrackerConfig,
+    frames: u64,
+    dets: impl Fn(u64) -> Option<Vec<Detection>>,
+) -> Vec<TrackUpdate> {
     let mut t = Tracker::new(config).unwrap();
-    (0..frames).map(|f| t.step(f, dets(f).as_deref()).unwrap()).collect()
+    (0..frames)
+        .map(|f| t.step(f, dets(f).as_deref()).unwrap())
+        .collect()
 }
 
 #[test]
 fn id_is_stable_through_a_short_occlusion_and_the_box_never_blinks_off() {
     // Walks right at 3 px/frame; hidden on frames 20..28 (8 frames < hold 15).
-    let ups = run(TrackerConfig::default(), 50, |f| Some(if (20..28).contains(&f) { vec![] } else { vec![person(3.0 * f as f32, 100.0, 0.9)] }));
+    let ups = run(TrackerConfig::default(), 50, |f| {
+        Some(if (20..28).contains(&f) {
+            vec![]
+        } else {
+            vec![person(3.0 * f as f32, 100.0, 0.9)]
+        })
+    });
     for u in &ups {
         assert_eq!(u.tracks.len(), 1, "frame {}: {:?}", u.frame, u.tracks);
         assert_eq!(u.tracks[0].id, 1, "frame {}", u.frame);
@@ -33,9 +45,23 @@ fn id_is_stable_through_a_short_occlusion_and_the_box_never_blinks_off() {
 
 #[test]
 fn lost_track_is_held_for_hold_frames_then_dropped_and_ids_are_not_reused() {
-    let cfg = TrackerConfig { hold_frames: 5, max_lost_frames: 10, ..TrackerConfig::default() };
-    let ups = run(cfg, 40, |f| Some(if f == 0 || f == 30 { vec![person(10.0, 10.0, 0.9)] } else { vec![] }));
-    let live: Vec<u64> = ups.iter().filter(|u| !u.tracks.is_empty()).map(|u| u.frame).collect();
+    let cfg = TrackerConfig {
+        hold_frames: 5,
+        max_lost_frames: 10,
+        ..TrackerConfig::default()
+    };
+    let ups = run(cfg, 40, |f| {
+        Some(if f == 0 || f == 30 {
+            vec![person(10.0, 10.0, 0.9)]
+        } else {
+            vec![]
+        })
+    });
+    let live: Vec<u64> = ups
+        .iter()
+        .filter(|u| !u.tracks.is_empty())
+        .map(|u| u.frame)
+        .collect();
     assert_eq!(live, [0, 1, 2, 3, 4, 5, 30, 31, 32, 33, 34, 35]);
     assert_eq!(ups[0].tracks[0].id, 1);
     // Same place, but after max_lost_frames: a new id, never the old one.
@@ -46,22 +72,39 @@ fn lost_track_is_held_for_hold_frames_then_dropped_and_ids_are_not_reused() {
 fn every_nth_frame_detection_gives_predicted_boxes_between_and_exact_interpolation_in_the_set() {
     let truth = |f: u64| 5.0 + 2.5 * f as f32;
     let n = 4;
-    let ups = run(TrackerConfig::default(), 41, |f| (f % n == 0).then(|| vec![person(truth(f), 50.0, 0.9)]));
+    let ups = run(TrackerConfig::default(), 41, |f| {
+        (f % n == 0).then(|| vec![person(truth(f), 50.0, 0.9)])
+    });
     let mut b = TrackSetBuilder::new();
     for u in &ups {
         assert_eq!(u.tracks.len(), 1, "frame {}", u.frame);
         let r = &u.tracks[0];
         assert_eq!(r.source == BoxSource::Detected, u.frame % n == 0);
         if u.frame > 12 {
-            assert!((r.rect.x - truth(u.frame)).abs() < 4.0, "frame {} x {} vs {}", u.frame, r.rect.x, truth(u.frame));
+            assert!(
+                (r.rect.x - truth(u.frame)).abs() < 4.0,
+                "frame {} x {} vs {}",
+                u.frame,
+                r.rect.x,
+                truth(u.frame)
+            );
         }
-        b.push(u, Timestamp::new(u.frame as i64, Rational::new(1, 10).unwrap()));
+        b.push(
+            u,
+            Timestamp::new(u.frame as i64, Rational::new(1, 10).unwrap()),
+        );
     }
     let set = b.finish(source(), settings(n as u32), Rational::new(1, 10).unwrap());
     let t = &set.tracks[0];
     assert_eq!((t.first_frame, t.last_frame, t.boxes.len()), (0, 40, 41));
     for bx in &t.boxes {
-        assert!((bx.x - truth(bx.frame)).abs() < 1e-3, "frame {}: {} vs {}", bx.frame, bx.x, truth(bx.frame));
+        assert!(
+            (bx.x - truth(bx.frame)).abs() < 1e-3,
+            "frame {}: {} vs {}",
+            bx.frame,
+            bx.x,
+            truth(bx.frame)
+        );
         assert_eq!(bx.predicted, bx.frame % n != 0);
         assert_eq!(bx.pts_ticks, bx.frame as i64);
     }
@@ -73,8 +116,15 @@ fn lead_in_gives_a_track_its_first_box_on_the_frames_before_it() {
     let mut t = Tracker::new(TrackerConfig::default()).unwrap();
     let mut b = TrackSetBuilder::new().with_lead_in(3);
     for f in 0..10u64 {
-        let dets = if f >= 5 { vec![person(100.0, 50.0, 0.9)] } else { vec![] };
-        b.push(&t.step(f, Some(&dets)).unwrap(), Timestamp::new(f as i64, Rational::new(1, 10).unwrap()));
+        let dets = if f >= 5 {
+            vec![person(100.0, 50.0, 0.9)]
+        } else {
+            vec![]
+        };
+        b.push(
+            &t.step(f, Some(&dets)).unwrap(),
+            Timestamp::new(f as i64, Rational::new(1, 10).unwrap()),
+        );
     }
     let set = b.finish(source(), settings(1), Rational::new(1, 10).unwrap());
     let tr = &set.tracks[0];
@@ -88,12 +138,18 @@ fn low_score_detections_extend_tracks_but_do_not_start_them() {
     let ups = run(TrackerConfig::default(), 6, |f| {
         Some(match f {
             0..=2 => vec![person(100.0 + f as f32, 100.0, 0.9)],
-            _ => vec![person(100.0 + f as f32, 100.0, 0.11), person(400.0, 100.0, 0.11)],
+            _ => vec![
+                person(100.0 + f as f32, 100.0, 0.11),
+                person(400.0, 100.0, 0.11),
+            ],
         })
     });
     let last = &ups[5].tracks;
     assert_eq!(last.len(), 1, "{last:?}");
-    assert_eq!((last[0].id, last[0].detection_index, last[0].source), (1, Some(0), BoxSource::Detected));
+    assert_eq!(
+        (last[0].id, last[0].detection_index, last[0].source),
+        (1, Some(0), BoxSource::Detected)
+    );
 }
 
 #[test]
@@ -106,21 +162,44 @@ fn a_lost_track_is_re_found_by_a_weaker_detection_under_its_old_id() {
             _ => vec![person(2.0 * f as f32, 50.0, 0.35)],
         })
     });
-    assert!(ups.iter().all(|u| u.tracks.len() == 1 && u.tracks[0].id == 1), "{:?}", ups.last());
+    assert!(
+        ups.iter()
+            .all(|u| u.tracks.len() == 1 && u.tracks[0].id == 1),
+        "{:?}",
+        ups.last()
+    );
     assert_eq!(ups[15].tracks[0].source, BoxSource::Detected);
 }
 
 #[test]
 fn every_fifth_frame_fast_walker_keeps_one_id() {
     // 6 px/frame, 30 px wide: detections 30 px apart do not overlap without the buffer.
-    let ups = run(TrackerConfig::default(), 60, |f| (f % 5 == 0).then(|| vec![person(6.0 * f as f32, 50.0, 0.8)]));
-    assert!(ups.iter().all(|u| u.tracks.len() == 1 && u.tracks[0].id == 1));
+    let ups = run(TrackerConfig::default(), 60, |f| {
+        (f % 5 == 0).then(|| vec![person(6.0 * f as f32, 50.0, 0.8)])
+    });
+    assert!(
+        ups.iter()
+            .all(|u| u.tracks.len() == 1 && u.tracks[0].id == 1)
+    );
 }
 
 #[test]
 fn faces_are_linked_to_the_person_that_contains_them() {
-    let face = |x: f32| Detection::new(Rect::new(x + 8.0, 102.0, 14.0, 16.0), 0.8, ObjectClass::Face);
-    let ups = run(TrackerConfig::default(), 3, |_| Some(vec![person(0.0, 100.0, 0.9), person(200.0, 100.0, 0.9), face(200.0), face(0.0)]));
+    let face = |x: f32| {
+        Detection::new(
+            Rect::new(x + 8.0, 102.0, 14.0, 16.0),
+            0.8,
+            ObjectClass::Face,
+        )
+    };
+    let ups = run(TrackerConfig::default(), 3, |_| {
+        Some(vec![
+            person(0.0, 100.0, 0.9),
+            person(200.0, 100.0, 0.9),
+            face(200.0),
+            face(0.0),
+        ])
+    });
     let u = &ups[2];
     let by_id: BTreeMap<_, _> = u.tracks.iter().map(|t| (t.id, t)).collect();
     assert_eq!(by_id[&3].class, ObjectClass::Face);
@@ -137,23 +216,50 @@ fn frames_must_increase_and_bad_config_is_refused() {
     let mut t = Tracker::new(TrackerConfig::default()).unwrap();
     t.step(5, None).unwrap();
     assert!(t.step(5, None).is_err());
-    assert!(Tracker::new(TrackerConfig { hold_frames: 40, max_lost_frames: 30, ..TrackerConfig::default() }).is_err());
-    assert!(Tracker::new(TrackerConfig { low_score: 0.9, ..TrackerConfig::default() }).is_err());
+    assert!(
+        Tracker::new(TrackerConfig {
+            hold_frames: 40,
+            max_lost_frames: 30,
+            ..TrackerConfig::default()
+        })
+        .is_err()
+    );
+    assert!(
+        Tracker::new(TrackerConfig {
+            low_score: 0.9,
+            ..TrackerConfig::default()
+        })
+        .is_err()
+    );
 }
 
 #[test]
 fn custom_id_generator_is_used() {
-    let mut t = Tracker::with_ids(TrackerConfig::default(), Box::new(SequentialIds::starting_at(1000))).unwrap();
-    let u = t.step(0, Some(&[person(0.0, 0.0, 0.9), person(300.0, 0.0, 0.9)])).unwrap();
-    assert_eq!(u.tracks.iter().map(|t| t.id).collect::<Vec<_>>(), [1000, 1001]);
+    let mut t = Tracker::with_ids(
+        TrackerConfig::default(),
+        Box::new(SequentialIds::starting_at(1000)),
+    )
+    .unwrap();
+    let u = t
+        .step(0, Some(&[person(0.0, 0.0, 0.9), person(300.0, 0.0, 0.9)]))
+        .unwrap();
+    assert_eq!(
+        u.tracks.iter().map(|t| t.id).collect::<Vec<_>>(),
+        [1000, 1001]
+    );
 }
 
 #[test]
 fn trackset_json_round_trips_with_the_documented_shape() {
-    let ups = run(TrackerConfig::default(), 3, |f| Some(vec![person(10.0 * f as f32, 0.0, 0.9)]));
+    let ups = run(TrackerConfig::default(), 3, |f| {
+        Some(vec![person(10.0 * f as f32, 0.0, 0.9)])
+    });
     let mut b = TrackSetBuilder::new();
     for u in &ups {
-        b.push(u, Timestamp::new(u.frame as i64 * 3, Rational::new(1, 30).unwrap()));
+        b.push(
+            u,
+            Timestamp::new(u.frame as i64 * 3, Rational::new(1, 30).unwrap()),
+        );
     }
     let set = b.finish(source(), settings(1), Rational::new(1, 30).unwrap());
     let v: serde_json::Value = serde_json::to_value(&set).unwrap();
@@ -174,41 +280,85 @@ fn trackset_json_round_trips_with_the_documented_shape() {
 }
 
 fn source() -> SourceInfo {
-    SourceInfo { path: "test.mp4".into(), sha256: None, width: 640, height: 480, frames: 41, time_base: "1/10".into(), fps: 10.0 }
+    SourceInfo {
+        path: "test.mp4".into(),
+        sha256: None,
+        width: 640,
+        height: 480,
+        frames: 41,
+        time_base: "1/10".into(),
+        fps: 10.0,
+    }
 }
 
 fn settings(every: u32) -> AnalysisSettings {
-    AnalysisSettings { every, targets: vec![ObjectClass::Person], tracker: TrackerConfig::default(), thresholds: BTreeMap::new(), models: vec![] }
+    AnalysisSettings {
+        every,
+        targets: vec![ObjectClass::Person],
+        tracker: TrackerConfig::default(),
+        thresholds: BTreeMap::new(),
+        models: vec![],
+    }
 }
 
 /// Random scenes: a few walkers with random start, velocity, visibility and scores, plus
 /// clutter; detection every `every` frames.
 fn scene() -> impl Strategy<Value = (Vec<Vec<Detection>>, u64)> {
-    let walker = (0f32..600.0, 0f32..400.0, -6f32..6.0, -3f32..3.0, 0u64..40, 5u64..60, 0.05f32..1.0);
-    (prop::collection::vec(walker, 0..6), prop::collection::vec((0f32..600.0, 0f32..400.0, 0.0f32..1.0, 0u64..60), 0..8), 1u64..5).prop_map(|(walkers, clutter, every)| {
-        let frames = 60;
-        let mut per: Vec<Vec<Detection>> = vec![Vec::new(); frames];
-        for (f, slot) in per.iter_mut().enumerate() {
-            let f = f as u64;
-            for &(x, y, vx, vy, start, len, score) in &walkers {
-                // Flickering visibility: skip when (f * 7 + start) % 5 == 0.
-                if f >= start && f < start + len && !(f * 7 + start).is_multiple_of(5) {
-                    slot.push(person(x + vx * f as f32, y + vy * f as f32, score));
+    let walker = (
+        0f32..600.0,
+        0f32..400.0,
+        -6f32..6.0,
+        -3f32..3.0,
+        0u64..40,
+        5u64..60,
+        0.05f32..1.0,
+    );
+    (
+        prop::collection::vec(walker, 0..6),
+        prop::collection::vec((0f32..600.0, 0f32..400.0, 0.0f32..1.0, 0u64..60), 0..8),
+        1u64..5,
+    )
+        .prop_map(|(walkers, clutter, every)| {
+            let frames = 60;
+            let mut per: Vec<Vec<Detection>> = vec![Vec::new(); frames];
+            for (f, slot) in per.iter_mut().enumerate() {
+                let f = f as u64;
+                for &(x, y, vx, vy, start, len, score) in &walkers {
+                    // Flickering visibility: skip when (f * 7 + start) % 5 == 0.
+                    if f >= start && f < start + len && !(f * 7 + start).is_multiple_of(5) {
+                        slot.push(person(x + vx * f as f32, y + vy * f as f32, score));
+                    }
+                }
+                for &(x, y, s, at) in &clutter {
+                    if at == f {
+                        slot.push(Detection::new(
+                            Rect::new(x, y, 20.0, 20.0),
+                            s,
+                            if at % 2 == 0 {
+                                ObjectClass::Person
+                            } else {
+                                ObjectClass::Face
+                            },
+                        ));
+                    }
                 }
             }
-            for &(x, y, s, at) in &clutter {
-                if at == f {
-                    slot.push(Detection::new(Rect::new(x, y, 20.0, 20.0), s, if at % 2 == 0 { ObjectClass::Person } else { ObjectClass::Face }));
-                }
-            }
-        }
-        (per, every)
-    })
+            (per, every)
+        })
 }
 
 fn run_scene(per: &[Vec<Detection>], every: u64, cfg: TrackerConfig) -> Vec<TrackUpdate> {
     let mut t = Tracker::new(cfg).unwrap();
-    per.iter().enumerate().map(|(f, d)| t.step(f as u64, (f as u64).is_multiple_of(every).then_some(d.as_slice())).unwrap()).collect()
+    per.iter()
+        .enumerate()
+        .map(|(f, d)| {
+            t.step(
+                f as u64,
+                (f as u64).is_multiple_of(every).then_some(d.as_slice()),
+            )
+            .unwrap()
+        })
+        .collect()
 }
 
 proptest! {

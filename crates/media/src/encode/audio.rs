@@ -183,7 +183,10 @@ impl AudioTrack {
         self.drain(octx)
     }
 
-    pub(super) fn drain(&mut self, octx: &mut ff::format::context::Output) -> Result<(), ff::Error> {
+    pub(super) fn drain(
+        &mut self,
+        octx: &mut ff::format::context::Output,
+    ) -> Result<(), ff::Error> {
         let mut packet = ff::Packet::empty();
         loop {
             match self.enc.receive_packet(&mut packet) {

@@ -9,14 +9,15 @@
 //! first frame (MP4 stores it in whole seconds), so an exported period can still be placed
 //! on the wall clock.
 
-
 use ffmpeg_next as ff;
 
 mod audio;
 mod settings;
 mod video;
 
-pub use settings::{AudioMode, AudioSource, EncoderSettings, EncoderSettingsBuilder, Preset, VideoSpec};
+pub use settings::{
+    AudioMode, AudioSource, EncoderSettings, EncoderSettingsBuilder, Preset, VideoSpec,
+};
 pub use video::Encoder;
 
 fn eagain(e: &ff::Error) -> bool {

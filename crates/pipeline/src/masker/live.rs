@@ -41,13 +41,31 @@ pub(crate) struct LiveMasker<'a> {
 }
 
 impl LiveMasker<'_> {
-    fn candidates(update: &obscura_track::TrackUpdate, dets: Option<&[Detection]>, untracked: &mut u64) -> Vec<Candidate> {
-        let mut c: Vec<Candidate> = update.tracks.iter().map(|b| Candidate { track: Some(b.id), class: b.class, rect: b.rect, parent: b.parent }).collect();
+    fn candidates(
+        update: &obscura_track::TrackUpdate,
+        dets: Option<&[Detection]>,
+        untracked: &mut u64,
+    ) -> Vec<Candidate> {
+        let mut c: Vec<Candidate> = update
+            .tracks
+            .iter()
+            .map(|b| Candidate {
+                track: Some(b.id),
+                class: b.class,
+                rect: b.rect,
+                parent: b.parent,
+            })
+            .collect();
         if let Some(dets) = dets {
             for (i, d) in dets.iter().enumerate() {
                 if !update.tracks.iter().any(|b| b.detection_index == Some(i)) {
                     *untracked += 1;
-                    c.push(Candidate { track: None, class: d.class, rect: d.rect, parent: None });
+                    c.push(Candidate {
+                        track: None,
+                        class: d.class,
+                        rect: d.rect,
+                        parent: None,
+                    });
                 }
             }
         }
@@ -62,29 +80,55 @@ impl Masker for LiveMasker<'_> {
         let mut other_boxes: Vec<Candidate> = Vec::new();
         let dets = if is_detection {
             let t0 = Instant::now();
-            let d = self.detector.detect(&frame).map_err(|e| Error::stage(self.input, Stage::Detect, at, e))?;
+            let d = self
+                .detector
+                .detect(&frame)
+                .map_err(|e| Error::stage(self.input, Stage::Detect, at, e))?;
             self.detect_time += t0.elapsed();
-            if let Some(bad) = d.iter().find(|d| !(d.rect.x.is_finite() && d.rect.y.is_finite() && d.rect.w.is_finite() && d.rect.h.is_finite() && d.score.is_finite())) {
-                return Err(Error::stage(self.input, Stage::Detect, at, format!("detector returned a non-finite detection {bad:?}")));
+            if let Some(bad) = d.iter().find(|d| {
+                !(d.rect.x.is_finite()
+                    && d.rect.y.is_finite()
+                    && d.rect.w.is_finite()
+                    && d.rect.h.is_finite()
+                    && d.score.is_finite())
+            }) {
+                return Err(Error::stage(
+                    self.input,
+                    Stage::Detect,
+                    at,
+                    format!("detector returned a non-finite detection {bad:?}"),
+                ));
             }
             // The tracker sees the targeted classes only (as `analyse` does, so ids agree with
             // `obscura tracks`); boxes of a partner's other classes are masked untracked.
-            let (tracked, other): (Vec<Detection>, Vec<Detection>) = d.into_iter().partition(|d| match d.class {
-                ObjectClass::Person => self.targets.person,
-                ObjectClass::Face => self.targets.face,
-                ObjectClass::Other(_) => false,
-            });
-            self.untracked += other.iter().filter(|d| matches!(d.class, ObjectClass::Other(_))).count() as u64;
+            let (tracked, other): (Vec<Detection>, Vec<Detection>) =
+                d.into_iter().partition(|d| match d.class {
+                    ObjectClass::Person => self.targets.person,
+                    ObjectClass::Face => self.targets.face,
+                    ObjectClass::Other(_) => false,
+                });
+            self.untracked += other
+                .iter()
+                .filter(|d| matches!(d.class, ObjectClass::Other(_)))
+                .count() as u64;
             other_boxes = other
                 .into_iter()
                 .filter(|d| matches!(d.class, ObjectClass::Other(_)))
-                .map(|d| Candidate { track: None, class: d.class, rect: d.rect, parent: None })
+                .map(|d| Candidate {
+                    track: None,
+                    class: d.class,
+                    rect: d.rect,
+                    parent: None,
+                })
                 .collect();
             Some(tracked)
         } else {
             None
         };
-        let update = self.tracker.step(frame.index, dets.as_deref()).map_err(|e| Error::stage(self.input, Stage::Track, at, e))?;
+        let update = self
+            .tracker
+            .step(frame.index, dets.as_deref())
+            .map_err(|e| Error::stage(self.input, Stage::Track, at, e))?;
         if let Some(r) = self.record.as_mut() {
             r.push(&update, frame.pts);
         }
@@ -104,7 +148,11 @@ impl Masker for LiveMasker<'_> {
             return Ok(());
         }
         let reach = self.lead_in.max(self.every - 1);
-        for b in update.tracks.iter().filter(|b| b.source == BoxSource::Detected) {
+        for b in update
+            .tracks
+            .iter()
+            .filter(|b| b.source == BoxSource::Detected)
+        {
             let every = self.every;
             let extra = |f: u64| -> Option<Rect> {
                 if f >= k {
@@ -118,7 +166,12 @@ impl Masker for LiveMasker<'_> {
                     Some(&(f0, r0)) if f0 < f => {
                         let t = (f - f0) as f32 / (k - f0) as f32;
                         let l = |a: f32, z: f32| a + (z - a) * t;
-                        Some(Rect::new(l(r0.x, b.rect.x), l(r0.y, b.rect.y), l(r0.w, b.rect.w), l(r0.h, b.rect.h)))
+                        Some(Rect::new(
+                            l(r0.x, b.rect.x),
+                            l(r0.y, b.rect.y),
+                            l(r0.w, b.rect.w),
+                            l(r0.h, b.rect.h),
+                        ))
                     }
                     Some(_) => None,
                     // Born now: the frames since the last detection, widened for motion, and
@@ -130,7 +183,12 @@ impl Masker for LiveMasker<'_> {
             };
             for (pf, pc) in &mut self.held {
                 if let Some(rect) = extra(pf.index) {
-                    pc.push(Candidate { track: Some(b.id), class: b.class, rect, parent: b.parent });
+                    pc.push(Candidate {
+                        track: Some(b.id),
+                        class: b.class,
+                        rect,
+                        parent: b.parent,
+                    });
                 }
             }
             self.last_detected.insert(b.id, (k, b.rect));

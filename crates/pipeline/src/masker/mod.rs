@@ -31,5 +31,10 @@ pub(crate) trait Masker {
 /// frame, for the motion it may have had (a walker covers about a body width per second).
 pub(crate) fn backfill_rect(r: Rect, frames_back: u64) -> Rect {
     let d = frames_back as f32;
-    Rect::new(r.x - 0.2 * r.w * d, r.y - 0.1 * r.h * d, r.w * (1.0 + 0.4 * d), r.h * (1.0 + 0.2 * d))
+    Rect::new(
+        r.x - 0.2 * r.w * d,
+        r.y - 0.1 * r.h * d,
+        r.w * (1.0 + 0.4 * d),
+        r.h * (1.0 + 0.2 * d),
+    )
 }

@@ -22,16 +22,36 @@ pub(crate) struct TrackSetMasker<'a> {
 }
 
 impl<'a> TrackSetMasker<'a> {
-    pub(crate) fn new(set: &'a TrackSet, policy: &'a Policy, subject: Option<&'a SubjectFrames>, every: u64) -> Self {
+    pub(crate) fn new(
+        set: &'a TrackSet,
+        policy: &'a Policy,
+        subject: Option<&'a SubjectFrames>,
+        every: u64,
+    ) -> Self {
         let births = set
             .tracks
             .iter()
             .filter_map(|t| {
                 let b = t.boxes.iter().find(|b| !b.predicted).or(t.boxes.first())?;
-                Some((b.frame, b.rect(), Candidate { track: Some(t.id), class: t.class, rect: b.rect(), parent: t.parent }))
+                Some((
+                    b.frame,
+                    b.rect(),
+                    Candidate {
+                        track: Some(t.id),
+                        class: t.class,
+                        rect: b.rect(),
+                        parent: t.parent,
+                    },
+                ))
             })
             .collect();
-        Self { set, policy, subject, every, births }
+        Self {
+            set,
+            policy,
+            subject,
+            every,
+            births,
+        }
     }
 }
 
@@ -47,13 +67,22 @@ impl Masker for TrackSetMasker<'_> {
                 // Between two consecutive scheduled detections: their hull, as the live
                 // look-ahead masks it.
                 let detected = |f: u64| t.box_at(f).filter(|d| !d.predicted);
-                let prev = (1..every).filter_map(|d| i.checked_sub(d)).find_map(detected);
+                let prev = (1..every)
+                    .filter_map(|d| i.checked_sub(d))
+                    .find_map(detected);
                 let next = (1..every).find_map(|d| detected(i + d));
                 let rect = match (b.predicted, prev, next) {
-                    (true, Some(p), Some(n)) if n.frame - p.frame <= every => p.rect().hull(&n.rect()).hull(&b.rect()),
+                    (true, Some(p), Some(n)) if n.frame - p.frame <= every => {
+                        p.rect().hull(&n.rect()).hull(&b.rect())
+                    }
                     _ => b.rect(),
                 };
-                let mut c = Candidate { track: Some(t.id), class: t.class, rect, parent: t.parent };
+                let mut c = Candidate {
+                    track: Some(t.id),
+                    class: t.class,
+                    rect,
+                    parent: t.parent,
+                };
                 if let Some(s) = self.subject {
                     // Only a box verified on this very frame is the subject; the same track on
                     // any other frame is whoever it is then (masked).
@@ -71,8 +100,15 @@ impl Masker for TrackSetMasker<'_> {
             .collect();
         // Frames just before a track's first detection: its first box widened for motion
         // (the TrackSet's lead-in gives the box as it is further back).
-        for (f, rect, cand) in self.births.iter().filter(|(f, _, _)| *f > i && *f < i + self.every) {
-            c.push(Candidate { rect: backfill_rect(*rect, f - i), ..*cand });
+        for (f, rect, cand) in self
+            .births
+            .iter()
+            .filter(|(f, _, _)| *f > i && *f < i + self.every)
+        {
+            c.push(Candidate {
+                rect: backfill_rect(*rect, f - i),
+                ..*cand
+            });
         }
         let m = self.policy.mask(&c, frame.width, frame.height);
         out.push((frame, m));

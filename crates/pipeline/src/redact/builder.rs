@@ -37,7 +37,11 @@ pub struct RedactorBuilder {
 
 impl std::fmt::Debug for RedactorBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedactorBuilder").field("analysis", &self.analysis).field("policy", &self.policy).field("mode", &self.mode).finish_non_exhaustive()
+        f.debug_struct("RedactorBuilder")
+            .field("analysis", &self.analysis)
+            .field("policy", &self.policy)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
     }
 }
 
@@ -45,7 +49,10 @@ impl Default for RedactorBuilder {
     fn default() -> Self {
         Self {
             detector: None,
-            analysis: AnalyseOptions { hash_source: false, ..AnalyseOptions::default() },
+            analysis: AnalyseOptions {
+                hash_source: false,
+                ..AnalyseOptions::default()
+            },
             policy: Policy::default(),
             keep_at: Vec::new(),
             keep_like: None,
@@ -181,29 +188,65 @@ impl RedactorBuilder {
 
     /// Validates the settings and returns the redactor.
     pub fn build(self) -> Result<Redactor, Error> {
-        let detector = self.detector.ok_or_else(|| Error::InvalidSetting { name: "detector", value: "none".into(), reason: "a detector is required".into() })?;
+        let detector = self.detector.ok_or_else(|| Error::InvalidSetting {
+            name: "detector",
+            value: "none".into(),
+            reason: "a detector is required".into(),
+        })?;
         let mut analysis = self.analysis;
         analysis.targets = self.policy.targets();
         analysis.validate()?;
         if self.queue == 0 || self.queue > 256 {
-            return Err(Error::InvalidSetting { name: "queue_depth", value: self.queue.to_string(), reason: "must be 1..=256 frames".into() });
+            return Err(Error::InvalidSetting {
+                name: "queue_depth",
+                value: self.queue.to_string(),
+                reason: "must be 1..=256 frames".into(),
+            });
         }
         if self.max_frames == Some(0) {
-            return Err(Error::InvalidSetting { name: "max_frames", value: "0".into(), reason: "must be at least 1".into() });
+            return Err(Error::InvalidSetting {
+                name: "max_frames",
+                value: "0".into(),
+                reason: "must be at least 1".into(),
+            });
         }
-        analysis.tracker.validate().map_err(|e| Error::InvalidSetting { name: "tracker", value: format!("{:?}", analysis.tracker), reason: e.to_string() })?;
+        analysis
+            .tracker
+            .validate()
+            .map_err(|e| Error::InvalidSetting {
+                name: "tracker",
+                value: format!("{:?}", analysis.tracker),
+                reason: e.to_string(),
+            })?;
         if let Some(l) = &self.keep_like {
             if !(l.threshold.is_finite() && (0.0..=1.0).contains(&l.threshold)) {
-                return Err(Error::InvalidSetting { name: "similarity", value: l.threshold.to_string(), reason: "must lie in 0..=1".into() });
+                return Err(Error::InvalidSetting {
+                    name: "similarity",
+                    value: l.threshold.to_string(),
+                    reason: "must lie in 0..=1".into(),
+                });
             }
             if !(1..=32).contains(&l.crops_per_track) {
-                return Err(Error::InvalidSetting { name: "crops_per_track", value: l.crops_per_track.to_string(), reason: "must be 1..=32".into() });
+                return Err(Error::InvalidSetting {
+                    name: "crops_per_track",
+                    value: l.crops_per_track.to_string(),
+                    reason: "must be 1..=32".into(),
+                });
             }
-            l.photo.validate().map_err(|e| Error::InvalidSetting { name: "keep-like", value: "photo".into(), reason: e.to_string() })?;
+            l.photo.validate().map_err(|e| Error::InvalidSetting {
+                name: "keep-like",
+                value: "photo".into(),
+                reason: e.to_string(),
+            })?;
         }
-        let keeps = !self.keep_at.is_empty() || self.keep_like.is_some() || !self.policy.keep().is_empty();
+        let keeps =
+            !self.keep_at.is_empty() || self.keep_like.is_some() || !self.policy.keep().is_empty();
         if self.mode == Mode::OnePass && keeps {
-            return Err(Error::InvalidSetting { name: "mode", value: "one-pass".into(), reason: "keeping a person (keep, keep-at, keep-like) needs several passes".into() });
+            return Err(Error::InvalidSetting {
+                name: "mode",
+                value: "one-pass".into(),
+                reason: "keeping a person (keep, keep-at, keep-like) needs several passes".into(),
+            });
         }
         if keeps && self.embedder.is_none() && self.keep_like.is_none() {
             return Err(Error::InvalidSetting {
@@ -214,8 +257,21 @@ impl RedactorBuilder {
         }
         let o = &self.identity;
         let unit = |v: f32| v.is_finite() && (0.0..=1.0).contains(&v);
-        if !(unit(o.verify_similarity) && unit(o.same_person) && unit(o.verify_margin) && unit(o.verify_neighbours) && unit(o.max_covered) && o.max_jump.is_finite() && o.max_jump > 0.0 && o.samples_per_second > 0.0) {
-            return Err(Error::InvalidSetting { name: "identity", value: format!("{o:?}"), reason: "similarities must lie in 0..=1, the jump and sample rate be positive".into() });
+        if !(unit(o.verify_similarity)
+            && unit(o.same_person)
+            && unit(o.verify_margin)
+            && unit(o.verify_neighbours)
+            && unit(o.max_covered)
+            && o.max_jump.is_finite()
+            && o.max_jump > 0.0
+            && o.samples_per_second > 0.0)
+        {
+            return Err(Error::InvalidSetting {
+                name: "identity",
+                value: format!("{o:?}"),
+                reason: "similarities must lie in 0..=1, the jump and sample rate be positive"
+                    .into(),
+            });
         }
         Ok(Redactor {
             detector,

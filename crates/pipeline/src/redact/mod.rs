@@ -15,7 +15,9 @@ use std::time::Instant;
 use obscura_core::{Interval, IntervalSet, Timestamp};
 use obscura_detect::Detector;
 use obscura_detect::reid::Embedder;
-use obscura_media::{AudioMode, AudioSource, DecodeOptions, Decoder, Encoder, EncoderSettings, VideoInfo, VideoSpec};
+use obscura_media::{
+    AudioMode, AudioSource, DecodeOptions, Decoder, Encoder, EncoderSettings, VideoInfo, VideoSpec,
+};
 use obscura_track::{ModelRecord, TrackSet, TrackerConfig};
 
 use crate::analyse::{AnalyseOptions, PassControl, analysis_pass, fps_of, live_masker};
@@ -30,8 +32,8 @@ use crate::sink::{SheetSink, SheetSpec, Sink};
 mod builder;
 mod two_pass;
 
-pub use builder::RedactorBuilder;
 use crate::analyse::effective_tracker;
+pub use builder::RedactorBuilder;
 // The types a run takes and gives live in their own modules; their old paths still work.
 pub use crate::control::{CancelToken, Mode, Pass, Progress, ProgressFn};
 pub use crate::keep::{KeepAt, KeepLike};
@@ -62,7 +64,11 @@ pub struct Redactor {
 
 impl std::fmt::Debug for Redactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Redactor").field("analysis", &self.analysis).field("policy", &self.policy).field("mode", &self.mode).finish_non_exhaustive()
+        f.debug_struct("Redactor")
+            .field("analysis", &self.analysis)
+            .field("policy", &self.policy)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
     }
 }
 
@@ -83,46 +89,84 @@ impl Redactor {
     }
 
     pub(super) fn models(&self) -> Vec<ModelRecord> {
-        self.detector.models().into_iter().map(|m| ModelRecord { name: m.name, sha256: m.sha256 }).collect()
+        self.detector
+            .models()
+            .into_iter()
+            .map(|m| ModelRecord {
+                name: m.name,
+                sha256: m.sha256,
+            })
+            .collect()
     }
 
     fn needs_two_passes(&self) -> bool {
         match self.mode {
             Mode::OnePass => false,
             Mode::TwoPass => true,
-            Mode::Auto => !self.keep_at.is_empty() || self.keep_like.is_some() || !self.policy.keep().is_empty(),
+            Mode::Auto => {
+                !self.keep_at.is_empty()
+                    || self.keep_like.is_some()
+                    || !self.policy.keep().is_empty()
+            }
         }
     }
 
     pub(super) fn open(&self, input: &Path) -> Result<Decoder, Error> {
-        Decoder::open(input, &self.decode).map_err(|e| Error::stage(input, Stage::Decode, At::NONE, e))
+        Decoder::open(input, &self.decode)
+            .map_err(|e| Error::stage(input, Stage::Decode, At::NONE, e))
     }
 
-    pub(super) fn create_encoder(&self, input: &Path, output: &Path, info: &VideoInfo) -> Result<Sink, Error> {
+    pub(super) fn create_encoder(
+        &self,
+        input: &Path,
+        output: &Path,
+        info: &VideoInfo,
+    ) -> Result<Sink, Error> {
         if let Some(sheet) = self.dry_run {
             let frames = match (info.frame_count, self.max_frames) {
                 (Some(n), Some(m)) => n.min(m),
                 (Some(n), None) => n,
                 (None, m) => count_frames(self.open(input)?, m),
             };
-            return Ok(Sink::Sheet(SheetSink::new(output, frames, info.width, info.height, sheet)));
+            return Ok(Sink::Sheet(SheetSink::new(
+                output,
+                frames,
+                info.width,
+                info.height,
+                sheet,
+            )));
         }
         let spec = VideoSpec::from_info(info);
         let audio = match self.encoder.audio() {
             AudioMode::Keep => {
-                let start = info.start_time.unwrap_or_else(Timestamp::zero).min(Timestamp::zero());
-                let span = Interval::new(start, Timestamp::from_secs(10_000_000)).map_err(|e| Error::stage(input, Stage::Encode, At::NONE, e))?;
-                Some(AudioSource { path: input.to_path_buf(), kept: IntervalSet::single(span), offset: Timestamp::zero() })
+                let start = info
+                    .start_time
+                    .unwrap_or_else(Timestamp::zero)
+                    .min(Timestamp::zero());
+                let span = Interval::new(start, Timestamp::from_secs(10_000_000))
+                    .map_err(|e| Error::stage(input, Stage::Encode, At::NONE, e))?;
+                Some(AudioSource {
+                    path: input.to_path_buf(),
+                    kept: IntervalSet::single(span),
+                    offset: Timestamp::zero(),
+                })
             }
             _ => None,
         };
-        Encoder::create_with_audio(output, &spec, &self.encoder, audio.as_ref()).map(Sink::Video).map_err(|e| Error::stage(input, Stage::Encode, At::NONE, e))
+        Encoder::create_with_audio(output, &spec, &self.encoder, audio.as_ref())
+            .map(Sink::Video)
+            .map_err(|e| Error::stage(input, Stage::Encode, At::NONE, e))
     }
 
     /// A dry run: masks `input` exactly as [`Redactor::redact`] would, but encodes nothing:
     /// writes a PNG contact sheet of `spec.count` evenly spaced masked frames to `sheet`
     /// (atomically), each labelled with its frame number and source time.
-    pub fn dry_run(&mut self, input: &Path, sheet: &Path, spec: SheetSpec) -> Result<RedactReport, Error> {
+    pub fn dry_run(
+        &mut self,
+        input: &Path,
+        sheet: &Path,
+        spec: SheetSpec,
+    ) -> Result<RedactReport, Error> {
         self.dry_run = Some(spec);
         let r = self.redact(input, sheet);
         self.dry_run = None;
@@ -145,7 +189,11 @@ impl Redactor {
         let start = Instant::now();
         self.analysis_stages = None;
         if same_file(input, output) {
-            return Err(Error::InvalidSetting { name: "output", value: output.display().to_string(), reason: "is the input (inputs are never modified)".into() });
+            return Err(Error::InvalidSetting {
+                name: "output",
+                value: output.display().to_string(),
+                reason: "is the input (inputs are never modified)".into(),
+            });
         }
         if self.needs_two_passes() {
             return self.redact_two_pass(input, output, start);
@@ -154,9 +202,30 @@ impl Redactor {
         let mut dec = self.open(input)?;
         let info = dec.info().clone();
         let enc = self.create_encoder(input, output, &info)?;
-        let (mut masker, _) = live_masker(input, self.detector.as_mut(), &self.analysis, Some(&policy), &info, false)?;
-        let mut manual = crate::manual::ManualMasker { inner: &mut masker, masks: &self.review.masks, policy: &policy };
-        let outcome = run_pass(input, &mut dec, &mut manual, Some(enc), self.queue, self.max_frames, &self.cancel, progress_ref(self.progress.as_ref()), (Pass::Redact, 1, 1))?;
+        let (mut masker, _) = live_masker(
+            input,
+            self.detector.as_mut(),
+            &self.analysis,
+            Some(&policy),
+            &info,
+            false,
+        )?;
+        let mut manual = crate::manual::ManualMasker {
+            inner: &mut masker,
+            masks: &self.review.masks,
+            policy: &policy,
+        };
+        let outcome = run_pass(
+            input,
+            &mut dec,
+            &mut manual,
+            Some(enc),
+            self.queue,
+            self.max_frames,
+            &self.cancel,
+            progress_ref(self.progress.as_ref()),
+            (Pass::Redact, 1, 1),
+        )?;
         let mut outcome_stages = outcome.stages;
         outcome_stages.detect_ms = ms(masker.detect_time);
         outcome_stages.track_policy_ms -= outcome_stages.detect_ms;
@@ -176,13 +245,27 @@ impl Redactor {
             every: self.analysis.every_at(fps_of(&info)),
             seconds: secs,
             fps: frames as f64 / secs.max(1e-9),
-            kept: seen.keys().copied().filter(|id| policy.keep().contains(id)).collect(),
+            kept: seen
+                .keys()
+                .copied()
+                .filter(|id| policy.keep().contains(id))
+                .collect(),
             kept_identities: Vec::new(),
             subject_frames: 0,
             subject_uncertain_frames: 0,
             subject_uncertain: Vec::new(),
-            keep_not_found: policy.keep().iter().copied().filter(|id| !seen.contains_key(id)).collect(),
-            masked: seen.into_iter().filter(|(id, c)| !policy.keep().contains(id) && crate::policy::masks_class(policy.targets(), *c)).collect(),
+            keep_not_found: policy
+                .keep()
+                .iter()
+                .copied()
+                .filter(|id| !seen.contains_key(id))
+                .collect(),
+            masked: seen
+                .into_iter()
+                .filter(|(id, c)| {
+                    !policy.keep().contains(id) && crate::policy::masks_class(policy.targets(), *c)
+                })
+                .collect(),
             untracked_detections: untracked,
             stages: outcome_stages,
             matches: Vec::new(),
@@ -192,13 +275,25 @@ impl Redactor {
 
     pub(super) fn commit(&self, input: &Path, outcome: PassOutcome) -> Result<(), Error> {
         if self.cancel.is_cancelled() {
-            return Err(Error::Cancelled { input: input.to_path_buf() });
+            return Err(Error::Cancelled {
+                input: input.to_path_buf(),
+            });
         }
         if let Some(enc) = outcome.encoder {
             if enc.frames_written() != outcome.frames {
-                return Err(Error::stage(input, Stage::Encode, At::NONE, format!("{} frames decoded but {} written", outcome.frames, enc.frames_written())));
+                return Err(Error::stage(
+                    input,
+                    Stage::Encode,
+                    At::NONE,
+                    format!(
+                        "{} frames decoded but {} written",
+                        outcome.frames,
+                        enc.frames_written()
+                    ),
+                ));
             }
-            enc.finish().map_err(|e| Error::stage(input, Stage::Encode, At::NONE, e))?;
+            enc.finish()
+                .map_err(|e| Error::stage(input, Stage::Encode, At::NONE, e))?;
         }
         Ok(())
     }
@@ -209,17 +304,47 @@ impl Redactor {
         self.analyse_inner(input, 1).map(|(s, _)| s)
     }
 
-    pub(super) fn analyse_inner(&mut self, input: &Path, passes: u32) -> Result<(TrackSet, Vec<(u64, Timestamp)>), Error> {
+    pub(super) fn analyse_inner(
+        &mut self,
+        input: &Path,
+        passes: u32,
+    ) -> Result<(TrackSet, Vec<(u64, Timestamp)>), Error> {
         let mut dec = self.open(input)?;
-        let control = PassControl { queue: self.queue, max_frames: self.max_frames, cancel: &self.cancel, progress: progress_ref(self.progress.as_ref()), passes };
-        let analysis = analysis_pass(input, &mut dec, self.detector.as_mut(), &self.analysis, control)?;
+        let control = PassControl {
+            queue: self.queue,
+            max_frames: self.max_frames,
+            cancel: &self.cancel,
+            progress: progress_ref(self.progress.as_ref()),
+            passes,
+        };
+        let analysis = analysis_pass(
+            input,
+            &mut dec,
+            self.detector.as_mut(),
+            &self.analysis,
+            control,
+        )?;
         self.analysis_stages = Some(analysis.stages);
         Ok((analysis.set, analysis.pts))
     }
 
     /// Access for the still-image path.
-    pub(crate) fn parts(&mut self) -> (&mut dyn Detector, TrackerConfig, &Policy, &[KeepAt], Option<&mut KeepLike>) {
-        (self.detector.as_mut(), effective_tracker(&self.analysis, None), &self.policy, &self.keep_at, self.keep_like.as_mut())
+    pub(crate) fn parts(
+        &mut self,
+    ) -> (
+        &mut dyn Detector,
+        TrackerConfig,
+        &Policy,
+        &[KeepAt],
+        Option<&mut KeepLike>,
+    ) {
+        (
+            self.detector.as_mut(),
+            effective_tracker(&self.analysis, None),
+            &self.policy,
+            &self.keep_at,
+            self.keep_like.as_mut(),
+        )
     }
 }
 

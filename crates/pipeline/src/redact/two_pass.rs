@@ -27,33 +27,100 @@ impl Redactor {
     /// per-frame check clears it, as in [`Redactor::redact`] (three passes; the report says
     /// where they were masked for uncertainty). A kept id that is nobody is an error listing
     /// the people.
-    pub fn redact_with_tracks(&mut self, input: &Path, output: &Path, tracks: &TrackSet, keep: &[IdentityId]) -> Result<RedactReport, Error> {
+    pub fn redact_with_tracks(
+        &mut self,
+        input: &Path,
+        output: &Path,
+        tracks: &TrackSet,
+        keep: &[IdentityId],
+    ) -> Result<RedactReport, Error> {
         let start = Instant::now();
         let mut ids: BTreeSet<IdentityId> = self.policy.keep().clone();
         ids.extend(keep.iter().copied());
         if ids.is_empty() {
-            return self.redact_with_tracks_inner(input, output, tracks, &BTreeSet::new(), None, 1, start);
+            return self.redact_with_tracks_inner(
+                input,
+                output,
+                tracks,
+                &BTreeSet::new(),
+                None,
+                1,
+                start,
+            );
         }
         let passes = 3;
         let mut set = tracks.clone();
-        let (options, decode, max_frames, cancel, progress) = (self.identity, self.decode.clone(), self.max_frames, self.cancel.clone(), self.progress.clone());
+        let (options, decode, max_frames, cancel, progress) = (
+            self.identity,
+            self.decode.clone(),
+            self.max_frames,
+            self.cancel.clone(),
+            self.progress.clone(),
+        );
         let embedder = match (self.embedder.as_mut(), self.keep_like.as_mut()) {
             (Some(e), _) => e.as_mut(),
             (None, Some(l)) => l.embedder.as_mut(),
-            (None, None) => return Err(Error::InvalidSetting { name: "embedder", value: "none".into(), reason: "keeping a person needs the re-identification embedder".into() }),
+            (None, None) => {
+                return Err(Error::InvalidSetting {
+                    name: "embedder",
+                    value: "none".into(),
+                    reason: "keeping a person needs the re-identification embedder".into(),
+                });
+            }
         };
-        let appearance = identity::identify(input, &mut set, embedder, &options, &decode, max_frames, &cancel, progress.as_ref(), (Pass::Embed, 1, passes))?;
+        let appearance = identity::identify(
+            input,
+            &mut set,
+            embedder,
+            &options,
+            &decode,
+            max_frames,
+            &cancel,
+            progress.as_ref(),
+            (Pass::Embed, 1, passes),
+        )?;
         let mut chosen: BTreeMap<IdentityId, Option<Vec<f32>>> = BTreeMap::new();
         for id in ids {
             if set.identity(id).is_none() {
-                return Err(Error::Subject { input: input.into(), reason: format!("no person {id}; the people are: {}", subject::list_identities(&set)) });
+                return Err(Error::Subject {
+                    input: input.into(),
+                    reason: format!(
+                        "no person {id}; the people are: {}",
+                        subject::list_identities(&set)
+                    ),
+                });
             }
             chosen.insert(id, None);
         }
         let references = references(input, &set, &appearance, &chosen, &options)?;
-        let subject_frames = identity::verify_subject(input, &set, &references, &appearance, embedder, &options, &decode, max_frames, &cancel, progress.as_ref(), (Pass::Verify, 2, passes))?;
-        let kept: BTreeSet<TrackId> = subject_frames.visible.values().flatten().map(|(t, _)| *t).collect();
-        let mut rep = self.redact_with_tracks_inner(input, output, &set, &kept, Some(&subject_frames), passes, start)?;
+        let subject_frames = identity::verify_subject(
+            input,
+            &set,
+            &references,
+            &appearance,
+            embedder,
+            &options,
+            &decode,
+            max_frames,
+            &cancel,
+            progress.as_ref(),
+            (Pass::Verify, 2, passes),
+        )?;
+        let kept: BTreeSet<TrackId> = subject_frames
+            .visible
+            .values()
+            .flatten()
+            .map(|(t, _)| *t)
+            .collect();
+        let mut rep = self.redact_with_tracks_inner(
+            input,
+            output,
+            &set,
+            &kept,
+            Some(&subject_frames),
+            passes,
+            start,
+        )?;
         rep.kept_identities = chosen.keys().copied().collect();
         Ok(rep)
     }
@@ -70,26 +137,58 @@ impl Redactor {
         start: Instant,
     ) -> Result<RedactReport, Error> {
         if same_file(input, output) {
-            return Err(Error::InvalidSetting { name: "output", value: output.display().to_string(), reason: "is the input (inputs are never modified)".into() });
+            return Err(Error::InvalidSetting {
+                name: "output",
+                value: output.display().to_string(),
+                reason: "is the input (inputs are never modified)".into(),
+            });
         }
         if let Some(missing) = keep.iter().find(|id| set.track(**id).is_none()) {
-            let ids: Vec<String> = set.tracks.iter().map(|t| format!("{} ({})", t.id, t.class.name())).collect();
-            return Err(Error::Subject { input: input.to_path_buf(), reason: format!("no track {missing}; tracks are: {}", ids.join(", ")) });
+            let ids: Vec<String> = set
+                .tracks
+                .iter()
+                .map(|t| format!("{} ({})", t.id, t.class.name()))
+                .collect();
+            return Err(Error::Subject {
+                input: input.to_path_buf(),
+                reason: format!("no track {missing}; tracks are: {}", ids.join(", ")),
+            });
         }
-        let policy = if subject.is_some() { self.policy.with_keep([VERIFIED_SUBJECT]) } else { self.policy.with_keep(keep.iter().copied()) };
+        let policy = if subject.is_some() {
+            self.policy.with_keep([VERIFIED_SUBJECT])
+        } else {
+            self.policy.with_keep(keep.iter().copied())
+        };
         let mut dec = self.open(input)?;
         let info = dec.info().clone();
         if (info.width, info.height) != (set.source.width, set.source.height) {
             return Err(Error::Subject {
                 input: input.to_path_buf(),
-                reason: format!("the tracks are of a {}x{} video, this one is {}x{}", set.source.width, set.source.height, info.width, info.height),
+                reason: format!(
+                    "the tracks are of a {}x{} video, this one is {}x{}",
+                    set.source.width, set.source.height, info.width, info.height
+                ),
             });
         }
         let enc = self.create_encoder(input, output, &info)?;
         let every = set.settings.every.max(1);
         let mut masker = TrackSetMasker::new(set, &policy, subject, u64::from(every));
-        let mut masker = crate::manual::ManualMasker { inner: &mut masker, masks: &self.review.masks, policy: &policy };
-        let outcome = run_pass(input, &mut dec, &mut masker, Some(enc), self.queue, self.max_frames, &self.cancel, progress_ref(self.progress.as_ref()), (Pass::Redact, passes, passes))?;
+        let mut masker = crate::manual::ManualMasker {
+            inner: &mut masker,
+            masks: &self.review.masks,
+            policy: &policy,
+        };
+        let outcome = run_pass(
+            input,
+            &mut dec,
+            &mut masker,
+            Some(enc),
+            self.queue,
+            self.max_frames,
+            &self.cancel,
+            progress_ref(self.progress.as_ref()),
+            (Pass::Redact, passes, passes),
+        )?;
         let frames = outcome.frames;
         let mut outcome_stages = self.analysis_stages.take().unwrap_or_default();
         outcome_stages.add(&outcome.stages);
@@ -111,7 +210,14 @@ impl Redactor {
             subject_uncertain_frames: subject.map_or(0, |s| s.uncertain.len() as u64),
             subject_uncertain: subject.map(|s| s.uncertain_spans(set)).unwrap_or_default(),
             keep_not_found: Vec::new(),
-            masked: set.tracks.iter().filter(|t| !keep.contains(&t.id) && crate::policy::masks_class(policy.targets(), t.class)).map(|t| (t.id, t.class)).collect(),
+            masked: set
+                .tracks
+                .iter()
+                .filter(|t| {
+                    !keep.contains(&t.id) && crate::policy::masks_class(policy.targets(), t.class)
+                })
+                .map(|t| (t.id, t.class))
+                .collect(),
             untracked_detections: 0,
             stages: outcome_stages,
             matches: Vec::new(),
@@ -121,11 +227,25 @@ impl Redactor {
 
     /// Analyse, find the people, pick and check the subject, then mask: the run when anyone is
     /// kept (or two passes are forced).
-    pub(super) fn redact_two_pass(&mut self, input: &Path, output: &Path, start: Instant) -> Result<RedactReport, Error> {
-        let keeps = !self.keep_at.is_empty() || self.keep_like.is_some() || !self.policy.keep().is_empty();
+    pub(super) fn redact_two_pass(
+        &mut self,
+        input: &Path,
+        output: &Path,
+        start: Instant,
+    ) -> Result<RedactReport, Error> {
+        let keeps =
+            !self.keep_at.is_empty() || self.keep_like.is_some() || !self.policy.keep().is_empty();
         if !keeps {
             let (set, _) = self.analyse_inner(input, 2)?;
-            return self.redact_with_tracks_inner(input, output, &set, &BTreeSet::new(), None, 2, start);
+            return self.redact_with_tracks_inner(
+                input,
+                output,
+                &set,
+                &BTreeSet::new(),
+                None,
+                2,
+                start,
+            );
         }
         let passes = 4;
         let (mut set, pts) = self.analyse_inner(input, passes)?;
@@ -134,21 +254,52 @@ impl Redactor {
         let options = self.identity;
         let decode = self.decode.clone();
         let max_frames = self.max_frames;
-        let Redactor { embedder, keep_like, detector, keep_at, policy, review, .. } = self;
-        fn pick<'e>(embedder: &'e mut Option<Box<dyn Embedder>>, keep_like: &'e mut Option<KeepLike>) -> Result<&'e mut dyn Embedder, Error> {
+        let Redactor {
+            embedder,
+            keep_like,
+            detector,
+            keep_at,
+            policy,
+            review,
+            ..
+        } = self;
+        fn pick<'e>(
+            embedder: &'e mut Option<Box<dyn Embedder>>,
+            keep_like: &'e mut Option<KeepLike>,
+        ) -> Result<&'e mut dyn Embedder, Error> {
             match (embedder.as_mut(), keep_like.as_mut()) {
                 (Some(e), _) => Ok(e.as_mut()),
                 (None, Some(l)) => Ok(l.embedder.as_mut()),
-                (None, None) => Err(Error::InvalidSetting { name: "embedder", value: "none".into(), reason: "keeping a person needs the re-identification embedder".into() }),
+                (None, None) => Err(Error::InvalidSetting {
+                    name: "embedder",
+                    value: "none".into(),
+                    reason: "keeping a person needs the re-identification embedder".into(),
+                }),
             }
         }
-        let appearance = identity::identify(input, &mut set, pick(embedder, keep_like)?, &options, &decode, max_frames, &cancel, progress.as_ref(), (Pass::Embed, 2, passes))?;
+        let appearance = identity::identify(
+            input,
+            &mut set,
+            pick(embedder, keep_like)?,
+            &options,
+            &decode,
+            max_frames,
+            &cancel,
+            progress.as_ref(),
+            (Pass::Embed, 2, passes),
+        )?;
         crate::manual::apply_identity_edits(input, &mut set, &pts, &review.identity)?;
         // The kept people, each with the centroid their reference is built around.
         let mut chosen: BTreeMap<obscura_track::IdentityId, Option<Vec<f32>>> = BTreeMap::new();
         for &id in policy.keep() {
             if set.identity(id).is_none() {
-                return Err(Error::Subject { input: input.into(), reason: format!("no person {id}; the people are: {}", subject::list_identities(&set)) });
+                return Err(Error::Subject {
+                    input: input.into(),
+                    reason: format!(
+                        "no person {id}; the people are: {}",
+                        subject::list_identities(&set)
+                    ),
+                });
             }
             chosen.insert(id, None);
         }
@@ -159,14 +310,40 @@ impl Redactor {
         }
         let mut matches = Vec::new();
         if let Some(like) = keep_like.as_mut() {
-            let (id, report) = subject::select_like(input, &set, &appearance, like, detector.as_mut())?;
+            let (id, report) =
+                subject::select_like(input, &set, &appearance, like, detector.as_mut())?;
             chosen.entry(id).or_insert(None);
             matches = report;
         }
         let references = references(input, &set, &appearance, &chosen, &options)?;
-        let subject_frames = identity::verify_subject(input, &set, &references, &appearance, pick(embedder, keep_like)?, &options, &decode, max_frames, &cancel, progress.as_ref(), (Pass::Verify, 3, passes))?;
-        let keep: BTreeSet<TrackId> = subject_frames.visible.values().flatten().map(|(t, _)| *t).collect();
-        let mut rep = self.redact_with_tracks_inner(input, output, &set, &keep, Some(&subject_frames), passes, start)?;
+        let subject_frames = identity::verify_subject(
+            input,
+            &set,
+            &references,
+            &appearance,
+            pick(embedder, keep_like)?,
+            &options,
+            &decode,
+            max_frames,
+            &cancel,
+            progress.as_ref(),
+            (Pass::Verify, 3, passes),
+        )?;
+        let keep: BTreeSet<TrackId> = subject_frames
+            .visible
+            .values()
+            .flatten()
+            .map(|(t, _)| *t)
+            .collect();
+        let mut rep = self.redact_with_tracks_inner(
+            input,
+            output,
+            &set,
+            &keep,
+            Some(&subject_frames),
+            passes,
+            start,
+        )?;
         rep.kept_identities = chosen.keys().copied().collect();
         rep.matches = matches;
         Ok(rep)
@@ -176,27 +353,45 @@ impl Redactor {
 /// Each kept person's reference (the centroid of their tracklets that look like the seed:
 /// the tracklet a point picked, else the one with most samples), plus the identities that
 /// look just like a kept person (checked frame by frame as possibly them too).
-fn references(input: &Path, set: &TrackSet, appearance: &Appearance, chosen: &BTreeMap<IdentityId, Option<Vec<f32>>>, options: &IdentityOptions) -> Result<BTreeMap<IdentityId, Vec<f32>>, Error> {
+fn references(
+    input: &Path,
+    set: &TrackSet,
+    appearance: &Appearance,
+    chosen: &BTreeMap<IdentityId, Option<Vec<f32>>>,
+    options: &IdentityOptions,
+) -> Result<BTreeMap<IdentityId, Vec<f32>>, Error> {
     let mut references = BTreeMap::new();
     for (&id, seed) in chosen {
         let seed = seed.clone().or_else(|| {
             // No point given: the tracklet with most samples anchors the reference.
             let ident = set.identity(id)?;
-            let t = ident.tracklets.iter().max_by_key(|t| (t.samples, std::cmp::Reverse(t.first_frame)))?;
-            Some(appearance.tracklet_centroid(t.track, t.first_frame, t.last_frame)).filter(|c| !c.is_empty())
+            let t = ident
+                .tracklets
+                .iter()
+                .max_by_key(|t| (t.samples, std::cmp::Reverse(t.first_frame)))?;
+            Some(appearance.tracklet_centroid(t.track, t.first_frame, t.last_frame))
+                .filter(|c| !c.is_empty())
         });
         let r = appearance.reference(set, id, seed.as_deref(), options.link.link_similarity);
         if r.is_empty() {
             return Err(Error::Subject {
                 input: input.into(),
-                reason: format!("person {id} is never seen large enough to be recognised (boxes under {} px or always overlapped), so they cannot be kept safely", options.min_height),
+                reason: format!(
+                    "person {id} is never seen large enough to be recognised (boxes under {} px or always overlapped), so they cannot be kept safely",
+                    options.min_height
+                ),
             });
         }
         references.insert(id, r);
     }
-    let chosen_refs: Vec<(IdentityId, Vec<f32>)> = references.iter().map(|(k, v)| (*k, v.clone())).collect();
+    let chosen_refs: Vec<(IdentityId, Vec<f32>)> =
+        references.iter().map(|(k, v)| (*k, v.clone())).collect();
     for (id, c) in &appearance.centroids {
-        if let Some((_, r)) = chosen_refs.iter().filter(|(k, _)| k != id).find(|(_, r)| obscura_track::identity::cosine(c, r) >= options.same_person) {
+        if let Some((_, r)) = chosen_refs
+            .iter()
+            .filter(|(k, _)| k != id)
+            .find(|(_, r)| obscura_track::identity::cosine(c, r) >= options.same_person)
+        {
             references.entry(*id).or_insert_with(|| r.clone());
         }
     }

@@ -64,7 +64,11 @@ impl Kernels {
             let cap = std::env::var("OBSCURA_RENDER_SIMD").ok();
             let all = Kernels::available();
             match cap.as_deref() {
-                Some(want) => all.iter().find(|k| k.name == want).copied().unwrap_or_else(Kernels::scalar),
+                Some(want) => all
+                    .iter()
+                    .find(|k| k.name == want)
+                    .copied()
+                    .unwrap_or_else(Kernels::scalar),
                 None => all[0],
             }
         })
@@ -146,7 +150,15 @@ mod tests {
 
     #[test]
     fn simd_transpose_matches_scalar_on_odd_shapes_and_strides() {
-        for (rows, cols, pad_s, pad_d) in [(1, 1, 0, 0), (16, 16, 0, 0), (17, 33, 3, 5), (40, 7, 1, 0), (5, 61, 0, 9), (48, 32, 16, 16), (31, 47, 2, 2)] {
+        for (rows, cols, pad_s, pad_d) in [
+            (1, 1, 0, 0),
+            (16, 16, 0, 0),
+            (17, 33, 3, 5),
+            (40, 7, 1, 0),
+            (5, 61, 0, 9),
+            (48, 32, 16, 16),
+            (31, 47, 2, 2),
+        ] {
             let (ss, ds) = (cols + pad_s, rows + pad_d);
             let src = bytes(rows * ss, (rows * 1000 + cols) as u64);
             let base = bytes(cols * ds, 99);

@@ -14,7 +14,9 @@ pub(crate) fn box_row(acc: &mut [u32], out: &mut [u8], add: &[u8], sub: &[u8], m
     for i in 0..acc.len() {
         let a = acc[i];
         out[i] = (a.wrapping_mul(mul).wrapping_add(1 << 22) >> 23).min(255) as u8;
-        acc[i] = a.wrapping_add(u32::from(add[i])).wrapping_sub(u32::from(sub[i]));
+        acc[i] = a
+            .wrapping_add(u32::from(add[i]))
+            .wrapping_sub(u32::from(sub[i]));
     }
 }
 
@@ -30,12 +32,21 @@ pub(crate) fn blend(dst: &mut [u8], src: &[u8], alpha: &[u8]) {
 
 /// Transposes `rows` x `cols` bytes (rows `src_stride` apart) into `cols` x `rows` bytes
 /// (rows `dst_stride` apart).
-pub(crate) fn transpose(src: &[u8], src_stride: usize, dst: &mut [u8], dst_stride: usize, rows: usize, cols: usize) {
+pub(crate) fn transpose(
+    src: &[u8],
+    src_stride: usize,
+    dst: &mut [u8],
+    dst_stride: usize,
+    rows: usize,
+    cols: usize,
+) {
     if rows == 0 || cols == 0 {
         return;
     }
     assert!(src_stride >= cols && dst_stride >= rows);
-    assert!(src.len() >= (rows - 1) * src_stride + cols && dst.len() >= (cols - 1) * dst_stride + rows);
+    assert!(
+        src.len() >= (rows - 1) * src_stride + cols && dst.len() >= (cols - 1) * dst_stride + rows
+    );
     const T: usize = 16;
     for rb in (0..rows).step_by(T) {
         for cb in (0..cols).step_by(T) {

@@ -65,12 +65,21 @@ fn blend_sse41_entry(dst: &mut [u8], src: &[u8], alpha: &[u8]) {
     unsafe { blend_sse41(dst, src, alpha) }
 }
 
-fn transpose_sse41_entry(src: &[u8], src_stride: usize, dst: &mut [u8], dst_stride: usize, rows: usize, cols: usize) {
+fn transpose_sse41_entry(
+    src: &[u8],
+    src_stride: usize,
+    dst: &mut [u8],
+    dst_stride: usize,
+    rows: usize,
+    cols: usize,
+) {
     if rows == 0 || cols == 0 {
         return;
     }
     assert!(src_stride >= cols && dst_stride >= rows);
-    assert!(src.len() >= (rows - 1) * src_stride + cols && dst.len() >= (cols - 1) * dst_stride + rows);
+    assert!(
+        src.len() >= (rows - 1) * src_stride + cols && dst.len() >= (cols - 1) * dst_stride + rows
+    );
     // SAFETY: only handed out by `sse41()` or `avx2()`, after SSE4.1 was detected; bounds
     // checked just above.
     unsafe { transpose_sse41(src, src_stride, dst, dst_stride, rows, cols) }
@@ -149,7 +158,10 @@ unsafe fn blend_avx2(dst: &mut [u8], src: &[u8], alpha: &[u8]) {
             let s = _mm256_cvtepu8_epi16(_mm_loadu_si128(src.as_ptr().add(i).cast()));
             let a = _mm256_cvtepu8_epi16(_mm_loadu_si128(alpha.as_ptr().add(i).cast()));
             let x = _mm256_add_epi16(
-                _mm256_add_epi16(_mm256_mullo_epi16(d, _mm256_sub_epi16(c255, a)), _mm256_mullo_epi16(s, a)),
+                _mm256_add_epi16(
+                    _mm256_mullo_epi16(d, _mm256_sub_epi16(c255, a)),
+                    _mm256_mullo_epi16(s, a),
+                ),
                 c128,
             );
             let y = _mm256_srli_epi16::<8>(_mm256_add_epi16(x, _mm256_srli_epi16::<8>(x)));
@@ -192,7 +204,10 @@ unsafe fn box_row_sse41(acc: &mut [u32], out: &mut [u8], add: &[u8], sub: &[u8],
             let v = _mm_srli_epi32::<23>(_mm_add_epi32(_mm_mullo_epi32(a, vmul), half));
             let p16 = _mm_packus_epi32(v, v);
             let p8 = _mm_packus_epi16(p16, p16);
-            out.as_mut_ptr().add(i).cast::<i32>().write_unaligned(_mm_cvtsi128_si32(p8));
+            out.as_mut_ptr()
+                .add(i)
+                .cast::<i32>()
+                .write_unaligned(_mm_cvtsi128_si32(p8));
             let va = _mm_cvtepu8_epi32(load4(add.as_ptr().add(i)));
             let vs = _mm_cvtepu8_epi32(load4(sub.as_ptr().add(i)));
             _mm_storeu_si128(pa, _mm_sub_epi32(_mm_add_epi32(a, va), vs));
@@ -216,7 +231,13 @@ unsafe fn blend_sse41(dst: &mut [u8], src: &[u8], alpha: &[u8]) {
             let d = _mm_cvtepu8_epi16(load8(pd));
             let s = _mm_cvtepu8_epi16(load8(src.as_ptr().add(i)));
             let a = _mm_cvtepu8_epi16(load8(alpha.as_ptr().add(i)));
-            let x = _mm_add_epi16(_mm_add_epi16(_mm_mullo_epi16(d, _mm_sub_epi16(c255, a)), _mm_mullo_epi16(s, a)), c128);
+            let x = _mm_add_epi16(
+                _mm_add_epi16(
+                    _mm_mullo_epi16(d, _mm_sub_epi16(c255, a)),
+                    _mm_mullo_epi16(s, a),
+                ),
+                c128,
+            );
             let y = _mm_srli_epi16::<8>(_mm_add_epi16(x, _mm_srli_epi16::<8>(x)));
             _mm_storel_epi64(pd.cast(), _mm_packus_epi16(y, y));
         }
@@ -228,7 +249,14 @@ unsafe fn blend_sse41(dst: &mut [u8], src: &[u8], alpha: &[u8]) {
 /// 16x16 byte tiles transposed with four rounds of unpacks; the ragged right and bottom
 /// edges go through the scalar kernel.
 #[target_feature(enable = "sse4.1")]
-unsafe fn transpose_sse41(src: &[u8], ss: usize, dst: &mut [u8], ds: usize, rows: usize, cols: usize) {
+unsafe fn transpose_sse41(
+    src: &[u8],
+    ss: usize,
+    dst: &mut [u8],
+    ds: usize,
+    rows: usize,
+    cols: usize,
+) {
     let (rt, ct) = (rows / 16 * 16, cols / 16 * 16);
     for rb in (0..rt).step_by(16) {
         for cb in (0..ct).step_by(16) {

@@ -19,7 +19,10 @@ mod package;
 mod request;
 mod sources;
 
-pub use request::{CameraInput, ClipRedactor, ClipSummary, Exclusion, ExportOutcome, ExportRequest, RedactionSummary, RequestMode, SealOptions};
+pub use request::{
+    CameraInput, ClipRedactor, ClipSummary, Exclusion, ExportOutcome, ExportRequest,
+    RedactionSummary, RequestMode, SealOptions,
+};
 
 use clips::Gathered;
 use sources::{check_exclusions, probe_source, validate, window_of};
@@ -53,7 +56,12 @@ pub fn export(
                 "cameras": req.cameras.iter().map(|c| &c.name).collect::<Vec<_>>(),
                 "payloads": o.manifest.payloads.iter().map(|p| json!({"name": p.name, "sha256": p.plaintext_sha256})).collect::<Vec<_>>(),
             });
-            if let Some(r) = o.manifest.policy.as_ref().and_then(|p| p.extra.get("review")) {
+            if let Some(r) = o
+                .manifest
+                .policy
+                .as_ref()
+                .and_then(|p| p.extra.get("review"))
+            {
                 e.detail["review"] = r.clone(); // the reviewer, the edits file's sha256, un-mask reasons
             }
             match log.append(e) {
@@ -101,36 +109,60 @@ fn export_inner(
     let t = Instant::now();
     validate(req, redactor.is_some())?;
     let (work, swept) = prepare_work(req, out)?;
-    tracing::debug!(mode = req.mode.as_str(), cameras = req.cameras.len(), swept = swept.len(), ms = ms(t), "export: prepared");
+    tracing::debug!(
+        mode = req.mode.as_str(),
+        cameras = req.cameras.len(),
+        swept = swept.len(),
+        ms = ms(t),
+        "export: prepared"
+    );
 
     let t = Instant::now();
     let mut sources = Vec::new();
     for cam in &req.cameras {
-        on_step(&format!("reading camera {} ({})", cam.name, cam.path.display()));
+        on_step(&format!(
+            "reading camera {} ({})",
+            cam.name,
+            cam.path.display()
+        ));
         sources.push(probe_source(cam)?);
     }
 
     tracing::debug!(ms = ms(t), "export: sources probed");
 
     // The intermediate window cut of an access request: near-lossless, fast.
-    let intermediate = EncoderSettings::builder().crf(10).preset(Preset::Ultrafast).audio(req.encoder.audio()).build()?;
+    let intermediate = EncoderSettings::builder()
+        .crf(10)
+        .preset(Preset::Ultrafast)
+        .audio(req.encoder.audio())
+        .build()?;
     let mut g = Gathered::default();
     check_exclusions(req, &sources)?;
     for (ci, (cam, src)) in req.cameras.iter().zip(&sources).enumerate() {
         let t = Instant::now();
         let window_set = window_of(req, cam, src)?;
         let (included, cam_clips) = match req.mode {
-            RequestMode::Erasure => clips::erasure_clips(req, ci, cam, src, &window_set, &work, &mut g, on_step)?,
+            RequestMode::Erasure => {
+                clips::erasure_clips(req, ci, cam, src, &window_set, &work, &mut g, on_step)?
+            }
             RequestMode::Access => {
                 let red = redactor.as_deref_mut().expect("validated");
                 clips::access_clip(red, cam, &window_set, &intermediate, &work, &mut g, on_step)?
             }
         };
         g.record_camera(cam, src, included, cam_clips, on_step)?;
-        tracing::debug!(camera_index = ci, clips = g.clips.len(), ms = ms(t), "export: camera done");
+        tracing::debug!(
+            camera_index = ci,
+            clips = g.clips.len(),
+            ms = ms(t),
+            "export: camera done"
+        );
     }
     if g.clips.is_empty() {
-        return Err(Error::invalid("erasure request", "the exclusions cover all footage of every camera: nothing to export"));
+        return Err(Error::invalid(
+            "erasure request",
+            "the exclusions cover all footage of every camera: nothing to export",
+        ));
     }
 
     let t = Instant::now();
@@ -148,10 +180,16 @@ fn prepare_work(req: &ExportRequest, out: &Path) -> Result<(WorkDir, Vec<PathBuf
         _ => PathBuf::from("."),
     };
     if !out_dir.is_dir() {
-        return Err(Error::invalid(format!("output folder {}", out_dir.display()), "does not exist"));
+        return Err(Error::invalid(
+            format!("output folder {}", out_dir.display()),
+            "does not exist",
+        ));
     }
     if out.exists() {
-        return Err(Error::invalid(format!("output {}", out.display()), "already exists (packages are never overwritten)"));
+        return Err(Error::invalid(
+            format!("output {}", out.display()),
+            "already exists (packages are never overwritten)",
+        ));
     }
     let work_parent = req.work_dir.clone().unwrap_or_else(|| out_dir.clone());
     let mut swept = sweep_stale(&out_dir)?;

@@ -15,7 +15,11 @@ use crate::workdir::WorkDir;
 /// The signed policy record of the export and the report's words for it: the redactor's
 /// policy with the kept ids, models and per-camera facts filled in (access), or the erasure
 /// record.
-pub(super) fn policy_and_words(req: &ExportRequest, redactor: Option<&dyn ClipRedactor>, g: &mut Gathered) -> (RedactionPolicy, Vec<String>) {
+pub(super) fn policy_and_words(
+    req: &ExportRequest,
+    redactor: Option<&dyn ClipRedactor>,
+    g: &mut Gathered,
+) -> (RedactionPolicy, Vec<String>) {
     let kept_all = std::mem::take(&mut g.kept_all);
     let models = std::mem::take(&mut g.models);
     let per_camera = std::mem::take(&mut g.per_camera);
@@ -25,11 +29,18 @@ pub(super) fn policy_and_words(req: &ExportRequest, redactor: Option<&dyn ClipRe
         (RequestMode::Access, Some(r)) => {
             let mut p = r.policy();
             p.kept_track_ids = kept_all.into_iter().collect();
-            p.detector_models = models.into_iter().map(|(name, sha256)| obscura_seal::ModelRef { name, sha256 }).collect();
+            p.detector_models = models
+                .into_iter()
+                .map(|(name, sha256)| obscura_seal::ModelRef { name, sha256 })
+                .collect();
             p.extra.insert("mode".into(), json!("access"));
-            p.extra.insert("cameras".into(), serde_json::Value::Object(per_camera));
+            p.extra
+                .insert("cameras".into(), serde_json::Value::Object(per_camera));
             if !clip_starts.is_empty() {
-                p.extra.insert("clip_start_times".into(), serde_json::Value::Object(clip_starts.clone()));
+                p.extra.insert(
+                    "clip_start_times".into(),
+                    serde_json::Value::Object(clip_starts.clone()),
+                );
             }
             let mut words = r.describe();
             words.extend(notes);
@@ -40,7 +51,10 @@ pub(super) fn policy_and_words(req: &ExportRequest, redactor: Option<&dyn ClipRe
             p.extra.insert("mode".into(), json!("erasure"));
             p.extra.insert("masking".into(), json!("none"));
             if !clip_starts.is_empty() {
-                p.extra.insert("clip_start_times".into(), serde_json::Value::Object(clip_starts.clone()));
+                p.extra.insert(
+                    "clip_start_times".into(),
+                    serde_json::Value::Object(clip_starts.clone()),
+                );
             }
             let mut words = vec![
                 "Erasure request: the excluded time ranges were removed frame-exactly (no frame whose time lies in an excluded range is in any clip).".to_string(),
@@ -66,18 +80,36 @@ pub(super) fn seal_package(
     (work, swept): (WorkDir, Vec<std::path::PathBuf>),
     on_step: &mut dyn FnMut(&str),
 ) -> Result<ExportOutcome, Error> {
-    let Gathered { payloads, clips, thumbs, camera_records, camera_reports, .. } = g;
+    let Gathered {
+        payloads,
+        clips,
+        thumbs,
+        camera_records,
+        camera_reports,
+        ..
+    } = g;
     on_step("writing the report");
     let created = obscura_audit::now_rfc3339();
     let data = ReportData {
         mode: req.mode,
         reference: req.reference.clone(),
-        operator: if req.show_operator { req.operator.clone() } else { None },
+        operator: if req.show_operator {
+            req.operator.clone()
+        } else {
+            None
+        },
         created: created.clone(),
         expires: req.expires.to_string(),
         window: (req.from, req.to),
         cameras: camera_reports,
-        clips: clips.iter().zip(thumbs).map(|(c, t)| ClipReport { clip: c.clone(), thumbnails: t }).collect(),
+        clips: clips
+            .iter()
+            .zip(thumbs)
+            .map(|(c, t)| ClipReport {
+                clip: c.clone(),
+                thumbnails: t,
+            })
+            .collect(),
         policy: policy_words,
         redaction: policy.clone(),
         lang: req.report.lang,
@@ -85,8 +117,15 @@ pub(super) fn seal_package(
     };
     let html = report::render(&data);
 
-    on_step(&format!("sealing {} clip(s) and the report into {}", clips.len(), out.display()));
-    let mut b = SealBuilder::new(seal.signer).expires(req.expires).cameras(camera_records).policy(policy);
+    on_step(&format!(
+        "sealing {} clip(s) and the report into {}",
+        clips.len(),
+        out.display()
+    ));
+    let mut b = SealBuilder::new(seal.signer)
+        .expires(req.expires)
+        .cameras(camera_records)
+        .policy(policy);
     for r in seal.recipients {
         b = b.recipient(r);
     }
@@ -109,6 +148,14 @@ pub(super) fn seal_package(
     b = b.add_payload_bytes("report.html", "text/html", html.into_bytes());
     let manifest = b.write_to(out)?;
     drop(work); // plaintext intermediates gone before we report success
-    let package_sha256 = obscura_core::digest::sha256_file_hex(out).map_err(|e| Error::io(out, e))?;
-    Ok(ExportOutcome { package: out.to_path_buf(), package_sha256, manifest, clips, audit: None, swept })
+    let package_sha256 =
+        obscura_core::digest::sha256_file_hex(out).map_err(|e| Error::io(out, e))?;
+    Ok(ExportOutcome {
+        package: out.to_path_buf(),
+        package_sha256,
+        manifest,
+        clips,
+        audit: None,
+        swept,
+    })
 }

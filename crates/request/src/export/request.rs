@@ -8,9 +8,9 @@ use obscura_core::{Interval, Timestamp};
 use obscura_media::EncoderSettings;
 use obscura_seal::{Date, Manifest, Passphrase, RecipientPublicKey, RedactionPolicy, Signer};
 
-use crate::{Error, RedactionError};
 use crate::site::ReportOptions;
 use crate::time::{TimeRef, WallTime};
+use crate::{Error, RedactionError};
 
 /// One camera's footage.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,19 +25,42 @@ impl CameraInput {
     /// A camera named after the file stem of `path`.
     pub fn from_path(path: impl Into<PathBuf>) -> Self {
         let path = path.into();
-        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        CameraInput { name: sanitize(&name), path }
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        CameraInput {
+            name: sanitize(&name),
+            path,
+        }
     }
 }
 
 /// Replaces characters not allowed in camera names by `_`.
 fn sanitize(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect()
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 pub(super) fn check_camera_name(name: &str) -> Result<(), Error> {
-    if name.is_empty() || name.len() > 64 || name.starts_with('.') || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
-        return Err(Error::invalid(format!("camera name {name:?}"), "use 1 to 64 letters, digits, '.', '_' or '-' (not starting with '.')"));
+    if name.is_empty()
+        || name.len() > 64
+        || name.starts_with('.')
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err(Error::invalid(
+            format!("camera name {name:?}"),
+            "use 1 to 64 letters, digits, '.', '_' or '-' (not starting with '.')",
+        ));
     }
     Ok(())
 }
@@ -59,16 +82,31 @@ impl Exclusion {
     pub fn parse(text: &str, cameras: &[CameraInput]) -> Result<Self, Error> {
         let (camera, range) = match text.split_once('=') {
             Some((c, r)) => {
-                let i = cameras.iter().position(|k| k.name == c.trim()).ok_or_else(|| {
-                    let names: Vec<&str> = cameras.iter().map(|k| k.name.as_str()).collect();
-                    Error::invalid(format!("exclusion {text:?}"), format!("no camera {c:?} (cameras: {})", names.join(", ")))
-                })?;
+                let i = cameras
+                    .iter()
+                    .position(|k| k.name == c.trim())
+                    .ok_or_else(|| {
+                        let names: Vec<&str> = cameras.iter().map(|k| k.name.as_str()).collect();
+                        Error::invalid(
+                            format!("exclusion {text:?}"),
+                            format!("no camera {c:?} (cameras: {})", names.join(", ")),
+                        )
+                    })?;
                 (Some(i), r)
             }
             None => (None, text),
         };
-        let (a, b) = range.split_once("..").ok_or_else(|| Error::invalid(format!("exclusion {text:?}"), "expected A..B or CAMERA=A..B"))?;
-        Ok(Exclusion { camera, from: a.parse()?, to: b.parse()? })
+        let (a, b) = range.split_once("..").ok_or_else(|| {
+            Error::invalid(
+                format!("exclusion {text:?}"),
+                "expected A..B or CAMERA=A..B",
+            )
+        })?;
+        Ok(Exclusion {
+            camera,
+            from: a.parse()?,
+            to: b.parse()?,
+        })
     }
 }
 
@@ -113,7 +151,13 @@ pub struct RedactionSummary {
 pub trait ClipRedactor {
     /// Masks `input` (the request window of `camera`, cut frame-exactly; its time 0 is
     /// source time `offset`) into `output` (H.264 MP4, must be written atomically).
-    fn redact(&mut self, camera: &str, input: &Path, output: &Path, offset: Timestamp) -> Result<RedactionSummary, RedactionError>;
+    fn redact(
+        &mut self,
+        camera: &str,
+        input: &Path,
+        output: &Path,
+        offset: Timestamp,
+    ) -> Result<RedactionSummary, RedactionError>;
     /// The redaction policy in plain words, one sentence per entry (for the report).
     fn describe(&self) -> Vec<String>;
     /// The policy for the signed manifest (thresholds, styles, extra); models and kept

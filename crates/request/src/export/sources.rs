@@ -31,15 +31,35 @@ pub(super) fn probe_source(cam: &CameraInput) -> Result<Source, Error> {
         Some(d) if d.ticks > 0 => start.saturating_add(d),
         _ => Timestamp::from_secs(10_000_000),
     };
-    let span = Interval::new(start, end).map_err(|e| Error::invalid(format!("camera {} ({})", cam.name, cam.path.display()), e.to_string()))?;
+    let span = Interval::new(start, end).map_err(|e| {
+        Error::invalid(
+            format!("camera {} ({})", cam.name, cam.path.display()),
+            e.to_string(),
+        )
+    })?;
     let start_wall = info.creation_time.as_deref().and_then(parse_creation_time);
-    let sha256 = obscura_core::digest::sha256_file_hex(&cam.path).map_err(|e| Error::io(&cam.path, e))?;
-    let file_name = cam.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    Ok(Source { sha256, span, start_wall, file_name })
+    let sha256 =
+        obscura_core::digest::sha256_file_hex(&cam.path).map_err(|e| Error::io(&cam.path, e))?;
+    let file_name = cam
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(Source {
+        sha256,
+        span,
+        start_wall,
+        file_name,
+    })
 }
 
 /// A request time as this camera's source time.
-pub(super) fn resolve(t: TimeRef, cam: &CameraInput, src: &Source, what: &str) -> Result<Timestamp, Error> {
+pub(super) fn resolve(
+    t: TimeRef,
+    cam: &CameraInput,
+    src: &Source,
+    what: &str,
+) -> Result<Timestamp, Error> {
     match t {
         TimeRef::Clip(t) => Ok(t),
         TimeRef::Wall(w) => {
@@ -50,14 +70,19 @@ pub(super) fn resolve(t: TimeRef, cam: &CameraInput, src: &Source, what: &str) -
                 )
             })?;
             let micros = w.0 - base.0;
-            let t = Timestamp::new(micros, obscura_core::Rational::MICROS).saturating_add(src.span.start());
+            let t = Timestamp::new(micros, obscura_core::Rational::MICROS)
+                .saturating_add(src.span.start());
             Ok(t)
         }
     }
 }
 
 /// The request window on one camera, within its footage.
-pub(super) fn window_of(req: &ExportRequest, cam: &CameraInput, src: &Source) -> Result<IntervalSet, Error> {
+pub(super) fn window_of(
+    req: &ExportRequest,
+    cam: &CameraInput,
+    src: &Source,
+) -> Result<IntervalSet, Error> {
     let from = match req.from {
         Some(t) => resolve(t, cam, src, "--from")?,
         None => src.span.start(),
@@ -69,7 +94,10 @@ pub(super) fn window_of(req: &ExportRequest, cam: &CameraInput, src: &Source) ->
     let window = interval(from, to, "request window")?;
     let window_set = IntervalSet::single(window).intersection(&IntervalSet::single(src.span));
     if window_set.is_empty() {
-        return Err(Error::invalid(format!("request window {window}"), format!("lies outside camera {}'s footage {}", cam.name, src.span)));
+        return Err(Error::invalid(
+            format!("request window {window}"),
+            format!("lies outside camera {}'s footage {}", cam.name, src.span),
+        ));
     }
     Ok(window_set)
 }
@@ -78,8 +106,20 @@ pub(super) fn window_of(req: &ExportRequest, cam: &CameraInput, src: &Source) ->
 fn footage_words(cam: &CameraInput, src: &Source) -> String {
     let (a, b) = (src.span.start(), src.span.end());
     match src.start_wall {
-        Some(w) => format!("camera {} runs {} .. {}", cam.name, w, w.plus(Timestamp::new(b.rescale_floor(obscura_core::Rational::MICROS).ticks - a.rescale_floor(obscura_core::Rational::MICROS).ticks, obscura_core::Rational::MICROS))),
-        None => format!("camera {} runs {a} .. {b} (clip time; it carries no wall-clock start)", cam.name),
+        Some(w) => format!(
+            "camera {} runs {} .. {}",
+            cam.name,
+            w,
+            w.plus(Timestamp::new(
+                b.rescale_floor(obscura_core::Rational::MICROS).ticks
+                    - a.rescale_floor(obscura_core::Rational::MICROS).ticks,
+                obscura_core::Rational::MICROS
+            ))
+        ),
+        None => format!(
+            "camera {} runs {a} .. {b} (clip time; it carries no wall-clock start)",
+            cam.name
+        ),
     }
 }
 
@@ -104,10 +144,16 @@ pub(super) fn check_exclusions(req: &ExportRequest, sources: &[Source]) -> Resul
             spans.push(footage_words(cam, src));
         }
         if !hit {
-            let which = e.camera.map_or_else(|| "every camera".to_string(), |c| format!("camera {}", req.cameras[c].name));
+            let which = e.camera.map_or_else(
+                || "every camera".to_string(),
+                |c| format!("camera {}", req.cameras[c].name),
+            );
             return Err(Error::invalid(
                 format!("exclusion {}..{} ({which})", e.from, e.to),
-                format!("removes nothing: it lies outside the footage in the request window ({}); check the date and time zone, or allow it (--allow-empty-exclusion)", spans.join("; ")),
+                format!(
+                    "removes nothing: it lies outside the footage in the request window ({}); check the date and time zone, or allow it (--allow-empty-exclusion)",
+                    spans.join("; ")
+                ),
             ));
         }
     }
@@ -115,7 +161,12 @@ pub(super) fn check_exclusions(req: &ExportRequest, sources: &[Source]) -> Resul
 }
 
 pub(super) fn interval(a: Timestamp, b: Timestamp, what: &str) -> Result<Interval, Error> {
-    Interval::new(a, b).map_err(|_| Error::invalid(what.to_string(), format!("the end {b} is not after the start {a}")))
+    Interval::new(a, b).map_err(|_| {
+        Error::invalid(
+            what.to_string(),
+            format!("the end {b} is not after the start {a}"),
+        )
+    })
 }
 
 pub(super) fn validate(req: &ExportRequest, redactor: bool) -> Result<(), Error> {
@@ -126,10 +177,16 @@ pub(super) fn validate(req: &ExportRequest, redactor: bool) -> Result<(), Error>
     for c in &req.cameras {
         check_camera_name(&c.name)?;
         if !names.insert(c.name.as_str()) {
-            return Err(Error::invalid(format!("camera name {:?}", c.name), "given twice"));
+            return Err(Error::invalid(
+                format!("camera name {:?}", c.name),
+                "given twice",
+            ));
         }
         if !c.path.is_file() {
-            return Err(Error::invalid(format!("camera {} file {}", c.name, c.path.display()), "does not exist or is not a file"));
+            return Err(Error::invalid(
+                format!("camera {} file {}", c.name, c.path.display()),
+                "does not exist or is not a file",
+            ));
         }
     }
     match req.mode {
@@ -138,29 +195,49 @@ pub(super) fn validate(req: &ExportRequest, redactor: bool) -> Result<(), Error>
                 return Err(Error::invalid("--exclude", "only for erasure requests"));
             }
             if !redactor {
-                return Err(Error::invalid("access request", "needs a redactor (who is the data subject?)"));
+                return Err(Error::invalid(
+                    "access request",
+                    "needs a redactor (who is the data subject?)",
+                ));
             }
             if req.from.is_none() || req.to.is_none() {
-                return Err(Error::invalid("access request", "needs a window (--from and --to)"));
+                return Err(Error::invalid(
+                    "access request",
+                    "needs a window (--from and --to)",
+                ));
             }
         }
         RequestMode::Erasure => {
             if req.exclusions.is_empty() {
-                return Err(Error::invalid("erasure request", "needs at least one excluded range (--exclude A..B)"));
+                return Err(Error::invalid(
+                    "erasure request",
+                    "needs at least one excluded range (--exclude A..B)",
+                ));
             }
             if redactor {
-                return Err(Error::invalid("erasure request", "takes no subject selection (--keep...)"));
+                return Err(Error::invalid(
+                    "erasure request",
+                    "takes no subject selection (--keep...)",
+                ));
             }
         }
     }
-    if let Some(c) = req.exclusions.iter().filter_map(|e| e.camera).find(|c| *c >= req.cameras.len()) {
+    if let Some(c) = req
+        .exclusions
+        .iter()
+        .filter_map(|e| e.camera)
+        .find(|c| *c >= req.cameras.len())
+    {
         return Err(Error::invalid("exclusion camera index", c.to_string()));
     }
     for (what, v) in [("reference", &req.reference), ("operator", &req.operator)] {
         if let Some(v) = v
             && (v.is_empty() || v.len() > 256 || v.chars().any(char::is_control))
         {
-            return Err(Error::invalid(format!("{what} {v:?}"), "must be 1 to 256 printable characters"));
+            return Err(Error::invalid(
+                format!("{what} {v:?}"),
+                "must be 1 to 256 printable characters",
+            ));
         }
     }
     Ok(())
