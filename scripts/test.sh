@@ -21,6 +21,12 @@ elif [ "${CI:-}" = true ]; then
 else
   echo "[test] SKIP: rustfmt or clippy is not installed" >&2
 fi
+echo "[test] the facade's verifier-only build (features = [\"seal\"]): no FFmpeg, no ONNX Runtime" >&2
+if cargo tree --locked -p obscura --no-default-features --features seal -e normal | grep -E '(ffmpeg[a-z-]*|[ ─]ort) v'; then
+  echo "[test] obscura with only the seal feature depends on FFmpeg or ONNX Runtime" >&2
+  exit 1
+fi
+cargo check --locked -q -p obscura --no-default-features --features seal --lib
 echo "[test] building (first build takes a few minutes on 2 cores)" >&2
 cargo build --locked --workspace --all-targets
 cargo run --locked -q -p obscura-cli -- models fetch

@@ -10,6 +10,13 @@
 //!   data subject.
 //! - **Verify** a package without any decryption key: [`seal::verify`].
 //!
+//! # Features
+//!
+//! `request` (the default) is everything. A partner that only verifies or opens packages
+//! builds `default-features = false, features = ["seal"]` (the [`seal`] and [`audit`]
+//! crates: no FFmpeg, no ONNX Runtime); `redact` alone gives the pipeline without the sealed
+//! container.
+//!
 //! # Redact a video
 //!
 //! ```no_run
@@ -85,12 +92,20 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "seal")]
 pub use obscura_audit as audit;
 pub use obscura_core as core;
+#[cfg(feature = "redact")]
 pub use obscura_detect as detect;
+#[cfg(feature = "redact")]
 pub use obscura_media as media;
+#[cfg(feature = "redact")]
 pub use obscura_pipeline as pipeline;
+#[cfg(feature = "redact")]
 pub use obscura_render as render;
+#[cfg(feature = "request")]
 pub use obscura_request as request;
+#[cfg(feature = "seal")]
 pub use obscura_seal as seal;
+#[cfg(feature = "redact")]
 pub use obscura_track as track;
