@@ -251,7 +251,7 @@ def main():
         if flags:
             want = flags[0].get_attribute("data-frame")
             flags[0].click()
-            wait(lambda: d.execute_script("return document.getElementById('frame').dataset.frame") == want, 10, "flag jump")
+            wait(lambda: d.execute_script("return document.getElementById('frame').dataset.frame") == want, 30, "flag jump")
             check(True, "clicking a flagged frame shows it (frame %s)" % want)
         check("pixelate" in d.find_element(By.ID, "export").text or "fill" in d.find_element(By.ID, "export").text, "what will be exported is shown")
 
