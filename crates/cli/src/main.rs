@@ -106,6 +106,61 @@ fn init_logs(verbose: u8) {
         .try_init();
 }
 
+/// The command line, with `--version` (the long form) saying which FFmpeg, ONNX Runtime and
+/// models this binary runs with; worked out only when asked for (it loads ONNX Runtime).
+fn parse_cli() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut cmd = Cli::command();
+    if std::env::args_os().any(|a| a == "--version") {
+        cmd = cmd.long_version(String::leak(long_version()) as &str); // once per process
+    }
+    let matches = cmd.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// `obscura --version`: the version, the FFmpeg libraries, ONNX Runtime and each model's
+/// pinned sha256 with whether it is installed and matches.
+fn long_version() -> String {
+    let mut out = format!(
+        "{}\nFFmpeg: {}\n",
+        env!("CARGO_PKG_VERSION"),
+        obscura_media::ffmpeg_versions()
+    );
+    match obscura_detect::runtime::init(None) {
+        Ok(path) => {
+            // The wheel's library is named by its version (libonnxruntime.so.1.31.1).
+            let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+            let name = real
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let version = name
+                .strip_prefix("libonnxruntime.so.")
+                .unwrap_or("(version not in the file name)");
+            out += &format!(
+                "ONNX Runtime: {version} ({}; {})\n",
+                path.display(),
+                obscura_detect::runtime::build_info()
+            );
+        }
+        Err(e) => out += &format!("ONNX Runtime: not loaded ({e})\n"),
+    }
+    match obscura_detect::models::ModelStore::discover() {
+        Ok(store) => {
+            out += &format!("models ({}):\n", store.dir().display());
+            for m in store.entries() {
+                let state = match store.path(&m.name) {
+                    Ok(_) => "installed, sha256 ok",
+                    Err(_) => "not installed or different",
+                };
+                out += &format!("  {} sha256 {} ({state})\n", m.name, m.sha256);
+            }
+        }
+        Err(e) => out += &format!("models: {e}\n"),
+    }
+    out.trim_end().to_string()
+}
+
 fn main() -> ExitCode {
     // A closed pipe (`obscura verify x | head`) ends the process quietly, as it does for
     // other Unix tools, instead of a panic in `println!`. Outputs are atomic, so being
@@ -115,7 +170,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse();
+    let cli = parse_cli();
     init_logs(cli.verbose);
     let quiet = cli.quiet;
     let result = match cli.command {

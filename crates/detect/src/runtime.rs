@@ -109,6 +109,12 @@ pub fn loaded_path() -> Option<PathBuf> {
     LOADED.get().map(|l| l.path.clone())
 }
 
+/// The loaded ONNX Runtime's build information (its version branch, commit and flags), after
+/// [`init`].
+pub fn build_info() -> &'static str {
+    ort::info()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

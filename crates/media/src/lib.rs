@@ -27,6 +27,18 @@ pub mod probe;
 mod source;
 
 pub use cut::{CutPart, cut, empty_periods, part_path};
+
+/// The FFmpeg libraries this process runs on, e.g. `libavcodec 59.37.100, libavformat
+/// 59.27.100, libavutil 57.28.100` (the shared libraries loaded, not the headers built against).
+pub fn ffmpeg_versions() -> String {
+    let v = |n: u32| format!("{}.{}.{}", n >> 16, (n >> 8) & 0xff, n & 0xff);
+    format!(
+        "libavcodec {}, libavformat {}, libavutil {}",
+        v(ffmpeg_next::codec::version()),
+        v(ffmpeg_next::format::version()),
+        v(ffmpeg_next::util::version())
+    )
+}
 pub use decode::{DecodeOptions, Decoder, VideoInfo};
 pub use encode::{
     AudioMode, AudioSource, Encoder, EncoderSettings, EncoderSettingsBuilder, Preset, VideoSpec,
