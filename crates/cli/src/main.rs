@@ -79,6 +79,46 @@ enum Command {
     Export(Box<cmd_export::ExportArgs>),
     /// Retention: delete packages whose signed expiry date has passed.
     Purge(cmd_purge::PurgeArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on standard output.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) of obscura, or of one of its commands, on standard output
+    /// (`obscura man redact | man -l -`).
+    Man {
+        /// A command (e.g. `redact`); none: the top-level page.
+        command: Option<String>,
+    },
+}
+
+/// `obscura completions SHELL`.
+fn print_completions(shell: clap_complete::Shell) -> anyhow::Result<Outcome> {
+    use clap::CommandFactory;
+    clap_complete::generate(
+        shell,
+        &mut Cli::command(),
+        "obscura",
+        &mut std::io::stdout(),
+    );
+    Ok(Outcome::Ok)
+}
+
+/// `obscura man [COMMAND]`.
+fn print_man(command: Option<&str>) -> anyhow::Result<Outcome> {
+    use clap::CommandFactory;
+    let top = Cli::command();
+    let page = match command {
+        None => top,
+        Some(name) => {
+            let Some(sub) = top.find_subcommand(name) else {
+                anyhow::bail!("man: no command {name:?} (see obscura --help)");
+            };
+            sub.clone().display_name(format!("obscura-{name}"))
+        }
+    };
+    clap_mangen::Man::new(page).render(&mut std::io::stdout())?;
+    Ok(Outcome::Ok)
 }
 
 /// Outcome of a command that ran without error.
@@ -189,6 +229,8 @@ fn main() -> ExitCode {
         Command::Audit(c) => cmd_audit::run(c, quiet),
         Command::Export(a) => cmd_export::run(*a, quiet),
         Command::Purge(a) => cmd_purge::run(a, quiet),
+        Command::Completions { shell } => print_completions(shell),
+        Command::Man { command } => print_man(command.as_deref()),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

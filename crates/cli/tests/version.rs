@@ -46,3 +46,45 @@ fn long_version_names_ffmpeg_onnx_runtime_and_every_pinned_model() {
         format!("obscura {}\n", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn completions_and_man_pages_are_generated_from_the_command_line_grammar() {
+    let run = |args: &[&str]| {
+        Command::cargo_bin("obscura")
+            .unwrap()
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let bash = run(&["completions", "bash"]);
+    assert!(bash.status.success());
+    let bash = String::from_utf8(bash.stdout).unwrap();
+    for word in [
+        "_obscura()",
+        "redact",
+        "export",
+        "--keep-at",
+        "--person-model",
+    ] {
+        assert!(bash.contains(word), "{word} missing in the bash completion");
+    }
+    let man = run(&["man", "redact"]);
+    assert!(man.status.success());
+    let man = String::from_utf8(man.stdout).unwrap();
+    assert!(
+        man.contains(".TH obscura-redact 1"),
+        "{}",
+        &man[..200.min(man.len())]
+    );
+    assert!(man.contains("keep\\-at"), "the page lists --keep-at");
+    let top = String::from_utf8(run(&["man"]).stdout).unwrap();
+    assert!(
+        top.contains(".TH obscura 1") && top.contains("export"),
+        "{}",
+        &top[..200.min(top.len())]
+    );
+    // An unknown command is an error naming it, exit 2.
+    let bad = run(&["man", "nope"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("\"nope\""));
+}
