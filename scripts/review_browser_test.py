@@ -113,7 +113,7 @@ def main():
             return (x * k - img.size["width"] / 2, y * k - img.size["height"] / 2)
 
         def goto(i):
-            d.execute_script("show(arguments[0])", i)
+            d.execute_script("jump(arguments[0])", i)
             wait(lambda: d.execute_script("return document.getElementById('frame').dataset.frame") == str(i), 10, "frame %d" % i)
             settled()
 
@@ -250,9 +250,18 @@ def main():
         flags = d.find_elements(By.CSS_SELECTOR, "#flags li[data-frame]")
         if flags:
             want = flags[0].get_attribute("data-frame")
+            # Jump while playing (from a frame away from the flag), as a reviewer would.
+            goto(0 if int(want) >= frames // 2 else frames // 2)
+            start = int(d.execute_script("return cur"))
+            d.find_element(By.ID, "play").click()
+            wait(lambda: int(d.execute_script("return document.getElementById('frame').dataset.frame")) >= start + 3, 30, "playing")
             flags[0].click()
             wait(lambda: d.execute_script("return document.getElementById('frame').dataset.frame") == want, 30, "flag jump")
             check(True, "clicking a flagged frame shows it (frame %s)" % want)
+            # A jump ends playback: the page stays on the flagged frame (it once played on).
+            time.sleep(1.0)
+            now = d.execute_script("return document.getElementById('frame').dataset.frame")
+            check(now == want and d.find_element(By.ID, "play").text == "Play", "the page stays on the flagged frame, playback stopped (frame %s)" % now)
         check("pixelate" in d.find_element(By.ID, "export").text or "fill" in d.find_element(By.ID, "export").text, "what will be exported is shown")
 
         # 6. save.

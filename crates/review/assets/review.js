@@ -12,7 +12,9 @@ let mode = 'pick';
 let selectedMask = null;
 let drag = null;
 let version = 0;
-let playing = null;
+let playing = 0;       // the playback run in progress (0: paused)
+let runs = 0;
+let shows = 0;         // the latest show() call: an older one that finishes later is dropped
 const mergeSel = new Set();
 
 function api(path, params) {
@@ -66,6 +68,18 @@ async function push() {
   }
 }
 
+// Stops playback (a jump, a step or the Pause button).
+function pause() {
+  playing = 0;
+  $('play').textContent = 'Play';
+}
+
+// Goes to frame `i` as the reviewer asked: playback stops there.
+function jump(i) {
+  pause();
+  return show(i);
+}
+
 async function show(i) {
   cur = Math.max(0, Math.min(S.clip.frames - 1, i));
   $('scrub').value = cur;
@@ -77,9 +91,13 @@ async function show(i) {
   const loaded = new Promise((ok) => { img.onload = ok; img.onerror = ok; });
   const at = cur;
   const v = version;
+  const seq = ++shows;
   img.src = api('/api/frame', { i: at, view: view, v: v });
-  boxes = await getJSON('/api/boxes', { i: at });
+  const b = await getJSON('/api/boxes', { i: at });
+  if (seq !== shows) return;
+  boxes = b;
   await loaded;
+  if (seq !== shows) return;
   img.dataset.frame = String(at);
   img.dataset.shown = at + ':' + v; // the picture and the boxes of this frame with these edits
   draw();
@@ -207,9 +225,9 @@ function renderLists() {
     e.appendChild(button('Requester', 'pick', async () => {
       if (!p.point) { say('Person ' + p.id + ' has no detected box to point at.'); return; }
       edits.subject = { identity: p.id, time: p.point.time, x: p.point.x, y: p.point.y };
-      if (await push()) { say('Person ' + p.id + ' is the requester.'); await show(p.point.frame); }
+      if (await push()) { say('Person ' + p.id + ' is the requester.'); await jump(p.point.frame); }
     }));
-    e.appendChild(button('Go', 'go', () => show(p.first_frame)));
+    e.appendChild(button('Go', 'go', () => jump(p.first_frame)));
     e.appendChild(button('Split here', 'split', async () => {
       const b = boxes.boxes.find((b) => b.identity === p.id);
       if (!b) { say('Person ' + p.id + ' is not on this frame: go to the first frame of the other person.'); return; }
@@ -235,7 +253,7 @@ function renderLists() {
   for (const f of S.flags) {
     const e = li('<span class="kind ' + esc(f.kind) + '">' + esc(f.kind) + '</span> ' + clock(parseFloat(timeOf(f.frame))) + ' ' + esc(f.text));
     e.dataset.frame = f.frame;
-    e.addEventListener('click', () => show(f.frame));
+    e.addEventListener('click', () => jump(f.frame));
     flags.appendChild(e);
   }
   if (!S.flags.length) flags.appendChild(li('nothing flagged'));
@@ -299,29 +317,29 @@ async function main() {
   $('clip-name').textContent = S.clip.name + ' \u00b7 ' + S.clip.width + '\u00d7' + S.clip.height + ' \u00b7 ' + S.clip.frames + ' frames';
   $('reviewer').value = edits.reviewer || '';
   $('scrub').max = S.clip.frames - 1;
-  $('scrub').addEventListener('input', () => show(parseInt($('scrub').value, 10)));
-  $('prev').addEventListener('click', () => show(cur - 1));
-  $('next').addEventListener('click', () => show(cur + 1));
+  $('scrub').addEventListener('input', () => jump(parseInt($('scrub').value, 10)));
+  $('prev').addEventListener('click', () => jump(cur - 1));
+  $('next').addEventListener('click', () => jump(cur + 1));
   $('view-source').addEventListener('change', () => show(cur));
   $('play').addEventListener('click', async () => {
-    if (playing) { playing = false; $('play').textContent = 'Play'; return; }
-    playing = true;
+    if (playing) { pause(); return; }
+    const run = ++runs;
+    playing = run;
     $('play').textContent = 'Pause';
     // At the source's pace (frame times from the file), slower only while frames load.
-    while (playing && cur < S.clip.frames - 1) {
+    while (playing === run && cur < S.clip.frames - 1) {
       const due = (parseFloat(timeOf(cur + 1)) - parseFloat(timeOf(cur))) * 1000;
       const t0 = performance.now();
       await show(cur + 1);
       const left = due - (performance.now() - t0);
       if (left > 0) await new Promise((ok) => setTimeout(ok, left));
     }
-    playing = false;
-    $('play').textContent = 'Play';
+    if (playing === run) pause();
   });
   document.addEventListener('keydown', (e) => {
     if (e.target.tagName === 'INPUT' && e.target.type !== 'range') return;
-    if (e.key === 'ArrowLeft') { e.preventDefault(); show(cur - 1); }
-    if (e.key === 'ArrowRight') { e.preventDefault(); show(cur + 1); }
+    if (e.key === 'ArrowLeft') { e.preventDefault(); jump(cur - 1); }
+    if (e.key === 'ArrowRight') { e.preventDefault(); jump(cur + 1); }
   });
   for (const b of document.querySelectorAll('#tools button[data-mode]')) b.addEventListener('click', () => setMode(b.dataset.mode));
   $('merge').addEventListener('click', async () => {
