@@ -127,6 +127,7 @@ pub(crate) fn rasterize(region: &Region, width: usize, height: usize) -> Option<
     let feather = f64::from(region.feather_px.max(0.0));
     let fpx = feather.ceil() as usize;
     if fpx == 0
+        && region.except.is_none()
         && let Shape::Rect(_) = region.shape
     {
         return Some(Raster {
@@ -198,6 +199,18 @@ pub(crate) fn rasterize(region: &Region, width: usize, height: usize) -> Option<
     }
     if fpx > 0 {
         feather_alpha(&mut alpha, mw, mh, feather);
+    }
+    if let Some(cut) = &region.except
+        && cut.bits.len() == cut.w as usize * cut.h as usize
+    {
+        // The hole has a hard edge (it is cut after feathering).
+        for row in my0..my1 {
+            for col in mx0..mx1 {
+                if cut.contains(col, row) {
+                    alpha[(row - my0) * mw + col - mx0] = 0;
+                }
+            }
+        }
     }
     if alpha.iter().all(|&a| a == 0) {
         return None;

@@ -48,8 +48,8 @@ mod render;
 use obscura_core::{Frame, PixelFormat};
 
 pub use mask::{
-    Color, DEFAULT_BLUR_STRENGTH, DEFAULT_MAX_BLOCKS_ACROSS, DEFAULT_MIN_BLOCK, MAX_BLUR_RADIUS,
-    MIN_BLUR_RADIUS, Mask, PrivacyZone, Region, Shape, Style,
+    Color, Cutout, DEFAULT_BLUR_STRENGTH, DEFAULT_MAX_BLOCKS_ACROSS, DEFAULT_MIN_BLOCK,
+    MAX_BLUR_RADIUS, MIN_BLUR_RADIUS, Mask, PrivacyZone, Region, Shape, Style,
 };
 
 use coverage::{Cov, Raster};

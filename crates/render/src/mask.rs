@@ -73,6 +73,45 @@ pub struct Region {
     pub margin_px: f32,
     /// Width in pixels of a soft edge outside the covered area (0: hard edge).
     pub feather_px: f32,
+    /// Pixels this region leaves out (a hole with a hard edge), or `None`. The pipeline uses
+    /// it to keep a requester's own silhouette visible inside a neighbour's box; any other
+    /// region over those pixels still masks them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub except: Option<Cutout>,
+}
+
+/// A set of pixels a [`Region`] leaves out: a `w` x `h` bit map placed at `(x, y)` in frame
+/// pixels (luma resolution; a chroma sample is left out only where every luma pixel it
+/// covers is).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cutout {
+    /// Left edge, frame pixels.
+    pub x: u32,
+    /// Top edge, frame pixels.
+    pub y: u32,
+    /// Width in pixels.
+    pub w: u32,
+    /// Height in pixels.
+    pub h: u32,
+    /// `w * h` flags, row-major: `true` where the pixel is left out.
+    pub bits: Vec<bool>,
+}
+
+impl Cutout {
+    /// Whether frame pixel `(x, y)` is left out.
+    pub fn contains(&self, x: usize, y: usize) -> bool {
+        let (x0, y0) = (self.x as usize, self.y as usize);
+        x >= x0
+            && y >= y0
+            && x < x0 + self.w as usize
+            && y < y0 + self.h as usize
+            && self.bits[(y - y0) * self.w as usize + (x - x0)]
+    }
+
+    /// How many pixels are left out.
+    pub fn count(&self) -> usize {
+        self.bits.iter().filter(|&&b| b).count()
+    }
 }
 
 impl Region {
@@ -84,6 +123,7 @@ impl Region {
             margin: 0.0,
             margin_px: 0.0,
             feather_px: 0.0,
+            except: None,
         }
     }
 
@@ -105,6 +145,12 @@ impl Region {
         self
     }
 
+    /// Leaves the pixels of `cutout` out of the region.
+    pub fn with_cutout(mut self, cutout: Cutout) -> Self {
+        self.except = Some(cutout);
+        self
+    }
+
     /// Checks the margins, feather and style parameters: each must be finite and not
     /// negative (a negative margin would shrink the mask and could uncover a person).
     /// Non-finite *shape* coordinates are not an error: [`apply`](crate::apply) masks the
@@ -121,6 +167,19 @@ impl Region {
                     reason: format!("{name} must be finite and >= 0, got {v}"),
                 });
             }
+        }
+        if let Some(c) = &self.except
+            && c.bits.len() != c.w as usize * c.h as usize
+        {
+            return Err(Error::InvalidRegion {
+                region: None,
+                reason: format!(
+                    "cut-out of {}x{} pixels has {} flags",
+                    c.w,
+                    c.h,
+                    c.bits.len()
+                ),
+            });
         }
         if self.feather_px > 1024.0 {
             return Err(Error::InvalidRegion {

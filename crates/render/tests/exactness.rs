@@ -3,7 +3,7 @@
 
 use obscura_core::{Frame, PixelFormat, Plane, Rect, Timestamp};
 use obscura_render::{
-    Color, Error, Mask, PrivacyZone, Region, Shape, Style, apply, apply_reference,
+    Color, Cutout, Error, Mask, PrivacyZone, Region, Shape, Style, apply, apply_reference,
 };
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
@@ -349,6 +349,88 @@ fn a_region_partly_outside_the_frame_is_clipped_not_skipped() {
             }
         }
     }
+}
+
+#[test]
+fn a_cutout_leaves_its_pixels_out_of_its_region_only() {
+    for format in [PixelFormat::Yuv420p, PixelFormat::Rgb24, PixelFormat::Rgba] {
+        for style in [Style::fill(), Style::pixelate(), Style::blur()] {
+            let src = random_frame(format, 40, 30, 3, 11);
+            // The hole: x 10..20, y 8..16 (even edges, so whole chroma samples).
+            let (hx, hy, hw, hh) = (10u32, 8u32, 10u32, 8u32);
+            let cut = Cutout {
+                x: hx,
+                y: hy,
+                w: hw,
+                h: hh,
+                bits: vec![true; (hw * hh) as usize],
+            };
+            let mut f = src.clone();
+            let holed =
+                Region::rect(Rect::new(4.0, 4.0, 30.0, 20.0), style).with_cutout(cut.clone());
+            apply(&mut f, &Mask::new().with(holed.clone())).unwrap();
+            let (a, b) = (src.to_rgb24(), f.to_rgb24());
+            let px = |v: &[u8], x: u32, y: u32| {
+                let i = ((y * 40 + x) * 3) as usize;
+                [v[i], v[i + 1], v[i + 2]]
+            };
+            for y in 0..30 {
+                for x in 0..40 {
+                    if cut.contains(x as usize, y as usize) {
+                        assert_eq!(
+                            px(&a, x, y),
+                            px(&b, x, y),
+                            "{format:?} {style:?}: hole pixel ({x}, {y}) changed"
+                        );
+                    }
+                }
+            }
+            // Outside the hole the region is masked as without a cut-out.
+            let mut plain = src.clone();
+            apply(
+                &mut plain,
+                &Mask::new().with(Region::rect(Rect::new(4.0, 4.0, 30.0, 20.0), style)),
+            )
+            .unwrap();
+            let p = plain.to_rgb24();
+            let outside_same = (0..30u32).all(|y| {
+                (0..40u32).all(|x| {
+                    let near = x + 2 > hx && x < hx + hw + 2 && y + 2 > hy && y < hy + hh + 2;
+                    near || style != Style::fill() || px(&p, x, y) == px(&b, x, y)
+                })
+            });
+            assert!(
+                outside_same,
+                "{format:?}: pixels away from the hole are masked as before"
+            );
+            // Another region over the hole still masks it.
+            let mut g = src.clone();
+            let over = Region::rect(
+                Rect::new(12.0, 10.0, 4.0, 4.0),
+                Style::Fill {
+                    color: Color::Rgb([255, 0, 255]),
+                },
+            );
+            apply(&mut g, &Mask::new().with(holed).with(over)).unwrap();
+            let c = g.to_rgb24();
+            assert_ne!(
+                px(&c, 13, 11),
+                px(&a, 13, 11),
+                "{format:?}: a second region masks the hole"
+            );
+        }
+    }
+    let bad = Region::rect(Rect::new(0.0, 0.0, 4.0, 4.0), Style::fill()).with_cutout(Cutout {
+        x: 0,
+        y: 0,
+        w: 2,
+        h: 2,
+        bits: vec![true],
+    });
+    assert!(
+        bad.validate().is_err(),
+        "a cut-out whose flags do not fill it is refused"
+    );
 }
 
 #[test]
