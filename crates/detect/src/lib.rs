@@ -23,6 +23,7 @@ pub mod reid;
 pub mod runtime;
 pub mod scan;
 pub mod session;
+pub mod silhouette;
 pub mod yolox;
 pub mod yunet;
 
@@ -30,6 +31,7 @@ pub use composite::{PersonFaceConfig, PersonFaceDetector};
 pub use obscura_core::{Detection, ObjectClass};
 pub use scan::{PersonScan, Recall, ScanConfig, SweepSchedule};
 pub use session::{OptimizationLevel, SessionConfig};
+pub use silhouette::{Segmenter, Silhouette};
 pub use yolox::{PersonDetector, PersonModel, YoloxConfig, YoloxDetector};
 pub use yunet::{FaceConfig, FaceDetector};
 

@@ -183,7 +183,7 @@ fn yuv_rgb(y: f32, u: f32, v: f32) -> [f32; 3] {
 }
 
 /// The RGB value of pixel `(x, y)` of `frame` (coordinates inside the frame).
-fn pixel(frame: &Frame, x: usize, y: usize) -> [f32; 3] {
+pub(crate) fn pixel(frame: &Frame, x: usize, y: usize) -> [f32; 3] {
     match frame.format {
         PixelFormat::Yuv420p => {
             let p = &frame.planes;

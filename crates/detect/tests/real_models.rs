@@ -413,3 +413,67 @@ fn int8_person_model_finds_the_walkers_the_float_model_finds() {
         "int8 found {matched} of {strong}"
     );
 }
+
+#[test]
+fn silhouettes_fill_each_walkers_box_and_little_outside_it() {
+    let (Some(store), Some(video)) = (store(), shared_file("footage/vtest.avi")) else {
+        return;
+    };
+    model_file("pose_seg_lite.onnx").expect("the silhouette model (scripts/derive-models.sh)");
+    // Frame 655: among others the red-jacket woman and a man walking past her side by side.
+    let frame = frame_of(&video, 655);
+    let mut det = YoloxDetector::person(&store, YoloxConfig::default()).unwrap();
+    let walkers: Vec<obscura_core::Rect> = det
+        .detect(&frame)
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.score >= 0.4 && d.rect.h >= 40.0)
+        .map(|d| d.rect)
+        .collect();
+    assert!(walkers.len() >= 4, "{walkers:?}");
+    let mut seg = obscura_detect::Segmenter::new(&store, Default::default()).unwrap();
+    let sils = seg.segment(&frame, &walkers).unwrap();
+    assert_eq!(sils.len(), walkers.len());
+    for (r, s) in walkers.iter().zip(&sils) {
+        // Cell centres inside the box, and outside the box grown by 15% per side.
+        let (mut inside, mut on_inside, mut outside, mut on_outside) = (0, 0, 0, 0);
+        let grown = r.dilate(0.15, 0.0);
+        for row in 0..s.side {
+            for col in 0..s.side {
+                let (x, y) = (
+                    s.x + (col as f32 + 0.5) * s.cell,
+                    s.y + (row as f32 + 0.5) * s.cell,
+                );
+                let on = s.person[row * s.side + col];
+                if r.contains_point(x, y) {
+                    inside += 1;
+                    on_inside += usize::from(on);
+                } else if !grown.contains_point(x, y) {
+                    outside += 1;
+                    on_outside += usize::from(on);
+                }
+            }
+        }
+        let (fill, spill) = (
+            on_inside as f64 / inside as f64,
+            on_outside as f64 / outside as f64,
+        );
+        eprintln!(
+            "box {:.0},{:.0} {:.0}x{:.0}: {:.0}% of the box, {:.1}% outside",
+            r.x,
+            r.y,
+            r.w,
+            r.h,
+            fill * 100.0,
+            spill * 100.0
+        );
+        assert!(
+            (0.25..=0.9).contains(&fill),
+            "box {r:?}: silhouette fills {fill:.2} of it"
+        );
+        assert!(
+            spill <= 0.05,
+            "box {r:?}: {spill:.3} of the crop outside it is marked"
+        );
+    }
+}
