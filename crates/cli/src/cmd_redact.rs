@@ -697,6 +697,12 @@ fn print_table(results: &[FileResult], batch: bool) {
                             ")"
                         }
                     );
+                    if rep.silhouette_frames > 0 {
+                        println!(
+                            "  subject's silhouette kept visible inside a neighbour's box on {} frames",
+                            rep.silhouette_frames
+                        );
+                    }
                 }
                 let st = &rep.stages;
                 let per = |ms: f64| ms / rep.frames.max(1) as f64;

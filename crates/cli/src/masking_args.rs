@@ -53,6 +53,12 @@ pub struct MaskingArgs {
     /// Seconds a lost track keeps its predicted box.
     #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
     pub hold: f64,
+    /// Mask the people beside a kept requester as whole rectangles. By default the
+    /// requester's own silhouette (model `pose_seg_lite`, where installed) stays visible
+    /// inside the box of anyone overlapping them; that person's own silhouette, grown by the
+    /// margin, stays masked.
+    #[arg(long)]
+    pub no_silhouettes: bool,
     /// Person search (`--recall`, `--tile`).
     #[command(flatten)]
     pub detection: DetectionArgs,
@@ -86,6 +92,7 @@ impl MaskingArgs {
         s.style = self.style.clone();
         s.keep_like = keep_like.map(|(photo, threshold)| ReferencePhoto { photo, threshold });
         s.encoder = encoder;
+        s.silhouettes = !self.no_silhouettes;
         Ok(s)
     }
 

@@ -19,11 +19,17 @@
 //!    unmask a region that another person's mask covers (the other person's mask wins), the
 //!    one exception being rule 3a's face.
 //! 6. Static privacy zones are masked on every frame.
+//! 7. Silhouettes ([`Policy::mask_with_silhouettes`]): where the subject's box and a masked
+//!    person's grown box overlap, and both have a silhouette on this frame, the masked box
+//!    leaves out the pixels inside the subject's box that the subject's silhouette marks and
+//!    the other person's silhouette (grown by the margin) does not. Nothing else of the box is
+//!    left out; faces, zones and every other region still mask those pixels.
 
 use std::collections::BTreeSet;
 
 use obscura_core::{ObjectClass, Rect};
-use obscura_render::{Color, Mask, PrivacyZone, Region, Style};
+use obscura_detect::Silhouette;
+use obscura_render::{Color, Cutout, Mask, PrivacyZone, Region, Style};
 use obscura_track::TrackId;
 
 use crate::error::Error;
@@ -231,6 +237,47 @@ impl Policy {
     /// `extra` are boxes masked regardless of the rules (look-ahead boxes of non-kept tracks
     /// that the caller already decided).
     pub fn mask(&self, boxes: &[Candidate], width: u32, height: u32) -> Mask {
+        self.mask_with_silhouettes(boxes, width, height, &[])
+    }
+
+    /// Whether a masked person box on this frame overlaps a kept person's box (grown by the
+    /// margin): only then can silhouettes change the mask ([`Policy::mask_with_silhouettes`]).
+    /// Returns the indices of `boxes` worth segmenting: the kept persons, then those masked
+    /// persons; empty when there is none.
+    pub fn silhouettes_wanted(&self, boxes: &[Candidate]) -> Vec<usize> {
+        let decisions = self.decide(boxes);
+        let persons = |want: Decision| {
+            boxes
+                .iter()
+                .zip(&decisions)
+                .enumerate()
+                .filter(move |(_, (c, d))| c.class == ObjectClass::Person && **d == want)
+                .map(|(i, (c, _))| (i, c.rect))
+        };
+        let kept: Vec<(usize, Rect)> = persons(Decision::Keep).collect();
+        let near: Vec<usize> = persons(Decision::Mask)
+            .filter(|(_, r)| {
+                let g = r.dilate(self.margin, self.margin_px);
+                kept.iter().any(|(_, k)| g.intersection(k).is_some())
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if near.is_empty() {
+            return Vec::new();
+        }
+        kept.into_iter().map(|(i, _)| i).chain(near).collect()
+    }
+
+    /// [`Policy::mask`] with rule 7: `silhouettes[i]` is the silhouette of `boxes[i]`, where
+    /// known (missing entries and `None` mean none; a box without one is masked whole).
+    pub fn mask_with_silhouettes(
+        &self,
+        boxes: &[Candidate],
+        width: u32,
+        height: u32,
+        silhouettes: &[Option<Silhouette>],
+    ) -> Mask {
+        let sil = |i: usize| silhouettes.get(i).and_then(|s| s.as_ref());
         let mut mask = Mask::new();
         for z in &self.zones {
             mask.push(z.to_region(width, height));
@@ -254,23 +301,99 @@ impl Policy {
                 })
             })
             .collect();
-        for (c, d) in boxes.iter().zip(&decisions) {
+        // Rule 7: the kept persons with a silhouette.
+        let kept_sil: Vec<(Rect, &Silhouette)> = boxes
+            .iter()
+            .zip(&decisions)
+            .enumerate()
+            .filter(|(_, (c, d))| c.class == ObjectClass::Person && **d == Decision::Keep)
+            .filter_map(|(i, (c, _))| Some((c.rect, sil(i)?)))
+            .collect();
+        for (i, (c, d)) in boxes.iter().zip(&decisions).enumerate() {
             if *d != Decision::Mask {
                 continue;
             }
             let grown = c.rect.dilate(self.margin, self.margin_px);
+            let cutout = match (c.class, sil(i)) {
+                (ObjectClass::Person, Some(own)) if !kept_sil.is_empty() => {
+                    let grow = self.margin * c.rect.w.min(c.rect.h) + self.margin_px;
+                    subject_cutout(&grown, &own.dilated(grow), &kept_sil, width, height)
+                }
+                _ => None,
+            };
+            let with_cut = |r: Region| match &cutout {
+                Some(cut) => r.with_cutout(cut.clone()),
+                None => r,
+            };
             if c.class == ObjectClass::Person
                 && holes.iter().any(|h| grown.intersection(h).is_some())
             {
                 for piece in subtract(grown, &holes) {
-                    mask.push(Region::rect(piece, self.style));
+                    mask.push(with_cut(Region::rect(piece, self.style)));
                 }
+            } else if cutout.is_some() {
+                mask.push(with_cut(Region::rect(grown, self.style)));
             } else {
                 mask.push(self.region_for(c.rect));
             }
         }
         mask
     }
+}
+
+/// The pixels of `grown` (a masked person's grown box) that are the subject's: inside a kept
+/// person's box, marked by that person's silhouette and not by `other` (the masked person's
+/// silhouette, already grown). `None` when there is none.
+fn subject_cutout(
+    grown: &Rect,
+    other: &Silhouette,
+    kept: &[(Rect, &Silhouette)],
+    width: u32,
+    height: u32,
+) -> Option<Cutout> {
+    let frame = Rect::new(0.0, 0.0, width as f32, height as f32);
+    let area = kept
+        .iter()
+        .filter_map(|(k, _)| grown.intersection(k))
+        .reduce(|a, b| a.hull(&b))?
+        .intersection(&frame)?;
+    let (x0, y0) = (area.x.floor() as u32, area.y.floor() as u32);
+    let (x1, y1) = (
+        (area.right().ceil() as u32).min(width),
+        (area.bottom().ceil() as u32).min(height),
+    );
+    if x1 <= x0 || y1 <= y0 {
+        return None;
+    }
+    let (w, h) = (x1 - x0, y1 - y0);
+    let mut bits = vec![false; (w * h) as usize];
+    let mut any = false;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
+            // The whole pixel inside the grown box and a kept box, on the subject, off the other.
+            let inside = |r: &Rect| {
+                x as f32 >= r.x
+                    && y as f32 >= r.y
+                    && (x + 1) as f32 <= r.right()
+                    && (y + 1) as f32 <= r.bottom()
+            };
+            if inside(grown)
+                && !other.contains(px, py)
+                && kept.iter().any(|(k, s)| inside(k) && s.contains(px, py))
+            {
+                bits[((y - y0) * w + (x - x0)) as usize] = true;
+                any = true;
+            }
+        }
+    }
+    any.then_some(Cutout {
+        x: x0,
+        y: y0,
+        w,
+        h,
+        bits,
+    })
 }
 
 /// Builder for [`Policy`]; [`PolicyBuilder::build`] validates and returns
@@ -425,6 +548,99 @@ mod tests {
             rect: Rect::new(x, y, 10.0, 10.0),
             parent,
         }
+    }
+
+    /// A silhouette over `frame` px (grid of 1 px cells at the origin) marking `rect`.
+    fn silhouette(frame: usize, rect: (usize, usize, usize, usize)) -> Silhouette {
+        let (x, y, w, h) = rect;
+        let mut person = vec![false; frame * frame];
+        for r in y..y + h {
+            for c in x..x + w {
+                person[r * frame + c] = true;
+            }
+        }
+        Silhouette {
+            x: 0.0,
+            y: 0.0,
+            cell: 1.0,
+            side: frame,
+            person,
+        }
+    }
+
+    #[test]
+    fn a_neighbour_box_leaves_out_only_the_subjects_own_silhouette() {
+        let p = Policy::builder()
+            .keep([1])
+            .margin(0.0, 2.0)
+            .style(Style::fill())
+            .build()
+            .unwrap();
+        // The subject 20..60 x 10..110; the neighbour's box 50..90 overlaps her right side.
+        let boxes = [
+            person(1, 20.0, 10.0, 40.0, 100.0),
+            person(2, 50.0, 10.0, 40.0, 100.0),
+            person(3, 150.0, 10.0, 40.0, 100.0),
+        ];
+        assert_eq!(
+            p.silhouettes_wanted(&boxes),
+            vec![0, 1],
+            "the far person is not segmented"
+        );
+        // She fills x 25..55 of her box; he stands at x 62..88.
+        let sils = [
+            Some(silhouette(200, (25, 15, 30, 90))),
+            Some(silhouette(200, (62, 15, 26, 90))),
+            None,
+        ];
+        let m = p.mask_with_silhouettes(&boxes, 200, 200, &sils);
+        assert_eq!(m.regions.len(), 2);
+        let cut = m.regions[0]
+            .except
+            .as_ref()
+            .expect("the neighbour's box has a cut-out");
+        assert!(
+            m.regions[1].except.is_none(),
+            "the far person is masked whole"
+        );
+        // Left out: her pixels inside his grown box (x 48..55) and outside his grown
+        // silhouette (x 60..90); kept in: his pixels, the background, everything outside her box.
+        for (x, y, out) in [
+            (50, 50, true),
+            (54, 100, true),
+            (56, 50, false), // background inside both boxes
+            (63, 50, false), // him
+            (58, 50, false), // his silhouette grown by the 2 px margin
+            (50, 12, false), // above her silhouette
+        ] {
+            assert_eq!(cut.contains(x, y), out, "pixel ({x}, {y})");
+        }
+        // Nothing of his box outside her box is ever left out.
+        assert!(cut.x >= 48 && cut.x + cut.w <= 60);
+        // Without silhouettes (or without hers) the mask is the plain one.
+        assert_eq!(
+            p.mask_with_silhouettes(&boxes, 200, 200, &[]),
+            p.mask(&boxes, 200, 200)
+        );
+        let no_hers = [None, sils[1].clone(), None];
+        assert!(
+            p.mask_with_silhouettes(&boxes, 200, 200, &no_hers)
+                .regions
+                .iter()
+                .all(|r| r.except.is_none())
+        );
+        // Where his silhouette covers hers, nothing is left out.
+        let over = [
+            Some(silhouette(200, (25, 15, 30, 90))),
+            Some(silhouette(200, (20, 10, 70, 100))),
+            None,
+        ];
+        assert!(
+            p.mask_with_silhouettes(&boxes, 200, 200, &over)
+                .regions
+                .iter()
+                .all(|r| r.except.is_none())
+        );
     }
 
     #[test]

@@ -74,6 +74,9 @@ pub struct RedactReport {
     pub subject_uncertain_frames: u64,
     /// Where those frames are.
     pub subject_uncertain: Vec<FrameSpan>,
+    /// Frames on which the subject's own silhouette was kept visible inside the box of a
+    /// masked person overlapping theirs (0 without the silhouette model).
+    pub silhouette_frames: u64,
     /// Track ids masked (of targeted classes), with their class.
     pub masked: Vec<(TrackId, ObjectClass)>,
     /// Kept ids that never appeared in the video (nobody was left visible for them).

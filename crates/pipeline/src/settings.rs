@@ -57,6 +57,10 @@ pub struct RedactionSettings {
     pub mode: Mode,
     /// A reviewer's manual masks and identity edits (empty: none), in the run's own time.
     pub review: ReviewEdits,
+    /// Keep a kept subject's own pixels visible inside the boxes of masked people who
+    /// overlap them, with the silhouette model (`pose_seg_lite`) where it is installed
+    /// (default on; without the model, or off, those boxes are masked whole).
+    pub silhouettes: bool,
 }
 
 impl RedactionSettings {
@@ -79,6 +83,7 @@ impl RedactionSettings {
             max_frames: None,
             mode: Mode::Auto,
             review: ReviewEdits::default(),
+            silhouettes: true,
         }
     }
 
@@ -122,6 +127,17 @@ impl RedactionSettings {
         if !keep_at.is_empty() || !self.policy.keep().is_empty() {
             // People, not track ids: identities and the per-frame check need appearance.
             b = b.embedder(ReidEmbedder::new(&self.models, session)?);
+        }
+        if self.silhouettes && (!keep_at.is_empty() || self.keeps_anyone()) {
+            match self
+                .models
+                .path(obscura_detect::silhouette::SILHOUETTE_MODEL)
+            {
+                Ok(_) => b = b.segmenter(obscura_detect::Segmenter::new(&self.models, session)?),
+                Err(e) => tracing::warn!(
+                    "silhouettes off (neighbours of the subject are masked whole): {e}"
+                ),
+            }
         }
         if let Some(n) = self.max_frames {
             b = b.max_frames(n);

@@ -226,6 +226,7 @@ impl Redactor {
             subject_frames: 0,
             subject_uncertain_frames: 0,
             subject_uncertain: Vec::new(),
+            silhouette_frames: 0,
             masked,
             untracked_detections: untracked,
             stages: Default::default(),

@@ -14,6 +14,7 @@ fn available() -> Option<std::path::PathBuf> {
     obscura_testkit::model_file("yolox_nano_416.onnx")?;
     obscura_testkit::model_file("yunet_n_dynamic.onnx")?;
     obscura_testkit::model_file("person-reidentification-retail-0248.onnx")?;
+    obscura_testkit::model_file("pose_seg_lite.onnx")?;
     obscura_testkit::shared_file("footage/intel_face-demographics-walking.gif")
 }
 
@@ -62,6 +63,7 @@ fn side_by_side_the_kept_woman_stays_visible_and_the_man_never_shows() {
             .analysis(options.clone())
             .policy(policy)
             .embedder(emb)
+            .segmenter(obscura_detect::Segmenter::new(&store, Default::default()).unwrap())
     };
     let set = build(Policy::default())
         .build()
@@ -289,6 +291,7 @@ fn vtest_red_jacket_kept_by_a_point_no_one_else_shows_and_she_is_mostly_visible(
         .analysis(options)
         .policy(policy)
         .embedder(emb)
+        .segmenter(obscura_detect::Segmenter::new(&store, Default::default()).unwrap())
         .keep_at("47@470,250".parse().unwrap())
         .build()
         .unwrap();
@@ -364,12 +367,13 @@ fn vtest_red_jacket_kept_by_a_point_no_one_else_shows_and_she_is_mostly_visible(
         bystanders >= 3000,
         "only {bystanders} bystander boxes checked"
     );
-    // Issue 17 asks for 90% of the frames where a detector finds her. This reference counts
-    // frames `benches/subject.sh` leaves ambiguous (she crosses or walks beside others, and
-    // their masks cover her: fail closed); measured 262 of 295 (88.8%; the bench: 262 of 280,
-    // 93.6%). The floor here guards against regressions; the target is not met yet.
+    // Issue 17 asks for 90% of the frames where a detector finds her. This reference also
+    // counts frames `benches/subject.sh` leaves ambiguous (she crosses or walks beside others,
+    // and their masks cover her: fail closed). With rectangles only: 257 of 294 (87.4%); with
+    // her silhouette kept inside overlapping neighbours' boxes (policy rule 7): 267 of 294
+    // (90.8%; the bench: 267 of 279, 95.7%).
     assert!(
-        her_visible * 100 >= her_frames * 85,
+        her_visible * 10 >= her_frames * 9,
         "she is visible on only {her_visible} of {her_frames} frames (hidden: {hidden:?})"
     );
 }

@@ -163,6 +163,12 @@ impl ClipRedactor for PipelineRedactor {
                 rep.subject_uncertain_frames
             ));
         }
+        if rep.silhouette_frames > 0 {
+            notes.push(format!(
+                "on {} frames the data subject's own outline was left visible inside the box of a person beside them (that person stays masked)",
+                rep.silhouette_frames
+            ));
+        }
         if rep.kept.is_empty() {
             notes.push("no person was kept visible: everyone detected is masked".into());
         }

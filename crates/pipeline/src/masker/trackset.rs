@@ -1,6 +1,7 @@
 //! [`TrackSetMasker`]: masks from a finished [`TrackSet`] (the second pass).
 
 use obscura_core::{Frame, ObjectClass, Rect};
+use obscura_detect::{Segmenter, Silhouette};
 use obscura_render::Mask;
 use obscura_track::TrackSet;
 
@@ -19,6 +20,10 @@ pub(crate) struct TrackSetMasker<'a> {
     every: u64,
     /// Each track's first detected box: `(frame, box, candidate)`.
     births: Vec<(u64, Rect, Candidate)>,
+    /// Segments the subject and the people whose boxes overlap theirs (policy rule 7).
+    segmenter: Option<&'a mut Segmenter>,
+    /// Frames on which silhouettes were computed.
+    pub(crate) segmented_frames: u64,
 }
 
 impl<'a> TrackSetMasker<'a> {
@@ -51,7 +56,16 @@ impl<'a> TrackSetMasker<'a> {
             subject,
             every,
             births,
+            segmenter: None,
+            segmented_frames: 0,
         }
+    }
+
+    /// Keeps the subject's own pixels visible inside overlapping neighbours' boxes with
+    /// `segmenter`'s silhouettes (only where a subject is verified on the frame).
+    pub(crate) fn with_segmenter(mut self, segmenter: Option<&'a mut Segmenter>) -> Self {
+        self.segmenter = segmenter;
+        self
     }
 }
 
@@ -110,7 +124,24 @@ impl Masker for TrackSetMasker<'_> {
                 ..*cand
             });
         }
-        let m = self.policy.mask(&c, frame.width, frame.height);
+        let mut silhouettes: Vec<Option<Silhouette>> = Vec::new();
+        if let Some(seg) = self.segmenter.as_deref_mut() {
+            let wanted = self.policy.silhouettes_wanted(&c);
+            if !wanted.is_empty() {
+                let rects: Vec<Rect> = wanted.iter().map(|&k| c[k].rect).collect();
+                // A failed segmentation leaves every box whole (fail closed).
+                if let Ok(found) = seg.segment(&frame, &rects) {
+                    silhouettes = vec![None; c.len()];
+                    for (k, s) in wanted.into_iter().zip(found) {
+                        silhouettes[k] = Some(s);
+                    }
+                    self.segmented_frames += 1;
+                }
+            }
+        }
+        let m = self
+            .policy
+            .mask_with_silhouettes(&c, frame.width, frame.height, &silhouettes);
         out.push((frame, m));
         Ok(())
     }

@@ -24,6 +24,7 @@ pub struct RedactorBuilder {
     keep_at: Vec<KeepAt>,
     keep_like: Option<KeepLike>,
     embedder: Option<Box<dyn Embedder>>,
+    segmenter: Option<obscura_detect::Segmenter>,
     identity: IdentityOptions,
     encoder: EncoderSettings,
     decode: DecodeOptions,
@@ -57,6 +58,7 @@ impl Default for RedactorBuilder {
             keep_at: Vec::new(),
             keep_like: None,
             embedder: None,
+            segmenter: None,
             identity: IdentityOptions::default(),
             encoder: EncoderSettings::default(),
             decode: DecodeOptions::default(),
@@ -120,6 +122,14 @@ impl RedactorBuilder {
     /// Also keep the tracks that look like the person in a reference photo (two passes).
     pub fn keep_like(mut self, like: KeepLike) -> Self {
         self.keep_like = Some(like);
+        self
+    }
+
+    /// The person segmenter that keeps a kept subject's own pixels visible inside the boxes
+    /// of masked people overlapping them (policy rule 7). Without it those boxes are masked
+    /// whole.
+    pub fn segmenter(mut self, segmenter: obscura_detect::Segmenter) -> Self {
+        self.segmenter = Some(segmenter);
         self
     }
 
@@ -280,6 +290,7 @@ impl RedactorBuilder {
             keep_at: self.keep_at,
             keep_like: self.keep_like,
             embedder: self.embedder,
+            segmenter: self.segmenter,
             identity: self.identity,
             encoder: self.encoder,
             decode: self.decode,

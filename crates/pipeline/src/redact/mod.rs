@@ -48,6 +48,7 @@ pub struct Redactor {
     keep_at: Vec<KeepAt>,
     keep_like: Option<KeepLike>,
     embedder: Option<Box<dyn Embedder>>,
+    segmenter: Option<obscura_detect::Segmenter>,
     identity: IdentityOptions,
     encoder: EncoderSettings,
     decode: DecodeOptions,
@@ -254,6 +255,7 @@ impl Redactor {
             subject_frames: 0,
             subject_uncertain_frames: 0,
             subject_uncertain: Vec::new(),
+            silhouette_frames: 0,
             keep_not_found: policy
                 .keep()
                 .iter()

@@ -172,9 +172,11 @@ impl Redactor {
         }
         let enc = self.create_encoder(input, output, &info)?;
         let every = set.settings.every.max(1);
-        let mut masker = TrackSetMasker::new(set, &policy, subject, u64::from(every));
+        let segmenter = self.segmenter.as_mut().filter(|_| subject.is_some());
+        let mut frames_masker =
+            TrackSetMasker::new(set, &policy, subject, u64::from(every)).with_segmenter(segmenter);
         let mut masker = crate::manual::ManualMasker {
-            inner: &mut masker,
+            inner: &mut frames_masker,
             masks: &self.review.masks,
             policy: &policy,
         };
@@ -190,6 +192,7 @@ impl Redactor {
             (Pass::Redact, passes, passes),
         )?;
         let frames = outcome.frames;
+        let silhouette_frames = frames_masker.segmented_frames;
         let mut outcome_stages = self.analysis_stages.take().unwrap_or_default();
         outcome_stages.add(&outcome.stages);
         self.commit(input, outcome)?;
@@ -209,6 +212,7 @@ impl Redactor {
             subject_frames: subject.map_or(0, |s| s.frames),
             subject_uncertain_frames: subject.map_or(0, |s| s.uncertain.len() as u64),
             subject_uncertain: subject.map(|s| s.uncertain_spans(set)).unwrap_or_default(),
+            silhouette_frames,
             keep_not_found: Vec::new(),
             masked: set
                 .tracks
@@ -221,7 +225,19 @@ impl Redactor {
             untracked_detections: 0,
             stages: outcome_stages,
             matches: Vec::new(),
-            models: self.models(),
+            models: self
+                .models()
+                .into_iter()
+                .chain(
+                    self.segmenter
+                        .as_ref()
+                        .filter(|_| silhouette_frames > 0)
+                        .map(|s| obscura_track::ModelRecord {
+                            name: s.model().name.clone(),
+                            sha256: s.model().sha256.clone(),
+                        }),
+                )
+                .collect(),
         })
     }
 
