@@ -157,6 +157,18 @@ pub fn run(args: ReviewArgs, quiet: bool) -> anyhow::Result<Outcome> {
         pb.finish_and_clear();
     }
     let mut session = Session::open(input, set, policy, &args.masking.style, edits, save)?;
+    if targets.person
+        && !args.masking.no_silhouettes
+        && store
+            .path(obscura_detect::silhouette::SILHOUETTE_MODEL)
+            .is_ok()
+    {
+        let session_config = SessionConfig {
+            intra_threads: args.threads,
+            ..SessionConfig::default()
+        };
+        session = session.with_segmenter(obscura_detect::Segmenter::new(&store, session_config)?);
+    }
     session.set_window(window.0, window.1);
     let server = ReviewServer::bind()?;
     println!("review page: {}", server.url());

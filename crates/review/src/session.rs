@@ -50,6 +50,8 @@ pub struct Session {
     saved: Option<String>,
     /// The export's request window (source time), when the review was told it.
     window: (Option<Timestamp>, Option<Timestamp>),
+    /// Silhouettes for the preview, as the export uses them (policy rule 7).
+    segmenter: Option<std::sync::Mutex<obscura_detect::Segmenter>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -137,6 +139,7 @@ impl Session {
             save,
             saved: None,
             window: (None, None),
+            segmenter: None,
         };
         s.set_edits(edits)?;
         Ok(s)
@@ -241,17 +244,30 @@ impl Session {
         let pts = self.pts[i as usize].1;
         let mut frame = Frame::from_rgb24_to_yuv420(img.as_raw(), w, h, i, pts)
             .map_err(|e| bad(e.to_string()))?;
-        let mask = self.mask_at(i);
+        let mask = self.mask_of(i, Some(&frame));
         obscura_render::apply(&mut frame, &mask).map_err(|e| bad(e.to_string()))?;
         let out =
             RgbImage::from_raw(w, h, frame.to_rgb24()).ok_or_else(|| bad("bad frame".into()))?;
         jpeg(&out).map_err(bad)
     }
 
+    /// Keeps the kept people's own silhouettes visible inside overlapping neighbours' boxes
+    /// in the preview, as the export does (`obscura_pipeline::policy`, rule 7).
+    pub fn with_segmenter(mut self, segmenter: obscura_detect::Segmenter) -> Self {
+        self.segmenter = Some(std::sync::Mutex::new(segmenter));
+        self
+    }
+
     /// The mask of frame `i`: every tracked box masked except the boxes of kept people on
     /// the frames they hold, plus the manual masks. The export masks more (it also checks the
-    /// kept person's appearance on every frame and masks the look-ahead boxes), never less.
+    /// kept person's appearance on every frame and masks the look-ahead boxes), never less;
+    /// both leave the kept person's own silhouette out of a neighbour's box, which needs the
+    /// frame's pixels ([`Session::preview_jpeg`]), so this mask has whole rectangles.
     pub fn mask_at(&self, i: u64) -> obscura_render::Mask {
+        self.mask_of(i, None)
+    }
+
+    fn mask_of(&self, i: u64, frame: Option<&Frame>) -> obscura_render::Mask {
         let keep: BTreeSet<u64> = self
             .set
             .boxes_at(i)
@@ -277,7 +293,21 @@ impl Session {
             })
             .collect();
         let policy = self.policy.with_keep(keep);
-        let mut mask = policy.mask(&cands, self.width, self.height);
+        let mut silhouettes = Vec::new();
+        if let (Some(frame), Some(seg)) = (frame, &self.segmenter) {
+            let wanted = policy.silhouettes_wanted(&cands);
+            let rects: Vec<_> = wanted.iter().map(|&k| cands[k].rect).collect();
+            if !wanted.is_empty()
+                && let Ok(mut seg) = seg.lock()
+                && let Ok(found) = seg.segment(frame, &rects)
+            {
+                silhouettes = vec![None; cands.len()];
+                for (k, s) in wanted.into_iter().zip(found) {
+                    silhouettes[k] = Some(s);
+                }
+            }
+        }
+        let mut mask = policy.mask_with_silhouettes(&cands, self.width, self.height, &silhouettes);
         if let Some((_, pts)) = self.pts.get(i as usize) {
             self.manual.add_to(&mut mask, *pts, &self.policy);
         }
