@@ -100,6 +100,9 @@ impl PersonFaceDetector {
 
 impl Detector for PersonFaceDetector {
     fn detect(&mut self, frame: &Frame) -> Result<Vec<Detection>, Error> {
+        // Dark or flat frames are stretched for the detectors (the output is never changed).
+        let seen = crate::lowlight::for_detection(frame);
+        let frame: &Frame = &seen;
         let persons = self.person.detect(frame)?;
         let regions: Vec<_> = persons
             .iter()

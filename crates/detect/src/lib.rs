@@ -16,6 +16,7 @@
 pub mod composite;
 pub mod layout;
 pub mod letterbox;
+pub mod lowlight;
 pub mod models;
 pub mod nms;
 mod onnx_shape;

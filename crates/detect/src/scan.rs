@@ -331,8 +331,9 @@ pub fn complete_body(rect: Rect, ratio: f32) -> Rect {
 }
 
 impl Detector for PersonScan {
+    /// [`PersonScan::detect`] on the frame as [`crate::lowlight::for_detection`] gives it.
     fn detect(&mut self, frame: &Frame) -> Result<Vec<Detection>, Error> {
-        PersonScan::detect(self, frame)
+        PersonScan::detect(self, &crate::lowlight::for_detection(frame))
     }
 
     fn models(&self) -> Vec<ModelInfo> {

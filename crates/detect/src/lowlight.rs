@@ -1,0 +1,139 @@
+//! Low-light and low-contrast frames stretched for the detectors (never for the output).
+//!
+//! A night camera's picture can sit in a narrow band of dark greys where YOLOX and YuNet miss
+//! people they find at day contrast. When a frame's luma is dark or flat, the detectors get a
+//! copy whose luma is stretched: the 1st..99th percentile mapped linearly onto the full range.
+//! Frames with normal contrast are passed on untouched (no copy). The output video is never
+//! changed by this.
+
+use std::borrow::Cow;
+
+use obscura_core::{Frame, PixelFormat};
+
+/// A frame whose 1st..99th luma percentile spans fewer levels than this is stretched.
+pub const MIN_SPAN: u8 = 150;
+/// A frame whose median luma is below this is stretched.
+pub const DARK_MEDIAN: u8 = 60;
+
+/// The 1st, 50th and 99th percentile of luma (0..255, full range: for YUV the Y values as
+/// stored), from every 4th pixel of every 4th row.
+pub fn luma_percentiles(frame: &Frame) -> (u8, u8, u8) {
+    let mut hist = [0u64; 256];
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    for y in (0..h).step_by(4) {
+        match frame.format {
+            PixelFormat::Yuv420p => {
+                for &v in frame.planes[0].row(y)[..w].iter().step_by(4) {
+                    hist[v as usize] += 1;
+                }
+            }
+            PixelFormat::Rgb24 | PixelFormat::Rgba => {
+                let n = if frame.format == PixelFormat::Rgb24 {
+                    3
+                } else {
+                    4
+                };
+                for p in frame.planes[0].row(y)[..w * n].chunks_exact(n).step_by(4) {
+                    let l =
+                        (77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2])) >> 8;
+                    hist[l as usize] += 1;
+                }
+            }
+        }
+    }
+    let total: u64 = hist.iter().sum();
+    let at = |q: f64| {
+        let want = (q * total as f64).ceil() as u64;
+        let mut seen = 0;
+        for (v, &c) in hist.iter().enumerate() {
+            seen += c;
+            if seen >= want.max(1) {
+                return v as u8;
+            }
+        }
+        255
+    };
+    (at(0.01), at(0.5), at(0.99))
+}
+
+/// The frame the detectors should see: `frame` itself, or a copy with its luma stretched
+/// when it is dark or flat (see the module docs).
+pub fn for_detection(frame: &Frame) -> Cow<'_, Frame> {
+    if frame.width == 0 || frame.height == 0 || frame.validate().is_err() {
+        return Cow::Borrowed(frame);
+    }
+    let (lo, mid, hi) = luma_percentiles(frame);
+    if hi.saturating_sub(lo) >= MIN_SPAN && mid >= DARK_MEDIAN {
+        return Cow::Borrowed(frame);
+    }
+    let span = f32::from(hi.saturating_sub(lo).max(16));
+    // YUV stores limited range (16..235); packed RGB is full range.
+    let (out_lo, out_hi) = match frame.format {
+        PixelFormat::Yuv420p => (16.0, 235.0),
+        _ => (0.0, 255.0),
+    };
+    let lut: Vec<u8> = (0..256)
+        .map(|v| {
+            let t = (v as f32 - f32::from(lo)) / span;
+            (out_lo + t * (out_hi - out_lo)).round().clamp(0.0, 255.0) as u8
+        })
+        .collect();
+    let mut out = frame.clone();
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    match frame.format {
+        PixelFormat::Yuv420p => {
+            let p = &mut out.planes[0];
+            for y in 0..h {
+                for v in &mut p.row_mut(y)[..w] {
+                    *v = lut[*v as usize];
+                }
+            }
+        }
+        PixelFormat::Rgb24 | PixelFormat::Rgba => {
+            let n = if frame.format == PixelFormat::Rgb24 {
+                3
+            } else {
+                4
+            };
+            let p = &mut out.planes[0];
+            for y in 0..h {
+                for px in p.row_mut(y)[..w * n].chunks_exact_mut(n) {
+                    for c in &mut px[..3] {
+                        *c = lut[*c as usize];
+                    }
+                }
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use obscura_core::Timestamp;
+
+    fn gradient(lo: u8, hi: u8) -> Frame {
+        let rgb: Vec<u8> = (0..64 * 64)
+            .flat_map(|i| {
+                let v = lo as usize + (i % 64) * (hi - lo) as usize / 63;
+                [v as u8; 3]
+            })
+            .collect();
+        Frame::from_rgb24_to_yuv420(&rgb, 64, 64, 0, Timestamp::zero()).unwrap()
+    }
+
+    #[test]
+    fn normal_frames_pass_untouched_dark_and_flat_ones_are_stretched() {
+        let day = gradient(0, 255);
+        assert!(matches!(for_detection(&day), Cow::Borrowed(_)));
+        let night = gradient(10, 70);
+        let (lo, _, hi) = luma_percentiles(&night);
+        assert!(hi - lo < MIN_SPAN);
+        let s = for_detection(&night);
+        let (slo, _, shi) = luma_percentiles(&s);
+        assert!(slo <= 20 && shi >= 230, "stretched to {slo}..{shi}");
+        // The chroma planes are the frame's own.
+        assert_eq!(s.planes[1], night.planes[1]);
+    }
+}
