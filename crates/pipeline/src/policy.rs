@@ -17,7 +17,7 @@
 //!    person not kept. Boxes are grown by the margin before masking.
 //! 5. Visible boxes are never drawn: masking only ever adds pixels, so the subject's box cannot
 //!    unmask a region that another person's mask covers (the other person's mask wins), the
-//!    one exception being rule 3a's face.
+//!    exceptions being rule 3a's face and rule 7's silhouette.
 //! 6. Static privacy zones are masked on every frame.
 //! 7. Silhouettes ([`Policy::mask_with_silhouettes`]): where the subject's box and a masked
 //!    person's grown box overlap, and both have a silhouette on this frame, the masked box
