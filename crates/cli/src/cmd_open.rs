@@ -24,7 +24,7 @@ pub struct OpenArgs {
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
     /// Output folder (created if missing; a payload whose file already exists there is
-    /// refused and nothing is written).
+    /// refused, and nothing written, unless --force).
     #[arg(short = 'o', long = "output", alias = "out", value_name = "DIR")]
     pub out: PathBuf,
     /// Who may have signed it: `--signer KEY`, the trust store (default) or `--any-signer`.

@@ -398,6 +398,48 @@ fn model_commands_print_json_and_refuse_existing_outputs() {
         .code(2)
         .stderr(predicate::str::contains("not even with --force"));
 
+    // a batch: its own format, one entry per file; a second run refused file by file
+    fs::copy(d.join(&clip), d.join("second.mp4")).unwrap();
+    let batch = [
+        "redact",
+        "-q",
+        &clip,
+        "second.mp4",
+        "-o",
+        "batch",
+        "--threads",
+        "1",
+    ];
+    let mut with_json = batch.to_vec();
+    with_json.push("--json");
+    let v = json(d, &with_json, 0, "obscura-redact-batch/1");
+    assert_eq!(
+        (v["ok"].as_u64(), v["files"].as_array().map(Vec::len)),
+        (Some(2), Some(2))
+    );
+    assert!(v["files"][0].get("format").is_none());
+    refused(d, &batch, "batch/");
+
+    // models fetch from a local mirror into a new folder, then list it
+    let models_dir = obscura_testkit::model_file("yolox_nano_416.onnx").unwrap();
+    let mirror = models_dir.parent().unwrap().to_str().unwrap();
+    let v = json(
+        d,
+        &[
+            "models", "fetch", "--models", "fetched", "--mirror", mirror, "--json",
+        ],
+        0,
+        "obscura-models-fetch/1",
+    );
+    assert!(!v["messages"].as_array().unwrap().is_empty(), "{v}");
+    let v = json(
+        d,
+        &["models", "list", "--models", "fetched", "--json"],
+        0,
+        "obscura-models-list/1",
+    );
+    assert_eq!(v["all_ok"], true);
+
     let tracks = ["tracks", "-q", &clip, "-o", "t.json", "--sheet", "t.png"];
     let mut with_json = tracks.to_vec();
     with_json.push("--json");
