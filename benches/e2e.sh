@@ -80,7 +80,7 @@ for clip in "${clips[@]}"; do
   echo "== $(basename "$clip") ($size, $n frames)"
   r_ff=$(run ffmpeg "$n" ffmpeg -loglevel error -y -i "$clip" -an -c:v libx264 -preset "$PRESET" -crf "$CRF" "$work/ff.mp4")
   echo "$r_ff"
-  r_ob=$(run obscura "$n" "$OBSCURA" redact "$clip" -o "$work/ob.mp4" --quiet)
+  r_ob=$(run obscura "$n" "$OBSCURA" redact "$clip" -o "$work/ob.mp4" --force --quiet)
   echo "$r_ob"
   fps_ff=$(echo "$r_ff" | awk '{print $4}')
   fps_ob=$(echo "$r_ob" | awk '{print $4}')
@@ -101,7 +101,7 @@ if [ "$LONG" = 1 ]; then
     for i in $(seq 10); do echo "file '$(realpath "$clip")'"; done > "$work/list.txt"
     ffmpeg -loglevel error -y -f concat -safe 0 -i "$work/list.txt" -c copy "$work/long.mp4"
     n1=$(frames_of "$clip"); n10=$(frames_of "$work/long.mp4")
-    run "x1" "$n1" "$OBSCURA" redact "$clip" -o "$work/l1.mp4" --quiet
-    run "x10" "$n10" "$OBSCURA" redact "$work/long.mp4" -o "$work/l10.mp4" --quiet
+    run "x1" "$n1" "$OBSCURA" redact "$clip" -o "$work/l1.mp4" --force --quiet
+    run "x10" "$n10" "$OBSCURA" redact "$work/long.mp4" -o "$work/l10.mp4" --force --quiet
   done
 fi

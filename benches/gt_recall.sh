@@ -52,7 +52,7 @@ for cfg in "${configs[@]}"; do
   t0=$(date +%s.%N)
   for s in "${seqs[@]}"; do
     read -r name src gt k dx dy <<<"$s"
-    "$OBSCURA" redact "$src" -o "$work/$name.out.mp4" --style "fill:#FF00FF" --crf 0 --preset ultrafast --quiet "${extra[@]}" >/dev/null
+    "$OBSCURA" redact "$src" -o "$work/$name.out.mp4" --force --style "fill:#FF00FF" --crf 0 --preset ultrafast --quiet "${extra[@]}" >/dev/null
     specs+=("$name,$src,$gt,$work/$name.out.mp4,$k,$dx,$dy")
   done
   t1=$(date +%s.%N)

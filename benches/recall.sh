@@ -29,9 +29,9 @@ fi
 for clip in "${clips[@]}"; do
   [ -f "$clip" ] || { echo "SKIP: $clip absent"; continue; }
   echo "== $(basename "$clip") ($(ffprobe -v error -select_streams v:0 -show_entries stream=width,height,r_frame_rate -of csv=s=x:p=0 "$clip"))"
-  "$OBSCURA" tracks "$clip" --every 1 --json "$work/ref.json" --quiet >/dev/null
+  "$OBSCURA" tracks "$clip" --every 1 -o "$work/ref.json" --force --quiet >/dev/null
   for n in "${EVERY[@]}"; do
-    "$OBSCURA" redact "$clip" -o "$work/out.mp4" --every "$n" --style "fill:#FF00FF" --crf 0 --preset ultrafast --quiet >/dev/null
+    "$OBSCURA" redact "$clip" -o "$work/out.mp4" --force --every "$n" --style "fill:#FF00FF" --crf 0 --preset ultrafast --quiet >/dev/null
     echo "-- every $n"
     target/release/examples/mask_recall "$work/ref.json" "$clip" "$work/out.mp4" | sed 's/^/   /'
   done

@@ -17,6 +17,6 @@ work=$(mktemp -d /tmp/obscura-subject.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cargo build --release -q -p obscura-cli
 cargo build --release -q -p obscura --example subject_bench
-"$OBSCURA" tracks "$clip" --every 1 --targets person --json "$work/ref.json" --quiet >/dev/null
-"$OBSCURA" redact "$clip" -o "$work/out.mp4" --keep-at "${KEEP:-47@470,250}" --style "fill:#FF00FF" --crf 0 --preset ultrafast --quiet
+"$OBSCURA" tracks "$clip" --every 1 --targets person -o "$work/ref.json" --force --quiet >/dev/null
+"$OBSCURA" redact "$clip" -o "$work/out.mp4" --force --keep-at "${KEEP:-47@470,250}" --style "fill:#FF00FF" --crf 0 --preset ultrafast --quiet
 target/release/examples/subject_bench "$work/ref.json" "$clip" "$work/out.mp4" benches/subject-vtest-keys.txt ${LIST:+--list}

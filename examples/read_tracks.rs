@@ -1,6 +1,6 @@
 //! Read the tracks of a video: who is in it, when, and where.
 //!
-//! Give it the JSON written by `obscura tracks IN --json tracks.json` (format
+//! Give it the JSON written by `obscura tracks IN -o tracks.json` (format
 //! `obscura-tracks/1`, docs/TRACKS-JSON.md), or a video to analyse on the spot:
 //!
 //! ```text

@@ -2,7 +2,7 @@
 //! on how many of the subject's frames the subject is visible. Measured on output pixels.
 //!
 //! Ground truth does not come from the tracker's ids (those are what fails): the reference is
-//! the detector's boxes on every frame (`obscura tracks --every 1 --targets person --json`,
+//! the detector's boxes on every frame (`obscura tracks --every 1 --targets person -o`,
 //! only the boxes are read, never the ids), and the subject's box on each frame is found from
 //! a hand-checked list of her box on a handful of key frames (`frame x y w h` per line): from
 //! each key frame the detector box of greatest IoU is followed frame by frame forwards and

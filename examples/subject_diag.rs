@@ -5,7 +5,7 @@
 //! covered by another person's mask (whose).
 //!
 //! ```text
-//! obscura tracks SOURCE --json TRACKS.json          # the redactor's analysis (same flags)
+//! obscura tracks SOURCE -o TRACKS.json             # the redactor's analysis (same flags)
 //! subject_bench REF.json SOURCE REDACTED KEYS.txt --gt GT.txt
 //! cargo run --release --example subject_diag -- TRACKS.json SOURCE GT.txt TIME@X,Y [--all]
 //! ```

@@ -75,7 +75,7 @@ fi
 [ -f "$OUT/keys/obscura.sign.key" ] || $B keygen -o "$OUT/keys" >/dev/null
 K=$OUT/keys
 AUDIT=$OUT/audit.jsonl
-COMMON=(--sign "$K/obscura.sign.key" --to "$K/obscura.recipient.pub" --operator op-demo --audit-log "$AUDIT")
+COMMON=(--sign "$K/obscura.sign.key" --recipient "$K/obscura.recipient.pub" --operator op-demo --audit-log "$AUDIT")
 
 echo; echo "== source"
 $B probe "$SRC"

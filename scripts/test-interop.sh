@@ -51,7 +51,7 @@ head -c 65536 /dev/urandom > "$W/in/one-chunk.bin"
 head -c 300001 /dev/urandom > "$W/in/many.bin"
 printf 'hello from rust\n' > "$W/in/note.txt"
 "$BIN" -q seal "$W/in/empty.bin" "$W/in/one-chunk.bin" "$W/in/many.bin" "$W/in/note.txt" -o "$W/rust.obx" \
-  --sign "$W/k/obscura.sign.key" --to "$W/k/second.recipient.pub" --to "$W/k/obscura.recipient.pub" --reference "REQ-interop-1" >/dev/null
+  --sign "$W/k/obscura.sign.key" --recipient "$W/k/second.recipient.pub" --recipient "$W/k/obscura.recipient.pub" --reference "REQ-interop-1" >/dev/null
 "$PY" "$OBX" verify "$W/rust.obx" --signer "$W/k/obscura.sign.pub" >/dev/null || fail "Python refused the export obscura seal wrote"
 "$PY" "$OBX" open "$W/rust.obx" --identity "$W/k/obscura.recipient.key" --signer "$W/k/obscura.sign.pub" -o "$W/py-out" >/dev/null || fail "Python could not open it"
 "$BIN" -q open "$W/rust.obx" --identity "$W/k/obscura.recipient.key" --signer "$W/k/obscura.sign.pub" -o "$W/rust-out" >/dev/null
@@ -61,7 +61,7 @@ if command -v ffmpeg >/dev/null 2>&1; then
   ffmpeg -loglevel error -f lavfi -i testsrc2=size=160x120:rate=10 -t 2 -c:v libx264 -preset ultrafast -pix_fmt yuv420p \
     -metadata creation_time=2026-11-28T10:00:00Z "$W/lobby.mp4"
   "$BIN" -q export --mode erasure "$W/lobby.mp4" --exclude 0.5..1 -o "$W/erasure.obx" --sign "$W/k/obscura.sign.key" \
-    --to "$W/k/obscura.recipient.pub" --reference REQ-interop-2 --no-opener --site docs/site.example.toml >/dev/null
+    --recipient "$W/k/obscura.recipient.pub" --reference REQ-interop-2 --no-opener --site docs/site.example.toml >/dev/null
   "$PY" "$OBX" open "$W/erasure.obx" --identity "$W/k/obscura.recipient.key" --signer "$W/k/obscura.sign.pub" -o "$W/py-out2" >/dev/null \
     || fail "Python could not open the export obscura export wrote"
   "$BIN" -q open "$W/erasure.obx" --identity "$W/k/obscura.recipient.key" --signer "$W/k/obscura.sign.pub" -o "$W/rust-out2" >/dev/null

@@ -50,7 +50,7 @@ printf 'key file passphrase\n' > "$W/keypass.txt"
   --sign "$W/keys/obscura.sign.key" --passphrase-file "$W/pass.txt" --reference REQ-2026-042 --operator op-17 \
   --site docs/site.example.toml --lang en --audit-log "$W/audit.jsonl" > "$W/export.txt"
 "$BIN" -q export --mode erasure "$W/lobby.mp4" --exclude 1..2 -o "$W/out/REQ-2026-042-keys.obx" \
-  --sign "$W/keys/obscura.sign.key" --to "$W/keys/obscura.recipient.pub" --to "$W/keys/locked.recipient.pub" \
+  --sign "$W/keys/obscura.sign.key" --recipient "$W/keys/obscura.recipient.pub" --recipient "$W/keys/locked.recipient.pub" \
   --reference REQ-2026-042 --site docs/site.example.toml --no-opener --audit-log "$W/audit.jsonl" > /dev/null
 PAGE="$W/out/REQ-2026-042.opener.html"
 [ -f "$PAGE" ] || { echo "FAILED: obscura export wrote no opener page $PAGE" >&2; exit 1; }

@@ -88,7 +88,7 @@ kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
 # Export with the edits file, open it, check the pixels.
 "$BIN" -q keygen -o "$W/keys" >/dev/null
 "$BIN" -q export --mode access "$W/cam1.mp4" --from 0 --until 3 --edits "$EDITS" --style fill \
-  --sign "$W/keys/obscura.sign.key" --to "$W/keys/obscura.recipient.pub" --reference REQ-2026-077 --operator op-17 \
+  --sign "$W/keys/obscura.sign.key" --recipient "$W/keys/obscura.recipient.pub" --reference REQ-2026-077 --operator op-17 \
   --no-opener --audit-log "$W/audit.jsonl" -o "$W/req.obx" > "$W/export.txt"
 mkdir -p "$W/opened"
 "$BIN" -q open "$W/req.obx" --identity "$W/keys/obscura.recipient.key" --signer "$W/keys/obscura.sign.pub" -o "$W/opened" --audit-log "$W/audit.jsonl" >/dev/null
@@ -135,7 +135,7 @@ i = min(range(len(src)), key=lambda k: abs(k / 10 - float(sub["time"])))
 check(vis[i] < 6, "the requester is visible where they were picked (frame %d, mean luma difference %.1f)" % (i, vis[i]))
 visible = sum(1 for v in vis if v < 6)
 check(visible >= 5, "the requester's area matches the source on %d of 30 frames" % visible)
-m = json.load(open(w + "/manifest.json"))
+m = json.load(open(w + "/manifest.json"))["manifest"]
 rev = m["policy"]["extra"].get("review", {})
 check(rev.get("reviewed") is True and rev.get("reviewer") == "op-17" and rev.get("edits_sha256") == sha,
       "the signed manifest records reviewed, the reviewer and the edits file's sha256")

@@ -62,6 +62,7 @@
 //!     work_dir: None,
 //!     allow_empty_exclusions: false,
 //!     report: ReportOptions::default(),
+//!     replace_existing: false,
 //! };
 //! // Everyone is masked except the people kept (here: nobody is selected, all are masked).
 //! let mut redactor = PipelineRedactor::new(RedactionSettings::new(ModelStore::discover()?), Vec::new());

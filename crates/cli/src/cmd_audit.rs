@@ -35,6 +35,10 @@ pub struct AuditCheckpointArgs {
     /// Passphrase file unlocking a passphrase-protected signing key.
     #[arg(long, value_name = "FILE")]
     pub key_passphrase_file: Option<PathBuf>,
+    /// Print one JSON document on standard output (format `obscura-audit-checkpoint/1`,
+    /// docs/JSON.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `obscura audit verify`.
@@ -52,7 +56,8 @@ pub struct AuditVerifyArgs {
     /// checkpoint must be signed by one of them and there must be at least one.
     #[arg(long, value_name = "SIGNING_PUB")]
     pub signer: Vec<String>,
-    /// Print the result as JSON.
+    /// Print one JSON document on standard output (format `obscura-audit-verify/1`,
+    /// docs/JSON.md).
     #[arg(long)]
     pub json: bool,
 }
@@ -68,6 +73,18 @@ pub fn run(cmd: AuditCommand, _quiet: bool) -> Result<Outcome> {
             let rec = log
                 .checkpoint(&key, operator_from_env())
                 .with_context(|| format!("{}: checkpoint not written", log.path().display()))?;
+            if a.json {
+                crate::output::print_json(
+                    "audit-checkpoint",
+                    &json!({
+                        "log": log.path().display().to_string(),
+                        "seq": rec.seq,
+                        "hash": rec.hash,
+                        "signer_fingerprint": obscura_seal::Signer::public_key(&key).fingerprint(),
+                    }),
+                )?;
+                return Ok(Outcome::Ok);
+            }
             println!(
                 "checkpoint: seq {}, hash {}, signed by {}",
                 rec.seq,
@@ -107,9 +124,9 @@ fn verify(args: AuditVerifyArgs) -> Result<Outcome> {
     });
     let head = report.last.as_ref().map(|r| (r.seq, r.hash.clone()));
     if args.json {
-        println!(
-            "{}",
-            json!({
+        crate::output::print_json(
+            "audit-verify",
+            &json!({
                 "log": path.display().to_string(),
                 "valid": report.is_valid(),
                 "records": report.records,
@@ -119,8 +136,8 @@ fn verify(args: AuditVerifyArgs) -> Result<Outcome> {
                 "checkpoints": report.checkpoints,
                 "last_checkpoint": cp.as_ref().map(|c| json!({"seq": c.0, "time": c.1, "signer": c.2})),
                 "unsigned_tail": report.unsigned_tail,
-            })
-        );
+            }),
+        )?;
     } else if let Some(p) = &report.problem {
         println!("FAILED: {}: {p}", path.display());
         println!("  {} record(s) before it verified", report.records);

@@ -22,7 +22,7 @@ video is re-encoded as H.264 MP4, upright when the source carries a display rota
 kept period gives OUT itself; several give OUT with -001, -002... (numbered by period)
 before the extension, in time order; a period that holds no frame gives no file (a note
 says so). An --exclude that removes nothing is an error (--allow-empty-exclusion accepts
-it). No metadata of the input (GPS, device, titles...) is copied; when the input has a
+it). An existing output is refused unless --force. No metadata of the input (GPS, device, titles...) is copied; when the input has a
 creation_time, each part gets its own (the wall-clock time of its first frame). Outputs appear only when complete; on any error
 nothing is written and the exit code is 2.
 
@@ -44,8 +44,11 @@ pub struct CutArgs {
     #[arg(value_name = "IN")]
     pub input: PathBuf,
     /// The output MP4 (numbered -001, -002... when several periods are kept).
-    #[arg(short, long, value_name = "OUT")]
+    #[arg(short, long, alias = "out", value_name = "OUT")]
     pub output: PathBuf,
+    /// Overwrite existing outputs (atomically; never the input).
+    #[arg(long)]
+    pub force: bool,
     /// Keep this time range, A..B (repeatable). Default: the whole clip.
     #[arg(long, value_name = "A..B")]
     pub include: Vec<String>,
@@ -56,7 +59,8 @@ pub struct CutArgs {
     /// ranges). Without it such an exclusion is an error: it usually means a wrong time.
     #[arg(long)]
     pub allow_empty_exclusion: bool,
-    /// Print a JSON summary of the files written and their source time ranges.
+    /// Print one JSON document on standard output (format `obscura-cut/1`, docs/JSON.md):
+    /// the files written and their source time ranges.
     #[arg(long)]
     pub json: bool,
     /// x264 constant rate factor: 0 lossless, 18 visually lossless, 23 smaller, 51 worst.
@@ -239,6 +243,9 @@ pub fn run(args: CutArgs, quiet: bool) -> anyhow::Result<Outcome> {
         &args.exclude,
         args.allow_empty_exclusion,
     )?;
+    for p in obscura_media::cut::part_paths(&args.output, kept.intervals().len()) {
+        crate::output::check_output(&p, args.force, [input.as_path()])?;
+    }
     let log = crate::cmd_audit::preflight(args.audit_log.as_deref())?;
     let settings = EncoderSettings::builder()
         .crf(args.crf)
@@ -285,7 +292,7 @@ pub fn run(args: CutArgs, quiet: bool) -> anyhow::Result<Outcome> {
                 })
                 .collect(),
         };
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        crate::output::print_json("cut", &summary)?;
     } else {
         for p in &parts {
             println!(

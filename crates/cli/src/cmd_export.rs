@@ -44,7 +44,7 @@ pub struct ExportArgs {
     /// (YYYY-MM-DDTHH:MM:SS, UTC; needs a source with a creation time).
     #[arg(long, value_name = "TIME")]
     pub from: Option<String>,
-    /// End of the request window (same forms as --from). `--to TIME` works too (see --to).
+    /// End of the request window (same forms as --from).
     #[arg(long = "until", value_name = "TIME")]
     pub until: Option<String>,
     /// Erasure: a range to leave out, A..B (every camera) or CAMERA=A..B. Repeatable.
@@ -66,17 +66,14 @@ pub struct ExportArgs {
     /// Masking (access mode), detection and encoding options.
     #[command(flatten)]
     pub masking: MaskingArgs,
-    /// Output package (written atomically; must not exist).
-    #[arg(short = 'o', long = "out", value_name = "OUT.obx")]
+    /// Output package (written atomically; an existing file is refused unless --force).
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "OUT.obx")]
     pub out: PathBuf,
-    /// Recipient public key file or key line (repeatable), or the end of the request
-    /// window: a value that is not an existing file and reads as a time (12.5, 00:01:02,
-    /// 2026-11-28T10:15:00) is the window end, anything else a recipient.
-    #[arg(
-        long = "to",
-        visible_alias = "recipient",
-        value_name = "RECIPIENT_PUB|TIME"
-    )]
+    /// Overwrite an existing package and its opener page (atomically; never a camera file).
+    #[arg(long)]
+    pub force: bool,
+    /// Recipient public key file (NAME.recipient.pub) or key line; repeatable.
+    #[arg(long = "recipient", alias = "to", value_name = "RECIPIENT_PUB")]
     pub to: Vec<String>,
     /// Also (or only) encrypt to the passphrase on the first line of this file.
     #[arg(long, value_name = "FILE")]
@@ -124,9 +121,13 @@ pub struct ExportArgs {
     /// Folder for the private work folder (default: the output's folder).
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,
-    /// Inference threads.
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
+    /// Inference threads (0, the default: one per core).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+    /// Print one JSON document on standard output (format `obscura-export/1`, docs/JSON.md);
+    /// the steps and warnings go to standard error.
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn cameras(args: &ExportArgs) -> Result<Vec<CameraInput>> {
@@ -201,28 +202,36 @@ fn clip_review((camera, l): (String, obscura_review::LoadedEdits)) -> obscura_re
     }
 }
 
+/// Writes the opener page to `dest` (replacing an existing one, atomically, when `force`).
+fn write_opener(dest: &Path, force: bool) -> Result<PathBuf> {
+    if !force {
+        return Ok(obscura_request::opener::write(dest)?);
+    }
+    let page = obscura_request::opener::page()?;
+    Ok(obscura_core::atomic::write_atomically(
+        dest,
+        page.as_bytes(),
+    )?)
+}
+
 /// Runs `obscura export`.
 #[allow(clippy::result_large_err)] // obscura_request::Error from a closure, once per run
 pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
     let cams = cameras(&args)?;
-    let mut args = args;
-    let mut recipients_args = Vec::new();
-    for t in std::mem::take(&mut args.to) {
-        let is_time =
-            !Path::new(&t).exists() && !t.starts_with("obscura-") && TimeRef::from_str(&t).is_ok();
-        if is_time {
-            if args.until.is_some() {
-                bail!("the request window end is given twice (--to {t} and --until/--to)");
-            }
-            args.until = Some(t);
-        } else {
-            recipients_args.push(t);
+    if args.to.is_empty() && args.passphrase_file.is_none() {
+        bail!("give at least one --recipient RECIPIENT_PUB or --passphrase-file");
+    }
+    for t in &args.to {
+        // `--to` once also took the window end; it names a recipient only now.
+        if !Path::new(t).exists() && !t.starts_with("obscura-") && TimeRef::from_str(t).is_ok() {
+            bail!(
+                "--recipient {t}: no such key file (it reads as a time: the end of the request window is --until {t})"
+            );
         }
     }
-    args.to = recipients_args;
-    if args.to.is_empty() && args.passphrase_file.is_none() {
-        bail!("give at least one --to RECIPIENT_PUB or --passphrase-file");
-    }
+    crate::output::refuse_input(&args.out, cams.iter().map(|c| c.path.as_path()))?;
+    let cams_paths: Vec<PathBuf> = cams.iter().map(|c| c.path.clone()).collect();
+    // An existing package is refused (and the refusal recorded) by obscura_request::export.
     let mode = match args.mode {
         ModeArg::Access => RequestMode::Access,
         ModeArg::Erasure => RequestMode::Erasure,
@@ -277,9 +286,7 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
                 });
             }
             let mut settings = args.masking.settings(&args.keep)?;
-            settings.threads = args
-                .threads
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            settings.threads = crate::output::threads(args.threads, 1);
             let redactor = PipelineRedactor::new(settings, points);
             Some(match &args.edits {
                 Some(p) => redactor.with_review(clip_review(edits_camera(p, &cams)?)),
@@ -303,13 +310,14 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
         );
     }
     let opener = (!args.no_opener).then(|| obscura_request::opener::path_beside(&args.out));
-    if let Some(o) = &opener
-        && std::fs::symlink_metadata(o).is_ok()
-    {
-        bail!(
-            "{}: the opener page already exists (never overwritten; remove it or use --no-opener)",
-            o.display()
-        );
+    if let Some(o) = &opener {
+        crate::output::refuse_input(o, cams_paths.iter().map(PathBuf::as_path))?;
+        if !args.force && std::fs::symlink_metadata(o).is_ok() {
+            bail!(
+                "{}: the opener page already exists (not overwritten; pass --force to overwrite it, or --no-opener)",
+                o.display()
+            );
+        }
     }
     let req = ExportRequest {
         cameras: cams,
@@ -325,6 +333,7 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
         work_dir: args.work_dir.clone(),
         allow_empty_exclusions: args.allow_empty_exclusion,
         report: ReportOptions { lang, site },
+        replace_existing: args.force,
     };
     let key_pass = read_passphrase(args.key_passphrase_file.as_ref())?;
     let signer = SigningKey::read_file(&args.sign, key_pass.as_ref())?;
@@ -354,6 +363,42 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
     )
     .with_context(|| format!("export to {} failed", args.out.display()))?;
     crate::cmd_audit::checkpoint_after(&log, &signer);
+    let opener_written = match &opener {
+        Some(o) => Some(write_opener(o, args.force).with_context(|| {
+            format!(
+                "the package {} was written, but its opener page was not",
+                o.display()
+            )
+        })?),
+        None => None,
+    };
+    if args.json {
+        crate::output::print_json(
+            "export",
+            &serde_json::json!({
+                "mode": req.mode.as_str(),
+                "package": o.package.display().to_string(),
+                "export_id": o.manifest.export_id,
+                "sha256": o.package_sha256,
+                "expires": o.manifest.expires,
+                "signer_fingerprint": o.manifest.signer.fingerprint,
+                "clips": o.clips.iter().map(|c| serde_json::json!({
+                    "name": c.name,
+                    "camera": c.camera,
+                    "source_start": c.range.start().to_string(),
+                    "source_end": c.range.end().to_string(),
+                    "frames": c.frames,
+                    "masked_persons": c.masked_persons,
+                })).collect::<Vec<_>>(),
+                "opener": opener_written.as_ref().map(|w| w.display().to_string()),
+                "audit": o.audit.as_ref().map(|r| serde_json::json!({
+                    "seq": r.seq,
+                    "log": log.path().display().to_string(),
+                })),
+            }),
+        )?;
+        return Ok(Outcome::Ok);
+    }
     println!(
         "exported {} request into {}",
         req.mode.as_str(),
@@ -384,13 +429,7 @@ pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
         );
     }
     println!("  report.html");
-    if let Some(o) = &opener {
-        let written = obscura_request::opener::write(o).with_context(|| {
-            format!(
-                "the package {} was written, but its opener page was not",
-                o.display()
-            )
-        })?;
+    if let Some(written) = &opener_written {
         println!(
             "  opener:     {} (open it in a browser to check and decrypt the package offline)",
             written.display()

@@ -13,7 +13,8 @@ pub struct InspectArgs {
     /// The export to show.
     #[arg(value_name = "FILE.obx")]
     pub file: PathBuf,
-    /// Print the manifest as (pretty) JSON.
+    /// Print one JSON document on standard output (format `obscura-inspect/1`, docs/JSON.md):
+    /// the manifest, NOT verified.
     #[arg(long)]
     pub json: bool,
 }
@@ -23,7 +24,14 @@ pub fn run(args: InspectArgs, _quiet: bool) -> Result<Outcome> {
     match obscura_seal::inspect(&args.file) {
         Ok(m) => {
             if args.json {
-                println!("{}", serde_json::to_string_pretty(&m)?);
+                crate::output::print_json(
+                    "inspect",
+                    &serde_json::json!({
+                        "file": args.file.display().to_string(),
+                        "verified": false,
+                        "manifest": m,
+                    }),
+                )?;
             } else {
                 println!(
                     "{} (manifest NOT verified; run `obscura verify`)",
@@ -52,6 +60,18 @@ pub fn run(args: InspectArgs, _quiet: bool) -> Result<Outcome> {
                 }
             }
             Ok(Outcome::Ok)
+        }
+        Err(e) if e.is_finding() && args.json => {
+            crate::output::print_json(
+                "inspect",
+                &serde_json::json!({
+                    "file": args.file.display().to_string(),
+                    "verified": false,
+                    "manifest": null,
+                    "reason": e.to_string(),
+                }),
+            )?;
+            Ok(Outcome::Findings)
         }
         Err(e) if e.is_finding() => {
             println!(

@@ -15,8 +15,10 @@ use crate::Outcome;
 /// Arguments of `obscura keygen`.
 #[derive(Args, Debug)]
 pub struct KeygenArgs {
-    /// Folder to write the key files into (created if missing).
-    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    /// Folder to write the key files into (created if missing). Key files are never
+    /// overwritten, not even with --force: a replaced secret key could no longer open the
+    /// exports sealed to it; use another --name or folder.
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "DIR")]
     pub out: PathBuf,
     /// Base name of the files: NAME.sign.key, NAME.sign.pub, NAME.recipient.key, NAME.recipient.pub.
     #[arg(long, default_value = "obscura")]
@@ -29,6 +31,9 @@ pub struct KeygenArgs {
     /// ~/.local/state/obscura/audit.jsonl); best effort: a warning if it cannot be written.
     #[arg(long, value_name = "PATH")]
     pub audit_log: Option<PathBuf>,
+    /// Print one JSON document on standard output (format `obscura-keygen/1`, docs/JSON.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs `obscura keygen`.
@@ -52,7 +57,7 @@ pub fn run(args: KeygenArgs, _quiet: bool) -> Result<Outcome> {
     for f in &files {
         if f.symlink_metadata().is_ok() {
             bail!(
-                "{}: already exists (key files are never overwritten)",
+                "{}: already exists (key files are never overwritten, not even with --force; use another --name or folder)",
                 f.display()
             );
         }
@@ -76,6 +81,39 @@ pub fn run(args: KeygenArgs, _quiet: bool) -> Result<Outcome> {
         }
         written.push(f);
     }
+    let record = |e: obscura_audit::Entry| {
+        if let Err(e) = crate::cmd_audit::append(args.audit_log.as_deref(), e) {
+            eprintln!("obscura: warning: {e:#}");
+        }
+    };
+    let mut entry = obscura_audit::Entry::new(obscura_audit::Action::Keygen, "ok");
+    entry.operator = crate::cmd_audit::operator_from_env();
+    entry.detail = serde_json::json!({
+        "signing_fingerprint": sk.public_key().fingerprint(),
+        "recipient_fingerprint": rk.public_key().fingerprint(),
+        "protected": protect.is_some(),
+    });
+    if args.json {
+        record(entry);
+        let shown = |p: &Path| p.display().to_string();
+        crate::output::print_json(
+            "keygen",
+            &serde_json::json!({
+                "signing": {
+                    "secret": shown(&files[0]),
+                    "public": shown(&files[1]),
+                    "fingerprint": sk.public_key().fingerprint(),
+                },
+                "recipient": {
+                    "secret": shown(&files[2]),
+                    "public": shown(&files[3]),
+                    "fingerprint": rk.public_key().fingerprint(),
+                },
+                "protected": protect.is_some(),
+            }),
+        )?;
+        return Ok(Outcome::Ok);
+    }
     println!("signing key:   {} (secret, mode 0600)", files[0].display());
     println!(
         "               {} (public, fingerprint {})",
@@ -91,15 +129,6 @@ pub fn run(args: KeygenArgs, _quiet: bool) -> Result<Outcome> {
     if protect.is_some() {
         println!("secret files are passphrase-protected");
     }
-    let mut entry = obscura_audit::Entry::new(obscura_audit::Action::Keygen, "ok");
-    entry.operator = crate::cmd_audit::operator_from_env();
-    entry.detail = serde_json::json!({
-        "signing_fingerprint": sk.public_key().fingerprint(),
-        "recipient_fingerprint": rk.public_key().fingerprint(),
-        "protected": protect.is_some(),
-    });
-    if let Err(e) = crate::cmd_audit::append(args.audit_log.as_deref(), entry) {
-        eprintln!("obscura: warning: {e:#}");
-    }
+    record(entry);
     Ok(Outcome::Ok)
 }

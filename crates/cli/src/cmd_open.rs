@@ -23,12 +23,17 @@ pub struct OpenArgs {
     /// File whose first line is the export's passphrase.
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
-    /// Output folder (created if missing; existing files are never overwritten).
-    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    /// Output folder (created if missing; a payload whose file already exists there is
+    /// refused, and nothing written, unless --force).
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "DIR")]
     pub out: PathBuf,
     /// Who may have signed it: `--signer KEY`, the trust store (default) or `--any-signer`.
     #[command(flatten)]
     pub signers: crate::cmd_trust::SignerArgs,
+    /// Replace files of the payloads' names that already exist in the output folder (each
+    /// atomically; never the export itself).
+    #[arg(long)]
+    pub force: bool,
     /// Open even if the retention expiry date has passed.
     #[arg(long)]
     pub allow_expired: bool,
@@ -39,6 +44,27 @@ pub struct OpenArgs {
     /// ~/.local/state/obscura/audit.jsonl; see docs/REQUESTS.md).
     #[arg(long, value_name = "PATH")]
     pub audit_log: Option<PathBuf>,
+    /// Print one JSON document on standard output (format `obscura-open/1`, docs/JSON.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Refuses up front (exit 2, naming the file) a payload whose name already exists in the
+/// output folder, unless --force, and an output folder holding the export itself. The
+/// names come from the manifest as the file claims it; the decryption checks them again.
+fn refuse_existing_payloads(args: &OpenArgs) -> Result<()> {
+    let Ok(m) = obscura_seal::inspect(&args.file) else {
+        return Ok(()); // a broken export is refused, and recorded, by the open itself
+    };
+    for p in &m.payloads {
+        let name = std::path::Path::new(&p.name);
+        if name.components().count() != 1 {
+            continue; // refused by the decryption
+        }
+        let dest = args.out.join(name);
+        crate::output::check_output(&dest, args.force, [args.file.as_path()])?;
+    }
+    Ok(())
 }
 
 /// Runs `obscura open`.
@@ -54,11 +80,13 @@ pub fn run(args: OpenArgs, _quiet: bool) -> Result<Outcome> {
         (None, None) => unreachable!("clap requires one"),
     };
     let log = obscura_audit::AuditLog::resolve(args.audit_log.as_deref())?;
+    refuse_existing_payloads(&args)?;
     let created = !args.out.exists();
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create folder", args.out.display()))?;
     let policy = args.signers.policy()?;
-    let options = policy.open_options(args.allow_expired);
+    let mut options = policy.open_options(args.allow_expired);
+    options.replace_existing = args.force;
     let remove_created = || {
         if created {
             let _ = std::fs::remove_dir(&args.out); // only succeeds when empty
@@ -89,11 +117,23 @@ pub fn run(args: OpenArgs, _quiet: bool) -> Result<Outcome> {
                     }
                     e => e.to_string(),
                 };
-                eprintln!(
-                    "obscura: cannot open {}: {}",
-                    args.file.display(),
-                    crate::cmd_verify::shown(&text)
-                );
+                if args.json {
+                    crate::output::print_json(
+                        "open",
+                        &serde_json::json!({
+                            "file": args.file.display().to_string(),
+                            "opened": false,
+                            "reason": text,
+                            "files": [],
+                        }),
+                    )?;
+                } else {
+                    eprintln!(
+                        "obscura: cannot open {}: {}",
+                        args.file.display(),
+                        crate::cmd_verify::shown(&text)
+                    );
+                }
                 return Ok(Outcome::Findings);
             }
             return Err(anyhow::Error::new(e).context(format!("{}", args.file.display())));
@@ -119,8 +159,22 @@ pub fn run(args: OpenArgs, _quiet: bool) -> Result<Outcome> {
             return Err(anyhow::Error::new(e).context(format!("{}", args.file.display())));
         }
     };
-    let (files, decrypted_signer) = (opened.files, opened.signer);
+    let (files, decrypted_signer) = (&opened.files, opened.signer);
     let fingerprint = decrypted_signer.fingerprint();
+    if args.json {
+        crate::output::print_json(
+            "open",
+            &serde_json::json!({
+                "file": args.file.display().to_string(),
+                "opened": true,
+                "signer_fingerprint": fingerprint,
+                "signer": policy.describe(&decrypted_signer),
+                "export_id": opened.manifest.export_id,
+                "files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+            }),
+        )?;
+        return Ok(Outcome::Ok);
+    }
     println!(
         "opened {}: {} payload(s) verified and decrypted",
         args.file.display(),

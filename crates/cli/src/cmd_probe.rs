@@ -26,7 +26,8 @@ pub struct ProbeArgs {
     /// The media file to inspect (any format FFmpeg reads).
     #[arg(value_name = "IN")]
     pub input: PathBuf,
-    /// Print the facts as JSON (machine-readable) instead of text.
+    /// Print one JSON document on standard output (format `obscura-probe/1`, docs/JSON.md)
+    /// instead of text.
     #[arg(long)]
     pub json: bool,
 }
@@ -121,7 +122,14 @@ pub fn render(info: &MediaInfo) -> String {
 pub fn run(args: ProbeArgs, _quiet: bool) -> anyhow::Result<Outcome> {
     let info = probe(&args.input)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&info)?);
+        // `format` is the document's; the container format is `container`.
+        let mut v = serde_json::to_value(&info)?;
+        if let Some(m) = v.as_object_mut()
+            && let Some(f) = m.remove("format")
+        {
+            m.insert("container".into(), f);
+        }
+        crate::output::print_json("probe", &v)?;
     } else {
         print!("{}", render(&info));
     }

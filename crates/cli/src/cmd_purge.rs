@@ -28,6 +28,9 @@ pub struct PurgeArgs {
     /// Audit log (default: $OBSCURA_AUDIT_LOG or ~/.local/state/obscura/audit.jsonl).
     #[arg(long, value_name = "PATH")]
     pub audit_log: Option<PathBuf>,
+    /// Print one JSON document on standard output (format `obscura-purge/1`, docs/JSON.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs `obscura purge`. Exit 1 when a package could not be verified (it is kept).
@@ -46,7 +49,28 @@ pub fn run(args: PurgeArgs, _quiet: bool) -> Result<Outcome> {
         operator.as_deref(),
     )?;
     let (mut removed, mut kept, mut bad) = (0, 0, 0);
+    let mut rows = Vec::new();
     for i in &out.items {
+        let (result, reason) = match &i.result {
+            PurgeResult::Removed => ("removed", None),
+            PurgeResult::WouldRemove => ("would_remove", None),
+            PurgeResult::Kept => ("kept", None),
+            PurgeResult::Unverifiable(r) => ("unverifiable", Some(r.to_string())),
+        };
+        rows.push(serde_json::json!({
+            "path": i.path.display().to_string(),
+            "expires": i.expires,
+            "result": result,
+            "reason": reason,
+        }));
+        if args.json {
+            match &i.result {
+                PurgeResult::Removed | PurgeResult::WouldRemove => removed += 1,
+                PurgeResult::Kept => kept += 1,
+                PurgeResult::Unverifiable(_) => bad += 1,
+            }
+            continue;
+        }
         // Names in the folder and manifest strings are not the operator's: escaped.
         let exp = crate::cmd_verify::shown(i.expires.as_deref().unwrap_or("never"));
         let name = crate::cmd_verify::shown(&i.path.display().to_string());
@@ -71,6 +95,25 @@ pub fn run(args: PurgeArgs, _quiet: bool) -> Result<Outcome> {
                 );
             }
         }
+    }
+    if args.json {
+        crate::output::print_json(
+            "purge",
+            &serde_json::json!({
+                "dir": args.dir.display().to_string(),
+                "dry_run": args.dry_run,
+                "packages": rows,
+                "removed": removed,
+                "kept": kept,
+                "unverifiable": bad,
+                "audit_log": log.path().display().to_string(),
+            }),
+        )?;
+        return Ok(if bad > 0 {
+            Outcome::Findings
+        } else {
+            Outcome::Ok
+        });
     }
     let verb = if args.dry_run {
         "would remove"

@@ -37,7 +37,8 @@ pub struct RedactArgs {
     #[arg(long)]
     pub recursive: bool,
     /// Output file (one input) or folder (several inputs or a folder; created if missing).
-    /// Not with --dry-run-sheet (a dry run writes no video).
+    /// An existing output file is refused unless --force. Not with --dry-run-sheet (a dry
+    /// run writes no video).
     #[arg(
         short,
         long,
@@ -46,6 +47,10 @@ pub struct RedactArgs {
         conflicts_with = "dry_run_sheet"
     )]
     pub output: Option<PathBuf>,
+    /// Overwrite existing output files (and contact sheets), atomically; an input is never
+    /// overwritten.
+    #[arg(long)]
+    pub force: bool,
     /// Keep (leave visible) this person, by the person id `obscura tracks` lists on the same
     /// input with the same --every, --targets and --hold; their boxes stay visible only where
     /// checked to be them. Repeatable. One input only.
@@ -68,7 +73,8 @@ pub struct RedactArgs {
     /// recorded in the audit log.
     #[arg(long, value_name = "FILE")]
     pub edits: Option<PathBuf>,
-    /// Print a JSON summary on standard output.
+    /// Print one JSON document on standard output (format `obscura-redact/1`, or
+    /// `obscura-redact-batch/1` for several inputs; docs/JSON.md) instead of the table.
     #[arg(long)]
     pub json: bool,
     /// Only the first N frames of each video are redacted and written.
@@ -81,9 +87,10 @@ pub struct RedactArgs {
     /// Files processed at the same time (default: one per core, at most the file count).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
-    /// Inference threads per file (default: the cores divided by the jobs).
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
+    /// Inference threads per file (0, the default: one per core, divided among the --jobs
+    /// files redacted at the same time).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
     /// Audit log (default: $OBSCURA_AUDIT_LOG, $XDG_STATE_HOME/obscura/audit.jsonl or
     /// ~/.local/state/obscura/audit.jsonl). One `redact` record per run: file names and
     /// SHA-256 of inputs and outputs, frame and track counts, never footage content. It is
@@ -369,9 +376,24 @@ fn run_one(
     Ok((rep, None))
 }
 
+/// Refuses outputs (and sheets) that exist without --force, and any that is an input.
+fn check_outputs(jobs: &[Job], force: bool) -> anyhow::Result<()> {
+    let inputs: Vec<&Path> = jobs.iter().map(|j| j.input.as_path()).collect();
+    for j in jobs {
+        // A dry run writes only its sheet.
+        let written = match &j.sheet {
+            Some(s) => s,
+            None => &j.output,
+        };
+        crate::output::check_output(written, force, inputs.iter().copied())?;
+    }
+    Ok(())
+}
+
 /// Runs `obscura redact`.
 pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let (jobs, batch) = plan(&args)?;
+    check_outputs(&jobs, args.force)?;
     let log = crate::cmd_audit::preflight(args.audit_log.as_deref())?;
     let mut keep_at = args
         .keep_at
@@ -389,7 +411,7 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let mut settings = args.masking.settings(&args.keep)?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let jobs_n = args.jobs.unwrap_or(cores).clamp(1, jobs.len().max(1));
-    settings.threads = args.threads.unwrap_or((cores / jobs_n).max(1));
+    settings.threads = crate::output::threads(args.threads, jobs_n);
     settings.keep_at = keep_at;
     settings.max_frames = args.frames;
     settings.mode = if args.two_pass {
@@ -526,17 +548,23 @@ pub fn run(args: RedactArgs, quiet: bool) -> anyhow::Result<Outcome> {
                 failed: usize,
                 seconds: f64,
             }
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&Summary {
+            crate::output::print_json(
+                "redact-batch",
+                &Summary {
                     files: &results,
                     ok: results.len() - failed,
                     failed,
-                    seconds: secs
-                })?
-            );
+                    seconds: secs,
+                },
+            )?;
         } else {
-            println!("{}", serde_json::to_string_pretty(&results[0])?);
+            crate::output::print_json("redact", &results[0])?;
+        }
+        // The warnings of the table, on standard error.
+        for r in &results {
+            if let Some(w) = r.report.as_ref().and_then(no_person_warning) {
+                eprintln!("obscura: warning: {}: {w}", r.input.display());
+            }
         }
     } else {
         print_table(&results, batch);

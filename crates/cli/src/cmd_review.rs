@@ -40,9 +40,13 @@ pub struct ReviewArgs {
     /// End of the export's request window, source time (as --from).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
-    /// Inference threads (0: one per core).
-    #[arg(long, default_value_t = 0)]
+    /// Inference threads (0, the default: one per core).
+    #[arg(long, default_value_t = 0, value_name = "N")]
     pub threads: usize,
+    /// Once the page is served, print one JSON document on standard output (format
+    /// `obscura-review/1`, docs/JSON.md: the URL, counts and the edits file), then serve.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs `obscura review`.
@@ -75,8 +79,9 @@ pub fn run(args: ReviewArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let (policy, targets) = args.masking.policy(&[])?;
     let store = args.masking.model_store()?;
     let mut options = args.masking.analyse_options(targets)?;
-    options.detector.person.session.intra_threads = args.threads;
-    options.detector.face.session.intra_threads = args.threads;
+    let threads = crate::output::threads(args.threads, 1);
+    options.detector.person.session.intra_threads = threads;
+    options.detector.face.session.intra_threads = threads;
     let sha256 = obscura_audit::sha256_file(input)
         .with_context(|| format!("{}: cannot read", input.display()))?;
     let name = input
@@ -135,7 +140,7 @@ pub fn run(args: ReviewArgs, quiet: bool) -> anyhow::Result<Outcome> {
         let mut embedder = ReidEmbedder::new(
             &store,
             SessionConfig {
-                intra_threads: args.threads,
+                intra_threads: threads,
                 ..SessionConfig::default()
             },
         )?;
@@ -171,6 +176,21 @@ pub fn run(args: ReviewArgs, quiet: bool) -> anyhow::Result<Outcome> {
     }
     session.set_window(window.0, window.1);
     let server = ReviewServer::bind()?;
+    if args.json {
+        crate::output::print_json(
+            "review",
+            &serde_json::json!({
+                "url": server.url(),
+                "input": input.display().to_string(),
+                "frames": session.frame_count(),
+                "people": session.state()["people"].as_array().map_or(0, Vec::len),
+                "edits": session.save_target().path.display().to_string(),
+                "edits_replaced_on_save": session.save_target().overwrite,
+            }),
+        )?;
+        server.serve(&mut session, &|| false, &obscura_audit::now_rfc3339)?;
+        return Ok(Outcome::Ok);
+    }
     println!("review page: {}", server.url());
     println!(
         "  {} frames, {} people; Save writes {}",

@@ -22,14 +22,17 @@ pub struct SealArgs {
     /// Files to seal (each becomes a payload named after its file name).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Output export (written atomically).
-    #[arg(short = 'o', long = "out", value_name = "OUT.obx")]
+    /// Output export (written atomically; an existing file is refused unless --force).
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "OUT.obx")]
     pub out: PathBuf,
+    /// Overwrite an existing output (atomically; never an input).
+    #[arg(long)]
+    pub force: bool,
     /// Signing secret key file (NAME.sign.key).
     #[arg(long, value_name = "SIGNING_KEY")]
     pub sign: PathBuf,
     /// Recipient public key file (NAME.recipient.pub) or key line; repeatable.
-    #[arg(long = "to", value_name = "RECIPIENT_PUB")]
+    #[arg(long = "recipient", alias = "to", value_name = "RECIPIENT_PUB")]
     pub to: Vec<String>,
     /// Also (or only) encrypt to the passphrase on the first line of this file (Argon2id 64 MiB, t=3).
     #[arg(long, value_name = "FILE")]
@@ -53,6 +56,9 @@ pub struct SealArgs {
     /// Passphrase file unlocking a passphrase-protected signing key.
     #[arg(long, value_name = "FILE")]
     pub key_passphrase_file: Option<PathBuf>,
+    /// Print one JSON document on standard output (format `obscura-seal/1`, docs/JSON.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Media type from a file extension (payload metadata only).
@@ -109,11 +115,16 @@ pub fn recipient_secret(path: &Path, key_pass: Option<&Passphrase>) -> Result<Re
 /// Runs `obscura seal`.
 pub fn run(args: SealArgs, _quiet: bool) -> Result<Outcome> {
     if args.to.is_empty() && args.passphrase_file.is_none() {
-        bail!("give at least one --to RECIPIENT_PUB or --passphrase-file");
+        bail!("give at least one --recipient RECIPIENT_PUB or --passphrase-file");
     }
+    crate::output::check_output(
+        &args.out,
+        args.force,
+        args.files.iter().map(PathBuf::as_path),
+    )?;
     let key_pass = read_passphrase(args.key_passphrase_file.as_ref())?;
     let signer = SigningKey::read_file(&args.sign, key_pass.as_ref())?;
-    let mut b = SealBuilder::new(&signer);
+    let mut b = SealBuilder::new(&signer).replace_existing(args.force);
     for t in &args.to {
         b = b.recipient(recipient_public(t)?);
     }
@@ -169,6 +180,27 @@ pub fn run(args: SealArgs, _quiet: bool) -> Result<Outcome> {
         crate::cmd_audit::checkpoint_after(&log, &signer);
     }
     let size = std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0);
+    if args.json {
+        crate::output::print_json(
+            "seal",
+            &serde_json::json!({
+                "package": args.out.display().to_string(),
+                "bytes": size,
+                "export_id": m.export_id,
+                "signer_fingerprint": m.signer.fingerprint,
+                "recipients": m.recipients.len(),
+                "expires": m.expires,
+                "reference": m.reference,
+                "payloads": m.payloads.iter().map(|p| serde_json::json!({
+                    "name": p.name,
+                    "media_type": p.media_type,
+                    "bytes": p.plaintext_size,
+                    "sha256": p.plaintext_sha256,
+                })).collect::<Vec<_>>(),
+            }),
+        )?;
+        return Ok(Outcome::Ok);
+    }
     println!(
         "sealed {} payload(s) into {} ({size} bytes)",
         m.payloads.len(),

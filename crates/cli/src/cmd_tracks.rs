@@ -32,13 +32,21 @@ use crate::{Outcome, progress};
 pub struct TracksArgs {
     /// The video to analyse (never modified).
     pub input: PathBuf,
-    /// Write the tracks as JSON to this file, or `-` for standard output.
-    #[arg(long, value_name = "OUT.json|-")]
-    pub json: Option<String>,
+    /// Write the tracks file (docs/TRACKS-JSON.md) here, or `-` for standard output (the
+    /// summary then goes to standard error).
+    #[arg(short, long, alias = "out", value_name = "OUT.json|-")]
+    pub output: Option<String>,
     /// Write a contact sheet PNG: one thumbnail per person track, labelled with its id and
     /// time range.
     #[arg(long, value_name = "OUT.png")]
     pub sheet: Option<PathBuf>,
+    /// Overwrite an existing tracks file or contact sheet (atomically; never the input).
+    #[arg(long)]
+    pub force: bool,
+    /// Print the summary as one JSON document on standard output (format `obscura-tracks-run/1`,
+    /// docs/JSON.md); not with `-o -`. The tracks themselves go to -o.
+    #[arg(long)]
+    pub json: bool,
     /// Run detection on every Nth frame (boxes in between are interpolated); `auto`: 8 times
     /// per second of video, as `obscura redact` does by default (ids then agree).
     #[arg(long, default_value = "auto", value_name = "N|auto")]
@@ -56,8 +64,8 @@ pub struct TracksArgs {
     /// Folder holding the model files (default: $OBSCURA_MODEL_DIR, else the built-in one).
     #[arg(long, value_name = "DIR")]
     pub models: Option<PathBuf>,
-    /// Inference threads (0: one per core).
-    #[arg(long, default_value_t = 0)]
+    /// Inference threads (0, the default: one per core).
+    #[arg(long, default_value_t = 0, value_name = "N")]
     pub threads: usize,
     /// Person search (`--recall`, `--tile`; give the same as to `redact` so ids agree).
     #[command(flatten)]
@@ -77,6 +85,20 @@ pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
         bail!("{}: no such file", input.display());
     }
     let targets = Targets::parse(&args.targets)?;
+    let to_stdout = args.output.as_deref() == Some("-");
+    if to_stdout && args.json {
+        bail!(
+            "-o - writes the tracks on standard output, which --json needs for the summary; give -o FILE"
+        );
+    }
+    let file_out = args.output.as_deref().filter(|o| *o != "-").map(Path::new);
+    for out in file_out.into_iter().chain(args.sheet.as_deref()) {
+        crate::output::check_output(out, args.force, [input.as_path()])?;
+    }
+    if file_out.is_some() && file_out == args.sheet.as_deref() {
+        bail!("-o and --sheet name the same file");
+    }
+    let threads = crate::output::threads(args.threads, 1);
     let log = crate::cmd_audit::preflight(args.audit_log.as_deref())?;
     let lib = obscura_detect::runtime::init(args.ort_lib.as_deref())?;
     let store = ModelStore::new(args.models.clone().unwrap_or_else(default_model_dir))?;
@@ -89,8 +111,8 @@ pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
         ..AnalyseOptions::default()
     };
     args.detection.apply(&mut options)?;
-    options.detector.person.session.intra_threads = args.threads;
-    options.detector.face.session.intra_threads = args.threads;
+    options.detector.person.session.intra_threads = threads;
+    options.detector.face.session.intra_threads = threads;
     let mut detector = builtin_detector(&store, targets, &options.detector)?;
 
     let pb = progress::bar(None, quiet, "analysing");
@@ -113,7 +135,7 @@ pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
         let mut embedder = ReidEmbedder::new(
             &store,
             SessionConfig {
-                intra_threads: args.threads,
+                intra_threads: threads,
                 ..SessionConfig::default()
             },
         )?;
@@ -139,7 +161,6 @@ pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
     // Both outputs are written into unnamed files first; they get their names only after
     // the audit record is written.
     let json = serde_json::to_vec(&set)?;
-    let to_stdout = args.json.as_deref() == Some("-");
     let mut pending = Vec::new();
     let mut outputs = Vec::new();
     if let Some(sheet) = &args.sheet {
@@ -149,7 +170,7 @@ pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
         outputs.push(serde_json::json!({ "sheet": crate::cmd_audit::file_name(sheet), "sha256": obscura_audit::sha256_file(p.temp_path()).ok() }));
         pending.push((p, "contact sheet"));
     }
-    match args.json.as_deref() {
+    match args.output.as_deref() {
         Some("-") => outputs.push(serde_json::json!({ "json": "-" })),
         Some(path) => {
             let p = prepare(Path::new(path), &json)
@@ -174,13 +195,26 @@ pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
         .context("cannot write the audit record; no tracks or contact sheet were written")?;
     for (p, what) in pending {
         let dest = p.dest().to_path_buf();
-        p.commit()
-            .with_context(|| format!("{}: cannot write the {what}", dest.display()))?;
+        let committed = if args.force {
+            p.commit()
+        } else {
+            p.commit_new()
+        };
+        committed.with_context(|| {
+            format!(
+                "{}: cannot write the {what} (an existing file is replaced only with --force)",
+                dest.display()
+            )
+        })?;
     }
     if to_stdout {
         let mut out = std::io::stdout().lock();
         out.write_all(&json)?;
         out.write_all(b"\n")?;
+    }
+    if args.json {
+        return crate::output::print_json("tracks-run", &run_summary(&set, secs, &lib, &args))
+            .map(|()| Outcome::Ok);
     }
     let summary = summarise(&set, secs, &lib);
     if to_stdout {
@@ -199,6 +233,32 @@ fn prepare(dest: &Path, bytes: &[u8]) -> std::io::Result<PendingFile> {
     let mut f = p.create()?;
     f.write_all(bytes)?;
     Ok(p)
+}
+
+/// The `--json` summary (docs/JSON.md, `obscura-tracks-run/1`).
+fn run_summary(set: &TrackSet, secs: f64, lib: &Path, args: &TracksArgs) -> serde_json::Value {
+    let count = |c: ObjectClass| set.tracks.iter().filter(|t| t.class == c).count();
+    serde_json::json!({
+        "input": set.source.path,
+        "frames": set.source.frames,
+        "every": set.settings.every,
+        "person_tracks": count(ObjectClass::Person),
+        "face_tracks": count(ObjectClass::Face),
+        "people": set.identities.iter().map(|p| serde_json::json!({
+            "id": p.id,
+            "first_pts": p.first_pts,
+            "last_pts": p.last_pts,
+            "tracklets": p.tracklets.iter().map(|t| serde_json::json!({
+                "track": t.track,
+                "first_pts": t.first_pts,
+                "last_pts": t.last_pts,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "tracks_file": args.output,
+        "sheet": args.sheet.as_ref().map(|s| s.display().to_string()),
+        "seconds": secs,
+        "onnx_runtime": lib.display().to_string(),
+    })
 }
 
 fn summarise(set: &TrackSet, secs: f64, lib: &Path) -> String {

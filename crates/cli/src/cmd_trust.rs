@@ -17,7 +17,7 @@ pub enum TrustCommand {
     /// Trust a signing public key (NAME.sign.pub or key line).
     Add(TrustAddArgs),
     /// List the trusted signer keys.
-    List(TrustFileArgs),
+    List(TrustListArgs),
     /// Stop trusting a key, by fingerprint (at least 8 leading hex digits) or key file.
     Remove(TrustRemoveArgs),
 }
@@ -29,6 +29,17 @@ pub struct TrustFileArgs {
     /// or ~/.config/obscura/trusted-signers).
     #[arg(long, value_name = "FILE")]
     pub trust_file: Option<PathBuf>,
+}
+
+/// Arguments of `obscura trust list`.
+#[derive(Args, Debug)]
+pub struct TrustListArgs {
+    /// Print one JSON document on standard output (format `obscura-trust-list/1`,
+    /// docs/JSON.md).
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub file: TrustFileArgs,
 }
 
 /// Arguments of `obscura trust add`.
@@ -45,6 +56,9 @@ pub struct TrustAddArgs {
     /// effort: a warning if it cannot be written.
     #[arg(long, value_name = "LOG")]
     pub audit_log: Option<PathBuf>,
+    /// Print one JSON document on standard output (format `obscura-trust/1`, docs/JSON.md).
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub file: TrustFileArgs,
 }
@@ -60,16 +74,22 @@ pub struct TrustRemoveArgs {
     /// effort: a warning if it cannot be written.
     #[arg(long, value_name = "LOG")]
     pub audit_log: Option<PathBuf>,
+    /// Print one JSON document on standard output (format `obscura-trust/1`, docs/JSON.md).
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub file: TrustFileArgs,
 }
 
-fn store(file: &TrustFileArgs) -> Result<TrustStore> {
-    let path = match &file.trust_file {
+fn store_path(file: &TrustFileArgs) -> Result<PathBuf> {
+    Ok(match &file.trust_file {
         Some(p) => p.clone(),
         None => TrustStore::default_path()?,
-    };
-    Ok(TrustStore::load(&path)?)
+    })
+}
+
+fn store(file: &TrustFileArgs) -> Result<TrustStore> {
+    Ok(TrustStore::load(&store_path(file)?)?)
 }
 
 /// Runs `obscura trust ...`.
@@ -78,16 +98,42 @@ pub fn run(cmd: TrustCommand, _quiet: bool) -> Result<Outcome> {
         TrustCommand::Add(a) => {
             let key = crate::cmd_seal::signer_public(&a.key)?;
             let mut s = store(&a.file)?;
-            if s.add(key, &a.label)? {
+            let added = s.add(key, &a.label)?;
+            if added {
                 s.save()?;
                 record(a.audit_log.as_deref(), "added", &key.fingerprint());
+            }
+            if a.json {
+                crate::output::print_json(
+                    "trust",
+                    &serde_json::json!({
+                        "change": if added { "added" } else { "already_trusted" },
+                        "fingerprint": key.fingerprint(),
+                        "label": a.label,
+                        "trust_file": store_path(&a.file)?.display().to_string(),
+                    }),
+                )?;
+            } else if added {
                 println!("trusted signer {}{}", key.fingerprint(), label(&a.label));
             } else {
                 println!("already trusted: {}", key.fingerprint());
             }
         }
-        TrustCommand::List(f) => {
-            let s = store(&f)?;
+        TrustCommand::List(l) => {
+            let s = store(&l.file)?;
+            if l.json {
+                crate::output::print_json(
+                    "trust-list",
+                    &serde_json::json!({
+                        "trust_file": store_path(&l.file)?.display().to_string(),
+                        "signers": s.signers().iter().map(|t| serde_json::json!({
+                            "fingerprint": t.key.fingerprint(),
+                            "label": t.label,
+                        })).collect::<Vec<_>>(),
+                    }),
+                )?;
+                return Ok(Outcome::Ok);
+            }
             if s.signers().is_empty() {
                 println!("no trusted signers (add one with `obscura trust add NAME.sign.pub`)");
             }
@@ -105,6 +151,18 @@ pub fn run(cmd: TrustCommand, _quiet: bool) -> Result<Outcome> {
             let gone = s.remove(&fp)?;
             s.save()?;
             record(a.audit_log.as_deref(), "removed", &gone.key.fingerprint());
+            if a.json {
+                crate::output::print_json(
+                    "trust",
+                    &serde_json::json!({
+                        "change": "removed",
+                        "fingerprint": gone.key.fingerprint(),
+                        "label": gone.label,
+                        "trust_file": store_path(&a.file)?.display().to_string(),
+                    }),
+                )?;
+                return Ok(Outcome::Ok);
+            }
             println!(
                 "no longer trusted: {}{}",
                 gone.key.fingerprint(),
@@ -179,16 +237,19 @@ impl SignerPolicy {
                 allow_expired,
                 signer: Some(*k),
                 trusted: None,
+                ..Default::default()
             },
             SignerPolicy::Trusted(t) => obscura_seal::OpenOptions {
                 allow_expired,
                 signer: None,
                 trusted: Some(t.keys()),
+                ..Default::default()
             },
             SignerPolicy::Any => obscura_seal::OpenOptions {
                 allow_expired,
                 signer: None,
                 trusted: None,
+                ..Default::default()
             },
         }
     }

@@ -19,7 +19,7 @@ pub struct VerifyArgs {
     /// Who may have signed it: `--signer KEY`, the trust store (default) or `--any-signer`.
     #[command(flatten)]
     pub signers: crate::cmd_trust::SignerArgs,
-    /// Print the result as JSON on stdout.
+    /// Print one JSON document on standard output (format `obscura-verify/1`, docs/JSON.md).
     #[arg(long)]
     pub json: bool,
     /// Audit log to append the verification to (default: $OBSCURA_AUDIT_LOG or
@@ -94,7 +94,7 @@ pub fn run(args: VerifyArgs, _quiet: bool) -> Result<Outcome> {
     }
     match v.result {
         Ok(v) => {
-            report_ok(&args, &v, &policy);
+            report_ok(&args, &v, &policy)?;
             Ok(Outcome::Ok)
         }
         Err(e) if e.is_finding() => {
@@ -103,10 +103,10 @@ pub fn run(args: VerifyArgs, _quiet: bool) -> Result<Outcome> {
                 e => e.to_string(),
             };
             if args.json {
-                println!(
-                    "{}",
-                    json!({"valid": false, "file": args.file.display().to_string(), "reason": e})
-                );
+                crate::output::print_json(
+                    "verify",
+                    &json!({"valid": false, "file": args.file.display().to_string(), "reason": e}),
+                )?;
             } else {
                 println!("FAILED: {}: {}", args.file.display(), shown(&e.to_string()));
             }
@@ -116,7 +116,7 @@ pub fn run(args: VerifyArgs, _quiet: bool) -> Result<Outcome> {
     }
 }
 
-fn report_ok(args: &VerifyArgs, v: &VerifiedExport, policy: &SignerPolicy) {
+fn report_ok(args: &VerifyArgs, v: &VerifiedExport, policy: &SignerPolicy) -> Result<()> {
     let m = &v.manifest;
     if args.json {
         let out = json!({
@@ -127,8 +127,7 @@ fn report_ok(args: &VerifyArgs, v: &VerifiedExport, policy: &SignerPolicy) {
             "signer_trusted": !matches!(policy, SignerPolicy::Any),
             "manifest": m,
         });
-        println!("{out}");
-        return;
+        return crate::output::print_json("verify", &out);
     }
     println!("OK: {} is intact and validly signed", args.file.display());
     println!(
@@ -137,4 +136,5 @@ fn report_ok(args: &VerifyArgs, v: &VerifiedExport, policy: &SignerPolicy) {
         policy.describe(&v.signer).unwrap_or_default()
     );
     print_summary(m);
+    Ok(())
 }

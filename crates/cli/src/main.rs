@@ -20,6 +20,7 @@ mod cmd_trust;
 mod cmd_verify;
 mod detection_args;
 mod masking_args;
+mod output;
 mod progress;
 
 use std::process::ExitCode;

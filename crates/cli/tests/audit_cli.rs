@@ -36,7 +36,7 @@ fn checkpoints_are_signed_and_a_rewritten_chain_is_detected() {
             "x.obx",
             "--sign",
             "keys/obscura.sign.key",
-            "--to",
+            "--recipient",
             "keys/obscura.recipient.pub",
         ])
         .assert()
@@ -278,7 +278,7 @@ fn redact_tracks_and_cut_are_audited_without_footage_content() {
                 "-q",
                 "tracks",
                 "indexed.mp4",
-                "--json",
+                "-o",
                 "t.json",
                 "--sheet",
                 "t.png",
@@ -308,7 +308,7 @@ fn redact_tracks_and_cut_are_audited_without_footage_content() {
                 "-q",
                 "tracks",
                 "indexed.mp4",
-                "--json",
+                "-o",
                 "t2.json",
                 "--sheet",
                 "t2.png",
@@ -421,7 +421,7 @@ fn two_exports_to_one_path_give_one_package_and_one_ok() {
             "--no-opener",
         ])
         .args([
-            "--to",
+            "--recipient",
             "keys/obscura.recipient.pub",
             "--sign",
             "keys/obscura.sign.key",
@@ -501,7 +501,7 @@ fn open_whose_record_cannot_be_written_leaves_no_plaintext() {
             "x.obx",
             "--sign",
             "keys/obscura.sign.key",
-            "--to",
+            "--recipient",
             "keys/obscura.recipient.pub",
         ])
         .assert()

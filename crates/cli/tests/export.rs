@@ -97,7 +97,7 @@ fn erasure_request_end_to_end_with_audit_and_tampering() {
             "entrance=1.6..1.72",
         ])
         .args([
-            "--to",
+            "--recipient",
             "keys/obscura.recipient.pub",
             "--sign",
             "keys/obscura.sign.key",
@@ -244,7 +244,7 @@ fn access_request_on_generated_clip_keeps_only_the_window() {
             "hall.mp4",
             "--from",
             "0.5",
-            "--to",
+            "--until",
             "00:00:01.25",
             "--style",
             "pixelate",
@@ -326,11 +326,11 @@ fn access_request_on_real_footage_masks_bystanders() {
         .args([
             "--from",
             "2",
-            "--to",
+            "--until",
             "4",
             "--keep-at",
             "3@420,240",
-            "--to",
+            "--recipient",
             "keys/obscura.recipient.pub",
             "--sign",
             "keys/obscura.sign.key",
@@ -381,7 +381,7 @@ fn purge_cli_removes_expired_and_logs() {
             "store/keep.obx",
             "--sign",
             "keys/obscura.sign.key",
-            "--to",
+            "--recipient",
             "keys/obscura.recipient.pub",
             "--expires",
             &tomorrow,
@@ -463,7 +463,7 @@ fn killed_export_leaves_a_valid_package_or_nothing() {
                 "ultrafast",
             ])
             .args([
-                "--to",
+                "--recipient",
                 "keys/obscura.recipient.pub",
                 "--sign",
                 "keys/obscura.sign.key",

@@ -119,13 +119,13 @@ fn killed_access_export_leaves_no_plaintext() {
             "cam.mp4",
             "--from",
             "0.5",
-            "--to",
+            "--until",
             "2.5",
             "--preset",
             "ultrafast",
         ])
         .args([
-            "--to",
+            "--recipient",
             "keys/obscura.recipient.pub",
             "--sign",
             "keys/obscura.sign.key",
@@ -224,7 +224,7 @@ fn killed_open_leaves_no_plaintext() {
         "p.obx",
         "--sign",
         "keys/obscura.sign.key",
-        "--to",
+        "--recipient",
         "keys/obscura.recipient.pub",
     ]));
     fs::remove_file(d.join("payload.bin")).unwrap();
@@ -347,7 +347,7 @@ fn full_disk_is_named_and_leaves_nothing() {
             "full/x.obx",
             "--sign",
             "keys/obscura.sign.key",
-            "--to",
+            "--recipient",
             "keys/obscura.recipient.pub",
         ])
         .output()
@@ -366,7 +366,7 @@ fn full_disk_is_named_and_leaves_nothing() {
         "x.obx",
         "--sign",
         "keys/obscura.sign.key",
-        "--to",
+        "--recipient",
         "keys/obscura.recipient.pub",
     ]));
     let o = obscura(d)
@@ -434,7 +434,7 @@ fn full_disk_is_named_and_leaves_nothing() {
             "ultrafast",
         ])
         .args([
-            "--to",
+            "--recipient",
             "keys/obscura.recipient.pub",
             "--sign",
             "keys/obscura.sign.key",

@@ -75,7 +75,7 @@ fn keygen_seal_verify_tamper_open() {
             "out.obx",
             "--sign",
             "keys/obscura.sign.key",
-            "--to",
+            "--recipient",
             "keys/obscura.recipient.pub",
         ])
         .args(["--reference", "REQ-1", "--operator", "op-9"])
@@ -145,11 +145,18 @@ fn keygen_seal_verify_tamper_open() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains("damaged or tampered"));
-    obscura(d)
+    let verdict = obscura(d)
         .args(["verify", "bad.obx", "--json"])
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("\"valid\":false"));
+        .get_output()
+        .stdout
+        .clone();
+    let verdict: serde_json::Value = serde_json::from_slice(&verdict).unwrap();
+    assert_eq!(
+        (verdict["format"].as_str(), verdict["valid"].as_bool()),
+        (Some("obscura-verify/1"), Some(false))
+    );
     obscura(d)
         .args([
             "open",
@@ -249,7 +256,7 @@ fn expired_exports_and_passphrases() {
             "x.obx",
             "--sign",
             "k/lab.sign.key",
-            "--to",
+            "--recipient",
             "k/lab.recipient.pub",
             "--expires",
             "2020-01-01",
@@ -261,7 +268,7 @@ fn expired_exports_and_passphrases() {
         .args(["seal", "a.txt", "-o", "x.obx", "--sign", "k/lab.sign.key"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("--to"));
+        .stderr(predicate::str::contains("--recipient"));
     assert!(!d.join("x.obx").exists());
 
     // an expired export made through the library (the CLI refuses past dates)
@@ -361,7 +368,7 @@ fn protected_key_files() {
             "x.obx",
             "--sign",
             "k/obscura.sign.key",
-            "--to",
+            "--recipient",
             "k/obscura.recipient.pub",
         ])
         .assert()
@@ -375,7 +382,7 @@ fn protected_key_files() {
             "x.obx",
             "--sign",
             "k/obscura.sign.key",
-            "--to",
+            "--recipient",
             "k/obscura.recipient.pub",
             "--key-passphrase-file",
             "kp",

@@ -40,7 +40,7 @@ fn seal_defaults_to_the_export_retention() {
     let base = [
         "--sign",
         "k/obscura.sign.key",
-        "--to",
+        "--recipient",
         "k/obscura.recipient.pub",
     ];
     obscura(d)

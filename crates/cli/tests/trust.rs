@@ -42,7 +42,7 @@ fn open_and_verify_require_a_trusted_or_pinned_signer() {
             "x.obx",
             "--sign",
             "keys/obscura.sign.key",
-            "--to",
+            "--recipient",
             "keys/obscura.recipient.pub",
         ])
         .assert()
@@ -70,7 +70,7 @@ fn open_and_verify_require_a_trusted_or_pinned_signer() {
             "y.obx",
             "--sign",
             "keys/obscura.sign.key",
-            "--to",
+            "--recipient",
             "keys/obscura.recipient.pub",
             "--audit-log",
             "/dev/null",
@@ -216,7 +216,7 @@ fn control_characters_in_manifest_strings_are_escaped_when_printed() {
             "x.obx",
             "--sign",
             "keys/obscura.sign.key",
-            "--to",
+            "--recipient",
             "keys/obscura.recipient.pub",
             "--reference",
             "REFXX",

@@ -30,6 +30,7 @@ fn request(cameras: Vec<CameraInput>, exclusions: Vec<Exclusion>) -> ExportReque
         work_dir: None,
         allow_empty_exclusions: false,
         report: Default::default(),
+        replace_existing: false,
     }
 }
 

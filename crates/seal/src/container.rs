@@ -622,6 +622,10 @@ pub struct OpenOptions {
     /// [`crate::TrustStore`]'s ([`Error::UnknownSigner`] otherwise; an empty list refuses
     /// every export). `None` with no `signer`: any valid signature is accepted.
     pub trusted: Option<Vec<SignerPublicKey>>,
+    /// Let [`DecryptedExport::publish`] replace files of the payloads' names that already
+    /// exist in the output folder (the CLI's `--force`), each atomically and never through a
+    /// symlink. Default `false`: an existing file is refused and nothing is published.
+    pub replace_existing: bool,
 }
 
 /// [`open`] with options (e.g. a required signer).
@@ -645,17 +649,23 @@ pub struct DecryptedExport {
     /// The key that signed it.
     pub signer: SignerPublicKey,
     pending: Vec<PendingFile>,
+    replace_existing: bool,
 }
 
 impl DecryptedExport {
-    /// Gives every payload its name in the output folder (no replacing, no symlink
-    /// followed); if one cannot be named, the ones already named are removed again. Returns
-    /// the paths in manifest order.
+    /// Gives every payload its name in the output folder (no replacing unless
+    /// [`OpenOptions::replace_existing`], no symlink followed); if one cannot be named, the
+    /// ones already named are removed again. Returns the paths in manifest order.
     pub fn publish(self) -> Result<Vec<PathBuf>, Error> {
         let mut done: Vec<PathBuf> = Vec::with_capacity(self.pending.len());
         for pf in self.pending {
             let dest = pf.dest().to_path_buf();
-            match pf.commit_new() {
+            let committed = if self.replace_existing {
+                pf.commit()
+            } else {
+                pf.commit_new()
+            };
+            match committed {
                 Ok(d) => done.push(d),
                 Err(err) => {
                     for d in &done {
@@ -664,7 +674,7 @@ impl DecryptedExport {
                     if err.kind() == std::io::ErrorKind::AlreadyExists {
                         return Err(Error::invalid(
                             format!("output file {}", dest.display()),
-                            "already exists (not overwritten)",
+                            "already exists (not overwritten; --force replaces it)",
                         ));
                     }
                     return Err(Error::io(dest, err));
@@ -721,10 +731,10 @@ pub fn decrypt(
         .map(|e| out_dir.join(&e.name))
         .collect();
     for d in &dests {
-        if d.symlink_metadata().is_ok() {
+        if !options.replace_existing && d.symlink_metadata().is_ok() {
             return Err(Error::invalid(
                 format!("output file {}", d.display()),
-                "already exists (not overwritten)",
+                "already exists (not overwritten; --force replaces it)",
             ));
         }
     }
@@ -763,6 +773,7 @@ pub fn decrypt(
         manifest: p.manifest,
         signer,
         pending,
+        replace_existing: options.replace_existing,
     })
 }
 

@@ -56,6 +56,7 @@ pub struct SealBuilder<'a> {
     chunk_size: u32,
     legacy_mixed: bool,
     version: u32,
+    replace_existing: bool,
 }
 
 impl std::fmt::Debug for SealBuilder<'_> {
@@ -92,7 +93,17 @@ impl<'a> SealBuilder<'a> {
             chunk_size: DEFAULT_CHUNK_SIZE,
             legacy_mixed: false,
             version: FORMAT_VERSION,
+            replace_existing: false,
         }
+    }
+
+    /// Lets [`SealBuilder::write_to`] replace an existing file at its path (the CLI's
+    /// `--force`): still atomically (the new export gets the name in one step; a symlink
+    /// there is replaced, never followed), and never when the path is one of the inputs.
+    /// Default: an existing path is refused.
+    pub fn replace_existing(mut self, yes: bool) -> Self {
+        self.replace_existing = yes;
+        self
     }
 
     /// Adds an X25519 recipient.
@@ -318,7 +329,8 @@ impl<'a> SealBuilder<'a> {
     /// Validates, encrypts every payload and writes the export atomically to `path`: into an
     /// unnamed file in `path`'s folder (a kill leaves nothing), then named without replacing
     /// anything or following a symlink. Fails when `path` exists (also when another writer
-    /// creates it meanwhile: the kernel refuses the name). Returns the signed manifest.
+    /// creates it meanwhile: the kernel refuses the name), unless
+    /// [`SealBuilder::replace_existing`]. Returns the signed manifest.
     pub fn write_to(self, path: &Path) -> Result<Manifest, Error> {
         self.validate()?;
         // Never replace an input with the output.
@@ -334,7 +346,7 @@ impl<'a> SealBuilder<'a> {
                 }
             }
         }
-        if path.symlink_metadata().is_ok() {
+        if !self.replace_existing && path.symlink_metadata().is_ok() {
             return Err(Error::invalid(
                 format!("output {}", path.display()),
                 "already exists (exports are never overwritten)",
@@ -502,7 +514,12 @@ impl<'a> SealBuilder<'a> {
             .map_err(io)?;
         out.write_all(&END_MAGIC).map_err(io)?;
         drop(out);
-        match pending.commit_new() {
+        let committed = if self.replace_existing {
+            pending.commit()
+        } else {
+            pending.commit_new()
+        };
+        match committed {
             Ok(_) => Ok(manifest),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::invalid(
                 format!("output {}", path.display()),

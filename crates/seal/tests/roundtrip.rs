@@ -485,3 +485,50 @@ fn secrets_are_not_in_debug_output() {
     let b = SealBuilder::new(&sk).passphrase(pass);
     assert!(!format!("{b:?}").contains("hunter2"));
 }
+
+#[test]
+fn replace_existing_swaps_the_export_and_the_opened_files_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let signer = SigningKey::generate().unwrap();
+    let rk = RecipientSecretKey::generate().unwrap();
+    let seal = |text: &[u8], replace: bool, out: &Path| {
+        SealBuilder::new(&signer)
+            .recipient(rk.public_key())
+            .add_payload_bytes("a.txt", "text/plain", text.to_vec())
+            .replace_existing(replace)
+            .write_to(out)
+    };
+    let out = d.join("x.obx");
+    seal(b"one", false, &out).unwrap();
+    let first = fs::read(&out).unwrap();
+    let e = seal(b"two", false, &out).unwrap_err();
+    assert!(e.to_string().contains("already exists"), "{e}");
+    assert_eq!(fs::read(&out).unwrap(), first);
+    seal(b"two", true, &out).unwrap();
+    assert_ne!(fs::read(&out).unwrap(), first);
+    // a symlink in the output's place is replaced, its target untouched
+    fs::write(d.join("target"), b"keep me").unwrap();
+    std::os::unix::fs::symlink("target", d.join("link.obx")).unwrap();
+    seal(b"three", true, &d.join("link.obx")).unwrap();
+    assert_eq!(fs::read(d.join("target")).unwrap(), b"keep me");
+    assert!(
+        !fs::symlink_metadata(d.join("link.obx"))
+            .unwrap()
+            .is_symlink()
+    );
+
+    let od = d.join("opened");
+    fs::create_dir(&od).unwrap();
+    fs::write(od.join("a.txt"), b"older").unwrap();
+    let id = Identity::Recipient(rk);
+    let e = obscura_seal::open_with(&out, &id, &od, &Default::default()).unwrap_err();
+    assert!(e.to_string().contains("already exists"), "{e}");
+    assert_eq!(fs::read(od.join("a.txt")).unwrap(), b"older");
+    let options = obscura_seal::OpenOptions {
+        replace_existing: true,
+        ..Default::default()
+    };
+    obscura_seal::open_with(&out, &id, &od, &options).unwrap();
+    assert_eq!(fs::read(od.join("a.txt")).unwrap(), b"two");
+}

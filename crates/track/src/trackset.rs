@@ -1,5 +1,5 @@
 //! [`TrackSet`]: every track of a whole file with its box on every frame it is live, the
-//! format of `obscura tracks --json` (docs/TRACKS-JSON.md). A renderer can mask each frame
+//! format of `obscura tracks -o` (docs/TRACKS-JSON.md). A renderer can mask each frame
 //! from a TrackSet alone.
 
 use std::collections::BTreeMap;

@@ -20,7 +20,7 @@ use crate::subject;
 
 impl Redactor {
     /// Masks `input` from a [`TrackSet`] made on the same input with the same settings (e.g.
-    /// `obscura tracks --json`), keeping the people `keep` (plus the policy's ids): person
+    /// `obscura tracks -o`), keeping the people `keep` (plus the policy's ids): person
     /// (identity) ids as `obscura tracks` lists them. Nobody kept: one pass. Anyone kept needs
     /// the re-identification embedder: the appearance analysis runs again on `tracks` (giving
     /// the same identities), and a kept person's box is left visible only on frames where the

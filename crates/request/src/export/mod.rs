@@ -185,10 +185,10 @@ fn prepare_work(req: &ExportRequest, out: &Path) -> Result<(WorkDir, Vec<PathBuf
             "does not exist",
         ));
     }
-    if out.exists() {
+    if !req.replace_existing && fs::symlink_metadata(out).is_ok() {
         return Err(Error::invalid(
             format!("output {}", out.display()),
-            "already exists (packages are never overwritten)",
+            "already exists (not overwritten; --force replaces it)",
         ));
     }
     let work_parent = req.work_dir.clone().unwrap_or_else(|| out_dir.clone());

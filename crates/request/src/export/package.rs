@@ -146,7 +146,7 @@ pub(super) fn seal_package(
         b = b.add_payload_file(name.clone(), "video/mp4", path.clone());
     }
     b = b.add_payload_bytes("report.html", "text/html", html.into_bytes());
-    let manifest = b.write_to(out)?;
+    let manifest = b.replace_existing(req.replace_existing).write_to(out)?;
     drop(work); // plaintext intermediates gone before we report success
     let package_sha256 =
         obscura_core::digest::sha256_file_hex(out).map_err(|e| Error::io(out, e))?;

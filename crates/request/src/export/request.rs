@@ -197,6 +197,9 @@ pub struct ExportRequest {
     pub allow_empty_exclusions: bool,
     /// Language and site configuration of the data-subject report.
     pub report: ReportOptions,
+    /// Replace an existing package at the output path (the CLI's `--force`), atomically
+    /// and never through a symlink. Default `false`: an existing output is refused.
+    pub replace_existing: bool,
 }
 
 /// Who can open the package and who signs it.
