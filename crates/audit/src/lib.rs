@@ -54,7 +54,7 @@ use serde::{Deserialize, Serialize};
 /// Domain separation prefix of a checkpoint signature.
 pub const CHECKPOINT_CONTEXT: &[u8] = b"obscura-audit-checkpoint-v1\0";
 
-pub use obscura_core::civil::{civil_from_days, days_from_civil, format_rfc3339, now_rfc3339};
+pub use obscura_core::civil::{format_rfc3339, now_rfc3339};
 
 /// `prev_hash` of the first record.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";

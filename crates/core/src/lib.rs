@@ -7,7 +7,7 @@
 //! - [`Frame`] and [`Plane`]: decoded pictures (YUV 4:2:0 or packed RGB/RGBA).
 //! - [`Detection`] and [`ObjectClass`]: what a detector found, in source-frame pixels.
 //! - [`atomic`]: crash-safe output files (temp + fsync + rename).
-//! - [`civil`]: UTC calendar arithmetic for RFC 3339 stamps and dates.
+//! - [`civil`]: UTC calendar work (on jiff) for RFC 3339 stamps, wall-clock times and dates.
 //! - [`digest`]: SHA-256 of bytes and of files, lowercase hex.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
