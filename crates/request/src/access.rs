@@ -187,11 +187,7 @@ impl ClipRedactor for PipelineRedactor {
                 .map(|(t, _)| *t)
                 .collect(),
             notes,
-            models: rep
-                .models
-                .iter()
-                .map(|m| (m.name.clone(), m.sha256.clone()))
-                .collect(),
+            models: rep.models.clone(),
         })
     }
 

@@ -43,10 +43,11 @@ pub use keys::{
     SignerPublicKey, SigningKey, create_key_file,
 };
 pub use manifest::{
-    CameraRecord, Decimal, FORMAT_VERSION, Manifest, ModelRef, PayloadEntry, READABLE_VERSIONS,
+    CameraRecord, Decimal, FORMAT_VERSION, Manifest, PayloadEntry, READABLE_VERSIONS,
     RecipientEntry, RedactionPolicy, SignerEntry, SourceFile, check_media_type, check_payload_name,
     check_portable_name, name_key,
 };
+pub use obscura_core::ModelId;
 pub use obscura_core::civil::Date;
 pub use seal::SealBuilder;
 pub use trust::{TrustStore, TrustedSigner};
