@@ -10,7 +10,6 @@ use obscura_core::{Rect, Timestamp};
 use obscura_pipeline::{IdentityEdit, KeepAt, Keyframe, ManualMask, ManualMasks, ManualShape};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 
@@ -478,7 +477,7 @@ impl LoadedEdits {
         Ok(LoadedEdits {
             edits,
             path: path.to_path_buf(),
-            sha256: hex(&Sha256::digest(&bytes)),
+            sha256: obscura_core::digest::sha256_hex(&bytes),
         })
     }
 
@@ -511,11 +510,6 @@ impl LoadedEdits {
             "unmasked": e.unmask.iter().map(|u| json!({"time": u.person.time, "x": u.person.x, "y": u.person.y, "reason": u.reason.trim()})).collect::<Vec<_>>(),
         })
     }
-}
-
-/// Lowercase hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
