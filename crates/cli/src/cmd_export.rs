@@ -202,7 +202,6 @@ fn clip_review((camera, l): (String, obscura_review::LoadedEdits)) -> obscura_re
 }
 
 /// Runs `obscura export`.
-#[allow(clippy::result_large_err)] // obscura_request::Error from a closure, once per run
 pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
     let cams = cameras(&args)?;
     let mut args = args;

@@ -127,14 +127,14 @@ impl ClipRedactor for PipelineRedactor {
                 None => b,
             })
             .and_then(|b| b.build())
-            .map_err(RedactionError::Setup)?;
+            .map_err(|e| RedactionError::Setup(Box::new(e)))?;
         let rep = r
             .redact(input, output)
             .map_err(|error| RedactionError::Pipeline {
                 camera: camera.to_string(),
                 window: input.to_path_buf(),
                 offset,
-                error,
+                error: Box::new(error),
             })?;
         for m in rep.matches.iter().filter(|m| m.matched) {
             notes.push(format!(
