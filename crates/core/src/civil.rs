@@ -191,6 +191,17 @@ pub fn now_rfc3339() -> String {
     format_rfc3339(jiff::Timestamp::now().as_second())
 }
 
+/// True when `s` is `YYYY-MM-DDTHH:MM:SS[.f]Z` (a `T`, a `Z`, up to nine fraction digits)
+/// naming a real UTC time, as a reviewer's edits file records `reviewed_at`.
+pub fn is_rfc3339_utc(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 20
+        && b[10] == b'T'
+        && b[b.len() - 1] == b'Z'
+        && (b.len() == 20 || (b[19] == b'.' && b.len() > 21))
+        && WallTime::parse(s).is_some()
+}
+
 /// True when `s` is exactly `YYYY-MM-DDTHH:MM:SSZ` naming a real UTC time (FORMAT.md 5:
 /// `created`; no leap second, year 1970 to 9999).
 pub fn is_rfc3339_utc_seconds(s: &str) -> bool {
@@ -316,6 +327,24 @@ mod tests {
             "1970-01-01T00:00:00Z",
         ] {
             assert!(is_rfc3339_utc_seconds(good), "{good}");
+        }
+        for good in [
+            "2026-11-28T04:18:00Z",
+            "2026-11-28T04:18:00.5Z",
+            "2026-12-02T01:30:00.123456789Z",
+        ] {
+            assert!(is_rfc3339_utc(good), "{good}");
+        }
+        for bad in [
+            "2026-11-28T04:18:00",
+            "2026-11-28T04:18:00.Z",
+            "2026-11-28 04:18:00Z",
+            "2026-11-28t04:18:00z",
+            "2026-11-28T04:18:00+00:00",
+            "2026-02-30T04:18:00Z",
+            " 2026-11-28T04:18:00Z",
+        ] {
+            assert!(!is_rfc3339_utc(bad), "{bad}");
         }
         for bad in [
             "2026-11-28T04:18:00",
