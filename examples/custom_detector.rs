@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 use obscura::core::{Detection, Frame, ObjectClass, PixelFormat, Rect};
 use obscura::detect::models::ModelStore;
-use obscura::detect::{Detector, ModelInfo, PersonDetector, YoloxConfig};
+use obscura::detect::{Detector, ModelId, PersonDetector, YoloxConfig};
 use obscura::pipeline::{Policy, Redactor};
 
 /// Persons from YOLOX, plus one box around every pixel of a bright yellow-green colour.
@@ -52,9 +52,9 @@ impl Detector for PersonsAndVests {
         Ok(out)
     }
 
-    fn models(&self) -> Vec<ModelInfo> {
+    fn models(&self) -> Vec<ModelId> {
         let mut m = self.persons.models();
-        m.push(ModelInfo {
+        m.push(ModelId {
             name: "hi-vis-colour".into(),
             sha256: "none".into(),
         });

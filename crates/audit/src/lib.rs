@@ -54,7 +54,7 @@ use serde::{Deserialize, Serialize};
 /// Domain separation prefix of a checkpoint signature.
 pub const CHECKPOINT_CONTEXT: &[u8] = b"obscura-audit-checkpoint-v1\0";
 
-pub use obscura_core::civil::{civil_from_days, days_from_civil, format_rfc3339, now_rfc3339};
+pub use obscura_core::civil::{format_rfc3339, now_rfc3339};
 
 /// `prev_hash` of the first record.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -312,7 +312,12 @@ impl Record {
         if self.action != Action::Checkpoint {
             return None;
         }
-        let field = |k: &str| self.detail.get(k).and_then(|v| v.as_str()).and_then(unhex);
+        let field = |k: &str| {
+            self.detail
+                .get(k)
+                .and_then(|v| v.as_str())
+                .and_then(obscura_core::digest::unhex)
+        };
         let key = field("public_key")
             .and_then(|b| <[u8; 32]>::try_from(b).ok())
             .and_then(|b| SignerPublicKey::from_bytes(&b).ok());
@@ -339,21 +344,6 @@ fn checkpoint_message(seq: u64, time: &str, prev_hash: &str) -> Vec<u8> {
     m.extend_from_slice(time.as_bytes());
     m.extend_from_slice(prev_hash.as_bytes());
     m
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    let b = s.as_bytes();
-    if !b.len().is_multiple_of(2)
-        || !b
-            .iter()
-            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
-    {
-        return None;
-    }
-    (0..b.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
 }
 
 /// SHA-256 of a regular file, lowercase hex (streamed). A FIFO, device or folder is

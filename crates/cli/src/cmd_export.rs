@@ -215,7 +215,6 @@ fn write_opener(dest: &Path, force: bool) -> Result<PathBuf> {
 }
 
 /// Runs `obscura export`.
-#[allow(clippy::result_large_err)] // obscura_request::Error from a closure, once per run
 pub fn run(args: ExportArgs, quiet: bool) -> Result<Outcome> {
     let cams = cameras(&args)?;
     if args.to.is_empty() && args.passphrase_file.is_none() {

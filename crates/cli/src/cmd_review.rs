@@ -235,7 +235,7 @@ pub fn review_edits(
             reason,
         })?;
     let shift = |at: obscura_pipeline::KeepAt| match offset {
-        Some(o) => shift_keep_at(at, o),
+        Some(o) => at.in_window(o),
         None => Some(at),
     };
     let identity = l
@@ -255,20 +255,6 @@ pub fn review_edits(
     Ok(obscura_pipeline::ReviewEdits {
         masks: offset.map_or_else(|| masks.clone(), |o| masks.shifted(o)),
         identity,
-    })
-}
-
-/// A point in source time as a point in a clip starting at source time `offset`; `None`
-/// when it lies before the clip.
-pub fn shift_keep_at(
-    at: obscura_pipeline::KeepAt,
-    offset: obscura_core::Timestamp,
-) -> Option<obscura_pipeline::KeepAt> {
-    let us = obscura_pipeline::manual::micros;
-    let rel = us(at.time) - us(offset);
-    (rel >= 0).then(|| obscura_pipeline::KeepAt {
-        time: obscura_core::Timestamp::new(rel, obscura_core::Rational::MICROS),
-        ..at
     })
 }
 

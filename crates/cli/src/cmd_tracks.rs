@@ -4,26 +4,24 @@
 //! (the frame in context with their box drawn, a close-up, their time ranges), so an operator
 //! can name the data subject ("keep 7").
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use image::{Rgb, RgbImage, imageops};
 use obscura_core::{ObjectClass, atomic::PendingFile};
 use obscura_detect::SessionConfig;
 use obscura_detect::models::{ModelStore, default_model_dir};
 use obscura_detect::reid::ReidEmbedder;
-use obscura_media::{DecodeOptions, Decoder};
-use obscura_pipeline::font::draw_text;
+use obscura_media::DecodeOptions;
 use obscura_pipeline::identity::identify;
+use obscura_pipeline::sheet::{self, clock_tenths as clock};
 use obscura_pipeline::{
     AnalyseOptions, CancelToken, IdentityOptions, Pass, Progress, ProgressFn, Targets, analyse,
     builtin_detector,
 };
-use obscura_track::{BoxRecord, IdentityRecord, TrackRecord, TrackSet};
+use obscura_track::{TrackRecord, TrackSet};
 
 use crate::{Outcome, progress};
 
@@ -164,7 +162,7 @@ pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let mut pending = Vec::new();
     let mut outputs = Vec::new();
     if let Some(sheet) = &args.sheet {
-        let png = contact_sheet(input, &set)?;
+        let png = sheet::png(&sheet::people_sheet(input, &set)?).map_err(anyhow::Error::msg)?;
         let p = prepare(sheet, &png)
             .with_context(|| format!("{}: cannot write the contact sheet", sheet.display()))?;
         outputs.push(serde_json::json!({ "sheet": crate::cmd_audit::file_name(sheet), "sha256": obscura_audit::sha256_file(p.temp_path()).ok() }));
@@ -312,242 +310,10 @@ fn summarise(set: &TrackSet, secs: f64, lib: &Path) -> String {
 }
 
 /// `M:SS.s` (or `H:MM:SS.s`).
-fn clock(secs: f64) -> String {
-    let tenths = (secs.max(0.0) * 10.0).round() as u64;
-    let (h, m, s, d) = (
-        tenths / 36000,
-        tenths / 600 % 60,
-        tenths / 10 % 60,
-        tenths % 10,
-    );
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}.{d}")
-    } else {
-        format!("{m}:{s:02}.{d}")
-    }
-}
-
-const SCENE_W: u32 = 320;
-const CROP_W: u32 = 120;
-const THUMB_H: u32 = 240;
-const LABEL_H: u32 = 52;
-const COLUMNS: u32 = 3;
-
-/// The box shown for a person: their tallest well-scored detected box (score at least 90% of
-/// their best), ties the earliest.
-fn pick_box<'a>(set: &'a TrackSet, person: &IdentityRecord) -> Option<&'a BoxRecord> {
-    let boxes: Vec<&BoxRecord> = person
-        .tracklets
-        .iter()
-        .filter_map(|tl| set.track(tl.track).map(|t| (tl, t)))
-        .flat_map(|(tl, t)| {
-            t.boxes.iter().filter(move |b| {
-                !b.predicted && b.frame >= tl.first_frame && b.frame <= tl.last_frame
-            })
-        })
-        .collect();
-    let best = boxes.iter().map(|b| b.score).fold(0.0f32, f32::max);
-    boxes
-        .into_iter()
-        .filter(|b| b.score >= 0.9 * best)
-        .fold(None, |acc: Option<&BoxRecord>, b| match acc {
-            Some(a) if a.h >= b.h => Some(a),
-            _ => Some(b),
-        })
-}
-
-/// One cell per person (identity, ordered by id): the frame they are seen best on, scaled,
-/// with their box drawn, beside a close-up; the id, time range and tracklet count below.
-/// Without identities, one cell per person track. Decodes the input once more.
-fn contact_sheet(input: &Path, set: &TrackSet) -> anyhow::Result<Vec<u8>> {
-    let people: Vec<IdentityRecord> = if set.identities.is_empty() {
-        set.tracks
-            .iter()
-            .filter(|t| t.class == ObjectClass::Person)
-            .map(|t| IdentityRecord {
-                id: t.id,
-                tracklets: vec![obscura_track::TrackletRecord {
-                    track: t.id,
-                    first_frame: t.first_frame,
-                    last_frame: t.last_frame,
-                    first_pts: t.first_pts,
-                    last_pts: t.last_pts,
-                    samples: 0,
-                }],
-                first_frame: t.first_frame,
-                last_frame: t.last_frame,
-                first_pts: t.first_pts,
-                last_pts: t.last_pts,
-            })
-            .collect()
-    } else {
-        set.identities.clone()
-    };
-    let picks: Vec<Option<&BoxRecord>> = people.iter().map(|p| pick_box(set, p)).collect();
-    let mut wanted: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
-    for (i, b) in picks.iter().enumerate() {
-        if let Some(b) = b {
-            wanted.entry(b.frame).or_default().push(i);
-        }
-    }
-    let mut cells: Vec<Option<(RgbImage, RgbImage)>> = vec![None; people.len()];
-    if let Some(&last) = wanted.keys().last() {
-        let mut dec = Decoder::open(input, &DecodeOptions::default())?;
-        while let Some(frame) = dec.next_frame()? {
-            if let Some(list) = wanted.get(&frame.index) {
-                let rgb = RgbImage::from_raw(frame.width, frame.height, frame.to_rgb24())
-                    .context("frame size")?;
-                for &i in list {
-                    let b = picks[i].expect("wanted only with a box");
-                    cells[i] = Some((
-                        scene(&rgb, &b.rect()),
-                        thumbnail(&rgb, &b.rect()).unwrap_or_else(|| RgbImage::new(1, 1)),
-                    ));
-                }
-            }
-            if frame.index >= last {
-                break;
-            }
-        }
-    }
-    let cols = COLUMNS.min(people.len().max(1) as u32);
-    let rows = (people.len() as u32).div_ceil(cols).max(1);
-    let (cw, ch) = (SCENE_W + CROP_W + 12, THUMB_H + LABEL_H + 8);
-    let mut sheet = RgbImage::from_pixel(cols * cw + 8, rows * ch + 8, Rgb([40, 40, 40]));
-    if people.is_empty() {
-        draw_text(&mut sheet, 16, 16, "-", 3, Rgb([255, 255, 255]));
-    }
-    for (i, p) in people.iter().enumerate() {
-        let (cx, cy) = (8 + (i as u32 % cols) * cw, 8 + (i as u32 / cols) * ch);
-        for y in 0..THUMB_H {
-            for x in 0..SCENE_W + CROP_W + 4 {
-                sheet.put_pixel(cx + x, cy + y, Rgb([0, 0, 0]));
-            }
-        }
-        if let Some((sc, th)) = &cells[i] {
-            imageops::overlay(
-                &mut sheet,
-                sc,
-                i64::from(cx),
-                i64::from(cy + (THUMB_H - sc.height()) / 2),
-            );
-            let (ox, oy) = (
-                cx + SCENE_W + 4 + (CROP_W - th.width()) / 2,
-                cy + (THUMB_H - th.height()) / 2,
-            );
-            imageops::overlay(&mut sheet, th, i64::from(ox), i64::from(oy));
-        }
-        let label = if set.identities.is_empty() {
-            format!("#{}", p.id)
-        } else {
-            format!("#{} {}T", p.id, p.tracklets.len())
-        };
-        draw_text(
-            &mut sheet,
-            cx + 2,
-            cy + THUMB_H + 4,
-            &label,
-            3,
-            Rgb([255, 255, 80]),
-        );
-        // As many time ranges as fit the cell (glyphs 12 px wide at scale 2), then "+N more".
-        let fit = ((cw - 6) / 12) as usize;
-        let mut line = String::new();
-        for (k, t) in p.tracklets.iter().enumerate() {
-            let range = format!(
-                "{}{}-{}",
-                if k == 0 { "" } else { " " },
-                clock(t.first_pts),
-                clock(t.last_pts)
-            );
-            let rest = p.tracklets.len() - k - 1;
-            let tail = if rest == 0 {
-                0
-            } else {
-                format!(" +{rest}").len()
-            };
-            if line.len() + range.len() + tail > fit {
-                line.push_str(&format!(" +{}", p.tracklets.len() - k));
-                break;
-            }
-            line.push_str(&range);
-        }
-        draw_text(
-            &mut sheet,
-            cx + 2,
-            cy + THUMB_H + 32,
-            &line,
-            2,
-            Rgb([230, 230, 230]),
-        );
-    }
-    let mut png = Vec::new();
-    image::DynamicImage::ImageRgb8(sheet)
-        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
-    Ok(png)
-}
-
-/// The whole frame scaled to the scene width, the box drawn on it (yellow, 2 px).
-fn scene(frame: &RgbImage, rect: &obscura_core::Rect) -> RgbImage {
-    let s = (SCENE_W as f32 / frame.width() as f32).min(THUMB_H as f32 / frame.height() as f32);
-    let (w, h) = (
-        ((frame.width() as f32 * s) as u32).clamp(1, SCENE_W),
-        ((frame.height() as f32 * s) as u32).clamp(1, THUMB_H),
-    );
-    let mut img = imageops::resize(frame, w, h, imageops::FilterType::Triangle);
-    let (x0, y0) = ((rect.x * s).max(0.0) as u32, (rect.y * s).max(0.0) as u32);
-    let (x1, y1) = (
-        ((rect.x + rect.w) * s) as u32,
-        ((rect.y + rect.h) * s) as u32,
-    );
-    let (x1, y1) = (x1.min(w - 1).max(x0), y1.min(h - 1).max(y0));
-    for t in 0..2u32 {
-        for x in x0..=x1 {
-            for y in [y0.saturating_sub(t), (y1 + t).min(h - 1)] {
-                img.put_pixel(x, y, Rgb([255, 230, 0]));
-            }
-        }
-        for y in y0..=y1 {
-            for x in [x0.saturating_sub(t), (x1 + t).min(w - 1)] {
-                img.put_pixel(x, y, Rgb([255, 230, 0]));
-            }
-        }
-    }
-    img
-}
-
-/// The box widened by 10%, clipped, scaled to fit the close-up area (at most 4x up).
-fn thumbnail(frame: &RgbImage, rect: &obscura_core::Rect) -> Option<RgbImage> {
-    let p = rect
-        .dilate(0.1, 2.0)
-        .to_pixels(frame.width(), frame.height())?;
-    let crop = imageops::crop_imm(frame, p.x, p.y, p.w, p.h).to_image();
-    let s = (CROP_W as f32 / p.w as f32)
-        .min(THUMB_H as f32 / p.h as f32)
-        .min(4.0);
-    let (w, h) = (
-        ((p.w as f32 * s) as u32).clamp(1, CROP_W),
-        ((p.h as f32 * s) as u32).clamp(1, THUMB_H),
-    );
-    Some(imageops::resize(
-        &crop,
-        w,
-        h,
-        imageops::FilterType::Triangle,
-    ))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use obscura_pipeline::font::glyph;
-
-    #[test]
-    fn clock_formats_minutes_and_hours() {
-        assert_eq!(clock(0.0), "0:00.0");
-        assert_eq!(clock(75.26), "1:15.3");
-        assert_eq!(clock(3725.0), "1:02:05.0");
-    }
+    use image::{Rgb, RgbImage};
+    use obscura_pipeline::font::{draw_text, glyph};
 
     #[test]
     fn glyphs_draw_where_expected() {

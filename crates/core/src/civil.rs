@@ -1,90 +1,69 @@
-//! UTC calendar arithmetic (proleptic Gregorian, Howard Hinnant's algorithms), enough for
-//! RFC 3339 stamps, retention dates and wall-clock request windows. No time-zone database:
-//! Obscura records and compares UTC only.
+//! UTC calendar work, on [`jiff`] (built without a time-zone database: Obscura records
+//! and compares UTC only, and an offset written in a time is applied, never looked up).
+//!
+//! The one place that parses and prints calendar text: [`WallTime`] (instants of media
+//! `creation_time` tags and request windows), [`Date`] (retention expiry) and the
+//! seconds-precision RFC 3339 stamps of manifests and the audit log
+//! ([`now_rfc3339`], [`format_rfc3339`], [`is_rfc3339_utc_seconds`]).
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::{Rational, Timestamp};
+use jiff::fmt::temporal::Pieces;
+use jiff::tz::Offset;
+use jiff::{SignedDuration, civil};
+
+use crate::{Error, Rational, Timestamp};
 
 /// A UTC wall-clock instant, microseconds since 1970-01-01T00:00:00Z.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct WallTime(pub i64);
 
+/// True when `b` starts `YYYY-MM-DD`, then (if `time`) `(T|t| )HH:MM:SS`: the extended
+/// calendar form, so that jiff's wider ISO 8601 grammar (basic form, week dates, six-digit
+/// years) is not accepted from users and tags.
+fn extended_shape(b: &[u8], time: bool) -> bool {
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    let date = digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10);
+    date && (!time
+        || (b.len() >= 19
+            && matches!(b[10], b'T' | b't' | b' ')
+            && digits(11..13)
+            && b[13] == b':'
+            && digits(14..16)
+            && b[16] == b':'
+            && digits(17..19)))
+}
+
 impl WallTime {
     /// Parses an ISO 8601 / RFC 3339 date-time as cameras and FFmpeg write it:
     /// `YYYY-MM-DD(T| )HH:MM:SS[.f...][Z|+HH:MM|-HH:MM|+HHMM|+HH]`. Without a zone the
-    /// time is taken as UTC; an offset is subtracted to give UTC. Any number of fraction
-    /// digits is accepted (a 7-digit Windows/VMS fraction too); digits past the
-    /// microsecond are dropped (rounded down). `None` when it is not such a time or names
-    /// an impossible date (2026-02-30).
+    /// time is taken as UTC; an offset is subtracted to give UTC. Up to nine fraction
+    /// digits are accepted (the 7-digit fraction of Windows/VMS exports too); digits past
+    /// the microsecond are dropped (rounded down). A leap second (`:60`) is read as `:59`.
+    /// `None` when it is not such a time or names an impossible date (2026-02-30).
     pub fn parse(text: &str) -> Option<Self> {
         let t = text.trim();
-        let (date, rest) = t.split_at_checked(10)?;
-        let d: Vec<&str> = date.split('-').collect();
-        if d.len() != 3 || d[0].len() != 4 || d[1].len() != 2 || d[2].len() != 2 {
+        if !extended_shape(t.as_bytes(), true) {
             return None;
         }
-        let num = |s: &str| -> Option<i64> {
-            (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| s.parse().ok())
-                .flatten()
-        };
-        let (y, mo, da) = (num(d[0])?, num(d[1])?, num(d[2])?);
-        if !(1..=12).contains(&mo) || !(1..=31).contains(&da) {
+        let pieces = Pieces::parse(t).ok()?;
+        if pieces.time_zone_annotation().is_some() {
             return None;
         }
-        let clock = rest.strip_prefix(['T', 't', ' '])?;
-        // Split off the zone: `Z`, or the last `+`/`-` (a date's dashes are gone already).
-        let (clock, offset_secs) = if let Some(c) = clock.strip_suffix(['Z', 'z']) {
-            (c, 0)
-        } else if let Some(i) = clock.rfind(['+', '-']) {
-            let (c, zone) = clock.split_at(i);
-            let sign = if zone.starts_with('-') { -1 } else { 1 };
-            let z = &zone[1..];
-            let (zh, zm) = match z.len() {
-                2 => (num(z)?, 0),
-                4 => (num(&z[..2])?, num(&z[2..])?),
-                5 if &z[2..3] == ":" => (num(&z[..2])?, num(&z[3..])?),
-                _ => return None,
-            };
-            if zh > 23 || zm > 59 {
-                return None;
-            }
-            (c, sign * (zh * 3600 + zm * 60))
-        } else {
-            (clock, 0)
-        };
-        let (hms, frac) = match clock.split_once(['.', ',']) {
-            Some((a, f)) => (a, Some(f)),
-            None => (clock, None),
-        };
-        let c: Vec<&str> = hms.split(':').collect();
-        if c.len() != 3 || c.iter().any(|p| p.len() != 2) {
+        let offset = pieces
+            .offset()
+            .map_or(Offset::UTC, |o| o.to_numeric_offset());
+        // RFC 3339 offsets stop at 23:59 (jiff takes up to 25:59:59).
+        if offset.seconds().abs() >= 24 * 3600 {
             return None;
         }
-        let (h, mi, s) = (num(c[0])?, num(c[1])?, num(c[2])?);
-        // 60: a leap second, as RFC 3339 allows (folded onto the next second).
-        if h > 23 || mi > 59 || s > 60 {
-            return None;
-        }
-        let micros = match frac {
-            Some(f) => {
-                num(f)?;
-                let six: String = f.chars().chain(std::iter::repeat('0')).take(6).collect();
-                six.parse::<i64>().ok()?
-            }
-            None => 0,
-        };
-        let m = u32::try_from(mo).ok()?;
-        let dd = u32::try_from(da).ok()?;
-        let days = days_from_civil(y, m, dd);
-        if civil_from_days(days) != (y, m, dd) {
-            return None;
-        }
-        Some(WallTime(
-            (days * 86_400 + h * 3600 + mi * 60 + s - offset_secs) * 1_000_000 + micros,
-        ))
+        let instant = offset
+            .to_timestamp(pieces.date().to_datetime(pieces.time()?))
+            .ok()?;
+        i64::try_from(instant.as_nanosecond().div_euclid(1000))
+            .ok()
+            .map(WallTime)
     }
 
     /// This instant plus a media duration (microsecond precision, rounded down).
@@ -95,86 +74,150 @@ impl WallTime {
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ` (always six fraction digits), the form FFmpeg's MP4
     /// muxer reads for its `creation_time` tag.
     pub fn to_creation_time(self) -> String {
-        let (secs, us) = (self.0.div_euclid(1_000_000), self.0.rem_euclid(1_000_000));
-        let (days, s) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-        let (y, m, d) = civil_from_days(days);
-        format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{us:06}Z",
-            s / 3600,
-            s / 60 % 60,
-            s % 60
-        )
+        let (dt, us) = self.utc();
+        format!("{}.{us:06}Z", seconds_text(dt))
     }
+
+    /// The civil UTC date-time to the second and the microseconds past it; instants
+    /// outside jiff's range (years -9999 to 9999) are clamped to it.
+    fn utc(self) -> (civil::DateTime, i64) {
+        let (secs, us) = (self.0.div_euclid(1_000_000), self.0.rem_euclid(1_000_000));
+        let ts = jiff::Timestamp::from_second(secs).unwrap_or(if secs < 0 {
+            jiff::Timestamp::MIN
+        } else {
+            jiff::Timestamp::MAX
+        });
+        (Offset::UTC.to_datetime(ts), us)
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of a civil date-time (no fraction, no zone).
+fn seconds_text(dt: civil::DateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    )
 }
 
 impl fmt::Display for WallTime {
     /// `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` (the fraction only when not zero).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (secs, us) = (self.0.div_euclid(1_000_000), self.0.rem_euclid(1_000_000));
-        let (days, s) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-        let (y, m, d) = civil_from_days(days);
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-            s / 3600,
-            s / 60 % 60,
-            s % 60
-        )?;
+        let (dt, us) = self.utc();
+        f.write_str(&seconds_text(dt))?;
         if us != 0 {
             write!(f, ".{us:06}")?;
         }
-        write!(f, "Z")
+        f.write_str("Z")
     }
 }
 
-/// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm).
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// A calendar date (UTC), as used for retention expiry (`YYYY-MM-DD`, years 1970 to 9999).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(civil::Date);
+
+impl Date {
+    /// A valid date (years 1970..=9999).
+    pub fn new(year: i32, month: u8, day: u8) -> Result<Self, Error> {
+        let bad = || Error::InvalidDate {
+            what: format!("date {year:04}-{month:02}-{day:02}"),
+            problem: "not a valid calendar date (years 1970-9999)",
+        };
+        if !(1970..=9999).contains(&year) {
+            return Err(bad());
+        }
+        let (Ok(y), Ok(m), Ok(d)) = (i16::try_from(year), i8::try_from(month), i8::try_from(day))
+        else {
+            return Err(bad());
+        };
+        civil::Date::new(y, m, d).map(Date).map_err(|_| bad())
+    }
+
+    /// Parses `YYYY-MM-DD` exactly.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        let bad = || Error::InvalidDate {
+            what: format!("date {text:?}"),
+            problem: "expected YYYY-MM-DD",
+        };
+        if text.len() != 10 || !extended_shape(text.as_bytes(), false) {
+            return Err(bad());
+        }
+        let d: civil::Date = text.parse().map_err(|_| bad())?;
+        Self::new(i32::from(d.year()), d.month() as u8, d.day() as u8).map_err(|_| bad())
+    }
+
+    /// Today's date in UTC.
+    pub fn today_utc() -> Self {
+        Date(Offset::UTC.to_datetime(jiff::Timestamp::now()).date())
+    }
+
+    /// The date `days` after this one (clamped to the years -9999 to 9999).
+    pub fn plus_days(self, days: i64) -> Self {
+        let d = SignedDuration::from_secs(days.saturating_mul(86_400));
+        Date(self.0.checked_add(d).unwrap_or(if days < 0 {
+            civil::Date::MIN
+        } else {
+            civil::Date::MAX
+        }))
+    }
 }
 
-/// The civil date `(year, month, day)` of a day count since 1970-01-01.
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            self.0.year(),
+            self.0.month(),
+            self.0.day()
+        )
+    }
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` of a Unix time in seconds.
 pub fn format_rfc3339(unix_secs: i64) -> String {
-    let (days, secs) = (unix_secs.div_euclid(86_400), unix_secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
+        "{}Z",
+        seconds_text(WallTime(unix_secs.saturating_mul(1_000_000)).utc().0)
     )
 }
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn now_rfc3339() -> String {
-    format_rfc3339(unix_now())
+    format_rfc3339(jiff::Timestamp::now().as_second())
 }
 
-/// Seconds since the Unix epoch now (negative if the clock is set before 1970).
-pub fn unix_now() -> i64 {
-    match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => -(e.duration().as_secs() as i64),
-    }
+/// True when `s` is `YYYY-MM-DDTHH:MM:SS[.f]Z` (a `T`, a `Z`, up to nine fraction digits)
+/// naming a real UTC time, as a reviewer's edits file records `reviewed_at`.
+pub fn is_rfc3339_utc(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 20
+        && b[10] == b'T'
+        && b[b.len() - 1] == b'Z'
+        && (b.len() == 20 || (b[19] == b'.' && b.len() > 21))
+        && WallTime::parse(s).is_some()
+}
+
+/// True when `s` is exactly `YYYY-MM-DDTHH:MM:SSZ` naming a real UTC time (FORMAT.md 5:
+/// `created`; no leap second, year 1970 to 9999).
+pub fn is_rfc3339_utc_seconds(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 20
+        && b[10] == b'T'
+        && b[19] == b'Z'
+        && extended_shape(b, true)
+        && &s[17..19] != "60"
+        && Date::new(
+            s[..4].parse().unwrap_or(0),
+            s[5..7].parse().unwrap_or(0),
+            s[8..10].parse().unwrap_or(0),
+        )
+        .is_ok()
+        && WallTime::parse(s).is_some()
 }
 
 #[cfg(test)]
@@ -185,11 +228,14 @@ mod tests {
     fn wall_times_with_offsets_and_long_fractions_parse() {
         let base = WallTime::parse("2026-11-28T10:00:00Z").unwrap();
         assert_eq!(base.to_string(), "2026-11-28T10:00:00Z");
+        assert_eq!(base.0, 1_795_860_000_000_000);
         assert_eq!(WallTime::parse("2026-11-28T10:00:00"), Some(base));
+        assert_eq!(WallTime::parse(" 2026-11-28t10:00:00z\n"), Some(base));
         assert_eq!(WallTime::parse("2026-11-28 10:00:00.000000Z"), Some(base));
         assert_eq!(WallTime::parse("2026-11-28T11:00:00+01:00"), Some(base));
         assert_eq!(WallTime::parse("2026-11-28T05:30:00-0430"), Some(base));
         assert_eq!(WallTime::parse("2026-11-28T12:00:00+02"), Some(base));
+        assert_eq!(WallTime::parse("2026-11-28T10:00:00-00:00"), Some(base));
         // Seven fraction digits (Windows / some VMS exports): truncated to microseconds.
         let w = WallTime::parse("2026-11-28T10:00:00.1234567Z").unwrap();
         assert_eq!(w.0 - base.0, 123_456);
@@ -197,6 +243,11 @@ mod tests {
         assert_eq!(
             WallTime::parse("2026-11-28T10:00:00,5+00:00").unwrap().0 - base.0,
             500_000
+        );
+        // A leap second is read as :59 (jiff clamps it).
+        assert_eq!(
+            WallTime::parse("2026-12-31T23:59:60Z").unwrap().to_string(),
+            "2026-12-31T23:59:59Z"
         );
         for bad in [
             "2026-02-30T00:00:00",
@@ -208,6 +259,12 @@ mod tests {
             "2026-11-28T10:00:00+1",
             "x026-11-28T10:00:00",
             "2026-11-28T10:00:00Zjunk",
+            "2026-11-28T10:00:00.1234567890Z",
+            "2026-11-28T10:00:00Z[Europe/Paris]",
+            "20261128T100000Z",
+            "2026-11-28T10:00Z",
+            "+002026-11-28T10:00:00Z",
+            "",
         ] {
             assert_eq!(WallTime::parse(bad), None, "{bad}");
         }
@@ -215,16 +272,135 @@ mod tests {
             base.plus(Timestamp::from_millis(1500)).to_string(),
             "2026-11-28T10:00:01.500000Z"
         );
+        assert_eq!(
+            WallTime(0).to_creation_time(),
+            "1970-01-01T00:00:00.000000Z"
+        );
+        assert_eq!(WallTime(-1).to_string(), "1969-12-31T23:59:59.999999Z");
+    }
+
+    /// The RFC 3339 `creation_time` forms ffprobe prints for camera and VMS files.
+    #[test]
+    fn ffprobe_creation_times_with_offset_and_long_fractions() {
+        let base = WallTime::parse("2026-11-28T10:00:00Z").unwrap();
+        for (tag, micros) in [
+            ("2026-11-28T12:00:00+02:00", 0),
+            ("2026-11-28T12:00:00.000000+02:00", 0),
+            ("2026-11-28T12:00:00.1234567+02:00", 123_456),
+            ("2026-11-28T10:00:00.1234567Z", 123_456),
+            ("2026-11-28T10:00:00.12345678Z", 123_456),
+            ("2026-11-28T10:00:00.123456789Z", 123_456),
+            ("2026-11-28T07:30:00.9999999-02:30", 999_999),
+        ] {
+            assert_eq!(
+                WallTime::parse(tag),
+                Some(WallTime(base.0 + micros)),
+                "{tag}"
+            );
+        }
+        assert_eq!(
+            WallTime::parse("2026-11-28T12:00:00.1234567+02:00")
+                .unwrap()
+                .to_creation_time(),
+            "2026-11-28T10:00:00.123456Z"
+        );
+        // Across midnight and a month end.
+        assert_eq!(
+            WallTime::parse("2026-12-01T01:30:00+02:00")
+                .unwrap()
+                .to_string(),
+            "2026-11-30T23:30:00Z"
+        );
     }
 
     #[test]
-    fn civil_round_trip_and_known_dates() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+    fn seconds_stamps_and_known_dates() {
+        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_rfc3339(1_764_303_480), "2025-11-28T04:18:00Z");
-        for z in (-800_000..800_000).step_by(997) {
-            let (y, m, d) = civil_from_days(z);
-            assert_eq!(days_from_civil(y, m, d), z);
+        assert_eq!(format_rfc3339(1_795_839_480), "2026-11-28T04:18:00Z");
+        assert_eq!(format_rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        let now = now_rfc3339();
+        assert!(is_rfc3339_utc_seconds(&now), "{now}");
+        for good in [
+            "2026-11-28T04:18:00Z",
+            "2024-02-29T23:59:59Z",
+            "1970-01-01T00:00:00Z",
+        ] {
+            assert!(is_rfc3339_utc_seconds(good), "{good}");
         }
+        for good in [
+            "2026-11-28T04:18:00Z",
+            "2026-11-28T04:18:00.5Z",
+            "2026-12-02T01:30:00.123456789Z",
+        ] {
+            assert!(is_rfc3339_utc(good), "{good}");
+        }
+        for bad in [
+            "2026-11-28T04:18:00",
+            "2026-11-28T04:18:00.Z",
+            "2026-11-28 04:18:00Z",
+            "2026-11-28t04:18:00z",
+            "2026-11-28T04:18:00+00:00",
+            "2026-02-30T04:18:00Z",
+            " 2026-11-28T04:18:00Z",
+        ] {
+            assert!(!is_rfc3339_utc(bad), "{bad}");
+        }
+        for bad in [
+            "2026-11-28T04:18:00",
+            "2026-11-28T04:18:00.5Z",
+            "2026-11-28T04:18:60Z",
+            "2023-02-29T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "2026-11-28 04:18:00Z",
+            "2026-11-28T04:18:00+00:00",
+            "2026-11-28T24:00:00Z",
+        ] {
+            assert!(!is_rfc3339_utc_seconds(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates_parse_print_and_step() {
+        assert_eq!(
+            Date::parse("2024-02-29").unwrap().plus_days(1).to_string(),
+            "2024-03-01"
+        );
+        assert_eq!(
+            Date::parse("2026-01-01").unwrap().plus_days(-1).to_string(),
+            "2025-12-31"
+        );
+        assert_eq!(
+            Date::parse("2026-11-28")
+                .unwrap()
+                .plus_days(365 * 4 + 1)
+                .to_string(),
+            "2030-11-28"
+        );
+        assert_eq!(Date::new(2025, 6, 1).unwrap().to_string(), "2025-06-01");
+        assert!(Date::today_utc() > Date::parse("2025-01-01").unwrap());
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-1-01",
+            "24-01-01",
+            "2024-01-32",
+            "+024-01-01",
+            "2024-01-0a",
+            "1969-12-31",
+            "2024-01-01T00:00",
+            "2024-W01-1",
+        ] {
+            let e = Date::parse(bad).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("invalid date {bad:?}: expected YYYY-MM-DD")
+            );
+        }
+        assert_eq!(
+            Date::new(2026, 2, 30).unwrap_err().to_string(),
+            "invalid date 2026-02-30: not a valid calendar date (years 1970-9999)"
+        );
+        assert!(Date::parse("2030-12-31").unwrap() > Date::parse("2030-01-01").unwrap());
     }
 }

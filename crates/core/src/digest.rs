@@ -21,6 +21,46 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// The value of one lowercase hex digit.
+fn nibble(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes lowercase hex (as [`hex`] writes it) of exactly `out.len()` bytes into `out`,
+/// with no heap copy (for secrets: the caller's buffer is the only place the bytes land).
+/// False when malformed (odd, upper case, wrong length), and `out` is then zeroed.
+pub fn unhex_into(s: &str, out: &mut [u8]) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 2 * out.len() {
+        return false;
+    }
+    for (o, p) in out.iter_mut().zip(b.chunks(2)) {
+        match (nibble(p[0]), nibble(p[1])) {
+            (Some(h), Some(l)) => *o = h << 4 | l,
+            _ => {
+                out.iter_mut().for_each(|x| *x = 0);
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Decodes lowercase hex of any even length; `None` when malformed.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    let b = s.as_bytes();
+    if !b.len().is_multiple_of(2) {
+        return None;
+    }
+    b.chunks(2)
+        .map(|p| Some(nibble(p[0])? << 4 | nibble(p[1])?))
+        .collect()
+}
+
 /// SHA-256 of `bytes`.
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
@@ -74,6 +114,23 @@ mod tests {
     fn hex_is_lowercase_two_digits_per_byte() {
         assert_eq!(hex(&[0, 255, 16, 0xab]), "00ff10ab");
         assert_eq!(hex(&[]), "");
+    }
+
+    #[test]
+    fn unhex_reads_only_what_hex_writes() {
+        let bytes = [0u8, 255, 16, 0xab, 7];
+        assert_eq!(unhex(&hex(&bytes)).unwrap(), bytes);
+        assert_eq!(unhex(""), Some(vec![]));
+        for bad in ["0", "00FF", "0g", "zz", " 00", "00 "] {
+            assert_eq!(unhex(bad), None, "{bad}");
+        }
+        let mut out = [9u8; 2];
+        assert!(unhex_into("00ff", &mut out));
+        assert_eq!(out, [0, 255]);
+        let mut out = [9u8; 2];
+        assert!(!unhex_into("00fG", &mut out));
+        assert_eq!(out, [0, 0], "zeroed when malformed");
+        assert!(!unhex_into("00ff10", &mut [0u8; 2]));
     }
 
     #[test]

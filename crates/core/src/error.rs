@@ -32,4 +32,12 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A calendar date that could not be parsed or does not exist.
+    #[error("invalid {what}: {problem}")]
+    InvalidDate {
+        /// What was given (e.g. `date "2026-02-30"`).
+        what: String,
+        /// Why it is refused.
+        problem: &'static str,
+    },
 }

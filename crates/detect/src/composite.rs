@@ -6,7 +6,7 @@ use obscura_core::{Detection, Frame, ObjectClass, Rect};
 use crate::models::ModelStore;
 use crate::nms::nms;
 use crate::{
-    Detector, Error, FaceConfig, FaceDetector, ModelInfo, PersonScan, ScanConfig, YoloxConfig,
+    Detector, Error, FaceConfig, FaceDetector, ModelId, PersonScan, ScanConfig, YoloxConfig,
     YoloxDetector,
 };
 
@@ -124,7 +124,7 @@ impl Detector for PersonFaceDetector {
         Ok(out)
     }
 
-    fn models(&self) -> Vec<ModelInfo> {
+    fn models(&self) -> Vec<ModelId> {
         let mut m = self.person.models();
         m.extend(self.face.models());
         m

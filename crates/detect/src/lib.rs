@@ -29,7 +29,7 @@ pub mod yolox;
 pub mod yunet;
 
 pub use composite::{PersonFaceConfig, PersonFaceDetector};
-pub use obscura_core::{Detection, ObjectClass};
+pub use obscura_core::{Detection, ModelId, ObjectClass};
 pub use scan::{PersonScan, Recall, ScanConfig, SweepSchedule};
 pub use session::{OptimizationLevel, SessionConfig};
 pub use silhouette::{Segmenter, Silhouette};
@@ -37,7 +37,6 @@ pub use yolox::{PersonDetector, PersonModel, YoloxConfig, YoloxDetector};
 pub use yunet::{FaceConfig, FaceDetector};
 
 use obscura_core::Frame;
-use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Errors of the detection crate.
@@ -74,15 +73,6 @@ pub enum Error {
     },
 }
 
-/// A model used by a detector, for manifests: registry name and pinned sha256.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ModelInfo {
-    /// Registry name (`yolox_nano_416`).
-    pub name: String,
-    /// sha256 of the weights, lower-case hex.
-    pub sha256: String,
-}
-
 /// A detector: a frame in, detections in source-frame pixels out.
 ///
 /// Implement it to plug another detector into the pipeline; [`YoloxDetector::from_entry`]
@@ -92,7 +82,7 @@ pub trait Detector: Send {
     fn detect(&mut self, frame: &Frame) -> Result<Vec<Detection>, Error>;
 
     /// The models this detector runs (name and sha256), for manifests.
-    fn models(&self) -> Vec<ModelInfo>;
+    fn models(&self) -> Vec<ModelId>;
 
     /// A short name for logs and manifests.
     fn name(&self) -> String {
@@ -108,7 +98,7 @@ impl<D: Detector + ?Sized> Detector for Box<D> {
     fn detect(&mut self, frame: &Frame) -> Result<Vec<Detection>, Error> {
         (**self).detect(frame)
     }
-    fn models(&self) -> Vec<ModelInfo> {
+    fn models(&self) -> Vec<ModelId> {
         (**self).models()
     }
     fn name(&self) -> String {

@@ -10,7 +10,7 @@ use obscura_core::{Frame, PixelFormat, PixelRect};
 
 use crate::models::ModelStore;
 use crate::session::{OnnxModel, SessionConfig};
-use crate::{Error, ModelInfo};
+use crate::{Error, ModelId};
 
 /// The registry name of the built-in re-identification model.
 pub const REID_MODEL: &str = "person_reid_0248";
@@ -32,7 +32,7 @@ pub trait Embedder: Send {
     }
 
     /// The models this embedder runs (name and sha256), for manifests.
-    fn models(&self) -> Vec<ModelInfo>;
+    fn models(&self) -> Vec<ModelId>;
 }
 
 /// Cosine similarity of two vectors (0 when either is zero or the lengths differ).
@@ -157,7 +157,7 @@ impl Embedder for ReidEmbedder {
         }
     }
 
-    fn models(&self) -> Vec<ModelInfo> {
+    fn models(&self) -> Vec<ModelId> {
         vec![self.model.info().clone()]
     }
 }

@@ -17,7 +17,7 @@
 use obscura_core::{Detection, Frame, PixelRect, Rect};
 
 use crate::nms::nms;
-use crate::{Detector, Error, ModelInfo, YoloxDetector};
+use crate::{Detector, Error, ModelId, YoloxDetector};
 
 /// Settings of [`PersonScan`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -336,7 +336,7 @@ impl Detector for PersonScan {
         PersonScan::detect(self, &crate::lowlight::for_detection(frame))
     }
 
-    fn models(&self) -> Vec<ModelInfo> {
+    fn models(&self) -> Vec<ModelId> {
         self.detector.models()
     }
 }

@@ -7,7 +7,7 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::value::TensorRef;
 
 use crate::models::ModelStore;
-use crate::{Error, ModelInfo, runtime};
+use crate::{Error, ModelId, runtime};
 
 /// Graph optimisation level of a session (ONNX Runtime's levels).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,7 +48,7 @@ impl Default for SessionConfig {
 /// A model loaded once into a session that is reused for every call.
 pub struct OnnxModel {
     session: Session,
-    info: ModelInfo,
+    info: ModelId,
 }
 
 impl std::fmt::Debug for OnnxModel {
@@ -107,7 +107,7 @@ impl OnnxModel {
             .map_err(|e| fail(e.to_string()))?;
         Ok(Self {
             session,
-            info: ModelInfo {
+            info: ModelId {
                 name: name.into(),
                 sha256: entry.sha256.clone(),
             },
@@ -115,7 +115,7 @@ impl OnnxModel {
     }
 
     /// Name and sha256 of the model.
-    pub fn info(&self) -> &ModelInfo {
+    pub fn info(&self) -> &ModelId {
         &self.info
     }
 

@@ -13,7 +13,7 @@ use obscura_core::{Frame, Rect};
 use crate::models::ModelStore;
 use crate::reid::pixel;
 use crate::session::{OnnxModel, SessionConfig};
-use crate::{Error, ModelInfo};
+use crate::{Error, ModelId};
 
 /// The registry name of the silhouette model.
 pub const SILHOUETTE_MODEL: &str = "pose_seg_lite";
@@ -180,7 +180,7 @@ impl Segmenter {
     }
 
     /// The model this segmenter runs (name and sha256), for manifests.
-    pub fn model(&self) -> &ModelInfo {
+    pub fn model(&self) -> &ModelId {
         self.model.info()
     }
 }

@@ -7,7 +7,7 @@ use crate::letterbox::{Letterbox, fill_bgr, full_region, stretch_low_contrast};
 use crate::models::ModelStore;
 use crate::nms::nms;
 use crate::session::{OnnxModel, SessionConfig};
-use crate::{Detector, Error, ModelInfo};
+use crate::{Detector, Error, ModelId};
 
 /// The registry name of the default person model (float, [`PersonModel::Float`]).
 pub const PERSON_MODEL: &str = "yolox_nano_416";
@@ -265,7 +265,7 @@ impl Detector for YoloxDetector {
         self.detect_region(frame, full_region(frame))
     }
 
-    fn models(&self) -> Vec<ModelInfo> {
+    fn models(&self) -> Vec<ModelId> {
         vec![self.model.info().clone()]
     }
 }

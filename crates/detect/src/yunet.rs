@@ -7,7 +7,7 @@ use crate::letterbox::{Letterbox, fill_bgr, full_region};
 use crate::models::ModelStore;
 use crate::nms::nms;
 use crate::session::{OnnxModel, SessionConfig};
-use crate::{Detector, Error, ModelInfo};
+use crate::{Detector, Error, ModelId};
 
 /// The registry name of the built-in face model.
 pub const FACE_MODEL: &str = "yunet_n_dynamic";
@@ -164,7 +164,7 @@ impl Detector for FaceDetector {
         Ok(nms(dets, self.config.nms_iou))
     }
 
-    fn models(&self) -> Vec<ModelInfo> {
+    fn models(&self) -> Vec<ModelId> {
         vec![self.model.info().clone()]
     }
 }

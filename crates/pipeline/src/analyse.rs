@@ -19,7 +19,7 @@ use obscura_detect::{
 };
 use obscura_media::{DecodeOptions, Decoder, VideoInfo};
 use obscura_track::{
-    AnalysisSettings, ModelRecord, SourceInfo, TrackSet, TrackSetBuilder, Tracker, TrackerConfig,
+    AnalysisSettings, ModelId, SourceInfo, TrackSet, TrackSetBuilder, Tracker, TrackerConfig,
 };
 
 use crate::control::{CancelToken, Pass, Progress};
@@ -288,14 +288,7 @@ pub(crate) fn analysis_pass(
     } else {
         None
     };
-    let models: Vec<ModelRecord> = detector
-        .models()
-        .into_iter()
-        .map(|m| ModelRecord {
-            name: m.name,
-            sha256: m.sha256,
-        })
-        .collect();
+    let models: Vec<ModelId> = detector.models();
     let (mut masker, tracker_cfg) = live_masker(input, detector, options, None, &info, true)?;
     let outcome = run_pass(
         input,

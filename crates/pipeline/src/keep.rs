@@ -1,7 +1,7 @@
 //! How the data subject is named to a run: a point at a time ([`KeepAt`]) or a reference
 //! photo ([`KeepLike`]).
 
-use obscura_core::{Frame, Timestamp};
+use obscura_core::{Frame, Rational, Timestamp};
 use obscura_detect::reid::Embedder;
 
 use crate::error::Error;
@@ -16,6 +16,18 @@ pub struct KeepAt {
     pub x: f32,
     /// Row, source pixels.
     pub y: f32,
+}
+
+impl KeepAt {
+    /// This point (in source time) as a point in a clip that starts at source time
+    /// `offset`, to the microsecond (rounded down); `None` when it lies before the clip.
+    pub fn in_window(self, offset: Timestamp) -> Option<KeepAt> {
+        let rel = crate::manual::micros(self.time) - crate::manual::micros(offset);
+        (rel >= 0).then(|| KeepAt {
+            time: Timestamp::new(rel, Rational::MICROS),
+            ..self
+        })
+    }
 }
 
 impl std::str::FromStr for KeepAt {
@@ -59,5 +71,38 @@ impl std::fmt::Debug for KeepLike {
             .field("threshold", &self.threshold)
             .field("crops_per_track", &self.crops_per_track)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_point_moves_into_its_window_or_is_before_it() {
+        let at: KeepAt = "12.5@320,240".parse().unwrap();
+        let w = at.in_window(Timestamp::from_secs(10)).unwrap();
+        assert_eq!(w.time, Timestamp::from_millis(2500));
+        assert_eq!((w.x, w.y), (320.0, 240.0));
+        assert_eq!(
+            at.in_window(Timestamp::from_millis(12_500))
+                .unwrap()
+                .time
+                .ticks,
+            0
+        );
+        assert_eq!(at.in_window(Timestamp::from_millis(12_501)), None);
+        // To the microsecond, rounded down.
+        let third = Timestamp::new(1, Rational::new(1, 3).unwrap());
+        let at = KeepAt {
+            time: third,
+            x: 0.0,
+            y: 0.0,
+        };
+        assert_eq!(at.in_window(Timestamp::zero()).unwrap().time.ticks, 333_333);
+        assert_eq!(
+            at.in_window(Timestamp::zero()).unwrap().time.time_base,
+            Rational::MICROS
+        );
     }
 }

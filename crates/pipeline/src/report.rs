@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use obscura_core::ObjectClass;
-use obscura_track::{ModelRecord, TrackId};
+use obscura_track::{ModelId, TrackId};
 use serde::Serialize;
 
 use crate::identity::FrameSpan;
@@ -88,7 +88,7 @@ pub struct RedactReport {
     /// For `keep_like`: every person track's similarity to the reference, best first.
     pub matches: Vec<SubjectMatch>,
     /// Models the detector ran.
-    pub models: Vec<ModelRecord>,
+    pub models: Vec<ModelId>,
 }
 
 impl RedactReport {

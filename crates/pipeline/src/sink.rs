@@ -4,12 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use image::{Rgb, RgbImage};
+use image::Rgb;
 use obscura_core::{Frame, Timestamp};
 use obscura_media::Encoder;
 
 use crate::font::{draw_text, text_width};
-use crate::sheet::sample_indexes;
+use crate::sheet::{Grid, rgb, sample_indexes, tile_size};
 
 /// What a dry run draws: how many tiles, how wide each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,14 +69,11 @@ impl Sink {
 pub(crate) struct SheetSink {
     path: PathBuf,
     wanted: Vec<u64>,
-    canvas: RgbImage,
-    cols: u32,
-    tile: (u32, u32),
+    grid: Grid,
     taken: u64,
     placed: usize,
 }
 
-const GAP: u32 = 4;
 const LABEL_H: u32 = 22;
 
 /// `HH:MM:SS.mmm` of a time (rounded down to the millisecond).
@@ -105,21 +102,15 @@ impl SheetSink {
         spec: SheetSpec,
     ) -> SheetSink {
         let wanted = sample_indexes(frames, spec.count);
-        let tw = spec.thumb_width.clamp(16, 4096).min(width.max(16));
-        let th = ((u64::from(height) * u64::from(tw)) / u64::from(width.max(1))).max(1) as u32;
-        let cols = 4u32.min(wanted.len().max(1) as u32);
-        let rows = (wanted.len() as u32).div_ceil(cols).max(1);
-        let canvas = RgbImage::from_pixel(
-            cols * (tw + GAP) + GAP,
-            rows * (th + LABEL_H + GAP) + GAP,
-            Rgb([40, 40, 40]),
+        let grid = Grid::new(
+            wanted.len(),
+            tile_size(width, height, spec.thumb_width),
+            LABEL_H,
         );
         SheetSink {
             path: path.to_path_buf(),
             wanted,
-            canvas,
-            cols,
-            tile: (tw, th),
+            grid,
             taken: 0,
             placed: 0,
         }
@@ -130,20 +121,13 @@ impl SheetSink {
         let Some(k) = self.wanted.iter().position(|&i| i == frame.index) else {
             return Ok(());
         };
-        let rgb =
-            RgbImage::from_raw(frame.width, frame.height, frame.to_rgb24()).ok_or("bad frame")?;
-        let (tw, th) = self.tile;
-        let thumb = image::imageops::resize(&rgb, tw, th, image::imageops::FilterType::Triangle);
-        let k = k as u32;
-        let (x, y) = (
-            GAP + (k % self.cols) * (tw + GAP),
-            GAP + (k / self.cols) * (th + LABEL_H + GAP),
-        );
-        image::imageops::replace(&mut self.canvas, &thumb, i64::from(x), i64::from(y));
+        let rgb = rgb(frame).ok_or("bad frame")?;
+        let (x, y) = self.grid.place(k, &rgb);
+        let (tw, th) = self.grid.tile();
         let label = format!("#{} {}", frame.index, clock_text(frame.pts));
         let scale = if text_width(&label, 2) <= tw { 2 } else { 1 };
         draw_text(
-            &mut self.canvas,
+            self.grid.canvas_mut(),
             x + 2,
             y + th + 4,
             &label,
@@ -155,7 +139,7 @@ impl SheetSink {
     }
 
     fn finish(self) -> Result<(), String> {
-        crate::still::write_png(&self.path, &self.canvas)
+        crate::still::write_png(&self.path, &self.grid.into_image())
             .map_err(|e| format!("{}: {e}", self.path.display()))
     }
 }
@@ -163,6 +147,7 @@ impl SheetSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sheet::GAP;
 
     #[test]
     fn clock_text_is_exact_to_the_millisecond() {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use obscura_core::{Detection, Frame, ObjectClass, PixelFormat, Rational, Rect, Timestamp};
-use obscura_detect::{Detector, ModelInfo};
+use obscura_detect::{Detector, ModelId};
 use obscura_media::{DecodeOptions, Decoder, Encoder, EncoderSettings, Preset, VideoSpec};
 use obscura_pipeline::{
     AnalyseOptions, CancelToken, Error, Mode, Policy, Redactor, Stage, analyse,
@@ -143,8 +143,8 @@ impl Detector for LumaDetector {
         Ok(out)
     }
 
-    fn models(&self) -> Vec<ModelInfo> {
-        vec![ModelInfo {
+    fn models(&self) -> Vec<ModelId> {
+        vec![ModelId {
             name: "luma-test".into(),
             sha256: "0".repeat(64),
         }]
@@ -178,8 +178,8 @@ impl obscura_detect::reid::Embedder for LumaEmbedder {
         Ok(hist.into_iter().map(|v| v / norm).collect())
     }
 
-    fn models(&self) -> Vec<ModelInfo> {
-        vec![ModelInfo {
+    fn models(&self) -> Vec<ModelId> {
+        vec![ModelId {
             name: "luma-histogram-test".into(),
             sha256: "0".repeat(64),
         }]

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use obscura_core::{ObjectClass, Rational, Timestamp};
+use obscura_core::{ObjectClass, Timestamp};
 use obscura_pipeline::{KeepAt, RedactionSettings, ReviewEdits};
 use obscura_seal::RedactionPolicy;
 use serde_json::json;
@@ -97,17 +97,12 @@ impl ClipRedactor for PipelineRedactor {
                 continue;
             }
             // Source clip time -> time in the window clip (which starts at `offset`).
-            let us = |t: Timestamp| t.rescale_floor(Rational::MICROS).ticks;
-            let rel = us(p.at.time) - us(offset);
-            if rel < 0 {
-                return Err(RedactionError::PointBeforeWindow {
-                    point: p.text.clone(),
-                });
-            }
-            keep_at.push(KeepAt {
-                time: Timestamp::new(rel, Rational::MICROS),
-                ..p.at
-            });
+            let at =
+                p.at.in_window(offset)
+                    .ok_or_else(|| RedactionError::PointBeforeWindow {
+                        point: p.text.clone(),
+                    })?;
+            keep_at.push(at);
             notes.push(format!(
                 "the data subject is the person at ({:.0}, {:.0}) at clip time {}",
                 p.at.x, p.at.y, p.at.time
@@ -116,17 +111,9 @@ impl ClipRedactor for PipelineRedactor {
         let mut edits = None;
         if let Some(rv) = self.review.as_ref().filter(|rv| rv.camera == camera) {
             for at in &rv.keep_at {
-                let us = |t: Timestamp| t.rescale_floor(Rational::MICROS).ticks;
-                let rel = us(at.time) - us(offset);
-                if rel < 0 {
-                    return Err(RedactionError::Review {
-                        reason: "a person's time lies before the request window".into(),
-                    });
-                }
-                keep_at.push(KeepAt {
-                    time: Timestamp::new(rel, Rational::MICROS),
-                    ..*at
-                });
+                keep_at.push(at.in_window(offset).ok_or_else(|| RedactionError::Review {
+                    reason: "a person's time lies before the request window".into(),
+                })?);
             }
             edits =
                 Some((rv.edits_for)(offset).map_err(|reason| RedactionError::Review { reason })?);
@@ -140,14 +127,14 @@ impl ClipRedactor for PipelineRedactor {
                 None => b,
             })
             .and_then(|b| b.build())
-            .map_err(RedactionError::Setup)?;
+            .map_err(|e| RedactionError::Setup(Box::new(e)))?;
         let rep = r
             .redact(input, output)
             .map_err(|error| RedactionError::Pipeline {
                 camera: camera.to_string(),
                 window: input.to_path_buf(),
                 offset,
-                error,
+                error: Box::new(error),
             })?;
         for m in rep.matches.iter().filter(|m| m.matched) {
             notes.push(format!(
@@ -193,11 +180,7 @@ impl ClipRedactor for PipelineRedactor {
                 .map(|(t, _)| *t)
                 .collect(),
             notes,
-            models: rep
-                .models
-                .iter()
-                .map(|m| (m.name.clone(), m.sha256.clone()))
-                .collect(),
+            models: rep.models.clone(),
         })
     }
 
@@ -318,6 +301,7 @@ impl ClipRedactor for PipelineRedactor {
 
 #[cfg(test)]
 mod tests {
+    use obscura_core::Rational;
     use obscura_detect::models::ModelStore;
     use obscura_pipeline::Policy;
     use obscura_pipeline::policy::{parse_style, parse_zone};

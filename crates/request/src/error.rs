@@ -58,9 +58,10 @@ pub enum RedactionError {
         /// What is wrong.
         reason: String,
     },
-    /// The redactor could not be set up (a model, a setting).
+    /// The redactor could not be set up (a model, a setting). Boxed, as in
+    /// [`RedactionError::Pipeline`], to keep every `Result` of this crate small.
     #[error(transparent)]
-    Setup(obscura_pipeline::Error),
+    Setup(Box<obscura_pipeline::Error>),
     /// The pipeline failed on the window clip of a camera. The message names the camera
     /// rather than the clip (a private temporary) and says that frame numbers and times count
     /// from the window's start.
@@ -72,8 +73,8 @@ pub enum RedactionError {
         window: PathBuf,
         /// Source time of the window clip's start.
         offset: obscura_core::Timestamp,
-        /// The pipeline's error.
-        error: obscura_pipeline::Error,
+        /// The pipeline's error (boxed: it is large, and rare).
+        error: Box<obscura_pipeline::Error>,
     },
     /// The redactor wrote another number of frames than the window holds.
     #[error("{window} frames in the window but {redacted} redacted")]
@@ -101,5 +102,22 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Small enough for clippy's `result_large_err` (128 bytes) without an allow: the
+    /// pipeline's large error is boxed.
+    #[test]
+    fn errors_stay_small() {
+        assert!(
+            std::mem::size_of::<Error>() <= 128,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
+        assert!(std::mem::size_of::<RedactionError>() <= 128);
     }
 }

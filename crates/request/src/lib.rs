@@ -18,9 +18,6 @@
 //! [`sweep_stale`] (run at the start of every export) removes those no live process holds (by lock, not PID). The
 //! package itself is written atomically by obscura-seal.
 #![deny(missing_docs)]
-// `Error` carries the failing file, camera and the pipeline's own error so that one message
-// names them; it is returned once per request, so its size costs nothing measurable.
-#![allow(clippy::result_large_err)]
 #![forbid(unsafe_code)]
 
 mod access;

@@ -8,11 +8,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Cursor;
 use std::path::Path;
 
 use obscura_core::{Interval, Timestamp};
 use obscura_media::{DecodeOptions, Decoder};
+use obscura_pipeline::sheet;
 
 use obscura_seal::RedactionPolicy;
 
@@ -114,40 +114,21 @@ pub fn base64(bytes: &[u8]) -> String {
 /// scaled to `width` pixels wide, JPEG, as `data:` URIs.
 pub fn thumbnails(path: &Path, count: usize, width: u32) -> Result<Vec<String>, Error> {
     let mut dec = Decoder::open(path, &DecodeOptions::default())?;
-    let mut frames = Vec::new();
-    while let Some(f) = dec.next_frame()? {
-        frames.push(f.index);
-        // Keep only indexes; decode again for the picks below (clips are short enough).
+    let mut n = 0u64;
+    while dec.next_frame()?.is_some() {
+        // Count only; decode again for the picks below (clips are short enough).
+        n += 1;
     }
-    let n = frames.len();
-    if n == 0 || count == 0 {
-        return Ok(Vec::new());
-    }
-    let mut picks: Vec<usize> = (0..count)
-        .map(|i| {
-            if count == 1 {
-                0
-            } else {
-                i * (n - 1) / (count - 1)
-            }
-        })
-        .collect();
-    picks.dedup();
+    let picks = sheet::sample_indexes(n, count);
     let mut dec = Decoder::open(path, &DecodeOptions::default())?;
     let mut out = Vec::new();
-    let mut i = 0usize;
+    let mut i = 0u64;
     while let Some(f) = dec.next_frame()? {
         if picks.contains(&i) {
-            let rgb = image::RgbImage::from_raw(f.width, f.height, f.to_rgb24())
-                .ok_or_else(|| Error::invalid("thumbnail", "frame size mismatch"))?;
-            let h =
-                (u64::from(f.height) * u64::from(width) / u64::from(f.width.max(1))).max(1) as u32;
-            let small =
-                image::imageops::resize(&rgb, width, h, image::imageops::FilterType::Triangle);
-            let mut jpeg = Vec::new();
-            image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut jpeg), 80)
-                .encode_image(&small)
-                .map_err(|e| Error::invalid("thumbnail", e.to_string()))?;
+            let rgb =
+                sheet::rgb(&f).ok_or_else(|| Error::invalid("thumbnail", "frame size mismatch"))?;
+            let jpeg = sheet::jpeg(&sheet::scale_to_width(&rgb, width), 80)
+                .map_err(|e| Error::invalid("thumbnail", e))?;
             out.push(format!("data:image/jpeg;base64,{}", base64(&jpeg)));
         }
         i += 1;

@@ -1,7 +1,6 @@
 //! Erasure exports on generated clips whose frames show their own index: sealed, verified,
 //! opened, and every opened clip decoded by the ffmpeg CLI (the independent oracle) to check
 //! exactly which source frames are present.
-#![allow(clippy::result_large_err)] // obscura_request::Error, as the library returns it
 
 use std::fs;
 use std::path::Path;

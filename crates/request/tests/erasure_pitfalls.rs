@@ -2,8 +2,6 @@
 //! zone slip), a remaining period too short to hold a frame, and clips that must stay
 //! placeable on the wall clock (each carries its own creation_time).
 
-#![allow(clippy::result_large_err)] // obscura_request::Error, as the library returns it
-
 use std::fs;
 
 use obscura_media::EncoderSettings;

@@ -1,8 +1,6 @@
 //! Retention: expired packages are deleted (after their signature and hashes verify),
 //! others kept, tampered ones reported and kept; every action is in the audit log.
 
-#![allow(clippy::result_large_err)] // obscura_request::Error, as the library returns it
-
 use std::fs;
 
 use obscura_audit::{AuditLog, VerifyOptions};

@@ -10,7 +10,6 @@ use obscura_core::{Rect, Timestamp};
 use obscura_pipeline::{IdentityEdit, KeepAt, Keyframe, ManualMask, ManualMasks, ManualShape};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 
@@ -226,7 +225,7 @@ fn check(e: &Edits) -> Result<(), String> {
     if r.is_empty() || r.len() > 64 || r.chars().any(char::is_control) {
         return Err("reviewer: a pseudonym of 1 to 64 printable characters is required".into());
     }
-    if !looks_like_rfc3339(&e.reviewed_at) {
+    if !obscura_core::civil::is_rfc3339_utc(&e.reviewed_at) {
         return Err(format!(
             "reviewed_at: {:?} is not a UTC time like 2026-12-02T01:30:00Z",
             e.reviewed_at
@@ -262,27 +261,6 @@ fn check(e: &Edits) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// `YYYY-MM-DDTHH:MM:SS[.fff]Z`.
-fn looks_like_rfc3339(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits =
-        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
-    b.len() >= 20
-        && digits(0..4)
-        && b[4] == b'-'
-        && digits(5..7)
-        && b[7] == b'-'
-        && digits(8..10)
-        && b[10] == b'T'
-        && digits(11..13)
-        && b[13] == b':'
-        && digits(14..16)
-        && b[16] == b':'
-        && digits(17..19)
-        && b[b.len() - 1] == b'Z'
-        && (b.len() == 20 || (b[19] == b'.' && digits(20..b.len() - 1) && b.len() > 21))
 }
 
 impl Edits {
@@ -478,7 +456,7 @@ impl LoadedEdits {
         Ok(LoadedEdits {
             edits,
             path: path.to_path_buf(),
-            sha256: hex(&Sha256::digest(&bytes)),
+            sha256: obscura_core::digest::sha256_hex(&bytes),
         })
     }
 
@@ -511,11 +489,6 @@ impl LoadedEdits {
             "unmasked": e.unmask.iter().map(|u| json!({"time": u.person.time, "x": u.person.x, "y": u.person.y, "reason": u.reason.trim()})).collect::<Vec<_>>(),
         })
     }
-}
-
-/// Lowercase hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -574,6 +547,10 @@ mod tests {
             (
                 r#"{"format": 1, "reviewer": "", "reviewed_at": "2026-12-02T01:30:00Z"}"#,
                 "reviewer",
+            ),
+            (
+                r#"{"format": 1, "reviewer": "a", "reviewed_at": "2026-02-30T01:30:00Z"}"#,
+                "reviewed_at",
             ),
             (
                 r#"{"format": 1, "reviewer": "a", "reviewed_at": "yesterday"}"#,

@@ -36,7 +36,7 @@ impl std::fmt::Debug for ReviewServer {
 fn new_token() -> Result<String, Error> {
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).map_err(|e| Error::Server(format!("no randomness: {e}")))?;
-    Ok(crate::edits::hex(&b))
+    Ok(obscura_core::digest::hex(&b))
 }
 
 /// Equal without an early exit on the first differing byte.

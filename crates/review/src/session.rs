@@ -2,13 +2,13 @@
 //! current edits, and the masked preview of any frame with those edits applied.
 
 use std::collections::BTreeSet;
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use image::{ImageFormat, RgbImage};
 use obscura_core::{Frame, ObjectClass, Rational, Timestamp};
 use obscura_media::{DecodeOptions, Decoder};
 use obscura_pipeline::manual::{apply_identity_edits, micros};
+use obscura_pipeline::sheet;
 use obscura_pipeline::{Candidate, ManualMasks, Policy};
 use obscura_track::{IdentityId, TrackSet};
 use serde::Serialize;
@@ -64,11 +64,7 @@ impl std::fmt::Debug for Session {
 }
 
 fn jpeg(img: &RgbImage) -> Result<Vec<u8>, String> {
-    let mut out = Cursor::new(Vec::new());
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY)
-        .encode_image(img)
-        .map_err(|e| e.to_string())?;
-    Ok(out.into_inner())
+    sheet::jpeg(img, JPEG_QUALITY)
 }
 
 /// `S.ffffff`: a time in seconds with exactly six decimals (what the page writes back).
@@ -345,18 +341,11 @@ impl Session {
         let img = image::load_from_memory_with_format(self.source_jpeg(frame)?, ImageFormat::Jpeg)
             .ok()?
             .to_rgb8();
-        let p = r.dilate(0.1, 4.0).to_pixels(img.width(), img.height())?;
-        let crop = image::imageops::crop_imm(&img, p.x, p.y, p.w, p.h).to_image();
+        let crop = sheet::close_up(&img, &r, 4.0)?;
         let h = 120u32;
         let w = ((u64::from(crop.width()) * u64::from(h)) / u64::from(crop.height().max(1)))
             .clamp(8, 240) as u32;
-        jpeg(&image::imageops::resize(
-            &crop,
-            w,
-            h,
-            image::imageops::FilterType::Triangle,
-        ))
-        .ok()
+        jpeg(&sheet::resize(&crop, w, h)).ok()
     }
 
     fn best_box(&self, id: IdentityId) -> Option<(u64, obscura_core::Rect)> {

@@ -298,47 +298,8 @@ pub(crate) fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
     unhex_into(s, &mut out).then_some(out)
 }
 
-/// Decodes lowercase hex of exactly `out.len()` bytes into `out`, with no heap copy (for
-/// secrets: the caller's buffer is the only place the bytes land). False when malformed.
-pub(crate) fn unhex_into(s: &str, out: &mut [u8]) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 2 * out.len() {
-        return false;
-    }
-    let nib = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    };
-    for (o, p) in out.iter_mut().zip(b.chunks(2)) {
-        match (nib(p[0]), nib(p[1])) {
-            (Some(h), Some(l)) => *o = h << 4 | l,
-            _ => {
-                out.iter_mut().for_each(|x| *x = 0);
-                return false;
-            }
-        }
-    }
-    true
-}
-
-/// Decodes lowercase hex of any even length.
-pub(crate) fn unhex_vec(s: &str) -> Option<Vec<u8>> {
-    fn nib(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
-        }
-    }
-    let b = s.as_bytes();
-    if !b.len().is_multiple_of(2) {
-        return None;
-    }
-    b.chunks(2)
-        .map(|p| Some(nib(p[0])? << 4 | nib(p[1])?))
-        .collect()
-}
+/// Decodes lowercase hex (see [`obscura_core::digest::unhex_into`]).
+pub(crate) use obscura_core::digest::{unhex as unhex_vec, unhex_into};
 
 #[cfg(test)]
 mod tests {

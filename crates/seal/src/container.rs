@@ -268,7 +268,7 @@ fn check_structure(
     if let Some(e) = &m.expires {
         Date::parse(e).map_err(|_| Error::damaged("malformed expiry date"))?;
     }
-    if !crate::date::is_rfc3339_utc_seconds(&m.created) {
+    if !obscura_core::civil::is_rfc3339_utc_seconds(&m.created) {
         return d("malformed creation time (not YYYY-MM-DDTHH:MM:SSZ)");
     }
     let floats = m
@@ -421,7 +421,7 @@ fn canonical_y(b: &[u8; 32]) -> bool {
 
 fn check_expiry(m: &Manifest) -> Result<(), Error> {
     if let Some(e) = &m.expires
-        && Date::parse(e)? < Date::today_utc()
+        && Date::parse(e).map_err(Error::date)? < Date::today_utc()
     {
         return Err(Error::Expired { expires: e.clone() });
     }

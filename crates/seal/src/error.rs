@@ -91,6 +91,14 @@ impl Error {
         }
     }
 
+    /// A refused [`crate::Date`], with the same text as before dates moved to core.
+    pub(crate) fn date(e: obscura_core::Error) -> Self {
+        match e {
+            obscura_core::Error::InvalidDate { what, problem } => Error::invalid(what, problem),
+            other => Error::invalid("date", other.to_string()),
+        }
+    }
+
     pub(crate) fn damaged(reason: impl Into<String>) -> Self {
         Error::Damaged {
             reason: reason.into(),

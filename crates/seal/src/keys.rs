@@ -527,7 +527,7 @@ fn write_secret(
     secret: &[u8; 32],
     protect: Option<(&Passphrase, KdfParams)>,
 ) -> Result<Zeroizing<String>, Error> {
-    let created = crate::date::now_rfc3339();
+    let created = obscura_core::civil::now_rfc3339();
     Ok(Zeroizing::new(match protect {
         None => format!(
             "# obscura {what}, created {created}\n# KEEP SECRET\n{prefix}:{}\n",

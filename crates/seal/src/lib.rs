@@ -24,7 +24,6 @@
 
 mod canonical;
 mod container;
-mod date;
 mod error;
 mod keys;
 mod manifest;
@@ -38,17 +37,18 @@ pub use container::{
     DecryptedExport, OpenOptions, VerifiedExport, decrypt, inspect, inspect_bytes, open, open_with,
     verify,
 };
-pub use date::Date;
 pub use error::{Error, VerifyError, is_disk_full};
 pub use keys::{
     Identity, KdfParams, Passphrase, RecipientPublicKey, RecipientSecretKey, Signer,
     SignerPublicKey, SigningKey, create_key_file,
 };
 pub use manifest::{
-    CameraRecord, Decimal, FORMAT_VERSION, Manifest, ModelRef, PayloadEntry, READABLE_VERSIONS,
+    CameraRecord, Decimal, FORMAT_VERSION, Manifest, PayloadEntry, READABLE_VERSIONS,
     RecipientEntry, RedactionPolicy, SignerEntry, SourceFile, check_media_type, check_payload_name,
     check_portable_name, name_key,
 };
+pub use obscura_core::ModelId;
+pub use obscura_core::civil::Date;
 pub use seal::SealBuilder;
 pub use trust::{TrustStore, TrustedSigner};
 

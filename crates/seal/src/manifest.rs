@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use obscura_core::Interval;
+use obscura_core::{Interval, ModelId};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
@@ -87,23 +87,13 @@ pub struct CameraRecord {
     pub excluded: Vec<Interval>,
 }
 
-/// A detector model, pinned by hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModelRef {
-    /// Model name.
-    pub name: String,
-    /// SHA-256 of the model file, hex.
-    pub sha256: String,
-}
-
 /// The redaction policy that produced the payloads.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedactionPolicy {
     /// Detector models used.
     #[serde(default)]
-    pub detector_models: Vec<ModelRef>,
+    pub detector_models: Vec<ModelId>,
     /// Named thresholds (e.g. `person_score`), exact decimals (strings in format 2).
     #[serde(default)]
     pub thresholds: BTreeMap<String, Decimal>,

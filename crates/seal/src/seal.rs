@@ -475,7 +475,7 @@ impl<'a> SealBuilder<'a> {
             format_version: self.version,
             export_id: hex(&export_id),
             header_sha256: obscura_core::digest::sha256_hex(&header_bytes),
-            created: crate::date::now_rfc3339(),
+            created: obscura_core::civil::now_rfc3339(),
             expires: self.expires.map(|d| d.to_string()),
             reference: self.reference.clone(),
             operator: self.operator.clone(),

@@ -22,11 +22,12 @@ pub mod trackset;
 pub use identity::{
     IdentityConfig, IdentityId, IdentityRecord, Sample, TrackletRecord, build_identities,
 };
+pub use obscura_core::ModelId;
 pub use tracker::{
     BoxSource, IdGenerator, SequentialIds, TrackBox, TrackId, TrackUpdate, Tracker, TrackerConfig,
 };
 pub use trackset::{
-    AnalysisSettings, BoxRecord, ModelRecord, SourceInfo, TrackRecord, TrackSet, TrackSetBuilder,
+    AnalysisSettings, BoxRecord, SourceInfo, TrackRecord, TrackSet, TrackSetBuilder,
 };
 
 use thiserror::Error;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use obscura_core::{ObjectClass, Rational, Rect, Timestamp};
+use obscura_core::{ModelId, ObjectClass, Rational, Rect, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::identity::{IdentityId, IdentityRecord};
@@ -33,15 +33,6 @@ pub struct SourceInfo {
     pub fps: f64,
 }
 
-/// A model used, for manifests.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ModelRecord {
-    /// Registry name.
-    pub name: String,
-    /// sha256 of the weights.
-    pub sha256: String,
-}
-
 /// The settings an analysis ran with, for manifests and reproducibility.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AnalysisSettings {
@@ -54,7 +45,7 @@ pub struct AnalysisSettings {
     /// Detector thresholds by name (`person_score`, `face_score`, ...).
     pub thresholds: BTreeMap<String, f32>,
     /// Models that ran, with their sha256.
-    pub models: Vec<ModelRecord>,
+    pub models: Vec<ModelId>,
 }
 
 /// One box of a track on one frame.

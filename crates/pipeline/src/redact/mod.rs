@@ -18,7 +18,7 @@ use obscura_detect::reid::Embedder;
 use obscura_media::{
     AudioMode, AudioSource, DecodeOptions, Decoder, Encoder, EncoderSettings, VideoInfo, VideoSpec,
 };
-use obscura_track::{ModelRecord, TrackSet, TrackerConfig};
+use obscura_track::{ModelId, TrackSet, TrackerConfig};
 
 use crate::analyse::{AnalyseOptions, PassControl, analysis_pass, fps_of, live_masker};
 use crate::control::progress_ref;
@@ -89,15 +89,8 @@ impl Redactor {
         self.cancel.clone()
     }
 
-    pub(super) fn models(&self) -> Vec<ModelRecord> {
-        self.detector
-            .models()
-            .into_iter()
-            .map(|m| ModelRecord {
-                name: m.name,
-                sha256: m.sha256,
-            })
-            .collect()
+    pub(super) fn models(&self) -> Vec<ModelId> {
+        self.detector.models()
     }
 
     fn needs_two_passes(&self) -> bool {

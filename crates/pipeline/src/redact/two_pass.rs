@@ -6,10 +6,11 @@ use std::path::Path;
 use std::time::Instant;
 
 use obscura_detect::reid::Embedder;
+use obscura_media::DecodeOptions;
 use obscura_track::{IdentityId, TrackId, TrackSet};
 
 use super::{Redactor, same_file};
-use crate::control::{Pass, progress_ref};
+use crate::control::{CancelToken, Pass, ProgressFn, progress_ref};
 use crate::error::Error;
 use crate::identity::{self, Appearance, IdentityOptions, SubjectFrames};
 use crate::keep::KeepLike;
@@ -50,68 +51,22 @@ impl Redactor {
         }
         let passes = 3;
         let mut set = tracks.clone();
-        let (options, decode, max_frames, cancel, progress) = (
-            self.identity,
-            self.decode.clone(),
-            self.max_frames,
-            self.cancel.clone(),
-            self.progress.clone(),
-        );
-        let embedder = match (self.embedder.as_mut(), self.keep_like.as_mut()) {
-            (Some(e), _) => e.as_mut(),
-            (None, Some(l)) => l.embedder.as_mut(),
-            (None, None) => {
-                return Err(Error::InvalidSetting {
-                    name: "embedder",
-                    value: "none".into(),
-                    reason: "keeping a person needs the re-identification embedder".into(),
-                });
-            }
-        };
-        let appearance = identity::identify(
-            input,
-            &mut set,
-            embedder,
-            &options,
-            &decode,
-            max_frames,
-            &cancel,
-            progress.as_ref(),
-            (Pass::Embed, 1, passes),
-        )?;
+        let run = IdentityPasses::of(self);
+        let embedder = pick_embedder(&mut self.embedder, &mut self.keep_like)?;
+        let appearance = run.identify(input, &mut set, embedder, (Pass::Embed, 1, passes))?;
         let mut chosen: BTreeMap<IdentityId, Option<Vec<f32>>> = BTreeMap::new();
         for id in ids {
-            if set.identity(id).is_none() {
-                return Err(Error::Subject {
-                    input: input.into(),
-                    reason: format!(
-                        "no person {id}; the people are: {}",
-                        subject::list_identities(&set)
-                    ),
-                });
-            }
+            check_person(input, &set, id)?;
             chosen.insert(id, None);
         }
-        let references = references(input, &set, &appearance, &chosen, &options)?;
-        let subject_frames = identity::verify_subject(
+        let (subject_frames, kept) = run.verify(
             input,
             &set,
-            &references,
             &appearance,
+            &chosen,
             embedder,
-            &options,
-            &decode,
-            max_frames,
-            &cancel,
-            progress.as_ref(),
             (Pass::Verify, 2, passes),
         )?;
-        let kept: BTreeSet<TrackId> = subject_frames
-            .visible
-            .values()
-            .flatten()
-            .map(|(t, _)| *t)
-            .collect();
         let mut rep = self.redact_with_tracks_inner(
             input,
             output,
@@ -232,10 +187,7 @@ impl Redactor {
                     self.segmenter
                         .as_ref()
                         .filter(|_| silhouette_frames > 0)
-                        .map(|s| obscura_track::ModelRecord {
-                            name: s.model().name.clone(),
-                            sha256: s.model().sha256.clone(),
-                        }),
+                        .map(|s| s.model().clone()),
                 )
                 .collect(),
         })
@@ -265,11 +217,7 @@ impl Redactor {
         }
         let passes = 4;
         let (mut set, pts) = self.analyse_inner(input, passes)?;
-        let cancel = self.cancel.clone();
-        let progress = self.progress.clone();
-        let options = self.identity;
-        let decode = self.decode.clone();
-        let max_frames = self.max_frames;
+        let run = IdentityPasses::of(self);
         let Redactor {
             embedder,
             keep_like,
@@ -279,44 +227,17 @@ impl Redactor {
             review,
             ..
         } = self;
-        fn pick<'e>(
-            embedder: &'e mut Option<Box<dyn Embedder>>,
-            keep_like: &'e mut Option<KeepLike>,
-        ) -> Result<&'e mut dyn Embedder, Error> {
-            match (embedder.as_mut(), keep_like.as_mut()) {
-                (Some(e), _) => Ok(e.as_mut()),
-                (None, Some(l)) => Ok(l.embedder.as_mut()),
-                (None, None) => Err(Error::InvalidSetting {
-                    name: "embedder",
-                    value: "none".into(),
-                    reason: "keeping a person needs the re-identification embedder".into(),
-                }),
-            }
-        }
-        let appearance = identity::identify(
+        let appearance = run.identify(
             input,
             &mut set,
-            pick(embedder, keep_like)?,
-            &options,
-            &decode,
-            max_frames,
-            &cancel,
-            progress.as_ref(),
+            pick_embedder(embedder, keep_like)?,
             (Pass::Embed, 2, passes),
         )?;
         crate::manual::apply_identity_edits(input, &mut set, &pts, &review.identity)?;
         // The kept people, each with the centroid their reference is built around.
         let mut chosen: BTreeMap<obscura_track::IdentityId, Option<Vec<f32>>> = BTreeMap::new();
         for &id in policy.keep() {
-            if set.identity(id).is_none() {
-                return Err(Error::Subject {
-                    input: input.into(),
-                    reason: format!(
-                        "no person {id}; the people are: {}",
-                        subject::list_identities(&set)
-                    ),
-                });
-            }
+            check_person(input, &set, id)?;
             chosen.insert(id, None);
         }
         for at in keep_at.iter() {
@@ -331,26 +252,14 @@ impl Redactor {
             chosen.entry(id).or_insert(None);
             matches = report;
         }
-        let references = references(input, &set, &appearance, &chosen, &options)?;
-        let subject_frames = identity::verify_subject(
+        let (subject_frames, keep) = run.verify(
             input,
             &set,
-            &references,
             &appearance,
-            pick(embedder, keep_like)?,
-            &options,
-            &decode,
-            max_frames,
-            &cancel,
-            progress.as_ref(),
+            &chosen,
+            pick_embedder(embedder, keep_like)?,
             (Pass::Verify, 3, passes),
         )?;
-        let keep: BTreeSet<TrackId> = subject_frames
-            .visible
-            .values()
-            .flatten()
-            .map(|(t, _)| *t)
-            .collect();
         let mut rep = self.redact_with_tracks_inner(
             input,
             output,
@@ -364,6 +273,108 @@ impl Redactor {
         rep.matches = matches;
         Ok(rep)
     }
+}
+
+/// What the identity passes take from a [`Redactor`], copied out so that its embedder can be
+/// borrowed beside them.
+struct IdentityPasses {
+    options: IdentityOptions,
+    decode: DecodeOptions,
+    max_frames: Option<u64>,
+    cancel: CancelToken,
+    progress: Option<ProgressFn>,
+}
+
+impl IdentityPasses {
+    fn of(r: &Redactor) -> Self {
+        IdentityPasses {
+            options: r.identity,
+            decode: r.decode.clone(),
+            max_frames: r.max_frames,
+            cancel: r.cancel.clone(),
+            progress: r.progress.clone(),
+        }
+    }
+
+    /// The appearance pass: embeds the people of `set` and links their tracklets.
+    fn identify(
+        &self,
+        input: &Path,
+        set: &mut TrackSet,
+        embedder: &mut dyn Embedder,
+        pass: (Pass, u32, u32),
+    ) -> Result<Appearance, Error> {
+        identity::identify(
+            input,
+            set,
+            embedder,
+            &self.options,
+            &self.decode,
+            self.max_frames,
+            &self.cancel,
+            self.progress.as_ref(),
+            pass,
+        )
+    }
+
+    /// The kept people's references, then the frame-by-frame check of them: where each is
+    /// left visible, and the tracks that are.
+    fn verify(
+        &self,
+        input: &Path,
+        set: &TrackSet,
+        appearance: &Appearance,
+        chosen: &BTreeMap<IdentityId, Option<Vec<f32>>>,
+        embedder: &mut dyn Embedder,
+        pass: (Pass, u32, u32),
+    ) -> Result<(SubjectFrames, BTreeSet<TrackId>), Error> {
+        let references = references(input, set, appearance, chosen, &self.options)?;
+        let frames = identity::verify_subject(
+            input,
+            set,
+            &references,
+            appearance,
+            embedder,
+            &self.options,
+            &self.decode,
+            self.max_frames,
+            &self.cancel,
+            self.progress.as_ref(),
+            pass,
+        )?;
+        let kept = frames.visible.values().flatten().map(|(t, _)| *t).collect();
+        Ok((frames, kept))
+    }
+}
+
+/// The re-identification embedder: the redactor's own, else the one of `keep_like`.
+fn pick_embedder<'e>(
+    embedder: &'e mut Option<Box<dyn Embedder>>,
+    keep_like: &'e mut Option<KeepLike>,
+) -> Result<&'e mut dyn Embedder, Error> {
+    match (embedder.as_mut(), keep_like.as_mut()) {
+        (Some(e), _) => Ok(e.as_mut()),
+        (None, Some(l)) => Ok(l.embedder.as_mut()),
+        (None, None) => Err(Error::InvalidSetting {
+            name: "embedder",
+            value: "none".into(),
+            reason: "keeping a person needs the re-identification embedder".into(),
+        }),
+    }
+}
+
+/// An error listing the people when person `id` is not one of them.
+fn check_person(input: &Path, set: &TrackSet, id: IdentityId) -> Result<(), Error> {
+    if set.identity(id).is_some() {
+        return Ok(());
+    }
+    Err(Error::Subject {
+        input: input.into(),
+        reason: format!(
+            "no person {id}; the people are: {}",
+            subject::list_identities(set)
+        ),
+    })
 }
 
 /// Each kept person's reference (the centroid of their tracklets that look like the seed:

@@ -161,8 +161,8 @@ pub(super) fn access_clip(
         });
     }
     kept_all.extend(s.kept_tracks.iter().copied());
-    for (n, h) in &s.models {
-        models.insert(n.clone(), h.clone());
+    for m in &s.models {
+        models.insert(m.name.clone(), m.sha256.clone());
     }
     notes.extend(s.notes.iter().map(|n| format!("Camera {}: {n}", cam.name)));
     if p.frames >= NO_PERSON_WARN_FRAMES

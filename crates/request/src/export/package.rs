@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use obscura_core::ModelId;
 use obscura_seal::{RedactionPolicy, SealBuilder};
 use serde_json::json;
 
@@ -31,7 +32,7 @@ pub(super) fn policy_and_words(
             p.kept_track_ids = kept_all.into_iter().collect();
             p.detector_models = models
                 .into_iter()
-                .map(|(name, sha256)| obscura_seal::ModelRef { name, sha256 })
+                .map(|(name, sha256)| ModelId { name, sha256 })
                 .collect();
             p.extra.insert("mode".into(), json!("access"));
             p.extra

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use obscura_audit::Record;
-use obscura_core::{Interval, Timestamp};
+use obscura_core::{Interval, ModelId, Timestamp};
 use obscura_media::EncoderSettings;
 use obscura_seal::{Date, Manifest, Passphrase, RecipientPublicKey, RedactionPolicy, Signer};
 
@@ -142,8 +142,8 @@ pub struct RedactionSummary {
     pub masked_faces: Vec<u64>,
     /// Plain-language notes for the report (e.g. how the subject was chosen).
     pub notes: Vec<String>,
-    /// Detector models used, `(name, sha256)`.
-    pub models: Vec<(String, String)>,
+    /// Detector models used.
+    pub models: Vec<ModelId>,
 }
 
 /// Masks everyone but the data subject in one clip. [`crate::PipelineRedactor`] implements

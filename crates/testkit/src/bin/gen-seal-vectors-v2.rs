@@ -33,9 +33,7 @@ struct Vector {
     bytes: Vec<u8>,
 }
 
-fn hexs(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+use obscura_core::digest::hex as hexs;
 
 /// An export cut into its parts (FORMAT.md section 1).
 #[derive(Clone)]

@@ -34,14 +34,7 @@ struct Vector {
     bytes: Vec<u8>,
 }
 
-fn sha256_hex(b: &[u8]) -> String {
-    use std::fmt::Write;
-    let d = obscura_seal::testing::sha256(b);
-    d.iter().fold(String::new(), |mut s, x| {
-        let _ = write!(s, "{x:02x}");
-        s
-    })
-}
+use obscura_core::digest::sha256_hex;
 
 fn seal(
     dir: &Path,
@@ -380,7 +373,7 @@ fn main() {
     let t = resign(&one, &keys.other_signer, |m| {
         let ours = keys.signer.public_key();
         let theirs = keys.other_signer.public_key();
-        let hex = |k: [u8; 32]| k.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let hex = |k: [u8; 32]| obscura_core::digest::hex(&k);
         let s = String::from_utf8(m.to_vec()).expect("utf8");
         s.replace(&hex(ours.to_bytes()), &hex(theirs.to_bytes()))
             .replace(&ours.fingerprint(), &theirs.fingerprint())
