@@ -7,17 +7,11 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 use obscura_detect::SessionConfig;
-use obscura_detect::reid::ReidEmbedder;
-use obscura_media::DecodeOptions;
-use obscura_pipeline::identity::identify;
-use obscura_pipeline::{
-    CancelToken, IdentityOptions, Pass, Progress, ProgressFn, analyse, builtin_detector,
-};
 use obscura_review::edits::SourceRef;
 use obscura_review::{Edits, LoadedEdits, ReviewServer, SaveTarget, Session};
 
+use crate::Outcome;
 use crate::masking_args::MaskingArgs;
-use crate::{Outcome, progress};
 
 /// Arguments of `obscura review`.
 #[derive(Args, Debug)]
@@ -127,40 +121,7 @@ pub fn run(args: ReviewArgs, quiet: bool) -> anyhow::Result<Outcome> {
         sha256: Some(sha256),
     });
 
-    let mut detector = builtin_detector(&store, targets, &options.detector)?;
-    let pb = progress::bar(None, quiet, "analysing");
-    let mut set = analyse(input, detector.as_mut(), &options, |done, total| {
-        if let Some(t) = total {
-            pb.set_length(t.max(done));
-        }
-        pb.set_position(done);
-    })?;
-    pb.finish_and_clear();
-    if targets.person {
-        let mut embedder = ReidEmbedder::new(
-            &store,
-            SessionConfig {
-                intra_threads: threads,
-                ..SessionConfig::default()
-            },
-        )?;
-        let pb = progress::bar(Some(set.source.frames), quiet, "people");
-        let p = pb.clone();
-        let progress: ProgressFn =
-            std::sync::Arc::new(move |pr: &Progress| p.set_position(pr.frames_done));
-        identify(
-            input,
-            &mut set,
-            &mut embedder,
-            &IdentityOptions::default(),
-            &DecodeOptions::default(),
-            None,
-            &CancelToken::new(),
-            Some(&progress),
-            (Pass::Embed, 2, 2),
-        )?;
-        pb.finish_and_clear();
-    }
+    let set = crate::people::analyse_people(input, &store, targets, &options, threads, quiet)?;
     let mut session = Session::open(input, set, policy, &args.masking.style, edits, save)?;
     if targets.person
         && !args.masking.no_silhouettes

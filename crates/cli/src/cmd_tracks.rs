@@ -11,19 +11,12 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::Args;
 use obscura_core::{ObjectClass, atomic::PendingFile};
-use obscura_detect::SessionConfig;
 use obscura_detect::models::{ModelStore, default_model_dir};
-use obscura_detect::reid::ReidEmbedder;
-use obscura_media::DecodeOptions;
-use obscura_pipeline::identity::identify;
 use obscura_pipeline::sheet::{self, clock_tenths as clock};
-use obscura_pipeline::{
-    AnalyseOptions, CancelToken, IdentityOptions, Pass, Progress, ProgressFn, Targets, analyse,
-    builtin_detector,
-};
+use obscura_pipeline::{AnalyseOptions, Targets};
 use obscura_track::{TrackRecord, TrackSet};
 
-use crate::{Outcome, progress};
+use crate::Outcome;
 
 /// Arguments of `obscura tracks`.
 #[derive(Args, Debug)]
@@ -111,49 +104,8 @@ pub fn run(args: TracksArgs, quiet: bool) -> anyhow::Result<Outcome> {
     args.detection.apply(&mut options)?;
     options.detector.person.session.intra_threads = threads;
     options.detector.face.session.intra_threads = threads;
-    let mut detector = builtin_detector(&store, targets, &options.detector)?;
-
-    let pb = progress::bar(None, quiet, "analysing");
     let started = Instant::now();
-    let mut set = analyse(input, detector.as_mut(), &options, |done, total| {
-        if let Some(t) = total.filter(|t| pb.length() != Some((*t).max(done))) {
-            pb.set_length(t.max(done));
-            pb.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, ETA {eta})",
-                )
-                .expect("static template")
-                .progress_chars("=> "),
-            );
-        }
-        pb.set_position(done);
-    })?;
-    pb.finish_and_clear();
-    if targets.person {
-        let mut embedder = ReidEmbedder::new(
-            &store,
-            SessionConfig {
-                intra_threads: threads,
-                ..SessionConfig::default()
-            },
-        )?;
-        let pb = progress::bar(Some(set.source.frames), quiet, "people");
-        let p = pb.clone();
-        let progress: ProgressFn =
-            std::sync::Arc::new(move |pr: &Progress| p.set_position(pr.frames_done));
-        identify(
-            input,
-            &mut set,
-            &mut embedder,
-            &IdentityOptions::default(),
-            &DecodeOptions::default(),
-            None,
-            &CancelToken::new(),
-            Some(&progress),
-            (Pass::Embed, 2, 2),
-        )?;
-        pb.finish_and_clear();
-    }
+    let set = crate::people::analyse_people(input, &store, targets, &options, threads, quiet)?;
     let secs = started.elapsed().as_secs_f64();
 
     // Both outputs are written into unnamed files first; they get their names only after

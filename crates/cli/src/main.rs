@@ -21,6 +21,7 @@ mod cmd_verify;
 mod detection_args;
 mod masking_args;
 mod output;
+mod people;
 mod progress;
 
 use std::process::ExitCode;
