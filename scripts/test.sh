@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 
+echo "[test] the fuzz workspace's Cargo.lock is current (checked first: its build runs last)" >&2
+cargo metadata --locked --format-version 1 --manifest-path fuzz/Cargo.toml >/dev/null
 echo "[test] cargo fmt --check and cargo clippy -D warnings (also the fuzz workspace's format)" >&2
 if cargo fmt --version >/dev/null 2>&1 && cargo clippy --version >/dev/null 2>&1; then
   cargo fmt --all --check
