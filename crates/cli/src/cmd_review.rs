@@ -123,17 +123,14 @@ pub fn run(args: ReviewArgs, quiet: bool) -> anyhow::Result<Outcome> {
 
     let set = crate::people::analyse_people(input, &store, targets, &options, threads, quiet)?;
     let mut session = Session::open(input, set, policy, &args.masking.style, edits, save)?;
-    if targets.person
-        && !args.masking.no_silhouettes
-        && store
-            .path(obscura_detect::silhouette::SILHOUETTE_MODEL)
-            .is_ok()
-    {
+    if targets.person && !args.masking.no_silhouettes {
         let session_config = SessionConfig {
             intra_threads: args.threads,
             ..SessionConfig::default()
         };
-        session = session.with_segmenter(obscura_detect::Segmenter::new(&store, session_config)?);
+        if let Ok(seg) = obscura_detect::Segmenter::installed(&store, session_config)? {
+            session = session.with_segmenter(seg);
+        }
     }
     session.set_window(window.0, window.1);
     let server = ReviewServer::bind()?;

@@ -30,14 +30,7 @@ pub fn analyse_people(
     let pb = progress::bar(None, quiet, "analysing");
     let mut set = analyse(input, detector.as_mut(), options, |done, total| {
         if let Some(t) = total.filter(|t| pb.length() != Some((*t).max(done))) {
-            pb.set_length(t.max(done));
-            pb.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, ETA {eta})",
-                )
-                .expect("static template")
-                .progress_chars("=> "),
-            );
+            progress::set_length(&pb, t.max(done));
         }
         pb.set_position(done);
     })?;

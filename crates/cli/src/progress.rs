@@ -2,6 +2,9 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+/// The look of a bar whose length is known.
+const BAR: &str = "{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, ETA {eta})";
+
 /// A bar of `len` steps with ETA, drawn on stderr, or hidden when `quiet` or `len` is 0
 /// and unknown (a spinner then).
 pub fn bar(len: Option<u64>, quiet: bool, what: &str) -> ProgressBar {
@@ -13,7 +16,7 @@ pub fn bar(len: Option<u64>, quiet: bool, what: &str) -> ProgressBar {
         pb.set_draw_target(ProgressDrawTarget::hidden());
     }
     let template = if len.is_some() {
-        "{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, ETA {eta})"
+        BAR
     } else {
         "{msg:>12} {spinner} {pos} ({per_sec})"
     };
@@ -24,4 +27,14 @@ pub fn bar(len: Option<u64>, quiet: bool, what: &str) -> ProgressBar {
     );
     pb.set_message(what.to_string());
     pb
+}
+
+/// Gives a spinner from [`bar`] its length once it is known: it becomes a bar with ETA.
+pub fn set_length(pb: &ProgressBar, len: u64) {
+    pb.set_length(len);
+    pb.set_style(
+        ProgressStyle::with_template(BAR)
+            .expect("static template")
+            .progress_chars("=> "),
+    );
 }

@@ -139,6 +139,19 @@ impl Segmenter {
         })
     }
 
+    /// The segmenter when its model file is installed in `store` and matches its sha256,
+    /// else `Err` with why not as the inner value (the caller then masks neighbours whole).
+    /// A verified file that does not load is an error.
+    pub fn installed(
+        store: &ModelStore,
+        session: SessionConfig,
+    ) -> Result<Result<Self, Error>, Error> {
+        if let Err(why) = store.path(SILHOUETTE_MODEL) {
+            return Ok(Err(why));
+        }
+        Self::new(store, session).map(Ok)
+    }
+
     /// The silhouette of the person centred in each of `boxes` on `frame` (one batch).
     pub fn segment(&mut self, frame: &Frame, boxes: &[Rect]) -> Result<Vec<Silhouette>, Error> {
         if boxes.is_empty() {

@@ -27,8 +27,8 @@
 
 use std::collections::BTreeSet;
 
-use obscura_core::{ObjectClass, Rect};
-use obscura_detect::Silhouette;
+use obscura_core::{Frame, ObjectClass, Rect};
+use obscura_detect::{Segmenter, Silhouette};
 use obscura_render::{Color, Cutout, Mask, PrivacyZone, Region, Style};
 use obscura_track::TrackId;
 
@@ -266,6 +266,30 @@ impl Policy {
             return Vec::new();
         }
         kept.into_iter().map(|(i, _)| i).chain(near).collect()
+    }
+
+    /// The silhouettes rule 7 needs on `frame`, one entry per box of `boxes` (`None` where
+    /// none is needed), from `segmenter` in one batch. Empty when no masked person overlaps a
+    /// kept one, or when segmentation fails (every box is then masked whole: fail closed).
+    pub fn silhouettes(
+        &self,
+        boxes: &[Candidate],
+        frame: &Frame,
+        segmenter: &mut Segmenter,
+    ) -> Vec<Option<Silhouette>> {
+        let wanted = self.silhouettes_wanted(boxes);
+        if wanted.is_empty() {
+            return Vec::new();
+        }
+        let rects: Vec<Rect> = wanted.iter().map(|&k| boxes[k].rect).collect();
+        let Ok(found) = segmenter.segment(frame, &rects) else {
+            return Vec::new();
+        };
+        let mut out = vec![None; boxes.len()];
+        for (k, s) in wanted.into_iter().zip(found) {
+            out[k] = Some(s);
+        }
+        out
     }
 
     /// [`Policy::mask`] with rule 7: `silhouettes[i]` is the silhouette of `boxes[i]`, where

@@ -129,11 +129,8 @@ impl RedactionSettings {
             b = b.embedder(ReidEmbedder::new(&self.models, session)?);
         }
         if self.silhouettes && (!keep_at.is_empty() || self.keeps_anyone()) {
-            match self
-                .models
-                .path(obscura_detect::silhouette::SILHOUETTE_MODEL)
-            {
-                Ok(_) => b = b.segmenter(obscura_detect::Segmenter::new(&self.models, session)?),
+            match obscura_detect::Segmenter::installed(&self.models, session)? {
+                Ok(seg) => b = b.segmenter(seg),
                 Err(e) => tracing::warn!(
                     "silhouettes off (neighbours of the subject are masked whole): {e}"
                 ),

@@ -289,20 +289,13 @@ impl Session {
             })
             .collect();
         let policy = self.policy.with_keep(keep);
-        let mut silhouettes = Vec::new();
-        if let (Some(frame), Some(seg)) = (frame, &self.segmenter) {
-            let wanted = policy.silhouettes_wanted(&cands);
-            let rects: Vec<_> = wanted.iter().map(|&k| cands[k].rect).collect();
-            if !wanted.is_empty()
-                && let Ok(mut seg) = seg.lock()
-                && let Ok(found) = seg.segment(frame, &rects)
-            {
-                silhouettes = vec![None; cands.len()];
-                for (k, s) in wanted.into_iter().zip(found) {
-                    silhouettes[k] = Some(s);
-                }
-            }
-        }
+        let silhouettes = match (frame, &self.segmenter) {
+            (Some(frame), Some(seg)) => seg
+                .lock()
+                .map(|mut seg| policy.silhouettes(&cands, frame, &mut seg))
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
         let mut mask = policy.mask_with_silhouettes(&cands, self.width, self.height, &silhouettes);
         if let Some((_, pts)) = self.pts.get(i as usize) {
             self.manual.add_to(&mut mask, *pts, &self.policy);

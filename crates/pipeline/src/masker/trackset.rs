@@ -1,7 +1,7 @@
 //! [`TrackSetMasker`]: masks from a finished [`TrackSet`] (the second pass).
 
 use obscura_core::{Frame, ObjectClass, Rect};
-use obscura_detect::{Segmenter, Silhouette};
+use obscura_detect::Segmenter;
 use obscura_render::Mask;
 use obscura_track::TrackSet;
 
@@ -124,20 +124,12 @@ impl Masker for TrackSetMasker<'_> {
                 ..*cand
             });
         }
-        let mut silhouettes: Vec<Option<Silhouette>> = Vec::new();
-        if let Some(seg) = self.segmenter.as_deref_mut() {
-            let wanted = self.policy.silhouettes_wanted(&c);
-            if !wanted.is_empty() {
-                let rects: Vec<Rect> = wanted.iter().map(|&k| c[k].rect).collect();
-                // A failed segmentation leaves every box whole (fail closed).
-                if let Ok(found) = seg.segment(&frame, &rects) {
-                    silhouettes = vec![None; c.len()];
-                    for (k, s) in wanted.into_iter().zip(found) {
-                        silhouettes[k] = Some(s);
-                    }
-                    self.segmented_frames += 1;
-                }
-            }
+        let silhouettes = match self.segmenter.as_deref_mut() {
+            Some(seg) => self.policy.silhouettes(&c, &frame, seg),
+            None => Vec::new(),
+        };
+        if !silhouettes.is_empty() {
+            self.segmented_frames += 1;
         }
         let m = self
             .policy
