@@ -17,12 +17,13 @@
 //! people too for privacy purposes.
 //!
 //! ```text
-//! cargo run --release --example gt_recall -- NAME,SOURCE,GT.txt,REDACTED[,SCALE,DX,DY] ... [--misses]
+//! cargo run --release --example gt_recall -- NAME,SOURCE,GT.txt,REDACTED[,SCALE,DX,DY[,FRAMES_BEFORE]] ... [--misses]
 //! ```
 //!
 //! `SOURCE` is the video the redaction was made from. For a derived sequence (a downscaled or
 //! darkened copy made by `benches/gt_recall.sh`), `SCALE,DX,DY` map the ground truth into it:
-//! `x' = x * SCALE + DX`. `--misses` lists every main-table box not hidden (sequence, frame,
+//! `x' = x * SCALE + DX`; `FRAMES_BEFORE` frames were put before the sequence (the `-warm`
+//! copies: the detector's schedule in its steady state, not on a cold start). `--misses` lists every main-table box not hidden (sequence, frame,
 //! id, box, visibility, hidden share).
 
 use std::collections::BTreeMap;
@@ -103,8 +104,15 @@ impl Tally {
 
 /// Parses `gt.txt` lines `frame,id,left,top,width,height,flag,class,visibility` (1-based frame
 /// and pixel coordinates) into 0-based frames and pixels, clipped to the picture size of the
-/// `seqinfo.ini` beside it; boxes of classes that are not people are left out.
-fn read_gt(path: &Path, scale: f32, dx: f32, dy: f32) -> Result<Vec<GtBox>, String> {
+/// `seqinfo.ini` beside it, mapped by `scale`, `dx`, `dy` and moved `frames_before` frames
+/// later; boxes of classes that are not people are left out.
+fn read_gt(
+    path: &Path,
+    scale: f32,
+    dx: f32,
+    dy: f32,
+    frames_before: u64,
+) -> Result<Vec<GtBox>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let picture = picture_size(&path.with_file_name("seqinfo.ini"));
     let mut out = Vec::new();
@@ -140,7 +148,7 @@ fn read_gt(path: &Path, scale: f32, dx: f32, dy: f32) -> Result<Vec<GtBox>, Stri
         }
         let (x, y) = (x0 * scale + dx, y0 * scale + dy);
         out.push(GtBox {
-            frame: frame as u64 - 1,
+            frame: frame as u64 - 1 + frames_before,
             id: id as i64,
             x,
             y,
@@ -259,7 +267,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let list_misses = args.iter().any(|a| a == "--misses");
     args.retain(|a| a != "--misses");
     if args.is_empty() {
-        eprintln!("usage: gt_recall NAME,SOURCE,GT,REDACTED[,SCALE,DX,DY] ... [--misses]");
+        eprintln!(
+            "usage: gt_recall NAME,SOURCE,GT,REDACTED[,SCALE,DX,DY[,FRAMES_BEFORE]] ... [--misses]"
+        );
         std::process::exit(2);
     }
     let mut total = Tally::default();
@@ -271,16 +281,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut background = (0u64, 0u64);
     for arg in &args {
         let parts: Vec<&str> = arg.split(',').collect();
-        let (name, source, gt_path, redacted, map) = match parts[..] {
-            [n, s, g, r] => (n, s, g, r, [1.0, 0.0, 0.0]),
-            [n, s, g, r, k, x, y] => (n, s, g, r, [k.parse()?, x.parse()?, y.parse()?]),
+        let (name, source, gt_path, redacted, map, before) = match parts[..] {
+            [n, s, g, r] => (n, s, g, r, [1.0, 0.0, 0.0], 0),
+            [n, s, g, r, k, x, y] => (n, s, g, r, [k.parse()?, x.parse()?, y.parse()?], 0),
+            [n, s, g, r, k, x, y, f] => {
+                (n, s, g, r, [k.parse()?, x.parse()?, y.parse()?], f.parse()?)
+            }
             _ => {
-                return Err(
-                    format!("{arg}: expected NAME,SOURCE,GT,REDACTED[,SCALE,DX,DY]").into(),
-                );
+                return Err(format!(
+                    "{arg}: expected NAME,SOURCE,GT,REDACTED[,SCALE,DX,DY[,FRAMES_BEFORE]]"
+                )
+                .into());
             }
         };
-        let gt = read_gt(Path::new(gt_path), map[0], map[1], map[2])?;
+        let gt = read_gt(Path::new(gt_path), map[0], map[1], map[2], before)?;
         let (shares, (bg_masked, bg_seen)) = measure(Path::new(source), Path::new(redacted), &gt)?;
         background = (background.0 + bg_masked, background.1 + bg_seen);
         let mut seq = Tally::default();
