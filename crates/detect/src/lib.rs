@@ -18,6 +18,7 @@ pub mod layout;
 pub mod letterbox;
 pub mod lowlight;
 pub mod models;
+pub mod motion;
 pub mod nms;
 mod onnx_shape;
 pub mod reid;

@@ -6,16 +6,26 @@
 //! misses most people under 100 px. The fine pass runs the same fully convolutional network
 //! on tiles of the frame at `fine_long_side` (1920 px: native for 1080p), where people 30 px
 //! tall are found. It costs about 20 times the coarse pass, so each call scans only as many
-//! tiles as keep a full sweep within [`ScanConfig::sweep_seconds`] of video (some calls none); the tracker holds
-//! a person's box between two looks at its tile, and the pipeline's lead-in masks a newly
-//! found person back over the frames before it was found (the sweep is shorter than both).
-//! The first call, and any call whose timestamp does not advance (a still, a new clip, a
-//! seek), scans every tile. Coarse and fine boxes are merged by NMS; none is dropped for its
-//! size: a tall person split across tiles is masked twice, which is cheap. Boxes too squat to
-//! be a whole person (an upper body above a railing) are grown downward ([`complete_body`]).
+//! tiles as keep a full sweep within [`ScanConfig::sweep_seconds`] of video (at least one);
+//! the tracker holds a person's box between two looks at its tile, and the pipeline's lead-in
+//! masks a newly found person back over the frames before it was found (the sweep is shorter
+//! than both). The first call, and any call whose timestamp does not advance (a still, a new
+//! clip, a seek), scans every tile.
+//!
+//! On a static camera most of a due tile looks as it did at its last look, where nobody was
+//! found, and the deterministic network would answer the same again: a motion gate
+//! ([`crate::motion::MotionGrid`], [`ScanConfig::motion_threshold`]) scans only the parts of
+//! a due tile that changed since, held a person in the last [`ScanConfig::person_memory`]
+//! seconds or were not looked at for [`ScanConfig::motion_refresh`], grown by the tile overlap. A moving camera or
+//! a lighting change leaves most cells changed, and the whole tile is scanned.
+//!
+//! Coarse and fine boxes are merged by NMS; none is dropped for its size: a tall person split
+//! across tiles is masked twice, which is cheap. Boxes too squat to be a whole person (an
+//! upper body above a railing) are grown downward ([`complete_body`]).
 
 use obscura_core::{Detection, Frame, PixelRect, Rect};
 
+use crate::motion::MotionGrid;
 use crate::nms::nms;
 use crate::{Detector, Error, ModelId, YoloxDetector};
 
@@ -48,6 +58,19 @@ pub struct ScanConfig {
     /// IoU above which a box of one pass suppresses a lower-scored box of another (0.6,
     /// higher than YOLOX's 0.45 within a pass so that neighbours in a crowd are kept).
     pub merge_iou: f32,
+    /// Motion gate of the fine pass (4.0 levels of 8-bit luma; 0 turns it off): a due tile is
+    /// scanned only over its [`MotionGrid`] cells that changed by more than this since their
+    /// last look, held a person within `person_memory` seconds, or were not looked at for
+    /// `motion_refresh` seconds, grown by `overlap` (see [`crate::motion`]). On a static
+    /// camera most of the picture is not rescanned; a moving camera or a lighting change
+    /// scans the whole tile.
+    pub motion_threshold: f32,
+    /// The longest a cell of the motion gate goes without a fine look whatever it says, in
+    /// seconds of video (1.0, the tracker's hold).
+    pub motion_refresh: f32,
+    /// Seconds a cell where a person too small for the coarse pass was found stays due (4.0):
+    /// a person standing still keeps being looked at though nothing moves.
+    pub person_memory: f32,
     /// Person boxes shorter than this many times their width are taken for a body cut off by
     /// something in front (a railing, a counter, a car) and grown downward to that shape, by
     /// at most their own height (2.2; 0 turns it off): the legs seen through glass or between
@@ -66,6 +89,9 @@ impl Default for ScanConfig {
             overlap: 128,
             sweep_seconds: 0.36,
             merge_iou: 0.6,
+            motion_threshold: 4.0,
+            motion_refresh: 1.0,
+            person_memory: 4.0,
             complete_bodies: 2.2,
         }
     }
@@ -79,7 +105,8 @@ pub enum Recall {
     /// 1920 px long side) swept within about 0.4 s of video.
     #[default]
     Standard,
-    /// Every fine tile on every detection (about twice the detection cost at 1080p).
+    /// Every fine tile, whole, on every detection: no sweep and no motion gate (several times
+    /// the detection cost at 1080p).
     High,
     /// Every fine tile on every detection, the frame upscaled 1.5 times for the fine pass
     /// (up to a 2880 px long side): people 10-30 px tall are found more often, at several
@@ -95,10 +122,12 @@ impl Recall {
             Recall::Standard => d,
             Recall::High => ScanConfig {
                 sweep_seconds: 0.0,
+                motion_threshold: 4.0,
                 ..d
             },
             Recall::Max => ScanConfig {
                 sweep_seconds: 0.0,
+                motion_threshold: 4.0,
                 fine_long_side: 2880,
                 fine_max_scale: 1.5,
                 ..d
@@ -169,6 +198,15 @@ impl ScanConfig {
                 "sweep_seconds must lie in [0, 60] and merge_iou in [0, 1]: {self:?}"
             ));
         }
+        if !(self.motion_threshold >= 0.0 && self.motion_threshold <= 255.0)
+            || !(self.motion_refresh > 0.0 && self.motion_refresh <= 60.0)
+            || !(self.person_memory > 0.0 && self.person_memory <= 60.0)
+        {
+            return bad(format!(
+                "motion_threshold must lie in [0, 255], motion_refresh and person_memory in \
+                 (0, 60]: {self:?}"
+            ));
+        }
         Ok(())
     }
 
@@ -225,6 +263,82 @@ pub struct PersonScan {
     detector: YoloxDetector,
     config: ScanConfig,
     schedule: SweepSchedule,
+    gate: Option<TileGate>,
+    /// Video time of the previous call.
+    last_now: Option<f64>,
+    /// Network pixels the fine pass has looked at, and would have without the motion gate.
+    fine_area: (u64, u64),
+}
+
+/// Side of a motion cell in network pixels of the fine pass.
+const MOTION_CELL: u32 = 64;
+
+/// Height in network pixels of the coarse pass from which YOLOX-nano finds a standing person
+/// reliably (80: 240 px at 1080p with the 640 px coarse pass; people of 100-200 px were
+/// exposed in 52% of the ground truth's boxes at 416 px, where they are 22-43 px tall).
+const COARSE_SURE_HEIGHT: f32 = 80.0;
+
+/// The motion grid of the fine pass and which tile each of its cells belongs to.
+#[derive(Debug, Clone)]
+struct TileGate {
+    grid: MotionGrid,
+    /// For each cell, the tile whose centre is nearest to the cell's centre.
+    owner: Vec<usize>,
+    tiles: Vec<PixelRect>,
+}
+
+impl TileGate {
+    fn new(width: u32, height: u32, cell: u32, tiles: &[PixelRect]) -> Self {
+        let grid = MotionGrid::new(width, height, cell);
+        let centre = |r: &PixelRect| (r.x as f32 + r.w as f32 / 2.0, r.y as f32 + r.h as f32 / 2.0);
+        let owner = (0..grid.len())
+            .map(|i| {
+                let (cx, cy) = centre(&grid.cell_rect(i));
+                (0..tiles.len())
+                    .min_by(|&a, &b| {
+                        let d = |t: usize| {
+                            let (tx, ty) = centre(&tiles[t]);
+                            (tx - cx).powi(2) + (ty - cy).powi(2)
+                        };
+                        d(a).total_cmp(&d(b))
+                    })
+                    .unwrap_or(0)
+            })
+            .collect();
+        Self {
+            grid,
+            owner,
+            tiles: tiles.to_vec(),
+        }
+    }
+
+    /// The parts of tile `tile` to scan now, given the grid's `dirty` cells: its own dirty
+    /// cells grown by `margin` cells and merged (then counted as looked at), or the whole tile
+    /// when they cover at least 3/4 of it (one run costs less than several); none when none of
+    /// its cells is dirty.
+    fn regions(
+        &mut self,
+        tile: usize,
+        dirty: &[bool],
+        now: f64,
+        margin: usize,
+        scale: f32,
+    ) -> Vec<PixelRect> {
+        let mine: Vec<bool> = dirty
+            .iter()
+            .zip(&self.owner)
+            .map(|(&d, &o)| d && o == tile)
+            .collect();
+        let regions = self.grid.regions(&mine, margin);
+        self.grid.look(&mine, now);
+        let whole = self.tiles[tile];
+        let area: u64 = regions.iter().map(|r| tile_net_area(r, scale)).sum();
+        if area * 4 >= tile_net_area(&whole, scale) * 3 {
+            vec![whole]
+        } else {
+            regions
+        }
+    }
 }
 
 /// Which fine tiles a call scans: all of them on a cold start (first call, time not
@@ -281,6 +395,9 @@ impl PersonScan {
             detector,
             config,
             schedule: SweepSchedule::default(),
+            gate: None,
+            last_now: None,
+            fine_area: (0, 0),
         })
     }
 
@@ -304,11 +421,44 @@ impl PersonScan {
             Some(scale) => (self.config.tiles(frame.width, frame.height, scale), scale),
             None => (Vec::new(), 1.0),
         };
-        for i in self
+        let due = self
             .schedule
-            .due(now, tiles.len(), self.config.sweep_seconds)
+            .due(now, tiles.len(), self.config.sweep_seconds);
+        let gated = self.config.motion_threshold > 0.0 && !tiles.is_empty();
+        let cell = ((MOTION_CELL as f32 / scale).round() as u32).max(8);
+        // A new clip, a seek or a still (time not advancing) or another size: start afresh.
+        if !gated
+            || self.last_now.is_none_or(|t| now <= t)
+            || self
+                .gate
+                .as_ref()
+                .is_none_or(|g| !g.grid.fits(frame.width, frame.height, cell) || g.tiles != tiles)
         {
-            dets.extend(self.detector.detect_region_at(frame, tiles[i], scale)?);
+            self.gate = gated.then(|| TileGate::new(frame.width, frame.height, cell, &tiles));
+        }
+        self.last_now = Some(now);
+        let dirty = self.gate.as_mut().map(|g| {
+            g.grid.observe(frame);
+            g.grid.dirty(
+                now,
+                self.config.motion_threshold,
+                self.config.motion_refresh,
+                self.config.person_memory,
+            )
+        });
+        let margin = self.config.overlap.div_ceil(MOTION_CELL) as usize;
+        for i in due {
+            let tile = tiles[i];
+            let tile_area = tile_net_area(&tile, scale);
+            self.fine_area.1 += tile_area;
+            let regions = match (&mut self.gate, &dirty) {
+                (Some(g), Some(dirty)) => g.regions(i, dirty, now, margin, scale),
+                _ => vec![tile],
+            };
+            for r in regions {
+                self.fine_area.0 += tile_net_area(&r, scale);
+                dets.extend(self.detector.detect_region_at(frame, r, scale)?);
+            }
         }
         let mut dets = nms(dets, self.config.merge_iou);
         if self.config.complete_bodies > 0.0 {
@@ -316,8 +466,29 @@ impl PersonScan {
                 d.rect = complete_body(d.rect, self.config.complete_bodies);
             }
         }
+        if let Some(g) = &mut self.gate {
+            // Persons tall enough for the coarse pass, which runs on every call, need no
+            // fine rescan while they stand still; the smaller ones keep their cells due.
+            let boxes: Vec<Rect> = dets
+                .iter()
+                .map(|d| d.rect)
+                .filter(|r| r.h * coarse < COARSE_SURE_HEIGHT)
+                .collect();
+            g.grid.saw_persons(&boxes, now);
+        }
         Ok(dets)
     }
+
+    /// Network pixels the fine pass has run on so far, and how many it would have run on
+    /// without the motion gate (every due tile whole).
+    pub fn fine_area(&self) -> (u64, u64) {
+        self.fine_area
+    }
+}
+
+/// The area of `r` in network pixels at `scale`.
+fn tile_net_area(r: &PixelRect, scale: f32) -> u64 {
+    (r.w as f64 * f64::from(scale)) as u64 * (r.h as f64 * f64::from(scale)) as u64
 }
 
 /// `rect` grown downward to at least `ratio` times its width tall, by at most its own height.
@@ -507,8 +678,85 @@ mod tests {
                 merge_iou: 2.0,
                 ..c
             },
+            ScanConfig {
+                motion_threshold: -1.0,
+                ..c
+            },
+            ScanConfig {
+                motion_refresh: 0.0,
+                ..c
+            },
+            ScanConfig {
+                person_memory: 61.0,
+                ..c
+            },
         ] {
             assert!(bad.validate().is_err(), "{bad:?}");
         }
+    }
+
+    /// A textured grey 1920x1080 frame with a dark `side`-pixel square at `square`.
+    fn street(square: Option<(u32, u32)>, side: u32) -> Frame {
+        let (w, h) = (1920u32, 1080u32);
+        let mut rgb = Vec::with_capacity((w * h * 3) as usize);
+        for py in 0..h {
+            for px in 0..w {
+                let inside = square.is_some_and(|(x, y)| {
+                    (x..x + side).contains(&px) && (y..y + side).contains(&py)
+                });
+                let v = if inside {
+                    30
+                } else {
+                    100 + ((px / 8 + py / 8) % 5) as u8 * 10
+                };
+                rgb.extend([v; 3]);
+            }
+        }
+        Frame::from_rgb24_to_yuv420(&rgb, w, h, 0, obscura_core::Timestamp::zero()).unwrap()
+    }
+
+    #[test]
+    fn the_motion_gate_scans_what_changed_or_held_a_person_and_skips_the_rest() {
+        let c = ScanConfig::default();
+        let tiles = c.tiles(1920, 1080, 1.0);
+        assert_eq!(tiles.len(), 2);
+        let mut gate = TileGate::new(1920, 1080, MOTION_CELL, &tiles);
+        let margin = c.overlap.div_ceil(MOTION_CELL) as usize;
+        let step = |gate: &mut TileGate, frame: &Frame, now: f64| {
+            gate.grid.observe(frame);
+            let dirty = gate
+                .grid
+                .dirty(now, c.motion_threshold, c.motion_refresh, c.person_memory);
+            [0, 1].map(|t| gate.regions(t, &dirty, now, margin, 1.0))
+        };
+        // First look: both tiles whole.
+        let still = street(None, 0);
+        assert_eq!(
+            step(&mut gate, &still, 0.0),
+            [vec![tiles[0]], vec![tiles[1]]]
+        );
+        // Nothing changed, nobody found: nothing to scan.
+        assert_eq!(step(&mut gate, &still, 0.12), [vec![], vec![]]);
+        // Someone appears in tile 0: only around them, and wholly (grown by the overlap).
+        let walker = street(Some((300, 500)), 40);
+        let [left, right] = step(&mut gate, &walker, 0.24);
+        assert!(right.is_empty(), "{right:?}");
+        assert!(!left.is_empty() && left.iter().all(|r| r.w < 600 && r.h < 600));
+        assert!(left.iter().any(|r| r.x + 128 <= 300
+            && r.y + 128 <= 500
+            && r.x + r.w >= 340 + 128
+            && r.y + r.h >= 540 + 128));
+        // Found there, they stay due while they stand still, for `person_memory` seconds.
+        gate.grid
+            .saw_persons(&[Rect::new(300.0, 500.0, 40.0, 40.0)], 0.24);
+        let [held, _] = step(&mut gate, &walker, 0.36);
+        assert!(held.iter().any(|r| r.contains(320, 520)), "{held:?}");
+        let [later, _] = step(&mut gate, &walker, 1.0);
+        assert!(later.iter().any(|r| r.contains(320, 520)), "{later:?}");
+        // Every cell is looked at again at least every `motion_refresh` seconds.
+        assert_eq!(
+            step(&mut gate, &walker, 2.5),
+            [vec![tiles[0]], vec![tiles[1]]]
+        );
     }
 }

@@ -477,3 +477,39 @@ fn silhouettes_fill_each_walkers_box_and_little_outside_it() {
         );
     }
 }
+
+#[test]
+fn the_motion_gate_skips_a_still_scene_but_keeps_finding_its_people() {
+    let (Some(store), Some(video)) = (store(), shared_file("footage/vtest.avi")) else {
+        return;
+    };
+    let mut frame = frame_filtered(&video, 200, "scale=1920:1080");
+    let mut scan = PersonScan::new(
+        YoloxDetector::person(&store, YoloxConfig::default()).unwrap(),
+        ScanConfig::default(),
+    )
+    .unwrap();
+    let first = scan.detect(&frame).unwrap();
+    assert!(first.len() >= 7, "first look: {} persons", first.len());
+    let (cold, _) = scan.fine_area();
+    // The same picture for 1.5 s of video at 8 detections a second: the fine pass rescans
+    // only where it found people, and finds each of them again every time.
+    for k in 1..=12 {
+        frame.pts = Timestamp::from_millis(k * 125);
+        let again = scan.detect(&frame).unwrap();
+        for d in first.iter().filter(|d| d.score >= 0.4) {
+            assert!(
+                again.iter().any(|a| a.rect.iou(&d.rect) >= 0.5),
+                "call {k}: lost the person at {:?}",
+                d.rect
+            );
+        }
+    }
+    let (scanned, ungated) = scan.fine_area();
+    let (warm, warm_ungated) = (scanned - cold, ungated - cold);
+    eprintln!("fine pass on a still scene: {warm} of {warm_ungated} network pixels");
+    assert!(
+        warm * 10 <= warm_ungated * 8,
+        "the gate scanned {warm} of {warm_ungated} pixels of a still scene"
+    );
+}
