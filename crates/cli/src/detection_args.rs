@@ -10,8 +10,9 @@ use obscura_pipeline::AnalyseOptions;
 #[derive(Args, Debug, Clone)]
 pub struct DetectionArgs {
     /// How hard to look for small and distant people: `standard` (coarse whole-frame pass on
-    /// every detection plus native-resolution tiles swept within about 0.4 s), `high` (every tile on
-    /// every detection) or `max` (also upscaled 1.5x for tiny people; slowest). Measured in
+    /// every detection plus native-resolution tiles swept within about 0.4 s, on a static
+    /// camera only where the picture changed or small people were found), `high` (every tile,
+    /// whole, on every detection) or `max` (also upscaled 1.5x for tiny people; slowest). Measured in
     /// BENCHMARKS.md.
     #[arg(long, default_value = "standard", value_name = "standard|high|max")]
     pub recall: String,

@@ -285,6 +285,25 @@ struct TileGate {
     /// For each cell, the tile whose centre is nearest to the cell's centre.
     owner: Vec<usize>,
     tiles: Vec<PixelRect>,
+    /// Frame width and height.
+    size: (u32, u32),
+}
+
+/// Network-pixel multiple that the gate's regions are grown to (128): ONNX Runtime keeps
+/// buffers for every input shape it has run, and free-sized regions would make ever new ones.
+const SHAPE_STEP: u32 = 128;
+
+/// `r` grown about its centre to multiples of `step` pixels (at most the frame, `size`) and
+/// moved inside the frame.
+fn round_up(r: PixelRect, step: u32, size: (u32, u32)) -> PixelRect {
+    let axis = |start: u32, len: u32, frame: u32| {
+        let grown = len.div_ceil(step).saturating_mul(step).min(frame).max(len);
+        let start = start.saturating_sub((grown - len) / 2).min(frame - grown);
+        (start, grown)
+    };
+    let (x, w) = axis(r.x, r.w, size.0);
+    let (y, h) = axis(r.y, r.h, size.1);
+    PixelRect { x, y, w, h }
 }
 
 impl TileGate {
@@ -309,6 +328,7 @@ impl TileGate {
             grid,
             owner,
             tiles: tiles.to_vec(),
+            size: (width, height),
         }
     }
 
@@ -329,7 +349,13 @@ impl TileGate {
             .zip(&self.owner)
             .map(|(&d, &o)| d && o == tile)
             .collect();
-        let regions = self.grid.regions(&mine, margin);
+        let step = ((SHAPE_STEP as f32 / scale).round() as u32).max(1);
+        let regions: Vec<PixelRect> = self
+            .grid
+            .regions(&mine, margin)
+            .into_iter()
+            .map(|r| round_up(r, step, self.size))
+            .collect();
         self.grid.look(&mine, now);
         let whole = self.tiles[tile];
         let area: u64 = regions.iter().map(|r| tile_net_area(r, scale)).sum();
@@ -713,6 +739,30 @@ mod tests {
             }
         }
         Frame::from_rgb24_to_yuv420(&rgb, w, h, 0, obscura_core::Timestamp::zero()).unwrap()
+    }
+
+    #[test]
+    fn gate_regions_grow_to_whole_steps_inside_the_frame() {
+        let r = |x, y, w, h| PixelRect { x, y, w, h };
+        // 200x130 -> 256x256 about its centre.
+        assert_eq!(
+            round_up(r(500, 500, 200, 130), 128, (1920, 1080)),
+            r(472, 437, 256, 256)
+        );
+        // At the frame's edge: moved inside, not cut.
+        assert_eq!(
+            round_up(r(1850, 0, 70, 60), 128, (1920, 1080)),
+            r(1792, 0, 128, 128)
+        );
+        // Never beyond the frame, never smaller than it was.
+        assert_eq!(
+            round_up(r(0, 0, 1900, 1000), 128, (1920, 1080)),
+            r(0, 0, 1920, 1024)
+        );
+        assert_eq!(
+            round_up(r(0, 0, 256, 128), 128, (1920, 1080)),
+            r(0, 0, 256, 128)
+        );
     }
 
     #[test]
