@@ -744,25 +744,17 @@ mod tests {
     #[test]
     fn gate_regions_grow_to_whole_steps_inside_the_frame() {
         let r = |x, y, w, h| PixelRect { x, y, w, h };
-        // 200x130 -> 256x256 about its centre.
-        assert_eq!(
-            round_up(r(500, 500, 200, 130), 128, (1920, 1080)),
-            r(472, 437, 256, 256)
-        );
-        // At the frame's edge: moved inside, not cut.
-        assert_eq!(
-            round_up(r(1850, 0, 70, 60), 128, (1920, 1080)),
-            r(1792, 0, 128, 128)
-        );
-        // Never beyond the frame, never smaller than it was.
-        assert_eq!(
-            round_up(r(0, 0, 1900, 1000), 128, (1920, 1080)),
-            r(0, 0, 1920, 1024)
-        );
-        assert_eq!(
-            round_up(r(0, 0, 256, 128), 128, (1920, 1080)),
-            r(0, 0, 256, 128)
-        );
+        for (region, grown) in [
+            // 200x130 -> 256x256 about its centre.
+            (r(500, 500, 200, 130), r(472, 437, 256, 256)),
+            // At the frame's edge: moved inside, not cut.
+            (r(1850, 0, 70, 60), r(1792, 0, 128, 128)),
+            // Never beyond the frame, never smaller than it was.
+            (r(0, 0, 1900, 1000), r(0, 0, 1920, 1024)),
+            (r(0, 0, 256, 128), r(0, 0, 256, 128)),
+        ] {
+            assert_eq!(round_up(region, 128, (1920, 1080)), grown, "{region:?}");
+        }
     }
 
     #[test]
