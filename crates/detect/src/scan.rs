@@ -528,9 +528,15 @@ pub fn complete_body(rect: Rect, ratio: f32) -> Rect {
 }
 
 impl Detector for PersonScan {
-    /// [`PersonScan::detect`] on the frame as [`crate::lowlight::for_detection`] gives it.
+    /// [`PersonScan::detect`] on the frame as [`crate::lowlight::for_detection`] gives it,
+    /// boxes found on a stretched frame widened ([`crate::lowlight::widen_dark_boxes`]).
     fn detect(&mut self, frame: &Frame) -> Result<Vec<Detection>, Error> {
-        PersonScan::detect(self, &crate::lowlight::for_detection(frame))
+        let seen = crate::lowlight::for_detection(frame);
+        let mut dets = PersonScan::detect(self, &seen)?;
+        if matches!(seen, std::borrow::Cow::Owned(_)) {
+            crate::lowlight::widen_dark_boxes(&mut dets, frame.width, frame.height);
+        }
+        Ok(dets)
     }
 
     fn models(&self) -> Vec<ModelId> {
