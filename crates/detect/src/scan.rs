@@ -122,12 +122,12 @@ impl Recall {
             Recall::Standard => d,
             Recall::High => ScanConfig {
                 sweep_seconds: 0.0,
-                motion_threshold: 4.0,
+                motion_threshold: 0.0,
                 ..d
             },
             Recall::Max => ScanConfig {
                 sweep_seconds: 0.0,
-                motion_threshold: 4.0,
+                motion_threshold: 0.0,
                 fine_long_side: 2880,
                 fine_max_scale: 1.5,
                 ..d
@@ -686,6 +686,12 @@ mod tests {
         }
         assert!("low".parse::<Recall>().is_err());
         assert_eq!(Recall::default().scan(), ScanConfig::default());
+        // `high` and `max` scan every tile whole: no sweep, no motion gate.
+        for r in [Recall::High, Recall::Max] {
+            let c = r.scan();
+            assert_eq!((c.sweep_seconds, c.motion_threshold), (0.0, 0.0), "{r:?}");
+        }
+        assert!(ScanConfig::default().motion_threshold > 0.0);
     }
 
     #[test]
