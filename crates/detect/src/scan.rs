@@ -264,8 +264,6 @@ pub struct PersonScan {
     config: ScanConfig,
     schedule: SweepSchedule,
     gate: Option<TileGate>,
-    /// Video time of the previous call.
-    last_now: Option<f64>,
     /// Network pixels the fine pass has looked at, and would have without the motion gate.
     fine_area: (u64, u64),
 }
@@ -422,7 +420,6 @@ impl PersonScan {
             config,
             schedule: SweepSchedule::default(),
             gate: None,
-            last_now: None,
             fine_area: (0, 0),
         })
     }
@@ -447,6 +444,7 @@ impl PersonScan {
             Some(scale) => (self.config.tiles(frame.width, frame.height, scale), scale),
             None => (Vec::new(), 1.0),
         };
+        let advancing = self.schedule.last.is_some_and(|(t, _)| now > t);
         let due = self
             .schedule
             .due(now, tiles.len(), self.config.sweep_seconds);
@@ -454,7 +452,7 @@ impl PersonScan {
         let cell = ((MOTION_CELL as f32 / scale).round() as u32).max(8);
         // A new clip, a seek or a still (time not advancing) or another size: start afresh.
         if !gated
-            || self.last_now.is_none_or(|t| now <= t)
+            || !advancing
             || self
                 .gate
                 .as_ref()
@@ -462,7 +460,6 @@ impl PersonScan {
         {
             self.gate = gated.then(|| TileGate::new(frame.width, frame.height, cell, &tiles));
         }
-        self.last_now = Some(now);
         let dirty = self.gate.as_mut().map(|g| {
             g.grid.observe(frame);
             g.grid.dirty(
