@@ -1,8 +1,6 @@
 //! Persons and faces together: faces are searched on upper-body crops of the detected persons
 //! (batched) and on a downscaled full frame, never on full-resolution frames.
 
-use std::borrow::Cow;
-
 use obscura_core::{Detection, Frame, ObjectClass, Rect};
 
 use crate::models::ModelStore;
@@ -106,9 +104,7 @@ impl Detector for PersonFaceDetector {
         let seen = crate::lowlight::for_detection(frame);
         let frame: &Frame = &seen;
         let mut persons = self.person.detect(frame)?;
-        if matches!(seen, Cow::Owned(_)) {
-            crate::lowlight::widen_dark_boxes(&mut persons, frame.width, frame.height);
-        }
+        crate::lowlight::widen_dark_boxes(&seen, &mut persons);
         let regions: Vec<_> = persons
             .iter()
             .filter(|p| p.rect.h >= self.config.min_person_height_for_faces)

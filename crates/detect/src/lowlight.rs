@@ -125,10 +125,18 @@ pub fn for_detection(frame: &Frame) -> Cow<'_, Frame> {
 /// visible, a figure in a dark shop 15%), and a person partly shown is a breach.
 pub const DARK_BOX_GROWTH: f32 = 0.06;
 
-/// Grows the person boxes of `dets`, found on a stretched (dark or flat) `width` x `height`
-/// frame, by [`DARK_BOX_GROWTH`] of their height on every side, within the frame.
-pub fn widen_dark_boxes(dets: &mut [Detection], width: u32, height: u32) {
-    let frame = Rect::new(0.0, 0.0, width as f32, height as f32);
+/// Grows the person boxes of `dets`, found on `seen` (what [`for_detection`] gave), by
+/// [`DARK_BOX_GROWTH`] of their height on every side, within the frame, when `seen` is a
+/// stretched copy; boxes from a frame passed on untouched stay as they are.
+#[expect(
+    clippy::ptr_arg,
+    reason = "the variant, borrowed or owned, is what says whether the frame was stretched"
+)]
+pub fn widen_dark_boxes(seen: &Cow<'_, Frame>, dets: &mut [Detection]) {
+    if matches!(seen, Cow::Borrowed(_)) {
+        return;
+    }
+    let frame = Rect::new(0.0, 0.0, seen.width as f32, seen.height as f32);
     for d in dets.iter_mut().filter(|d| d.class == ObjectClass::Person) {
         let g = d.rect.h * DARK_BOX_GROWTH;
         let grown = Rect::new(
@@ -230,7 +238,22 @@ mod tests {
             det(ObjectClass::Person, 2.0, 150.0, 20.0, 50.0),
             det(ObjectClass::Face, 300.0, 100.0, 20.0, 20.0),
         ];
-        widen_dark_boxes(&mut dets, 640, 200);
+        let day = Frame::from_rgb24_to_yuv420(
+            &(0..640 * 200 * 3)
+                .map(|i| (i % 256) as u8)
+                .collect::<Vec<_>>(),
+            640,
+            200,
+            0,
+            Timestamp::zero(),
+        )
+        .unwrap();
+        let seen = for_detection(&day);
+        assert!(matches!(seen, Cow::Borrowed(_)));
+        let before = dets.clone();
+        widen_dark_boxes(&seen, &mut dets);
+        assert_eq!(dets, before, "a frame passed on untouched keeps its boxes");
+        widen_dark_boxes(&Cow::Owned(day.clone()), &mut dets);
         // 6% of 100 px on every side, the narrow side too.
         assert_eq!(dets[0].rect, Rect::new(94.0, 14.0, 52.0, 112.0));
         // Cut at the frame's left and bottom edges.

@@ -530,9 +530,7 @@ impl Detector for PersonScan {
     fn detect(&mut self, frame: &Frame) -> Result<Vec<Detection>, Error> {
         let seen = crate::lowlight::for_detection(frame);
         let mut dets = PersonScan::detect(self, &seen)?;
-        if matches!(seen, std::borrow::Cow::Owned(_)) {
-            crate::lowlight::widen_dark_boxes(&mut dets, frame.width, frame.height);
-        }
+        crate::lowlight::widen_dark_boxes(&seen, &mut dets);
         Ok(dets)
     }
 
