@@ -74,6 +74,20 @@ pub struct TrackerConfig {
     /// Frames a lost track can still be re-found under its old id (30, ByteTrack's buffer);
     /// at least `hold_frames`.
     pub max_lost_frames: u32,
+    /// A person detection matched to a track followed on the previous detection, but
+    /// narrower or shorter than this share of the track's predicted box (0.8), is taken for
+    /// part of the person (legs lost against the floor, a body half found): the box reported
+    /// is the hull of both, so a person's mask never shrinks by more than this from one
+    /// detection to the next. The motion model still follows the detection, so a person
+    /// who really is hidden from now on gets a tighter box over the next detections. 0
+    /// reports detections as they are.
+    #[serde(default = "default_shrink_floor")]
+    pub shrink_floor: f32,
+}
+
+/// [`TrackerConfig::shrink_floor`] of tracks files written before it existed.
+fn default_shrink_floor() -> f32 {
+    0.8
 }
 
 impl Default for TrackerConfig {
@@ -89,6 +103,7 @@ impl Default for TrackerConfig {
             iou_buffer_per_frame: 0.05,
             hold_frames: 15,
             max_lost_frames: 30,
+            shrink_floor: default_shrink_floor(),
         }
     }
 }
@@ -101,7 +116,8 @@ impl TrackerConfig {
             && unit(self.low_score)
             && unit(self.new_track_score)
             && unit(self.match_iou)
-            && unit(self.low_match_iou))
+            && unit(self.low_match_iou)
+            && unit(self.shrink_floor))
         {
             return Err(Error::InvalidConfig {
                 reason: format!("scores and IoUs must lie in [0, 1]: {self:?}"),
@@ -190,6 +206,18 @@ struct Track {
     /// Whether the most recent detection frame matched this track.
     matched_last_detection: bool,
     parent: Option<TrackId>,
+    /// The box reported on the last frame it was matched ([`TrackerConfig::shrink_floor`]).
+    shown: Rect,
+}
+
+/// `detection`, or its hull with `predicted` when it is narrower or shorter than `floor`
+/// times the prediction ([`TrackerConfig::shrink_floor`]).
+fn hold_extent(detection: Rect, predicted: Rect, floor: f32) -> Rect {
+    if detection.w < floor * predicted.w || detection.h < floor * predicted.h {
+        detection.hull(&predicted)
+    } else {
+        detection
+    }
 }
 
 /// A ByteTrack-family multi-object tracker: Kalman constant-velocity motion, two-stage IoU
@@ -297,6 +325,16 @@ impl Tracker {
                 .collect();
             let third = self.associate(frame, &lost, &spare, dets, self.config.match_iou);
             matched.extend(third);
+            let floor = self.config.shrink_floor;
+            for &(t, d) in &matched {
+                let tr = &mut self.tracks[t];
+                let followed = tr.matched_last_detection && tr.class == ObjectClass::Person;
+                tr.shown = if followed {
+                    hold_extent(dets[d].rect, tr.kf.rect(), floor)
+                } else {
+                    dets[d].rect
+                };
+            }
             for t in &mut self.tracks {
                 t.matched_last_detection = false;
             }
@@ -322,6 +360,7 @@ impl Tracker {
                         last_matched: frame,
                         matched_last_detection: true,
                         parent: None,
+                        shown: det.rect,
                     });
                     matched.push((self.tracks.len() - 1, d));
                 }
@@ -362,7 +401,7 @@ impl Tracker {
                 continue;
             }
             let (rect, source) = match (det, detections) {
-                (Some(d), Some(dets)) => (dets[d].rect, BoxSource::Detected),
+                (Some(_), Some(_)) => (t.shown, BoxSource::Detected),
                 _ => (t.kf.rect(), BoxSource::Predicted),
             };
             out.push(TrackBox {

@@ -419,3 +419,58 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_person_found_only_in_part_keeps_the_extent_of_the_track() {
+    // A walker 30x80 px detected every 3rd frame; on frame 30 only the upper half is found
+    // (the legs lost against the floor), from frame 33 on the whole body again.
+    let tall = |f: u64| Rect::new(2.0 * f as f32, 100.0, 30.0, 80.0);
+    let dets = |f: u64| {
+        f.is_multiple_of(3).then(|| {
+            let r = tall(f);
+            let r = if f == 30 {
+                Rect::new(r.x, r.y, r.w, 40.0)
+            } else {
+                r
+            };
+            vec![Detection::new(r, 0.9, ObjectClass::Person)]
+        })
+    };
+    let ups = run(TrackerConfig::default(), 40, dets);
+    let at30 = &ups[30].tracks[0];
+    assert_eq!((at30.id, at30.source), (1, BoxSource::Detected));
+    // The mask covers the whole walker, feet included, not just the half found.
+    assert!(at30.rect.coverage_of(&tall(30)) > 0.97, "{:?}", at30.rect);
+    assert!(
+        at30.rect.bottom() >= tall(30).bottom() - 1.0,
+        "{:?}",
+        at30.rect
+    );
+    // Growing back is reported as detected.
+    assert_eq!(ups[33].tracks[0].rect, tall(33));
+    // 0 reports the detection as it is.
+    let cfg = TrackerConfig {
+        shrink_floor: 0.0,
+        ..TrackerConfig::default()
+    };
+    assert_eq!(run(cfg, 31, dets)[30].tracks[0].rect.h, 40.0);
+}
+
+#[test]
+fn a_track_found_again_after_a_loss_takes_the_new_box_as_it_is() {
+    // Lost on frames 3..12 (no detections), then found again half as tall: no earlier extent
+    // is carried over a loss, where the prediction has drifted.
+    let ups = run(TrackerConfig::default(), 13, |f| {
+        Some(match f {
+            0..=2 => vec![person(10.0, 10.0, 0.9)],
+            12 => vec![Detection::new(
+                Rect::new(10.0, 10.0, 30.0, 40.0),
+                0.9,
+                ObjectClass::Person,
+            )],
+            _ => vec![],
+        })
+    });
+    let again = &ups[12].tracks[0];
+    assert_eq!((again.id, again.rect.h), (1, 40.0));
+}
