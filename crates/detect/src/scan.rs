@@ -37,9 +37,13 @@ pub struct ScanConfig {
     /// Long side the frame is scaled to for the fine pass (1920: native density for 1080p,
     /// half for 4K); 0 turns the fine pass off.
     pub fine_long_side: u32,
-    /// Largest scale of the fine pass (1.0: never upscale; 1.5 upscales 1080p to 2880 px,
-    /// which finds people 10-30 px tall more often, at 2.25 times the cost).
+    /// Largest scale of the fine pass (1.0: never upscale).
     pub fine_max_scale: f32,
+    /// A second fine pass, over tiles of its own, at this multiple of the fine pass's scale
+    /// on every call (0: none; `--recall max`: 1.5, 1080p upscaled to 2880 px, which finds
+    /// people 10-30 px tall more often, at 2.25 times the fine pass's cost). Its boxes are
+    /// merged with the others', so it only ever adds persons.
+    pub upscale: f32,
     /// The fine pass runs only where its scale is at least this many times the coarse
     /// pass's (1.25): on small frames the coarse pass is already near native density.
     pub fine_min_gain: f32,
@@ -84,6 +88,7 @@ impl Default for ScanConfig {
             coarse_long_side: 640,
             fine_long_side: 1920,
             fine_max_scale: 1.0,
+            upscale: 0.0,
             fine_min_gain: 1.25,
             tile: 1088,
             overlap: 128,
@@ -108,9 +113,9 @@ pub enum Recall {
     /// Every fine tile, whole, on every detection: no sweep and no motion gate (several times
     /// the detection cost at 1080p).
     High,
-    /// Every fine tile on every detection, the frame upscaled 1.5 times for the fine pass
-    /// (up to a 2880 px long side): people 10-30 px tall are found more often, at several
-    /// times the cost of `high`.
+    /// `high` plus a second fine pass with the frame upscaled 1.5 times (2880 px long side
+    /// at 1080p): people 10-30 px tall are found more often, at several times the cost of
+    /// `high`, and nobody `high` finds is lost.
     Max,
 }
 
@@ -128,8 +133,7 @@ impl Recall {
             Recall::Max => ScanConfig {
                 sweep_seconds: 0.0,
                 motion_threshold: 0.0,
-                fine_long_side: 2880,
-                fine_max_scale: 1.5,
+                upscale: 1.5,
                 ..d
             },
         }
@@ -180,9 +184,11 @@ impl ScanConfig {
         }
         if !(self.fine_max_scale > 0.0 && self.fine_max_scale <= 4.0)
             || !(self.fine_min_gain >= 1.0 && self.fine_min_gain <= 100.0)
+            || !(self.upscale == 0.0 || (self.upscale > 1.0 && self.upscale <= 4.0))
         {
             return bad(format!(
-                "fine_max_scale must lie in (0, 4] and fine_min_gain in [1, 100]: {self:?}"
+                "fine_max_scale must lie in (0, 4], fine_min_gain in [1, 100] and upscale be 0 \
+                 or in (1, 4]: {self:?}"
             ));
         }
         if !(64..=8192).contains(&self.tile) || self.overlap * 2 > self.tile {
@@ -483,6 +489,15 @@ impl PersonScan {
                 dets.extend(self.detector.detect_region_at(frame, r, scale)?);
             }
         }
+        if fine.is_some() && self.config.upscale > 0.0 {
+            let up = scale * self.config.upscale;
+            for tile in self.config.tiles(frame.width, frame.height, up) {
+                let area = tile_net_area(&tile, up);
+                self.fine_area.0 += area;
+                self.fine_area.1 += area;
+                dets.extend(self.detector.detect_region_at(frame, tile, up)?);
+            }
+        }
         let mut dets = nms(dets, self.config.merge_iou);
         if self.config.complete_bodies > 0.0 {
             for d in &mut dets {
@@ -686,6 +701,14 @@ mod tests {
             let c = r.scan();
             assert_eq!((c.sweep_seconds, c.motion_threshold), (0.0, 0.0), "{r:?}");
         }
+        // `max` is `high` plus the upscaled pass: the native tiles stay.
+        assert_eq!(
+            Recall::Max.scan(),
+            ScanConfig {
+                upscale: 1.5,
+                ..Recall::High.scan()
+            }
+        );
         assert!(ScanConfig::default().motion_threshold > 0.0);
     }
 
@@ -699,6 +722,8 @@ mod tests {
                 fine_max_scale: 0.0,
                 ..c
             },
+            ScanConfig { upscale: 0.5, ..c },
+            ScanConfig { upscale: 5.0, ..c },
             ScanConfig {
                 sweep_seconds: -1.0,
                 ..c

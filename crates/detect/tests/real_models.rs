@@ -366,6 +366,42 @@ fn the_scan_finds_distant_walkers_the_coarse_pass_misses() {
 }
 
 #[test]
+fn recall_max_keeps_every_person_recall_high_finds_and_adds_tiny_ones() {
+    // vtest frame 200 at a third of its size in a 1080p canvas: walkers 10-35 px tall.
+    // `max` adds an upscaled pass to `high`'s tiles; merged by NMS, it may only add people.
+    let (Some(store), Some(video)) = (store(), shared_file("footage/vtest.avi")) else {
+        return;
+    };
+    let tiny = frame_filtered(
+        &video,
+        200,
+        "scale=256:192,pad=1920:1080:832:444:color=0x727272",
+    );
+    let scan = |recall: obscura_detect::Recall| {
+        let mut s = PersonScan::new(
+            YoloxDetector::person(&store, YoloxConfig::default()).unwrap(),
+            recall.scan(),
+        )
+        .unwrap();
+        let dets = s.detect(&tiny).unwrap();
+        (dets, s.fine_area().0)
+    };
+    let (high, high_area) = scan(obscura_detect::Recall::High);
+    let (max, max_area) = scan(obscura_detect::Recall::Max);
+    eprintln!("persons: high {}, max {}", high.len(), max.len());
+    assert!(!high.is_empty(), "high found nobody");
+    for h in &high {
+        assert!(
+            max.iter().any(|m| m.rect.iou(&h.rect) >= 0.5),
+            "max lost {h:?} that high found"
+        );
+    }
+    assert!(max.len() > high.len(), "max found no one more than high");
+    // The upscaled pass (6 tiles at 1.5x) comes on top of the native one (2 tiles).
+    assert!(max_area > high_area * 3, "{max_area} vs {high_area}");
+}
+
+#[test]
 fn int8_person_model_finds_the_walkers_the_float_model_finds() {
     let (Some(store), Some(video)) = (store(), shared_file("footage/vtest.avi")) else {
         return;

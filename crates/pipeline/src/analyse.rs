@@ -175,6 +175,7 @@ pub fn detector_thresholds(c: &PersonFaceConfig) -> BTreeMap<String, f32> {
             c.scan.fine_long_side as f32,
         ),
         ("person_fine_max_scale".to_string(), c.scan.fine_max_scale),
+        ("person_upscale".to_string(), c.scan.upscale),
         ("person_tile".to_string(), c.scan.tile as f32),
         ("person_tile_overlap".to_string(), c.scan.overlap as f32),
         ("person_sweep_s".to_string(), c.scan.sweep_seconds),
